@@ -1,0 +1,3 @@
+from vidtrack.cli import main
+
+main()

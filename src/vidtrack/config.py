@@ -1,0 +1,108 @@
+"""Run options as frozen dataclasses, validated once when built.
+
+The CLI builds these from its flags; library users build them directly. Every value is
+checked here so that the stages can trust what they get.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidtrack.errors import OptionError
+
+#: The model used when neither ``--model`` nor ``VIDTRACK_MODEL`` says otherwise.
+#: Ultralytics downloads it on first use on a machine with internet access.
+DEFAULT_MODEL = "yolo11n.pt"
+MODEL_ENV = "VIDTRACK_MODEL"
+
+
+def default_model() -> str:
+    """The model named by ``VIDTRACK_MODEL``, else Ultralytics' ``yolo11n.pt``."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def _check_range(name: str, value: float, lo: float, hi: float, flag: str) -> None:
+    if not (lo <= value <= hi):
+        raise OptionError(f"{flag} {value} is out of range", f"use a value between {lo} and {hi}")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """What to detect and how.
+
+    ``classes`` holds class names or ids as the user gave them; the detector resolves
+    them against the model's class list once it is loaded.
+    """
+
+    model: str = field(default_factory=default_model)
+    conf: float = 0.25  # raise: fewer false positives, more missed objects
+    iou: float = 0.7  # NMS IoU; lower merges more overlapping boxes
+    imgsz: int = 640
+    device: str | None = None  # None: the runtime's default (CPU here)
+    classes: tuple[str, ...] | None = None
+    max_det: int = 300
+    single: bool = False  # localization mode: keep only the most confident box per frame
+    backend: str = "auto"  # auto | ultralytics | openvino | onnx
+
+    def __post_init__(self) -> None:
+        _check_range("conf", self.conf, 0.0, 1.0, "--conf")
+        _check_range("iou", self.iou, 0.0, 1.0, "--iou")
+        if self.imgsz < 32 or self.imgsz % 32:
+            raise OptionError(f"--imgsz {self.imgsz} is not a positive multiple of 32", "use e.g. 320, 640 or 1280")
+        if self.max_det < 1:
+            raise OptionError(f"--max-det {self.max_det} must be at least 1", "use e.g. 300")
+        if self.backend not in ("auto", "ultralytics", "openvino", "onnx"):
+            raise OptionError(f"--backend {self.backend!r} is unknown", "use auto, ultralytics, openvino or onnx")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """How sources are read."""
+
+    every_frame: bool = False  # live sources: process every frame instead of only the newest
+    stall_timeout: float = 5.0  # live: seconds without a new frame before reconnecting
+    max_retries: int | None = None  # live: reconnect attempts; None = unlimited
+    loop: int = 1  # files: play the source this many times (soak tests, benchmarks)
+
+    def __post_init__(self) -> None:
+        if self.stall_timeout <= 0:
+            raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
+        if self.max_retries is not None and self.max_retries < 0:
+            raise OptionError(f"--max-retries {self.max_retries} must be >= 0", "omit it for unlimited retries")
+        if self.loop < 1:
+            raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
+
+
+@dataclass(frozen=True)
+class OverlayConfig:
+    """What is drawn on each frame."""
+
+    boxes: bool = True
+    labels: bool = True
+    trails: bool = True
+    hud: bool = True
+    trail_length: int = 30  # frames of history per trail
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where results go. Any of them may be None."""
+
+    video: Path | None = None
+    jsonl: Path | None = None
+    mot: Path | None = None
+    summary: Path | None = None
+    crf: int = 28  # x264 quality: lower is better and bigger (18 is visually lossless)
+    preset: str = "veryfast"  # x264 speed/size trade-off
+
+    def __post_init__(self) -> None:
+        _check_range("crf", self.crf, 0, 51, "--crf")
+        if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
+            raise OptionError(
+                f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"
+            )
+
+    def paths(self) -> list[Path]:
+        return [p for p in (self.video, self.jsonl, self.mot, self.summary) if p is not None]

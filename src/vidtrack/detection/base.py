@@ -1,0 +1,106 @@
+"""The detector contract and the pieces every backend shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+import numpy as np
+
+from vidtrack.config import DetectorConfig
+from vidtrack.errors import ModelError, OptionError
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+
+class Detector(Protocol):
+    """Finds objects in one BGR image.
+
+    ``detect`` returns ``sv.Detections`` with ``xyxy`` in image pixels, ``confidence``,
+    ``class_id`` and ``data["class_name"]``. ``max_in_flight`` says how many ``detect``
+    calls may run at once from different threads (1 = not thread-safe); the pipeline
+    keeps that many frames in flight.
+    """
+
+    class_names: dict[int, str]
+    max_in_flight: int
+
+    def detect(self, image: np.ndarray) -> "sv.Detections": ...
+
+
+def resolve_classes(wanted: Sequence[str] | None, names: dict[int, str]) -> list[int] | None:
+    """Turn ``--classes person,car`` or ``0,2`` into class ids, checking each one."""
+    if not wanted:
+        return None
+    by_name = {n.lower(): i for i, n in names.items()}
+    ids: list[int] = []
+    for item in wanted:
+        key = str(item).strip()
+        if key.isdigit() and int(key) in names:
+            ids.append(int(key))
+        elif key.lower() in by_name:
+            ids.append(by_name[key.lower()])
+        else:
+            sample = ", ".join(list(names.values())[:6])
+            raise OptionError(
+                f"unknown class {key!r} for this model",
+                f"use names or ids the model knows (e.g. {sample}, ...)",
+            )
+    return sorted(set(ids))
+
+
+def make_detections(
+    xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray, names: dict[int, str]
+) -> "sv.Detections":
+    """Build ``sv.Detections`` with ``data["class_name"]`` filled in."""
+    import supervision as sv
+
+    class_id = class_id.astype(int, copy=False)
+    return sv.Detections(
+        xyxy=np.asarray(xyxy, dtype=np.float32).reshape(-1, 4),
+        confidence=np.asarray(confidence, dtype=np.float32),
+        class_id=class_id,
+        data={"class_name": np.array([names.get(int(c), str(c)) for c in class_id], dtype=object)},
+    )
+
+
+def keep_most_confident(detections: "sv.Detections") -> "sv.Detections":
+    """Localization mode: at most one detection, the most confident."""
+    if len(detections) <= 1:
+        return detections
+    return detections[[int(np.argmax(detections.confidence))]]
+
+
+def looks_like_path(model: str) -> bool:
+    """True when ``model`` names a file or folder rather than a bare hub name."""
+    return any(sep in model for sep in ("/", "\\")) or Path(model).exists()
+
+
+def load_detector(config: DetectorConfig) -> Detector:
+    """Load the model named by ``config.model`` with the best backend for its format."""
+    model = config.model
+    path = Path(model).expanduser()
+    if looks_like_path(model) and not path.exists():
+        raise ModelError(
+            f"no model at {model}", "pass --model PATH to an existing model or set VIDTRACK_MODEL"
+        )
+    backend = config.backend
+    if backend == "auto":
+        if path.is_dir() and any(path.glob("*.xml")):
+            backend = "openvino"
+        elif path.suffix.lower() == ".onnx" and path.is_file():
+            backend = "onnx"
+        else:
+            backend = "ultralytics"
+    if backend == "openvino":
+        from vidtrack.detection.openvino import OpenVINODetector
+
+        return OpenVINODetector(config)
+    if backend == "onnx":
+        from vidtrack.detection.onnx import OnnxDetector
+
+        return OnnxDetector(config)
+    from vidtrack.detection.ultralytics import UltralyticsDetector
+
+    return UltralyticsDetector(config)

@@ -1,0 +1,73 @@
+"""Any model Ultralytics loads (.pt, ONNX, OpenVINO, ...), run through ``ultralytics.YOLO``.
+
+This is the reference backend: the direct OpenVINO/ONNX backends are tested to return
+the same boxes. torch and ultralytics are imported here, on first use only.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vidtrack.config import DetectorConfig
+from vidtrack.detection.base import keep_most_confident, looks_like_path, make_detections, resolve_classes
+from vidtrack.errors import ModelError
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+
+def load_yolo(model: str):  # -> ultralytics.YOLO
+    """``ultralytics.YOLO(model)`` with its failures turned into one-line errors."""
+    try:
+        from ultralytics import YOLO
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelError(
+            f"the ultralytics package is needed for model {model}", "pip install 'vidtrack[yolo]'"
+        ) from exc
+    try:
+        return YOLO(model, task="detect")
+    except Exception as exc:  # ultralytics raises many types here
+        if looks_like_path(model):
+            raise ModelError(
+                f"{model} is not a model Ultralytics can load ({type(exc).__name__})",
+                "pass --model with a .pt/.onnx file or an exported model folder",
+            ) from exc
+        raise ModelError(
+            f"model {model!r} is not on disk and could not be downloaded (offline?)",
+            "pass --model PATH to a local model or set VIDTRACK_MODEL",
+        ) from exc
+
+
+class UltralyticsDetector:
+    """``ultralytics.YOLO(...).predict`` on one frame at a time."""
+
+    max_in_flight = 1  # YOLO.predict is not thread-safe
+
+    def __init__(self, config: DetectorConfig) -> None:
+        self.config = config
+        self.model = load_yolo(config.model)
+        self.class_names: dict[int, str] = dict(self.model.names)
+        self.class_ids = resolve_classes(config.classes, self.class_names)
+        self._lock = threading.Lock()
+
+    def detect(self, image: np.ndarray) -> "sv.Detections":
+        cfg = self.config
+        with self._lock:
+            result = self.model.predict(
+                image,
+                conf=cfg.conf,
+                iou=cfg.iou,
+                imgsz=cfg.imgsz,
+                device=cfg.device,
+                classes=self.class_ids,
+                max_det=cfg.max_det,
+                verbose=False,
+            )[0]
+        boxes = result.boxes
+        detections = make_detections(
+            boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy(), self.class_names
+        )
+        return keep_most_confident(detections) if cfg.single else detections

@@ -1,0 +1,58 @@
+"""The packets that flow between pipeline stages.
+
+Detections themselves travel as ``supervision.Detections`` (xyxy, confidence, class_id,
+tracker_id, data); these small types carry the image and its timing around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # supervision imports cv2; keep this module light
+    import supervision as sv
+
+
+@dataclass(slots=True)
+class Frame:
+    """One decoded image and when it was taken.
+
+    ``pts`` is the presentation time in seconds from the start of the source: the stream
+    timestamp for files, the capture clock for live sources. ``captured`` is the
+    ``time.monotonic()`` reading when the frame left the decoder/camera, used to measure
+    frame age (capture to annotated output).
+    """
+
+    image: np.ndarray
+    index: int
+    pts: float
+    captured: float
+    source_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What is known about a source before reading it."""
+
+    name: str
+    width: int
+    height: int
+    fps: Fraction | None  # exact rate when the container says it (30000/1001 stays so)
+    frame_count: int | None  # None when unknown (live, or a header without it)
+    is_live: bool = False
+    media_path: Path | None = None  # the file itself, for audio pass-through
+
+
+@dataclass(slots=True)
+class FrameResult:
+    """A frame after the detect/track/draw stages, as handed to the sinks."""
+
+    frame: Frame
+    detections: "sv.Detections"
+    annotated: np.ndarray | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
