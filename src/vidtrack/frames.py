@@ -32,6 +32,7 @@ class Frame:
     pts: float
     captured: float
     source_id: int = 0
+    decode_ms: float = 0.0  # time spent reading/decoding this frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,76 @@
+"""The ``vidtrack`` command line: the only place that prints or exits.
+
+Each command lives in its own module and is imported lazily, so ``vidtrack --help``
+stays instant (no torch, ultralytics or OpenCV import).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from vidtrack.errors import VidtrackError
+
+app = typer.Typer(
+    name="vidtrack",
+    help="Real-time video object detection and tracking: YOLO detections, IoU tracks, annotated MP4s and data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(error: BaseException | str, code: int = 2) -> "typer.Exit":
+    """Print one ``error:`` line to stderr and return the Exit to raise."""
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code)
+
+
+def _register() -> None:
+    from vidtrack.cli.run_cmd import demo_command, run_command
+
+    app.command("run", no_args_is_help=True)(run_command)
+    app.command("demo")(demo_command)
+    try:
+        from vidtrack.cli.eval_cmd import eval_command
+
+        app.command("eval", no_args_is_help=True)(eval_command)
+    except ImportError:  # pragma: no cover - only while a command is being developed
+        pass
+    try:
+        from vidtrack.cli.bench_cmd import bench_command
+
+        app.command("bench", no_args_is_help=True)(bench_command)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors and VidtrackErrors become one line and exit code 2."""
+    import click
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    try:
+        code = app(args=argv, prog_name="vidtrack", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        code = 0
+    except click.UsageError as exc:
+        hint = f"see '{exc.ctx.command_path} --help'" if exc.ctx else "see 'vidtrack --help'"
+        typer.echo(f"error: {exc.format_message()}: {hint}", err=True)
+        code = 2
+    except click.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        code = 130
+    except VidtrackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)

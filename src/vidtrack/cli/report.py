@@ -1,0 +1,74 @@
+"""Progress bars while running and the table printed at the end."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vidtrack.frames import FrameResult, SourceInfo
+    from vidtrack.runner import RunOutcome
+
+
+class ProgressReporter:
+    """One rich progress bar per source: a bar for files of known length, a counter otherwise."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress = None
+        self._tasks: list[int] = []
+
+    def start(self, infos: list["SourceInfo"]) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[fps]:>6.1f} fps"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        for info in infos:
+            self._tasks.append(self._progress.add_task(info.name, total=info.frame_count, fps=0.0))
+
+    def frame(self, lane: int, result: "FrameResult") -> None:
+        if self._progress is not None:
+            self._progress.update(self._tasks[lane], advance=1, fps=float(result.extra.get("fps", 0.0)))
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def print_summary(outcome: "RunOutcome") -> None:
+    """A table per run: frames, rate, stage timing, tracks per class; then the files written."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    table = Table(title="vidtrack run", show_lines=False)
+    for column in ("source", "frames", "fps", "ms/frame by stage", "tracks", "frame age p50/p95"):
+        table.add_column(column)
+    for data in outcome.summaries:
+        stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("stage_ms", {}).items() if v)
+        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks_per_class", {}).items()) or "-"
+        age = data.get("frame_age_ms", {})
+        age_text = "-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms"
+        table.add_row(
+            str(data.get("source", "")),
+            str(data.get("frames", "")),
+            f"{data.get('processing_fps', 0):.1f}",
+            stages,
+            tracks,
+            age_text,
+        )
+    console.print(table)
+    for path in outcome.outputs:
+        console.print(f"wrote {path}")

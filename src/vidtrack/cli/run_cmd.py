@@ -1,0 +1,143 @@
+"""``vidtrack run`` and ``vidtrack demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+from vidtrack.errors import VidtrackError
+
+if TYPE_CHECKING:
+    from vidtrack.runner import RunRequest
+
+PANEL_DETECT = "Detector"
+PANEL_TRACK = "Tracker"
+PANEL_OUTPUT = "Outputs"
+PANEL_LIVE = "Live sources and viewing"
+
+
+def _split_classes(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    items = tuple(part.strip() for part in value.split(",") if part.strip())
+    return items or None
+
+
+def run_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Video file, image/folder/glob, webcam index (0) or stream URL (rtsp/http/udp/tcp). Several run side by side.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Annotated video (.mp4 H.264, .mkv, .webm). With several sources, -0, -1... is added to the name.", rich_help_panel=PANEL_OUTPUT),
+    ] = None,
+    model: Annotated[
+        Optional[str],
+        typer.Option(help=f"Model file or exported folder (.pt, .onnx, OpenVINO dir). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", rich_help_panel=PANEL_DETECT, show_default=False),
+    ] = None,
+    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_DETECT)] = 0.25,
+    iou: Annotated[float, typer.Option(help="NMS IoU (0-1). Lower merges more overlapping boxes.", rich_help_panel=PANEL_DETECT)] = 0.7,
+    imgsz: Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)] = 640,
+    device: Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)] = None,
+    classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_DETECT)] = None,
+    max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = 300,
+    single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
+    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs exported models directly (no torch).", rich_help_panel=PANEL_DETECT)] = "auto",
+    no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
+    no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,
+    no_labels: Annotated[bool, typer.Option("--no-labels", help="Don't draw '#id class confidence' labels.", rich_help_panel=PANEL_OUTPUT)] = False,
+    jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_OUTPUT)] = None,
+    mot: Annotated[Optional[Path], typer.Option(help="MOTChallenge rows: frame,id,x,y,w,h,conf,-1,-1,-1.", rich_help_panel=PANEL_OUTPUT)] = None,
+    summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_OUTPUT)] = None,
+    crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = 28,
+    preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = "veryfast",
+    every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
+    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_LIVE)] = 5.0,
+    max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
+    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = 1,
+    show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
+    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
+    token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+) -> None:
+    """Detect and track objects in videos, images, webcams or streams; write annotated video and data."""
+    from vidtrack.runner import RunRequest
+
+    try:
+        request = RunRequest(
+            sources=list(sources),
+            detector=DetectorConfig(
+                **({"model": model} if model else {}),
+                conf=conf, iou=iou, imgsz=imgsz, device=device, classes=_split_classes(classes),
+                max_det=max_det, single=single, backend=backend,
+            ),
+            source=SourceConfig(every_frame=every_frame, stall_timeout=stall_timeout, max_retries=max_retries, loop=loop),
+            overlay=OverlayConfig(labels=not no_labels, trails=not no_trails, hud=not no_hud),
+            output=OutputConfig(video=output, jsonl=jsonl, mot=mot, summary=summary, crf=crf, preset=preset),
+            show=show,
+            serve=serve,
+            token=token,
+        )
+    except VidtrackError as exc:
+        from vidtrack.cli import fail
+
+        raise fail(exc)
+    _execute(request, quiet)
+
+
+def _execute(request: "RunRequest", quiet: bool) -> None:
+    from vidtrack.runner import execute
+    from vidtrack.cli import fail
+    from vidtrack.cli.report import ProgressReporter, print_summary
+
+    reporter = ProgressReporter(enabled=not quiet)
+    try:
+        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
+    except VidtrackError as exc:
+        reporter.stop()
+        raise fail(exc)
+    reporter.stop()
+    for warning in outcome.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if not quiet:
+        print_summary(outcome)
+    if outcome.error is not None:
+        raise fail(outcome.error, 2 if isinstance(outcome.error, VidtrackError) else 1)
+
+
+def demo_command(
+    model: Annotated[
+        Optional[str],
+        typer.Option(help=f"Model to use. Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", show_default=False),
+    ] = None,
+    folder: Annotated[Path, typer.Option(help="Where the sample clip and the result go.")] = Path("sample_videos"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+) -> None:
+    """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
+    from vidtrack.runner import RunRequest
+    from vidtrack.cli import fail
+    from vidtrack.demo import ensure_demo_clip
+
+    try:
+        clip = ensure_demo_clip(folder)
+        request = RunRequest(
+            sources=[str(clip)],
+            detector=DetectorConfig(**({"model": model} if model else {})),
+            output=OutputConfig(
+                video=folder / "demo_annotated.mp4", jsonl=folder / "demo.jsonl", summary=folder / "demo_summary.json"
+            ),
+        )
+    except VidtrackError as exc:
+        raise fail(exc)
+    if not quiet:
+        typer.echo(f"sample clip: {clip}")
+    _execute(request, quiet)
+    if not quiet:
+        typer.echo(f"annotated video: {folder / 'demo_annotated.mp4'}")

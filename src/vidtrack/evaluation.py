@@ -1,0 +1,313 @@
+"""Run the tracker on MOTChallenge sequences and score it with TrackEval.
+
+A sequence folder holds ``det/det.txt`` (public detections), ``gt/gt.txt`` (ground
+truth) and ``seqinfo.ini``. The tracker runs on preloaded detections, so the measured
+frames/s is the tracker's own; results are written as MOTChallenge rows
+``frame,id,x,y,w,h,conf,-1,-1,-1`` to ``OUT/<SEQ>.txt`` and scored with ``trackeval``
+(HOTA, CLEAR, Identity) under MOT15 conventions. Nothing here prints: the CLI does.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import io
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from vidtrack.errors import OptionError, VidtrackError
+from vidtrack.tracking import IoUTracker, RefineConfig, TrackerConfig, TrackLog, refine_tracks
+
+#: MOTChallenge ground truth is pedestrians only; every detection is class 0 here.
+PEDESTRIAN = 0
+
+
+@dataclass(frozen=True)
+class MotSequence:
+    """One sequence's detections, preloaded per frame (index 0 is frame 1)."""
+
+    name: str
+    path: Path
+    length: int
+    frame_rate: float
+    boxes: tuple[np.ndarray, ...]  # per frame, (N,4) xyxy float64
+    scores: tuple[np.ndarray, ...]  # per frame, (N,) float64
+    classes: tuple[np.ndarray, ...]  # per frame, (N,) float64 zeros
+
+    @property
+    def detection_count(self) -> int:
+        return sum(len(s) for s in self.scores)
+
+
+@dataclass(frozen=True)
+class SequenceScore:
+    """TrackEval scores (percentages, counts) and tracker timing for one sequence or all."""
+
+    name: str
+    frames: int
+    hota: float
+    det_a: float
+    ass_a: float
+    mota: float
+    idf1: float
+    id_switches: int
+    false_positives: int
+    false_negatives: int
+    tracker_seconds: float
+
+    @property
+    def frames_per_second(self) -> float:
+        """Tracker-only throughput (detections preloaded, I/O excluded)."""
+        return self.frames / self.tracker_seconds if self.tracker_seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Per-sequence scores plus the combined score over all of them."""
+
+    sequences: tuple[SequenceScore, ...]
+    combined: SequenceScore
+    out_dir: Path
+    refined: bool
+
+
+# -- reading MOTChallenge folders ---------------------------------------------------------
+
+
+def find_sequences(mot_root: Path, names: Sequence[str] | None = None) -> list[Path]:
+    """Sequence folders under ``mot_root`` (those with ``det/det.txt``), optionally a subset."""
+    root = Path(mot_root).expanduser()
+    if not root.is_dir():
+        raise OptionError(
+            f"MOT_ROOT {root} is not a folder", "pass the folder holding the sequences, e.g. .../MOT15/train"
+        )
+    found = {p.name: p for p in sorted(root.iterdir()) if (p / "det" / "det.txt").is_file()}
+    if not found:
+        raise OptionError(
+            f"no sequences with det/det.txt under {root}", "pass a MOTChallenge split folder, e.g. .../MOT15/train"
+        )
+    if not names:
+        return list(found.values())
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise OptionError(f"unknown sequence {', '.join(unknown)}", f"use some of: {', '.join(found)}")
+    return [found[n] for n in dict.fromkeys(names)]
+
+
+def _read_rows(path: Path) -> np.ndarray:
+    """A MOTChallenge text file as a float array (at least 7 columns); empty files give (0, 10)."""
+    try:
+        if path.stat().st_size == 0:
+            return np.empty((0, 10))
+        rows = np.loadtxt(path, delimiter=",", ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise VidtrackError(f"cannot read {path} ({exc})", "check it is a MOTChallenge comma-separated file") from exc
+    if rows.shape[1] < 7:
+        raise VidtrackError(f"{path} has {rows.shape[1]} columns", "MOTChallenge rows need frame,id,x,y,w,h,conf")
+    return rows
+
+
+def load_sequence(path: Path, min_confidence: float = 0.0) -> MotSequence:
+    """Read ``seqinfo.ini`` and ``det/det.txt``; drop detections below ``min_confidence``."""
+    path = Path(path)
+    rows = _read_rows(path / "det" / "det.txt")
+    info = configparser.ConfigParser()
+    info.read(path / "seqinfo.ini")
+    section = info["Sequence"] if info.has_section("Sequence") else {}
+    last_frame = int(rows[:, 0].max()) if len(rows) else 0
+    length = int(section.get("seqLength", last_frame))
+    frame_rate = float(section.get("frameRate", 30))
+    rows = rows[(rows[:, 6] >= min_confidence) & (rows[:, 0] >= 1) & (rows[:, 0] <= length)]
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    xyxy = rows[:, 2:6].copy()
+    xyxy[:, 2:4] += xyxy[:, 0:2]
+    bounds = np.searchsorted(rows[:, 0], np.arange(1, length + 2))
+    boxes = tuple(xyxy[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
+    scores = tuple(rows[a:b, 6] for a, b in zip(bounds[:-1], bounds[1:]))
+    classes = tuple(np.full(len(s), float(PEDESTRIAN)) for s in scores)
+    return MotSequence(path.name, path, length, frame_rate, boxes, scores, classes)
+
+
+# -- tracking -------------------------------------------------------------------------------
+
+
+def track_sequence(sequence: MotSequence, config: TrackerConfig) -> tuple[np.ndarray, float]:
+    """Online tracking; returns rows (frame, id, x1, y1, x2, y2, conf) and tracker seconds."""
+    tracker = IoUTracker(config)
+    update = tracker.update_arrays
+    results = []
+    start = time.perf_counter()
+    for boxes, scores, classes in zip(sequence.boxes, sequence.scores, sequence.classes):
+        results.append(update(boxes, scores, classes))
+    seconds = time.perf_counter() - start
+    chunks = []
+    for frame, ((det_index, ids), boxes, scores) in enumerate(
+        zip(results, sequence.boxes, sequence.scores), start=1
+    ):
+        if len(ids):
+            chunk = np.empty((len(ids), 7))
+            chunk[:, 0] = frame
+            chunk[:, 1] = ids
+            chunk[:, 2:6] = boxes[det_index]
+            chunk[:, 6] = scores[det_index]
+            chunks.append(chunk)
+    return (np.concatenate(chunks) if chunks else np.empty((0, 7))), seconds
+
+
+def track_sequence_refined(
+    sequence: MotSequence, config: TrackerConfig, refine: RefineConfig
+) -> tuple[np.ndarray, float]:
+    """Online tracking of every frame, then offline refinement of the whole sequence.
+
+    The seconds returned cover the tracker and the refinement together.
+    """
+    tracker = IoUTracker(config)
+    log = TrackLog()
+    start = time.perf_counter()
+    for frame, (boxes, scores, classes) in enumerate(
+        zip(sequence.boxes, sequence.scores, sequence.classes), start=1
+    ):
+        det_index, keys, ids = tracker.step(boxes, scores, classes)
+        log.add(frame, boxes[det_index], scores[det_index], keys, ids)
+    rows = refine_tracks(log.rows(), refine)
+    return rows, time.perf_counter() - start
+
+
+def write_mot(path: Path, rows: np.ndarray) -> None:
+    """Write (frame, id, x1, y1, x2, y2, conf) rows as MOTChallenge ``frame,id,x,y,w,h,conf,-1,-1,-1``."""
+    with open(path, "w", encoding="utf-8") as out:
+        for frame, track_id, x1, y1, x2, y2, conf in rows.tolist():
+            out.write(
+                f"{int(frame)},{int(track_id)},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
+            )
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _numpy_aliases() -> Iterator[None]:
+    """Give numpy back the ``np.float``/``np.int``/``np.bool`` aliases some TrackEval
+    releases still use (removed in numpy 1.24), only while TrackEval runs."""
+    added = []
+    for name, alias in (("float", float), ("int", int), ("bool", bool)):
+        if name not in np.__dict__:
+            setattr(np, name, alias)
+            added.append(name)
+    try:
+        yield
+    finally:
+        for name in added:
+            delattr(np, name)
+
+
+def score_sequences(
+    mot_root: Path, result_dir: Path, lengths: dict[str, int]
+) -> tuple[dict[str, dict], dict]:
+    """Score ``result_dir/<SEQ>.txt`` against ``mot_root/<SEQ>/gt/gt.txt`` with TrackEval.
+
+    Returns TrackEval's raw per-sequence results and the combined result, each a dict
+    keyed by metric family (``HOTA``, ``CLEAR``, ``Identity``).
+    """
+    for name in lengths:
+        if not (Path(mot_root) / name / "gt" / "gt.txt").is_file():
+            raise OptionError(f"sequence {name} has no gt/gt.txt", "eval needs ground truth; pick sequences that have it")
+    with _numpy_aliases(), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            import trackeval
+        except ImportError as exc:
+            raise VidtrackError("trackeval is not installed", "pip install 'vidtrack[eval]'") from exc
+        dataset = trackeval.datasets.MotChallenge2DBox(
+            {
+                "GT_FOLDER": str(mot_root),
+                "TRACKERS_FOLDER": str(Path(result_dir).parent),
+                "TRACKERS_TO_EVAL": [Path(result_dir).name],
+                "TRACKER_SUB_FOLDER": "",
+                "OUTPUT_FOLDER": str(Path(result_dir).parent),
+                "BENCHMARK": "MOT15",
+                "SPLIT_TO_EVAL": "train",
+                "SKIP_SPLIT_FOL": True,
+                "SEQ_INFO": dict(lengths),
+                "PRINT_CONFIG": False,
+            }
+        )
+        metrics = [
+            trackeval.metrics.HOTA({"PRINT_CONFIG": False}),
+            trackeval.metrics.CLEAR({"PRINT_CONFIG": False, "THRESHOLD": 0.5}),
+            trackeval.metrics.Identity({"PRINT_CONFIG": False, "THRESHOLD": 0.5}),
+        ]
+        per_sequence: dict[str, dict] = {}
+        for name in lengths:
+            raw = dataset.get_raw_seq_data(Path(result_dir).name, name)
+            data = dataset.get_preprocessed_seq_data(raw, "pedestrian")
+            per_sequence[name] = {m.get_name(): m.eval_sequence(data) for m in metrics}
+        combined = {
+            m.get_name(): m.combine_sequences({n: r[m.get_name()] for n, r in per_sequence.items()}) for m in metrics
+        }
+    return per_sequence, combined
+
+
+def _summarise(name: str, frames: int, seconds: float, result: dict) -> SequenceScore:
+    hota, clear, identity = result["HOTA"], result["CLEAR"], result["Identity"]
+    return SequenceScore(
+        name=name,
+        frames=frames,
+        hota=100.0 * float(np.mean(hota["HOTA"])),
+        det_a=100.0 * float(np.mean(hota["DetA"])),
+        ass_a=100.0 * float(np.mean(hota["AssA"])),
+        mota=100.0 * float(clear["MOTA"]),
+        idf1=100.0 * float(identity["IDF1"]),
+        id_switches=int(clear["IDSW"]),
+        false_positives=int(clear["CLR_FP"]),
+        false_negatives=int(clear["CLR_FN"]),
+        tracker_seconds=seconds,
+    )
+
+
+def evaluate(
+    mot_root: Path,
+    sequences: Sequence[str] | None = None,
+    config: TrackerConfig | None = None,
+    refine: RefineConfig | None = None,
+    out_dir: Path | None = None,
+    min_confidence: float = 0.0,
+) -> EvalReport:
+    """Track every sequence, write ``out_dir/<SEQ>.txt`` and score them all.
+
+    ``refine`` switches on offline refinement. Without ``out_dir`` the result files go to
+    a temporary folder that is removed afterwards (``EvalReport.out_dir`` then no longer
+    exists).
+    """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise OptionError(f"--min-conf {min_confidence} is out of range", "use a value between 0 and 1")
+    config = config if config is not None else TrackerConfig()
+    paths = find_sequences(Path(mot_root), sequences)
+    with contextlib.ExitStack() as stack:
+        if out_dir is None:
+            out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vidtrack-eval-"))) / "results"
+        else:
+            out = Path(out_dir).expanduser()
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OptionError(f"cannot create --out {out} ({exc.strerror})", "pick a writable folder") from exc
+        lengths: dict[str, int] = {}
+        seconds: dict[str, float] = {}
+        for path in paths:
+            sequence = load_sequence(path, min_confidence)
+            if refine is None:
+                rows, took = track_sequence(sequence, config)
+            else:
+                rows, took = track_sequence_refined(sequence, config, refine)
+            write_mot(out / f"{sequence.name}.txt", rows)
+            lengths[sequence.name] = sequence.length
+            seconds[sequence.name] = took
+        per_sequence, combined = score_sequences(paths[0].parent, out, lengths)
+    scores = tuple(_summarise(n, lengths[n], seconds[n], per_sequence[n]) for n in lengths)
+    total = _summarise("COMBINED", sum(lengths.values()), sum(seconds.values()), combined)
+    return EvalReport(sequences=scores, combined=total, out_dir=out, refined=refine is not None)

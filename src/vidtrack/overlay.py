@@ -1,0 +1,126 @@
+"""Draws what the pipeline found: boxes, ``#id class confidence`` labels, trails and a HUD.
+
+Boxes, labels and trails use supervision's annotators, coloured by track id so an
+object keeps its colour. One :class:`Overlay` per source: the trail history is per
+instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vidtrack.config import OverlayConfig
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+
+def track_labels(detections: "sv.Detections") -> list[str]:
+    """``#12 person 0.87`` for each detection (no ``#id`` part for untracked ones)."""
+    names = detections.data.get("class_name")
+    ids = detections.tracker_id
+    labels = []
+    for i in range(len(detections)):
+        name = str(names[i]) if names is not None else str(int(detections.class_id[i]))
+        conf = f" {float(detections.confidence[i]):.2f}" if detections.confidence is not None else ""
+        prefix = f"#{int(ids[i])} " if ids is not None else ""
+        labels.append(f"{prefix}{name}{conf}")
+    return labels
+
+
+def class_counts(detections: "sv.Detections") -> dict[str, int]:
+    """How many objects of each class are in this frame, most frequent first."""
+    names = detections.data.get("class_name")
+    if names is None or len(detections) == 0:
+        return {}
+    values, counts = np.unique(np.asarray(names, dtype=str), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {str(values[i]): int(counts[i]) for i in order}
+
+
+@dataclass
+class HudInfo:
+    """The numbers shown in the corner: rate, per-stage ms, counts, stream state."""
+
+    fps: float = 0.0
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    frame_age_ms: float | None = None
+    state: str | None = None
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.fps:5.1f} FPS"]
+        if self.stage_ms:
+            lines.append(" ".join(f"{k} {v:.1f}" for k, v in self.stage_ms.items()) + " ms")
+        if self.frame_age_ms is not None:
+            lines.append(f"frame age {self.frame_age_ms:.0f} ms")
+        if self.state and self.state != "connected":
+            lines.append(f"source {self.state}")
+        if self.counts:
+            lines.append(", ".join(f"{n} {name}" for name, n in self.counts.items()))
+        return lines
+
+
+class Overlay:
+    """Annotates frames in place on a copy; ``draw`` never changes the caller's image."""
+
+    def __init__(self, config: OverlayConfig | None = None) -> None:
+        self.config = config or OverlayConfig()
+        self._size: tuple[int, int] | None = None
+
+    def _build(self, size: tuple[int, int]) -> None:
+        import supervision as sv
+
+        self._size = size
+        thickness = sv.calculate_optimal_line_thickness(size)
+        scale = sv.calculate_optimal_text_scale(size)
+        lookup = sv.ColorLookup.TRACK
+        self._box = sv.BoxAnnotator(thickness=thickness, color_lookup=lookup)
+        self._label = sv.LabelAnnotator(
+            text_scale=scale, text_thickness=max(1, thickness // 2), color_lookup=lookup
+        )
+        # A new trail annotator only on the first frame: a size change must not wipe history.
+        if not hasattr(self, "_trace"):
+            self._trace = sv.TraceAnnotator(
+                trace_length=self.config.trail_length, thickness=thickness, color_lookup=lookup,
+                position=sv.Position.BOTTOM_CENTER,
+            )
+        self._hud_scale = max(0.4, scale * 0.9)
+        self._hud_thickness = max(1, thickness // 2)
+
+    def draw(self, image: np.ndarray, detections: "sv.Detections", hud: HudInfo | None = None) -> np.ndarray:
+        size = (image.shape[1], image.shape[0])
+        if size != self._size:
+            self._build(size)
+        cfg = self.config
+        canvas = image.copy()
+        tracked = detections.tracker_id is not None
+        if len(detections) and tracked:
+            if cfg.trails:
+                canvas = self._trace.annotate(canvas, detections)
+            if cfg.boxes:
+                canvas = self._box.annotate(canvas, detections)
+            if cfg.labels:
+                canvas = self._label.annotate(canvas, detections, labels=track_labels(detections))
+        if cfg.hud and hud is not None:
+            self._draw_hud(canvas, hud.lines())
+        return canvas
+
+    def _draw_hud(self, canvas: np.ndarray, lines: list[str]) -> None:
+        import cv2
+
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        scale, thick = self._hud_scale, self._hud_thickness
+        sizes = [cv2.getTextSize(line, font, scale, thick) for line in lines]
+        line_h = max(h + base for (_, h), base in sizes) + 6
+        width = max(w for (w, _), _ in sizes) + 16
+        height = line_h * len(lines) + 8
+        h, w = canvas.shape[:2]
+        region = canvas[0 : min(height, h), 0 : min(width, w)]
+        region[:] = (region * 0.4).astype(np.uint8)  # darken behind the text
+        for i, line in enumerate(lines):
+            y = 4 + line_h * (i + 1) - 6
+            cv2.putText(canvas, line, (8, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)

@@ -1,0 +1,269 @@
+"""The one place the stages meet: source → detector → tracker → overlay → sinks.
+
+Each source runs in its own *lane* (own tracker ids, trails and outputs); all lanes share
+one detector. Work overlaps in stages joined by bounded queues, so memory stays flat
+however long the run:
+
+    decode thread ──▶ lane thread: detect (up to N frames in flight) → track → draw ──▶ output thread: sinks
+       (per source)        (detector workers shared by all lanes)                       (encode, JSONL, web view)
+
+Stopping (Ctrl-C, SIGTERM, ``q`` in the window) asks every source to stop; frames already
+in flight are finished and written, and every sink is closed, so outputs stay valid.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+
+from vidtrack.frames import Frame, FrameResult, SourceInfo
+from vidtrack.overlay import HudInfo, Overlay, class_counts
+from vidtrack.stats import STAGES, LatencyHistogram, RateMeter, StageTimes, Stopwatch
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from vidtrack.detection import Detector
+    from vidtrack.sources import Source
+
+log = logging.getLogger("vidtrack")
+
+#: Finished frames waiting for the sinks. Small: a slow encoder should slow the lane
+#: (files) or let the live reader skip frames, not fill memory.
+OUTPUT_QUEUE = 4
+_DONE = object()
+
+
+class Sink(Protocol):
+    """Anything that takes finished frames: video writer, JSONL, web view, window."""
+
+    def write(self, result: FrameResult) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Tracker(Protocol):
+    def update(self, detections: "sv.Detections") -> "sv.Detections": ...
+
+
+@dataclass
+class Lane:
+    """One source and everything that is per source."""
+
+    source: "Source"
+    tracker: Tracker
+    sinks: list[Sink] = field(default_factory=list)
+    overlay: Overlay | None = None  # None when no sink shows pictures: skip drawing entirely
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    frame_age_p50_ms: float | None = None
+    frame_age_p95_ms: float | None = None
+    state: str = ""
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None
+
+
+class Pipeline:
+    """Runs lanes to completion (or until :meth:`stop`), then finalises every output."""
+
+    def __init__(
+        self,
+        detector: "Detector",
+        lanes: Sequence[Lane],
+        on_frame: Callable[[int, FrameResult], None] | None = None,
+    ) -> None:
+        self.detector = detector
+        self.lanes = list(lanes)
+        self.on_frame = on_frame  # called from output threads with (lane index, result)
+        self._stop = threading.Event()
+        workers = max(1, int(getattr(detector, "max_in_flight", 1)))
+        self._in_flight = workers + 1  # one more than the workers: the next frame is always queued
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
+
+    def stop(self) -> None:
+        """Ask every lane to finish soon. Safe from signal handlers and other threads."""
+        self._stop.set()
+        for lane in self.lanes:
+            lane.source.stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> list[LaneReport]:
+        reports = [LaneReport(source=lane.source.info) for lane in self.lanes]
+        start = time.perf_counter()
+        try:
+            if len(self.lanes) == 1:
+                self._run_lane(0, reports[0], start)
+            else:
+                threads = [
+                    threading.Thread(target=self._run_lane, args=(i, reports[i], start), name=f"lane-{i}")
+                    for i in range(len(self.lanes))
+                ]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    while t.is_alive():
+                        t.join(timeout=0.2)  # short joins keep the main thread responsive to signals
+        finally:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        return reports
+
+    # -- one lane -------------------------------------------------------------------
+
+    def _detect(self, image: Any) -> tuple["sv.Detections", float]:
+        t0 = time.perf_counter()
+        detections = self.detector.detect(image)
+        return detections, (time.perf_counter() - t0) * 1000.0
+
+    def _run_lane(self, index: int, report: LaneReport, run_start: float) -> None:
+        lane = self.lanes[index]
+        times = StageTimes(STAGES)
+        rate = RateMeter()
+        ages = LatencyHistogram()
+        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        output = threading.Thread(
+            target=self._output_loop, args=(index, lane, out, times, ages, report, run_start), name=f"output-{index}"
+        )
+        output.start()
+        pending: deque[tuple[Frame, Future]] = deque()
+        seen_reconnects = getattr(lane.source, "reconnects", 0)
+        try:
+            for frame in lane.source.frames():
+                if self._stop.is_set() or report.error is not None:
+                    break
+                reconnects = getattr(lane.source, "reconnects", 0)
+                if reconnects != seen_reconnects:
+                    # Finish frames from before the gap first, then let old tracks age out.
+                    while pending:
+                        self._finish(lane, *pending.popleft(), times, rate, out)
+                    self._age_out_tracks(lane)
+                    seen_reconnects = reconnects
+                pending.append((frame, self._executor.submit(self._detect, frame.image)))
+                if len(pending) >= self._in_flight:
+                    self._finish(lane, *pending.popleft(), times, rate, out)
+            while pending and report.error is None:
+                self._finish(lane, *pending.popleft(), times, rate, out)
+        except BaseException as exc:  # finalise outputs, then let the CLI report it
+            report.error = report.error or exc
+        finally:
+            for _, future in pending:
+                future.cancel()
+            report.stopped = self._stop.is_set()
+            out.put(_DONE)
+            output.join()
+            lane.source.close()
+            report.state = lane.source.state
+            report.wall_s = time.perf_counter() - run_start
+            report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
+            report.frame_age_p50_ms = ages.percentile(50)
+            report.frame_age_p95_ms = ages.percentile(95)
+
+    def _age_out_tracks(self, lane: Lane) -> None:
+        """After a reconnect gap, end tracks as if max_age frames had passed with no detections."""
+        from vidtrack.detection.base import make_detections
+        import numpy as np
+
+        max_age = int(getattr(getattr(lane.tracker, "config", None), "max_age", 30))
+        empty = make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {})
+        for _ in range(max_age + 1):
+            lane.tracker.update(empty)
+
+    def _finish(
+        self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
+    ) -> None:
+        detections, detect_ms = future.result()
+        times.add("decode", frame.decode_ms)
+        times.add("detect", detect_ms)
+        with Stopwatch(times, "track"):
+            tracked = lane.tracker.update(detections)
+        counts = class_counts(tracked)
+        rate.tick()
+        age_ms = (time.monotonic() - frame.captured) * 1000.0
+        annotated = None
+        if lane.overlay is not None:
+            with Stopwatch(times, "draw"):
+                hud = HudInfo(
+                    fps=rate.fps,
+                    stage_ms={k: times.current[k] for k in STAGES},
+                    counts=counts,
+                    frame_age_ms=age_ms if lane.source.info.is_live else None,
+                    state=lane.source.state,
+                )
+                annotated = lane.overlay.draw(frame.image, tracked, hud)
+        result = FrameResult(
+            frame=frame,
+            detections=tracked,
+            annotated=annotated,
+            timings_ms={k: times.current[k] for k in STAGES},
+            extra={
+                "fps": rate.fps,
+                "frame_age_ms": age_ms,
+                "state": lane.source.state,
+                "source_name": lane.source.info.name,
+                "counts": counts,
+            },
+        )
+        out.put(result)
+
+    def _output_loop(
+        self,
+        index: int,
+        lane: Lane,
+        out: "queue.Queue[Any]",
+        times: StageTimes,
+        ages: LatencyHistogram,
+        report: LaneReport,
+        run_start: float,
+    ) -> None:
+        """Feeds finished frames to the sinks; closes them all at the end, whatever happened."""
+        first = last = None
+        try:
+            while True:
+                item = out.get()
+                if item is _DONE:
+                    break
+                if report.error is not None:
+                    continue  # keep draining so the lane never blocks on a full queue
+                try:
+                    with Stopwatch(times, "encode"):
+                        for sink in lane.sinks:
+                            sink.write(item)
+                except BaseException as exc:
+                    report.error = exc
+                    lane.source.stop()
+                    continue
+                now = time.perf_counter()
+                ages.add((time.monotonic() - item.frame.captured) * 1000.0)
+                first = first if first is not None else now
+                last = now
+                report.frames += 1
+                if report.first_output_s is None:
+                    report.first_output_s = now - run_start
+                if self.on_frame is not None:
+                    self.on_frame(index, item)
+        finally:
+            for sink in lane.sinks:
+                try:
+                    sink.close()
+                except BaseException as exc:
+                    report.error = report.error or exc
+            if first is not None and last is not None and last > first:
+                report.processing_fps = (report.frames - 1) / (last - first)

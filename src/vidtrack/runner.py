@@ -1,0 +1,225 @@
+"""Builds a run from options and executes it: the glue between the CLI and the pipeline.
+
+Order matters for "nothing lost": everything that can fail on user input (sources,
+output paths, model, viewer options) is checked before any output file is created.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+from vidtrack.frames import FrameResult, SourceInfo
+from vidtrack.pipeline import Lane, LaneReport, Pipeline
+from vidtrack.tracking import TrackerConfig
+
+if TYPE_CHECKING:
+    from vidtrack.sources import Source
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything ``vidtrack run`` was asked to do."""
+
+    sources: list[str]
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
+    overlay: OverlayConfig = field(default_factory=OverlayConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    show: bool = False
+    serve: str | None = None  # [HOST:]PORT of the web view
+    token: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced, for the CLI to report."""
+
+    reports: list[LaneReport]
+    summaries: list[dict[str, Any]]
+    outputs: list[Path]
+    warnings: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+    viewer_url: str | None = None
+
+
+def output_for(path: Path | None, index: int, count: int) -> Path | None:
+    """With several sources, each output gets its source number: out.mp4 -> out-0.mp4."""
+    if path is None or count == 1:
+        return path
+    return path.with_name(f"{path.stem}-{index}{path.suffix}")
+
+
+def _open_sources(request: RunRequest) -> list["Source"]:
+    from vidtrack.sources import open_source
+
+    opened: list[Source] = []
+    try:
+        for i, spec in enumerate(request.sources):
+            opened.append(open_source(spec, request.source, source_id=i))
+    except BaseException:
+        for source in opened:
+            source.close()
+        raise
+    return opened
+
+
+def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list[Any], Any, list[Path]]:
+    """The per-source sinks, the summary builder among them, and the files they write."""
+    from vidtrack.sinks import JsonlSink, MotSink, SummaryBuilder, VideoSink
+
+    out = request.output
+    count = len(request.sources)
+    sinks: list[Any] = []
+    files: list[Path] = []
+    video = output_for(out.video, index, count)
+    if video is not None:
+        sinks.append(VideoSink(video, info, crf=out.crf, preset=out.preset))
+        files.append(video)
+    jsonl = output_for(out.jsonl, index, count)
+    if jsonl is not None:
+        sinks.append(JsonlSink(jsonl))
+        files.append(jsonl)
+    mot = output_for(out.mot, index, count)
+    if mot is not None:
+        sinks.append(MotSink(mot))
+        files.append(mot)
+    summary = SummaryBuilder(info)
+    sinks.append(summary)
+    return sinks, summary, files
+
+
+def execute(
+    request: RunRequest,
+    on_start: Callable[[list[SourceInfo]], None] | None = None,
+    on_frame: Callable[[int, FrameResult], None] | None = None,
+    install_signals: bool = False,
+) -> RunOutcome:
+    """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early."""
+    from vidtrack.detection import load_detector
+    from vidtrack.overlay import Overlay
+    from vidtrack.sinks import check_writable
+    from vidtrack.tracking import IoUTracker
+
+    count = len(request.sources)
+    for path in request.output.paths():
+        for i in range(count):
+            target = output_for(path, i, count)
+            if target is not None:
+                check_writable(target)
+    sources = _open_sources(request)
+    viewers: list[Any] = []
+    lanes: list[Lane] = []
+    summaries: list[Any] = []
+    files: list[Path] = []
+    try:
+        detector = load_detector(request.detector)
+        viewers = _make_viewers(request)
+        for i, source in enumerate(sources):
+            sinks, summary, lane_files = _lane_sinks(request, i, source.info)
+            summaries.append(summary)
+            files.extend(lane_files)
+            drawing = request.output.video is not None or bool(viewers)
+            lanes.append(
+                Lane(
+                    source=source,
+                    tracker=IoUTracker(request.tracker),
+                    sinks=sinks + viewers,
+                    overlay=Overlay(request.overlay) if drawing else None,
+                )
+            )
+    except BaseException:
+        for lane in lanes:
+            for sink in lane.sinks:
+                sink.close()
+        for viewer in viewers:
+            viewer.close()
+        for source in sources:
+            source.close()
+        raise
+
+    pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+    if on_start is not None:
+        on_start([s.info for s in sources])
+    restore = _install_signal_handlers(pipeline) if install_signals else None
+    try:
+        reports = pipeline.run()
+    finally:
+        if restore is not None:
+            restore()
+        for viewer in viewers:
+            viewer.close()
+
+    outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
+    outcome.viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
+    for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
+        data = summary.to_dict()
+        data.update(_report_fields(report))
+        outcome.summaries.append(data)
+        if getattr(source, "truncated", False) and not report.stopped:
+            outcome.warnings.append(
+                f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
+                " (truncated file or wrong header); every decodable frame was processed"
+            )
+        if report.error is not None and outcome.error is None:
+            outcome.error = report.error
+    summary_path = request.output.summary
+    if summary_path is not None:
+        for i, data in enumerate(outcome.summaries):
+            target = output_for(summary_path, i, count)
+            assert target is not None
+            target.write_text(json.dumps(data, indent=2) + "\n")
+            files.append(target)
+    return outcome
+
+
+def _report_fields(report: LaneReport) -> dict[str, Any]:
+    return {
+        "processing_fps": round(report.processing_fps, 2),
+        "wall_s": round(report.wall_s, 3),
+        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
+        "stage_ms": report.stage_ms,
+        "frame_age_ms": {"p50": report.frame_age_p50_ms, "p95": report.frame_age_p95_ms},
+        "stopped_early": report.stopped,
+        "source_state": report.state,
+    }
+
+
+def _make_viewers(request: RunRequest) -> list[Any]:
+    viewers: list[Any] = []
+    if request.serve is not None:
+        from vidtrack.viewers.web import WebView
+
+        viewers.append(WebView.from_spec(request.serve, token=request.token))
+    if request.show:
+        from vidtrack.viewers.window import WindowView
+
+        viewers.append(WindowView())
+    return viewers
+
+
+def _install_signal_handlers(pipeline: Pipeline) -> Callable[[], None] | None:
+    """Ctrl-C / SIGTERM stop the pipeline cleanly; a second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handle(signum: int, _frame: object) -> None:
+        if pipeline.stopping and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        pipeline.stop()
+
+    for sig in previous:
+        signal.signal(sig, handle)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

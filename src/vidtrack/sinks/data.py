@@ -1,0 +1,127 @@
+"""Per-frame detection data: JSON Lines and MOTChallenge text.
+
+Both write each frame's text with one unbuffered write, so a killed run leaves whole
+lines that a reader can use (only the frame being written at that instant is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from vidtrack.errors import OutputError
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from vidtrack.frames import FrameResult
+
+
+def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
+    """One dict per detection: track id (None if untracked), class, confidence, x, y, w, h.
+
+    x, y is the top-left corner and w, h the size, in pixels rounded to 0.1 (boxes from a
+    640-pixel model on a 1080p frame are not more precise than that); confidence to 0.001.
+    """
+    n = len(detections)
+    if n == 0:
+        return
+    xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
+    conf = detections.confidence
+    class_id = detections.class_id
+    track = detections.tracker_id
+    names = detections.data.get("class_name") if detections.data else None
+    for i in range(n):
+        x1, y1, x2, y2 = xyxy[i]
+        if names is not None:
+            cls: Any = str(names[i])
+        elif class_id is not None:
+            cls = int(class_id[i])
+        else:
+            cls = None
+        yield {
+            "track_id": int(track[i]) if track is not None and track[i] >= 0 else None,
+            "class": cls,
+            "confidence": round(float(conf[i]), 3) if conf is not None else None,
+            "x": round(float(x1), 1),
+            "y": round(float(y1), 1),
+            "w": round(float(x2 - x1), 1),
+            "h": round(float(y2 - y1), 1),
+        }
+
+
+class _LineFile:
+    """An unbuffered text file that takes whole chunks of lines."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self._file = open(self.path, "wb", buffering=0)
+        except OSError as exc:
+            from vidtrack.sinks import check_writable
+
+            check_writable(self.path)  # raises the precise reason when there is one
+            raise OutputError(f"cannot create {self.path} ({exc.strerror or exc})", "choose another path") from None
+
+    def write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        if self._file.closed:
+            raise OutputError(f"{self.path} is already closed", "open a new sink")
+        try:
+            while data:  # a raw write may take only part of the buffer
+                data = data[self._file.write(data) :]
+        except OSError as exc:
+            raise OutputError(f"writing {self.path} failed ({exc.strerror or exc})", "check free disk space") from None
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class JsonlSink:
+    """``{"frame": i, "t": s, "detections": [...]}`` per line; ``frame`` is the 0-based index.
+
+    ``t`` is the frame's time in seconds (stream time for files, capture time for live).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._out = _LineFile(path)
+
+    def write(self, result: "FrameResult") -> None:
+        record = {
+            "frame": result.frame.index,
+            "t": round(float(result.frame.pts), 3),
+            "detections": list(detection_rows(result.detections)),
+        }
+        self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        self._out.close()
+
+
+class MotSink:
+    """MOTChallenge rows ``frame,id,x,y,w,h,conf,-1,-1,-1`` with 1-based frame numbers.
+
+    Only tracked detections are written (MOT rows need an id); scorers such as TrackEval
+    read the file as it is.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._out = _LineFile(path)
+
+    def write(self, result: "FrameResult") -> None:
+        frame_no = result.frame.index + 1
+        lines = [
+            f"{frame_no},{row['track_id']},{row['x']:.1f},{row['y']:.1f},{row['w']:.1f},{row['h']:.1f},"
+            f"{row['confidence'] if row['confidence'] is not None else 1:.3f},-1,-1,-1\n"
+            for row in detection_rows(result.detections)
+            if row["track_id"] is not None
+        ]
+        if lines:
+            self._out.write("".join(lines))
+
+    def close(self) -> None:
+        self._out.close()

@@ -1,0 +1,11 @@
+"""Frame sources: video files, image folders, webcams and network streams.
+
+``open_source(spec, config)`` reads what the user typed and returns a :class:`Source`.
+Files are read frame by frame with a small decode-ahead buffer; live sources (webcam,
+rtsp/http/udp/tcp streams) are read by a background reader that keeps only the newest
+frame, so the pipeline never falls behind the camera.
+"""
+
+from vidtrack.sources.base import Source, SourceKind, classify, open_source
+
+__all__ = ["Source", "SourceKind", "classify", "open_source"]

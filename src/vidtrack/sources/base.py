@@ -1,0 +1,93 @@
+"""The source contract and the dispatch from what the user typed to a reader."""
+
+from __future__ import annotations
+
+import enum
+import glob
+import re
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from vidtrack.config import SourceConfig
+from vidtrack.errors import SourceError
+from vidtrack.frames import Frame, SourceInfo
+
+LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class Source(Protocol):
+    """Yields frames in order until the source ends or ``stop()`` is called."""
+
+    info: SourceInfo
+
+    def frames(self) -> Iterator[Frame]: ...
+
+    def stop(self) -> None:
+        """Ask ``frames()`` to end soon; safe to call from any thread or a signal handler."""
+
+    def close(self) -> None:
+        """Release the device/file/connection. Idempotent."""
+
+    @property
+    def state(self) -> str:
+        """Human-readable connection state: connected, reconnecting N, stalled, ended."""
+
+
+class SourceKind(enum.Enum):
+    VIDEO_FILE = "video file"
+    IMAGES = "images"
+    WEBCAM = "webcam"
+    STREAM = "stream"
+
+
+def classify(spec: str) -> SourceKind:
+    """Decide what kind of source ``spec`` names, or raise a one-line SourceError."""
+    spec = spec.strip()
+    if not spec:
+        raise SourceError("empty source", "give a video file, image folder, webcam index or stream URL")
+    if spec.isdigit() or spec.startswith("/dev/video"):
+        return SourceKind.WEBCAM
+    match = _SCHEME.match(spec)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme in LIVE_SCHEMES:
+            return SourceKind.STREAM
+        if scheme == "file":
+            return classify(spec[len("file://") :])
+        raise SourceError(
+            f"unknown URL scheme {scheme!r} in {spec}",
+            "use rtsp://, http(s)://, udp://, tcp://, a webcam index or a file path",
+        )
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return SourceKind.IMAGES
+    if any(ch in spec for ch in "*?[") and not path.exists():
+        if not glob.glob(spec):
+            raise SourceError(f"no files match {spec}", "check the pattern, e.g. 'frames/*.jpg'")
+        return SourceKind.IMAGES
+    if not path.exists():
+        raise SourceError(f"no such file: {spec}", "check the path, or give a webcam index or stream URL")
+    if not path.is_file():
+        raise SourceError(f"{spec} is not a regular file", "give a video file, image folder or stream URL")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return SourceKind.IMAGES
+    return SourceKind.VIDEO_FILE
+
+
+def open_source(spec: str, config: SourceConfig | None = None, source_id: int = 0) -> Source:
+    """Open whatever ``spec`` names; raises SourceError with the fix when it can't."""
+    config = config or SourceConfig()
+    kind = classify(spec)
+    if kind is SourceKind.VIDEO_FILE:
+        from vidtrack.sources.files import VideoFileSource
+
+        return VideoFileSource(spec, config, source_id=source_id)
+    if kind is SourceKind.IMAGES:
+        from vidtrack.sources.images import ImageSource
+
+        return ImageSource(spec, config, source_id=source_id)
+    from vidtrack.sources.live import LiveSource
+
+    return LiveSource(spec, config, source_id=source_id, webcam=kind is SourceKind.WEBCAM)

@@ -1,0 +1,92 @@
+"""Processing rate, per-stage timing and frame-age statistics, in constant memory."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+
+STAGES = ("decode", "detect", "track", "draw", "encode")
+
+
+class RateMeter:
+    """Frames per second over a sliding window of recent frame times.
+
+    n timestamps span n - 1 intervals; dividing by n would overstate the rate (an
+    off-by-one seen in other tools).
+    """
+
+    def __init__(self, window: int = 30) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+
+    def tick(self, now: float | None = None) -> None:
+        self._times.append(time.perf_counter() if now is None else now)
+
+    @property
+    def fps(self) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+class StageTimes:
+    """Per-stage milliseconds: a smoothed current value for the HUD and running totals."""
+
+    def __init__(self, stages: tuple[str, ...] = (), smoothing: float = 0.1) -> None:
+        self.smoothing = smoothing
+        # Known stages are created up front so that other threads never see the dicts resize.
+        self.current: dict[str, float] = {s: 0.0 for s in stages}
+        self.total: dict[str, float] = {s: 0.0 for s in stages}
+        self.count: dict[str, int] = {s: 0 for s in stages}
+
+    def add(self, stage: str, ms: float) -> None:
+        seen = self.count.get(stage, 0)
+        prev = self.current.get(stage, 0.0)
+        self.current[stage] = ms if seen == 0 else prev + self.smoothing * (ms - prev)
+        self.total[stage] = self.total.get(stage, 0.0) + ms
+        self.count[stage] = self.count.get(stage, 0) + 1
+
+    def mean(self) -> dict[str, float]:
+        return {s: self.total[s] / self.count[s] for s in self.total if self.count[s]}
+
+
+class LatencyHistogram:
+    """Percentiles of a latency in milliseconds, from 1 ms buckets up to a cap.
+
+    Memory is fixed whatever the run length; values above the cap land in the last bucket.
+    """
+
+    def __init__(self, cap_ms: int = 60_000) -> None:
+        self._counts = np.zeros(cap_ms + 1, dtype=np.int64)
+        self.n = 0
+
+    def add(self, ms: float) -> None:
+        self._counts[min(max(int(round(ms)), 0), len(self._counts) - 1)] += 1
+        self.n += 1
+
+    def percentile(self, q: float) -> float | None:
+        if self.n == 0:
+            return None
+        rank = q / 100.0 * (self.n - 1)
+        return float(np.searchsorted(np.cumsum(self._counts), rank + 1, side="left"))
+
+
+class Stopwatch:
+    """``with stopwatch(times, "detect"):`` adds the block's milliseconds to a stage."""
+
+    __slots__ = ("times", "stage", "_start", "ms")
+
+    def __init__(self, times: StageTimes, stage: str) -> None:
+        self.times = times
+        self.stage = stage
+        self.ms = 0.0
+
+    def __enter__(self) -> "Stopwatch":
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ms = (time.perf_counter() - self._start) * 1000.0
+        self.times.add(self.stage, self.ms)

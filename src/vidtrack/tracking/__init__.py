@@ -1,0 +1,12 @@
+"""The project's online IoU tracker and its offline refinement.
+
+Imports numpy and scipy only: no OpenCV, torch or ultralytics, and supervision only
+when ``IoUTracker.update`` is handed an ``sv.Detections``.
+"""
+
+from vidtrack.tracking.config import RefineConfig, TrackerConfig
+from vidtrack.tracking.iou import iou_matrix
+from vidtrack.tracking.refine import TrackLog, refine_tracks
+from vidtrack.tracking.tracker import IoUTracker
+
+__all__ = ["IoUTracker", "RefineConfig", "TrackLog", "TrackerConfig", "iou_matrix", "refine_tracks"]

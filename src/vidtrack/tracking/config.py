@@ -1,0 +1,106 @@
+"""Tracker and offline-refinement settings as frozen dataclasses, validated once.
+
+Every field says what raising it does. The defaults are one principled set used by
+``vidtrack run`` and ``vidtrack eval`` alike; they are not tuned per sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vidtrack.errors import OptionError
+
+
+def _check(ok: bool, flag: str, value: object, fix: str) -> None:
+    if not ok:
+        raise OptionError(f"{flag} {value} is out of range", fix)
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Online IoU tracker settings.
+
+    Association is IoU between each detection and where the track's box is predicted to
+    be (constant velocity). Detections are split by confidence: confident ones are
+    matched first and may start tracks; weak ones may only extend existing tracks, with a
+    stricter overlap test (ByteTrack's idea: a weak box overlapping a live track is
+    usually a real, partly occluded object, a weak box anywhere else usually is not).
+    """
+
+    # Minimum IoU between a confident detection and a track's predicted box to match them.
+    # Raise: fewer wrong matches between neighbours, but fast or jittery objects lose their
+    # track (more id switches after misses). Lower: the opposite.
+    iou_threshold: float = 0.3
+    # Minimum IoU for a weak detection (confidence below high_confidence) to extend a track.
+    # Raise: weak false positives latch onto tracks less often; lower: more occluded
+    # objects keep their track.
+    low_iou_threshold: float = 0.5
+    # Detections at or above this confidence are "confident": matched first, may start
+    # tracks. Raise: fewer false tracks, more real objects start late.
+    high_confidence: float = 0.6
+    # Detections below this confidence are ignored entirely. Raise: fewer false matches,
+    # fewer boxes kept through occlusions.
+    min_confidence: float = 0.1
+    # A new track needs a confident detection at least this confident. Raise: fewer
+    # spurious tracks (higher precision), objects appear later (lower recall).
+    new_track_confidence: float = 0.7
+    # Consecutive matched frames before a track is confirmed and reported with an id.
+    # Raise: fewer short false tracks, every object appears this many frames late.
+    min_hits: int = 3
+    # Frames a confirmed track survives without a match (it is not drawn meanwhile), so it
+    # can pick its object up again after an occlusion. Raise: ids survive longer
+    # occlusions, but a dead track may steal a newcomer nearby. Tentative tracks die on
+    # their first miss.
+    max_age: int = 30
+    # Weight of the previous velocity when a new observation updates it (0..1). Raise:
+    # smoother, slower-reacting motion; lower: follows turns faster, amplifies jitter.
+    velocity_smoothing: float = 0.7
+    # Frames of constant-velocity extrapolation at most while a track is unmatched; beyond
+    # that the box stays put. Raise: follows objects moving steadily behind occluders;
+    # lower: less drift when the velocity estimate is wrong.
+    max_extrapolation: int = 5
+    # Per missed frame, each side of a coasting track's box grows by this fraction of its
+    # size before matching (capped at 3x): the longer a track is lost, the less we know
+    # where it is. Raise: re-finds objects after longer occlusions; too high: lost tracks
+    # grab neighbours.
+    coast_expansion: float = 0.05
+
+    def __post_init__(self) -> None:
+        for flag, value in (
+            ("--iou-threshold", self.iou_threshold),
+            ("--low-iou-threshold", self.low_iou_threshold),
+            ("--high-confidence", self.high_confidence),
+            ("--min-confidence", self.min_confidence),
+            ("--new-track-confidence", self.new_track_confidence),
+            ("--velocity-smoothing", self.velocity_smoothing),
+        ):
+            _check(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
+        _check(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
+        _check(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
+        _check(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
+        _check(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
+        _check(self.max_extrapolation >= 0, "--max-extrapolation", self.max_extrapolation, "use 0 or more")
+        _check(0.0 <= self.coast_expansion <= 1.0, "--coast-expansion", self.coast_expansion, "use 0..1, e.g. 0.05")
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """Offline refinement of finished tracks (recorded video only: it needs the future)."""
+
+    # Fill gaps of at most this many frames inside a track by linear interpolation.
+    # Raise: bridges longer occlusions (more recall), but straight lines drift from
+    # objects that turned, adding false positives.
+    max_gap: int = 20
+    # Tracks with fewer observed (not interpolated) boxes than this are dropped unless
+    # they are confident. Raise: fewer false tracks, real short tracks lost too.
+    min_length: int = 5
+    # A short track is kept anyway when its mean confidence reaches this value.
+    keep_confidence: float = 0.9
+    # Also report the tentative boxes a track had before it was confirmed (online, they
+    # cannot be shown because confirmation is not known yet).
+    backfill: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.max_gap >= 0, "--refine-max-gap", self.max_gap, "use 0 or more frames")
+        _check(self.min_length >= 1, "--refine-min-length", self.min_length, "use 1 or more")
+        _check(0.0 <= self.keep_confidence <= 1.0, "--refine-keep-confidence", self.keep_confidence, "use 0..1")

@@ -1,0 +1,82 @@
+"""Shared test helpers.
+
+Real data lives in ``../shared`` beside the project root and is read in place. In CI
+(``CI`` set) a missing file fails the test; on a developer machine without the data the
+test is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+SHARED_MODEL = SHARED / "assets" / "models" / "yolo11n_int8_openvino_model"
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; fails in CI and skips elsewhere when it is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        message = f"shared test data missing: {path}"
+        if in_ci():
+            pytest.fail(message + " (CI must have ../shared)")
+        pytest.skip(message)
+    return path
+
+
+def video_path(name: str) -> Path:
+    return shared_path("assets", "videos", name)
+
+
+def model_path() -> str:
+    """The real model: VIDTRACK_MODEL if set, else the shared OpenVINO model."""
+    env = os.environ.get("VIDTRACK_MODEL")
+    if env:
+        path = Path(env)
+        if not path.is_absolute():
+            path = (PROJECT_ROOT / path).resolve()
+        if path.exists():
+            return str(path)
+        if in_ci():
+            pytest.fail(f"VIDTRACK_MODEL={env} does not exist")
+    return str(shared_path("assets", "models", "yolo11n_int8_openvino_model"))
+
+
+@pytest.fixture
+def real_model() -> str:
+    return model_path()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), fps: float = 30.0) -> Path:
+    """A tiny synthetic clip: a bright square moving over a dark gradient."""
+    import cv2
+
+    width, height = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(frames):
+        image = np.zeros((height, width, 3), np.uint8)
+        image[:] = np.linspace(0, 80, width, dtype=np.uint8)[None, :, None]
+        x = 5 + (i * 3) % max(1, width - 30)
+        image[40:70, x : x + 25] = (40, 200, 250)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def tiny_clip(tmp_path: Path) -> Path:
+    return make_clip(tmp_path / "tiny.avi")
