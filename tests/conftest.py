@@ -80,3 +80,37 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), 
 @pytest.fixture
 def tiny_clip(tmp_path: Path) -> Path:
     return make_clip(tmp_path / "tiny.avi")
+
+
+class SquareDetector:
+    """A stand-in detector for pipeline tests: finds the bright square ``make_clip`` draws.
+
+    ``delay`` slows it down to imitate a heavy model.
+    """
+
+    class_names = {0: "person", 1: "car"}
+    max_in_flight = 1
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls = 0
+
+    def detect(self, image: np.ndarray):
+        import time
+
+        from vidtrack.detection.base import make_detections
+
+        self.calls += 1
+        if self.delay:
+            time.sleep(self.delay)
+        mask = (image[:, :, 2] > 200) & (image[:, :, 1] > 150)
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), self.class_names)
+        box = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], dtype=np.float32)
+        return make_detections(box, np.array([0.9]), np.array([0]), self.class_names)
+
+
+@pytest.fixture
+def square_detector() -> SquareDetector:
+    return SquareDetector()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.overlay import HudInfo, Overlay, class_counts
-from vidtrack.stats import STAGES, LatencyHistogram, RateMeter, StageTimes, Stopwatch
+from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -72,8 +72,6 @@ class LaneReport:
     first_output_s: float | None = None  # run start → first finished frame
     processing_fps: float = 0.0  # excluding start-up: first to last finished frame
     stage_ms: dict[str, float] = field(default_factory=dict)
-    frame_age_p50_ms: float | None = None
-    frame_age_p95_ms: float | None = None
     state: str = ""
     stopped: bool = False  # stopped early by the user or a signal
     error: BaseException | None = None
@@ -137,10 +135,9 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        ages = LatencyHistogram()
         out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
         output = threading.Thread(
-            target=self._output_loop, args=(index, lane, out, times, ages, report, run_start), name=f"output-{index}"
+            target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )
         output.start()
         pending: deque[tuple[Frame, Future]] = deque()
@@ -173,8 +170,6 @@ class Pipeline:
             report.state = lane.source.state
             report.wall_s = time.perf_counter() - run_start
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
-            report.frame_age_p50_ms = ages.percentile(50)
-            report.frame_age_p95_ms = ages.percentile(95)
 
     def _age_out_tracks(self, lane: Lane) -> None:
         """After a reconnect gap, end tracks as if max_age frames had passed with no detections."""
@@ -212,7 +207,7 @@ class Pipeline:
             frame=frame,
             detections=tracked,
             annotated=annotated,
-            timings_ms={k: times.current[k] for k in STAGES},
+            timings_ms={k: times.current[k] for k in STAGES},  # smoothed, for live displays
             extra={
                 "fps": rate.fps,
                 "frame_age_ms": age_ms,
@@ -229,7 +224,6 @@ class Pipeline:
         lane: Lane,
         out: "queue.Queue[Any]",
         times: StageTimes,
-        ages: LatencyHistogram,
         report: LaneReport,
         run_start: float,
     ) -> None:
@@ -251,7 +245,6 @@ class Pipeline:
                     lane.source.stop()
                     continue
                 now = time.perf_counter()
-                ages.add((time.monotonic() - item.frame.captured) * 1000.0)
                 first = first if first is not None else now
                 last = now
                 report.frames += 1

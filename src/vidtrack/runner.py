@@ -72,7 +72,7 @@ def _open_sources(request: RunRequest) -> list["Source"]:
 
 def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import JsonlSink, MotSink, SummaryBuilder, VideoSink
+    from vidtrack.sinks import JsonlSink, MotSink, SummaryBuilder, open_video_sink
 
     out = request.output
     count = len(request.sources)
@@ -80,7 +80,7 @@ def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list
     files: list[Path] = []
     video = output_for(out.video, index, count)
     if video is not None:
-        sinks.append(VideoSink(video, info, crf=out.crf, preset=out.preset))
+        sinks.append(open_video_sink(video, info, out))
         files.append(video)
     jsonl = output_for(out.jsonl, index, count)
     if jsonl is not None:
@@ -90,7 +90,7 @@ def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list
     if mot is not None:
         sinks.append(MotSink(mot))
         files.append(mot)
-    summary = SummaryBuilder(info)
+    summary = SummaryBuilder(None, info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
 
@@ -104,15 +104,13 @@ def execute(
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early."""
     from vidtrack.detection import load_detector
     from vidtrack.overlay import Overlay
-    from vidtrack.sinks import check_writable
+    from vidtrack.sinks import check_outputs
     from vidtrack.tracking import IoUTracker
 
     count = len(request.sources)
-    for path in request.output.paths():
-        for i in range(count):
-            target = output_for(path, i, count)
-            if target is not None:
-                check_writable(target)
+    targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
+    local_inputs = [spec for spec in request.sources if Path(spec).is_file()]
+    check_outputs([t for t in targets if t is not None], local_inputs)
     sources = _open_sources(request)
     viewers: list[Any] = []
     lanes: list[Lane] = []
@@ -145,6 +143,9 @@ def execute(
         raise
 
     pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+    for viewer in viewers:
+        if hasattr(viewer, "on_quit"):
+            viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
     if on_start is not None:
         on_start([s.info for s in sources])
     restore = _install_signal_handlers(pipeline) if install_signals else None
@@ -157,11 +158,13 @@ def execute(
             viewer.close()
 
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
+    for lane in lanes:
+        for sink in lane.sinks:
+            outcome.warnings.extend(getattr(sink, "warnings", []))
     outcome.viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
-        data = summary.to_dict()
-        data.update(_report_fields(report))
-        outcome.summaries.append(data)
+        summary.update(source=source.info.name, **_report_fields(report))
+        outcome.summaries.append(summary.build())
         if getattr(source, "truncated", False) and not report.stopped:
             outcome.warnings.append(
                 f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
@@ -174,7 +177,7 @@ def execute(
         for i, data in enumerate(outcome.summaries):
             target = output_for(summary_path, i, count)
             assert target is not None
-            target.write_text(json.dumps(data, indent=2) + "\n")
+            write_json_atomic(target, data)
             files.append(target)
     return outcome
 
@@ -184,11 +187,17 @@ def _report_fields(report: LaneReport) -> dict[str, Any]:
         "processing_fps": round(report.processing_fps, 2),
         "wall_s": round(report.wall_s, 3),
         "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
-        "stage_ms": report.stage_ms,
-        "frame_age_ms": {"p50": report.frame_age_p50_ms, "p95": report.frame_age_p95_ms},
+        "timings_ms": report.stage_ms,
         "stopped_early": report.stopped,
         "source_state": report.state,
     }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON so that a kill leaves either the old file or the whole new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def _make_viewers(request: RunRequest) -> list[Any]:

@@ -1,11 +1,10 @@
-"""Processing rate, per-stage timing and frame-age statistics, in constant memory."""
+"""Processing rate and per-stage timing, in constant memory."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
-import numpy as np
 
 STAGES = ("decode", "detect", "track", "draw", "encode")
 
@@ -50,27 +49,6 @@ class StageTimes:
 
     def mean(self) -> dict[str, float]:
         return {s: self.total[s] / self.count[s] for s in self.total if self.count[s]}
-
-
-class LatencyHistogram:
-    """Percentiles of a latency in milliseconds, from 1 ms buckets up to a cap.
-
-    Memory is fixed whatever the run length; values above the cap land in the last bucket.
-    """
-
-    def __init__(self, cap_ms: int = 60_000) -> None:
-        self._counts = np.zeros(cap_ms + 1, dtype=np.int64)
-        self.n = 0
-
-    def add(self, ms: float) -> None:
-        self._counts[min(max(int(round(ms)), 0), len(self._counts) - 1)] += 1
-        self.n += 1
-
-    def percentile(self, q: float) -> float | None:
-        if self.n == 0:
-            return None
-        rank = q / 100.0 * (self.n - 1)
-        return float(np.searchsorted(np.cumsum(self._counts), rank + 1, side="left"))
 
 
 class Stopwatch:

@@ -52,13 +52,16 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage errors and VidtrackErrors become one line and exit code 2."""
-    import click
+    try:  # newer typer releases vendor click as typer._click
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover - older typer with click installed
+        import click.exceptions as click  # type: ignore[no-redef]
 
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
     try:
         code = app(args=argv, prog_name="vidtrack", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except click.NoArgsIsHelpError as exc:
         typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         code = 0
     except click.UsageError as exc:
@@ -68,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         typer.echo(f"error: {exc.format_message()}", err=True)
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, getattr(click, "Abort", typer.Abort)):
         code = 130
     except VidtrackError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -57,8 +57,8 @@ def print_summary(outcome: "RunOutcome") -> None:
     for column in ("source", "frames", "fps", "ms/frame by stage", "tracks", "frame age p50/p95"):
         table.add_column(column)
     for data in outcome.summaries:
-        stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("stage_ms", {}).items() if v)
-        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks_per_class", {}).items()) or "-"
+        stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("timings_ms", {}).items() if v)
+        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
         age = data.get("frame_age_ms", {})
         age_text = "-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms"
         table.add_row(

@@ -6,6 +6,7 @@ the same boxes. torch and ultralytics are imported here, on first use only.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 def load_yolo(model: str):  # -> ultralytics.YOLO
     """``ultralytics.YOLO(model)`` with its failures turned into one-line errors."""
+    os.environ.setdefault("YOLO_VERBOSE", "False")  # ultralytics logs model loading to stdout otherwise
     try:
         from ultralytics import YOLO
     except ImportError as exc:  # pragma: no cover - depends on the install

@@ -27,7 +27,12 @@ def quiet_ffmpeg() -> None:
 
 
 def probe_fps(path: Path) -> Fraction | None:
-    """The exact average frame rate as a fraction (30000/1001 for 29.97), via PyAV."""
+    """The exact frame rate as a fraction (30000/1001 for 29.97), via PyAV.
+
+    Containers report several rates. When the stream knows its frame count and duration,
+    the rate that reproduces that duration wins, so outputs written at it keep the input's
+    frame count *and* duration; otherwise the average rate, then the nominal one.
+    """
     try:
         import av
 
@@ -35,12 +40,15 @@ def probe_fps(path: Path) -> Fraction | None:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
-            for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
-                if rate:
-                    return Fraction(rate)
+            rates = [Fraction(r) for r in (stream.average_rate, stream.guessed_rate, stream.base_rate) if r]
+            if not rates:
+                return None
+            if stream.frames and stream.duration and stream.time_base:
+                seconds = float(stream.duration * stream.time_base)
+                return min(rates, key=lambda r: abs(stream.frames / float(r) - seconds))
+            return rates[0]
     except Exception:  # PyAV can't read it; OpenCV's float rate is the fallback
         return None
-    return None
 
 
 class VideoFileSource:

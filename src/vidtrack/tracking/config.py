@@ -52,9 +52,8 @@ class TrackerConfig:
     # occlusions, but a dead track may steal a newcomer nearby. Tentative tracks die on
     # their first miss.
     max_age: int = 30
-    # Weight of the previous velocity when a new observation updates it (0..1). Raise:
-    # smoother, slower-reacting motion; lower: follows turns faster, amplifies jitter.
-    velocity_smoothing: float = 0.7
+    position_gain: float = 1.0
+    velocity_gain: float = 0.3
     # Frames of constant-velocity extrapolation at most while a track is unmatched; beyond
     # that the box stays put. Raise: follows objects moving steadily behind occluders;
     # lower: less drift when the velocity estimate is wrong.
@@ -72,7 +71,8 @@ class TrackerConfig:
             ("--high-confidence", self.high_confidence),
             ("--min-confidence", self.min_confidence),
             ("--new-track-confidence", self.new_track_confidence),
-            ("--velocity-smoothing", self.velocity_smoothing),
+            ("--position-gain", self.position_gain),
+            ("--velocity-gain", self.velocity_gain),
         ):
             _check(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
         _check(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")

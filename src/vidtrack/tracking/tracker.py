@@ -46,7 +46,8 @@ _HITS = 9  # matched frames (consecutive while tentative)
 _CLS = 10  # class id
 _KEY = 11  # internal serial number (tentative tracks have one too)
 _ID = 12  # public id, 0 while tentative
-_COLUMNS = 13
+_OBS = slice(13, 17)  # last observed box
+_COLUMNS = 17
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
 _NO_ID = np.empty(0, dtype=np.int64)
@@ -151,13 +152,17 @@ class IoUTracker:
         if len(rows):
             observed = xyxy[rows]
             matched = state[cols]
-            gap = matched[:, _MISS] + 1.0
-            measured = (observed - matched[:, _BOX]) / gap[:, None]
+            gap = (matched[:, _MISS] + 1.0)[:, None]
             first = matched[:, _HITS] == 1.0
-            smoothing = cfg.velocity_smoothing
-            velocity = smoothing * matched[:, _VEL] + (1.0 - smoothing) * measured
+            predicted = matched[:, _BOX] + matched[:, _VEL] * gap
+            residual = observed - predicted
+            box = predicted + cfg.position_gain * residual
+            velocity = matched[:, _VEL] + cfg.velocity_gain * residual / gap
+            measured = (observed - matched[:, _BOX]) / gap
             velocity[first] = measured[first]
-            matched[:, _BOX] = observed
+            box[first] = observed[first]
+            matched[:, _BOX] = box
+            matched[:, _OBS] = observed
             matched[:, _VEL] = velocity
             matched[:, _MISS] = -1.0  # +1 below
             matched[:, _HITS] += 1.0
@@ -229,7 +234,7 @@ class IoUTracker:
             if free_det.any() and free_trk.any():
                 d = np.flatnonzero(free_det)
                 t = np.flatnonzero(free_trk)
-                overlap = iou_matrix(xyxy[d], state[t, _BOX])
+                overlap = iou_matrix(xyxy[d], state[t, _OBS])
                 allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
                 r2, c2 = assign(np.where(allowed, overlap, 0.0))
                 if len(r2):
@@ -247,6 +252,7 @@ class IoUTracker:
         new = self._state[start : start + n_new]
         new[:] = 0.0
         new[:, _BOX] = boxes
+        new[:, _OBS] = boxes
         new[:, _HITS] = 1.0
         new[:, _CLS] = classes
         new[:, _KEY] = np.arange(self._next_key, self._next_key + n_new)

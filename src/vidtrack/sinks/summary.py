@@ -1,0 +1,141 @@
+"""The end-of-run summary: what was seen, for how long, and how fast it was processed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from array import array
+from collections import defaultdict
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vidtrack.errors import OutputError
+
+if TYPE_CHECKING:
+    from vidtrack.frames import FrameResult
+
+#: ``FrameResult.extra`` key with the frame's age (capture to annotated output) in ms.
+#: When absent the summary measures the age itself when the result reaches it.
+FRAME_AGE_KEY = "frame_age_ms"
+
+
+class SummaryBuilder:
+    """Accumulates per-frame results into one JSON document written at ``close()``.
+
+    Memory is constant in the run length except for frame ages (4 bytes a frame, kept so
+    p50/p95 are exact). ``update(**fields)`` adds or overrides top-level fields (e.g. the
+    source name, stream state, the pipeline's own fps). ``path`` may be None to only
+    :meth:`build` the summary (for the CLI's end-of-run table).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        fps: Fraction | None,
+        *,
+        use_timestamps: bool = False,  # live: duration from capture times, not frames / fps
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.fps = Fraction(fps) if fps else None
+        self.use_timestamps = use_timestamps
+        self.frames = 0
+        self._first_pts: float | None = None
+        self._last_pts: float | None = None
+        self._first_wall: float | None = None
+        self._last_wall: float | None = None
+        self._tracks: dict[str, set[int]] = defaultdict(set)
+        self._detections: dict[str, int] = defaultdict(int)
+        self._best: dict[str, float] = {}
+        self._timing_sum: dict[str, float] = defaultdict(float)
+        self._timing_n: dict[str, int] = defaultdict(int)
+        self._ages = array("f")
+        self._fields: dict[str, Any] = {}
+        self._closed = False
+
+    def write(self, result: "FrameResult") -> None:
+        now = time.monotonic()
+        frame = result.frame
+        self.frames += 1
+        if self._first_pts is None:
+            self._first_pts, self._first_wall = frame.pts, now
+        self._last_pts, self._last_wall = frame.pts, now
+        det = result.detections
+        if len(det):
+            names = det.data.get("class_name") if det.data else None
+            classes = [str(n) for n in names] if names is not None else [str(int(c)) for c in det.class_id]
+            conf = det.confidence if det.confidence is not None else np.ones(len(det))
+            track = det.tracker_id
+            for i, cls in enumerate(classes):
+                self._detections[cls] += 1
+                c = float(conf[i])
+                if c > self._best.get(cls, -1.0):
+                    self._best[cls] = c
+                if track is not None and track[i] >= 0:
+                    self._tracks[cls].add(int(track[i]))
+        for stage, ms in result.timings_ms.items():
+            self._timing_sum[stage] += float(ms)
+            self._timing_n[stage] += 1
+        age = result.extra.get(FRAME_AGE_KEY)
+        if age is None and frame.captured > 0:
+            age = (now - frame.captured) * 1000.0
+        if age is not None:
+            self._ages.append(float(age))
+
+    def update(self, **fields: Any) -> None:
+        """Add or override top-level fields of the summary."""
+        self._fields.update(fields)
+
+    @property
+    def duration(self) -> float:
+        """Seconds of video covered: frames / fps for files, the capture-time span for live."""
+        if self.frames == 0:
+            return 0.0
+        if self.use_timestamps or self.fps is None:
+            span = float(self._last_pts - self._first_pts)  # type: ignore[operator]
+            step = 1 / float(self.fps) if self.fps else (span / (self.frames - 1) if self.frames > 1 else 0.0)
+            return span + step
+        return self.frames / float(self.fps)
+
+    def build(self) -> dict[str, Any]:
+        """The summary as a JSON-ready dict."""
+        wall = (self._last_wall - self._first_wall) if self.frames > 1 else 0.0  # type: ignore[operator]
+        summary: dict[str, Any] = {
+            "frames": self.frames,
+            "duration": round(self.duration, 3),
+            "fps": round(float(self.fps), 3) if self.fps else None,
+            "fps_exact": f"{self.fps.numerator}/{self.fps.denominator}" if self.fps else None,
+            # n frames span n - 1 intervals between the first and the last result
+            "processing_fps": round((self.frames - 1) / wall, 2) if wall > 0 else None,
+            "tracks": {cls: len(ids) for cls, ids in sorted(self._tracks.items())},
+            "detections": dict(sorted(self._detections.items())),
+            "tags": {cls: int(round(c * 100)) for cls, c in sorted(self._best.items(), key=lambda kv: -kv[1])},
+            "timings_ms": {
+                stage: round(self._timing_sum[stage] / n, 2) for stage, n in self._timing_n.items() if n
+            },
+        }
+        if len(self._ages):
+            ages = np.frombuffer(self._ages, dtype=np.float32)
+            summary["frame_age_ms"] = {
+                "p50": round(float(np.percentile(ages, 50)), 1),
+                "p95": round(float(np.percentile(ages, 95)), 1),
+                "max": round(float(ages.max()), 1),
+            }
+        summary.update(self._fields)
+        return summary
+
+    def close(self) -> None:
+        """Write the summary (atomically: a kill leaves the old file or the whole new one)."""
+        if self._closed or self.path is None:
+            self._closed = True
+            return
+        self._closed = True
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.build(), indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise OutputError(f"writing {self.path} failed ({exc.strerror or exc})", "choose a writable path") from None

@@ -1,0 +1,445 @@
+"""Live sources: webcams and network streams, read so the pipeline never falls behind.
+
+A background reader thread pulls frames from OpenCV as fast as the source sends them and
+keeps only the newest one in a one-slot mailbox. ``frames()`` hands out the newest frame
+not yet handed out, so a slow consumer skips frames instead of queueing them: what it
+processes is never older than the newest frame available. ``SourceConfig.every_frame``
+switches to a bounded FIFO instead (file-like: every frame, at the cost of growing lag).
+
+When the stream errors, ends, or shows no new image for ``stall_timeout`` seconds (a
+frozen source repeating one image counts), the reader reopens it with exponential
+backoff. Frames are stamped with the capture clock, so outputs keep real durations and
+reconnect gaps show as gaps.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import os
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from vidtrack.config import SourceConfig
+from vidtrack.errors import SourceError
+from vidtrack.frames import Frame, SourceInfo
+from vidtrack.sources.files import quiet_ffmpeg
+
+log = logging.getLogger(__name__)
+
+#: First reconnect delay; doubles on each failed attempt up to BACKOFF_MAX_S. A short
+#: first delay recovers quickly from a blip; the cap keeps a dead camera from being
+#: hammered while still noticing within 10 s that it came back.
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 10.0
+#: Frames held in every-frame mode. Larger rides out longer consumer hiccups; when it is
+#: full the reader waits and the stream's own buffers grow (lag), which is what
+#: every-frame asks for.
+FIFO_FRAMES = 32
+#: How often the reader fingerprints a frame to spot a frozen source. A full-frame CRC
+#: costs ~3.5 ms at 1080p; checking a few times a second keeps that negligible while
+#: resolving a freeze far finer than any sensible stall timeout.
+FREEZE_CHECK_INTERVAL_S = 0.2
+#: Longest single wait in frames()/stop() paths, so stop() is honoured promptly even if a
+#: notification is missed.
+POLL_S = 0.1
+#: Events kept in the log (oldest dropped), so a source flapping for days stays bounded.
+EVENT_LOG_SIZE = 1000
+#: Opening URL-based streams: ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is process-wide, so opens
+#: that change it take this lock.
+_OPEN_LOCK = threading.Lock()
+_FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+
+
+def redact(spec: str) -> str:
+    """``spec`` with any password in the URL replaced by ``***`` (for names, logs, HUD)."""
+    try:
+        parts = urlsplit(spec)
+    except ValueError:
+        return spec
+    if not parts.scheme or parts.password is None:
+        return spec
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait before reconnect attempt ``attempt`` (1, 2, ...): 0.5, 1, 2, 4, 8, 10, 10..."""
+    return min(BACKOFF_FIRST_S * 2 ** max(0, attempt - 1), BACKOFF_MAX_S)
+
+
+def _fingerprint(image: np.ndarray) -> int:
+    data = image if image.flags.c_contiguous else np.ascontiguousarray(image)
+    return zlib.crc32(data)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """Something that happened to a live source: ``t`` is seconds since the source was created."""
+
+    t: float
+    state: str
+    message: str
+
+
+class LiveSource:
+    """A webcam (index or ``/dev/videoN``) or a stream URL (rtsp, http(s) MJPEG/HLS, udp, tcp...).
+
+    Frame fields: ``index`` is the reader's capture sequence number (it skips the frames
+    a slow consumer never saw), ``pts`` seconds on the capture clock since the first
+    frame, ``captured`` the ``time.monotonic()`` reading at capture.
+
+    The constructor waits for the first frame for at most ``connect_timeout`` seconds
+    (default: the stall timeout plus one second). If the source cannot be opened within
+    ``max_retries`` reconnects it raises :class:`SourceError`; with unlimited retries it
+    returns still unconnected (``info`` has width and height 0 and is replaced once the
+    first frame arrives), keeps trying in the background and can be stopped any time.
+    """
+
+    def __init__(
+        self,
+        spec: str | int,
+        config: SourceConfig | None = None,
+        source_id: int = 0,
+        webcam: bool = False,
+        connect_timeout: float | None = None,
+    ) -> None:
+        quiet_ffmpeg()
+        self.spec = str(spec).strip()
+        self.config = config or SourceConfig()
+        self.source_id = source_id
+        self.webcam = webcam
+        self.name = redact(self.spec)
+        self.info = SourceInfo(name=self.name, width=0, height=0, fps=None, frame_count=None, is_live=True)
+
+        self._cond = threading.Condition()  # guards every field below that both threads touch
+        self._stop = threading.Event()
+        self._state = "connecting"
+        self._mailbox: Frame | None = None  # newest-frame mode
+        self._fifo: collections.deque[Frame] = collections.deque()  # every-frame mode
+        self._ended = False
+        self._events: collections.deque[LiveEvent] = collections.deque(maxlen=EVENT_LOG_SIZE)
+        self._unread_events: list[LiveEvent] = []
+        self._created = time.monotonic()
+        self._origin: float | None = None  # monotonic time of the first frame; pts 0
+        self._last_frame_at: float | None = None
+        self._connected_at = 0.0
+
+        #: The source gave up (retries exhausted); the SourceError saying why.
+        self.error: SourceError | None = None
+        #: Sequence number of the newest frame the reader has captured (-1: none yet).
+        self.latest_index = -1
+        self.frames_captured = 0
+        self.frames_yielded = 0
+        #: Frames the consumer never saw because a newer one replaced them.
+        self.frames_skipped = 0
+        #: Successful reconnects, and how long the last one took from losing the stream
+        #: to the first frame after it.
+        self.reconnects = 0
+        self.last_reconnect_s: float | None = None
+        #: Capture-time gap the last outage left in the output (last frame before it to first after).
+        self.last_gap_s: float | None = None
+        #: Seconds from creating the source to its first frame.
+        self.connect_s: float | None = None
+
+        self._reader = threading.Thread(target=self._run, name=f"live-reader-{source_id}", daemon=True)
+        self._reader.start()
+        self._wait_first_frame(connect_timeout if connect_timeout is not None else self.config.stall_timeout + 1.0)
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def state(self) -> str:
+        """connecting, connected, stalled, reconnecting N, ended (stopped) or failed."""
+        with self._cond:
+            state, last = self._state, max(self._last_frame_at or 0.0, self._connected_at)
+        if state == "connected" and time.monotonic() - last > self.config.stall_timeout:
+            return "stalled"  # the reader is still blocked in a read that has not timed out yet
+        return state
+
+    def frames(self) -> Iterator[Frame]:
+        """The newest frame not yet yielded, blocking until one arrives; ends on stop() or failure."""
+        try:
+            while True:
+                with self._cond:
+                    frame = self._take()
+                    while frame is None and not self._ended and not self._stop.is_set():
+                        self._cond.wait(POLL_S)
+                        frame = self._take()
+                    if frame is None:
+                        return
+                    self.frames_yielded += 1
+                yield frame
+        finally:
+            self._stop.set()
+
+    def stop(self) -> None:
+        """Make ``frames()`` return within ~0.1 s. Safe from any thread or a signal handler."""
+        self._stop.set()
+        # The condition's lock is re-entrant, so a signal handler that interrupts the
+        # main thread inside frames() can still take it.
+        with self._cond:
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop reading and release the device/connection. Idempotent.
+
+        Waits up to a second for the reader; a reader still blocked in an open/read that
+        OpenCV cannot interrupt releases the capture itself when that call returns.
+        """
+        self.stop()
+        if self._reader.is_alive() and self._reader is not threading.current_thread():
+            self._reader.join(timeout=1.0)
+
+    def events(self) -> list[LiveEvent]:
+        """A copy of the event log (the last EVENT_LOG_SIZE events)."""
+        with self._cond:
+            return list(self._events)
+
+    def pop_new_events(self) -> list[LiveEvent]:
+        """Events not returned by an earlier call, for printing them as they happen."""
+        with self._cond:
+            new, self._unread_events = self._unread_events, []
+            return new
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for logs and the run summary."""
+        return {
+            "state": self.state,
+            "frames_captured": self.frames_captured,
+            "frames_yielded": self.frames_yielded,
+            "frames_skipped": self.frames_skipped,
+            "reconnects": self.reconnects,
+            "last_reconnect_s": self.last_reconnect_s,
+            "last_gap_s": self.last_gap_s,
+            "connect_s": self.connect_s,
+            "error": self.error.one_line() if self.error else None,
+        }
+
+    # ------------------------------------------------------------ consumer side
+
+    def _take(self) -> Frame | None:
+        """Next frame to hand out, or None. Caller holds ``_cond``."""
+        if self.config.every_frame:
+            if not self._fifo:
+                return None
+            frame = self._fifo.popleft()
+            self._cond.notify_all()  # room for the reader
+            return frame
+        frame, self._mailbox = self._mailbox, None
+        return frame
+
+    def _wait_first_frame(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._origin is None and not self._ended:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(min(remaining, POLL_S))
+            if self._origin is not None:
+                return
+            error = self.error
+            unlimited = self.config.max_retries is None
+        if error is not None:
+            self.close()
+            raise error
+        if not unlimited:
+            # Finite retries: the reader gives up in bounded time; wait for its verdict.
+            with self._cond:
+                while self._origin is None and not self._ended:
+                    self._cond.wait(POLL_S)
+                error = self.error
+            if error is not None:
+                self.close()
+                raise error
+            return
+        log.warning("%s: not connected after %.1f s; still trying in the background", self.name, timeout)
+
+    # -------------------------------------------------------------- reader side
+
+    def _event(self, state: str | None, message: str, level: int = logging.INFO) -> None:
+        """Log ``message``; a non-None ``state`` becomes the current state."""
+        now = time.monotonic()
+        with self._cond:
+            if state is not None:
+                self._state = state
+                if state == "connected":
+                    self._connected_at = now
+            event = LiveEvent(round(now - self._created, 3), self._state, message)
+            self._events.append(event)
+            self._unread_events.append(event)
+            if len(self._unread_events) > EVENT_LOG_SIZE:
+                del self._unread_events[0]
+            self._cond.notify_all()
+        log.log(level, "%s [%s] %s", self.name, event.state, message)
+
+    def _open(self) -> Any:
+        """One bounded attempt to open the source; the cv2.VideoCapture or None."""
+        import cv2
+
+        if self.webcam:
+            # Webcam backends (V4L2, DirectShow, AVFoundation) take no FFmpeg timeouts.
+            device: str | int = int(self.spec) if self.spec.isdigit() else self.spec
+            cap = cv2.VideoCapture(device)
+        else:
+            timeout_ms = int(self.config.stall_timeout * 1000)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+            scheme = self.spec.split("://", 1)[0].lower()
+            # RTSP over TCP: no smeared frames from lost UDP packets, and it passes
+            # firewalls/NAT. A user's own OPENCV_FFMPEG_CAPTURE_OPTIONS wins.
+            if scheme in ("rtsp", "rtsps") and _FFMPEG_OPTIONS_ENV not in os.environ:
+                with _OPEN_LOCK:
+                    os.environ[_FFMPEG_OPTIONS_ENV] = "rtsp_transport;tcp"
+                    try:
+                        cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
+                    finally:
+                        os.environ.pop(_FFMPEG_OPTIONS_ENV, None)
+            else:
+                cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
+        if cap.isOpened():
+            return cap
+        cap.release()
+        return None
+
+    def _nominal_fps(self, cap: Any) -> Fraction | None:
+        import cv2
+
+        raw = cap.get(cv2.CAP_PROP_FPS)
+        # Streams often report nonsense (0, 90000, 1000); only trust a plausible rate.
+        if raw and 1.0 <= raw <= 240.0:
+            return Fraction(raw).limit_denominator(1001)
+        return None
+
+    def _publish(self, image: np.ndarray, captured: float) -> None:
+        with self._cond:
+            if self._origin is None:
+                self._origin = captured
+            self.latest_index += 1
+            self.frames_captured += 1
+            self._last_frame_at = captured
+            frame = Frame(image, self.latest_index, captured - self._origin, captured, self.source_id)
+            if self.config.every_frame:
+                while len(self._fifo) >= FIFO_FRAMES and not self._stop.is_set():
+                    self._cond.wait(POLL_S)
+                self._fifo.append(frame)
+            else:
+                if self._mailbox is not None:
+                    self.frames_skipped += 1
+                self._mailbox = frame
+            self._cond.notify_all()
+
+    def _update_info(self, cap: Any, image: np.ndarray) -> None:
+        height, width = image.shape[:2]
+        old = self.info
+        if (old.width, old.height) != (width, height):
+            if old.width:
+                self._event(None, f"frame size changed {old.width}x{old.height} -> {width}x{height}")
+            self.info = dataclasses.replace(old, width=width, height=height, fps=self._nominal_fps(cap) or old.fps)
+
+    def _may_retry(self, retries: int) -> bool:
+        """False (and the source marked failed) once ``retries`` exceeds max_retries."""
+        if self.config.max_retries is None or retries <= self.config.max_retries:
+            return True
+        what = "open" if self._origin is None else "reconnect to"
+        self.error = SourceError(
+            f"cannot {what} {self.name} after {retries} attempt{'s' if retries != 1 else ''}",
+            "check the URL/device and that it is streaming, or raise --max-retries (omit it to retry forever)",
+        )
+        self._event("failed", self.error.problem, logging.ERROR)
+        return False
+
+    def _run(self) -> None:
+        """Reader thread: connect, read, detect stalls and freezes, reconnect with backoff."""
+        cap = None
+        retries = 0  # connection attempts since the stream last made progress
+        lost_at: float | None = None  # when the current outage was detected
+        fingerprint: int | None = None  # kept across reconnects: a still-frozen source stays stalled
+        changed_at = checked_at = connected_at = 0.0
+        first_frame = True
+        try:
+            while not self._stop.is_set():
+                if cap is None:
+                    if retries:
+                        delay = backoff_delay(retries)
+                        self._event(f"reconnecting {retries}", f"next attempt in {delay:.1f} s")
+                        if self._stop.wait(delay):
+                            break
+                    started = time.monotonic()
+                    cap = self._open()
+                    if cap is None:
+                        retries += 1
+                        if not self._may_retry(retries):
+                            return
+                        self._event(None, f"could not open the source ({time.monotonic() - started:.1f} s)")
+                        continue
+                    connected_at = changed_at = time.monotonic()  # a new connection gets a full stall_timeout
+                    checked_at, first_frame = 0.0, True
+                    self._event("connected", f"opened in {connected_at - started:.2f} s")
+
+                ok, image = cap.read()
+                now = time.monotonic()
+                if self._stop.is_set():
+                    break
+                lost = ""
+                if not ok or image is None:
+                    since = max(self._last_frame_at or connected_at, connected_at)
+                    if now - since >= 0.9 * self.config.stall_timeout:
+                        lost = f"stalled: no frame for {now - since:.1f} s"
+                    else:
+                        lost = "lost: the stream ended or a read failed"
+                else:
+                    if first_frame:
+                        first_frame = False
+                        self._update_info(cap, image)
+                        if self.connect_s is None:
+                            self.connect_s = now - self._created
+                        elif lost_at is not None and self._last_frame_at is not None:
+                            self.reconnects += 1
+                            self.last_reconnect_s = now - lost_at
+                            self.last_gap_s = now - self._last_frame_at
+                            self._event(
+                                None,
+                                f"reconnected: first frame {self.last_reconnect_s:.2f} s after the loss was "
+                                f"detected, {self.last_gap_s:.2f} s after the last frame",
+                            )
+                    if now - checked_at >= FREEZE_CHECK_INTERVAL_S:
+                        checked_at = now
+                        new_fingerprint = _fingerprint(image)
+                        if new_fingerprint != fingerprint:
+                            fingerprint, changed_at = new_fingerprint, now
+                            retries, lost_at = 0, None  # the stream is making progress
+                        elif now - changed_at > self.config.stall_timeout:
+                            lost = f"stalled: frozen on the same image for {now - changed_at:.1f} s"
+                if lost:
+                    self._event("stalled" if lost.startswith("stalled") else None, lost, logging.WARNING)
+                    cap.release()
+                    cap = None
+                    lost_at = lost_at if lost_at is not None else now
+                    retries += 1
+                    if not self._may_retry(retries):
+                        return
+                    continue
+                self._publish(image, now)
+        except Exception as exc:  # never die silently: the consumer must see the end
+            self.error = SourceError(f"reading {self.name} failed: {exc}", "report this as a bug with the log")
+            self._event("failed", self.error.problem, logging.ERROR)
+        finally:
+            if cap is not None:
+                cap.release()
+            with self._cond:
+                if self._state != "failed":
+                    self._state = "ended"
+                self._ended = True
+                self._cond.notify_all()
