@@ -5,11 +5,15 @@ of ``1/fps`` per frame, so 30000/1001 stays exact). Live sources write each fram
 capture time instead (variable frame rate), so a 60 s session plays for 60 s however fast
 the pipeline ran and a reconnect gap shows as a held frame. The source's audio is copied
 through packet by packet, interleaved as the video is written, so memory stays constant.
+
+x264 runs at ``preset=veryfast`` with frame threads and B-frames, live or not: the output is
+a file, so the few frames of encoder delay cost nothing anyone sees (the window and web
+view show frames before encoding), while ``tune=zerolatency`` would trade that for a
+bigger file and lower throughput.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from fractions import Fraction
@@ -25,8 +29,6 @@ if TYPE_CHECKING:
 
     from vidtrack.config import OutputConfig
     from vidtrack.frames import FrameResult, SourceInfo
-
-log = logging.getLogger(__name__)
 
 #: Frame rate used when the source does not state one (image folders, some streams).
 DEFAULT_FPS = Fraction(30)
@@ -99,11 +101,16 @@ class VideoWriter:
         self._end_ticks = 0  # where the video ends, in stream ticks (pts + duration of the last frame)
         self._audio: _AudioTrack | None = None
 
+        from vidtrack.sinks import check_writable
+
+        # PyAV creates the file only when the first packet is written: check now, so a bad
+        # path fails before any work is done.
+        check_writable(self.path)
         container_options = {"movflags": "+faststart"} if self.format in ("mp4", "mov") else {}
         try:
             self._container = av.open(str(self.path), "w", format=self.format, options=container_options)
         except (OSError, av.FFmpegError) as exc:
-            raise _open_error(self.path, exc) from None
+            raise OutputError(f"cannot create {self.path} ({exc})", "choose another output path") from None
         try:
             self._stream = self._add_video_stream(crf, preset, threads)
             if audio_source is not None:
@@ -291,17 +298,6 @@ def _letterbox(image: np.ndarray, width: int, height: int) -> np.ndarray:
     x, y = (width - new_w) // 2, (height - new_h) // 2
     out[y : y + new_h, x : x + new_w] = resized
     return out
-
-
-def _open_error(path: Path, exc: BaseException) -> OutputError:
-    """Explain why ``path`` could not be created, using the same checks as the CLI."""
-    from vidtrack.sinks import check_writable
-
-    try:
-        check_writable(path)
-    except OutputError as err:
-        return err
-    return OutputError(f"cannot create {path} ({exc})", "choose another output path")
 
 
 def _unlink_quietly(path: Path) -> None:

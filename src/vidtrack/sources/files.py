@@ -97,6 +97,7 @@ class VideoFileSource:
             media_path=self.path if self.config.loop == 1 else None,
         )
         self._stop = threading.Event()
+        self._stopped_early = False  # stop() was called: the end was not the file's end
         self._state = "connected"
         self.frames_decoded = 0
 
@@ -105,6 +106,7 @@ class VideoFileSource:
         return self._state
 
     def stop(self) -> None:
+        self._stopped_early = True
         self._stop.set()
 
     def _decode(self, out: "queue.Queue[Frame | None]") -> None:
@@ -173,4 +175,4 @@ class VideoFileSource:
     def truncated(self) -> bool:
         """True when fewer frames decoded than the header promised (lying header or cut file)."""
         expected = self.info.frame_count
-        return expected is not None and self.frames_decoded < expected and not self._stop.is_set()
+        return expected is not None and self.frames_decoded < expected and not self._stopped_early

@@ -15,6 +15,7 @@ reconnect gaps show as gaps.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import logging
 import os
@@ -53,10 +54,6 @@ FREEZE_CHECK_INTERVAL_S = 0.2
 POLL_S = 0.1
 #: Events kept in the log (oldest dropped), so a source flapping for days stays bounded.
 EVENT_LOG_SIZE = 1000
-#: Opening URL-based streams: ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is process-wide, so opens
-#: that change it take this lock.
-_OPEN_LOCK = threading.Lock()
-_FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 
 
 def redact(spec: str) -> str:
@@ -72,6 +69,41 @@ def redact(spec: str) -> str:
         host = f"[{host}]"
     netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+#: FFmpeg demuxer options for stream opens, in OpenCV's ``key;value|key;value`` form.
+#: fpsprobesize 0 skips FFmpeg's ~20-frame frame-rate probe, halving open and reconnect
+#: time (live frames carry capture timestamps, so the nominal rate is not needed).
+#: rtsp_transport tcp (OpenCV's own default, kept): no smeared frames from lost UDP
+#: packets, and it passes NAT/firewalls; other demuxers ignore it.
+STREAM_OPTIONS = "rtsp_transport;tcp|fpsprobesize;0"
+_FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+_options_lock = threading.Lock()
+_opens_in_flight = 0
+
+
+@contextlib.contextmanager
+def _stream_open_options() -> Iterator[None]:
+    """Set STREAM_OPTIONS in the environment while stream opens are in flight.
+
+    OpenCV reads the variable at the start of each open. Every stream open wants the same
+    value, so concurrent opens share it instead of queueing behind a lock for their whole
+    (possibly long) open. A value the user set themselves is left alone.
+    """
+    global _opens_in_flight
+    with _options_lock:
+        owned = _opens_in_flight > 0 or _FFMPEG_OPTIONS_ENV not in os.environ
+        if owned:
+            _opens_in_flight += 1
+            os.environ[_FFMPEG_OPTIONS_ENV] = STREAM_OPTIONS
+    try:
+        yield
+    finally:
+        if owned:
+            with _options_lock:
+                _opens_in_flight -= 1
+                if _opens_in_flight == 0:
+                    os.environ.pop(_FFMPEG_OPTIONS_ENV, None)
 
 
 def backoff_delay(attempt: int) -> float:
@@ -285,6 +317,10 @@ class LiveSource:
             self._cond.notify_all()
         log.log(level, "%s [%s] %s", self.name, event.state, message)
 
+    def _set_state(self, state: str) -> None:
+        with self._cond:
+            self._state = state
+
     def _open(self) -> Any:
         """One bounded attempt to open the source; the cv2.VideoCapture or None."""
         import cv2
@@ -296,17 +332,7 @@ class LiveSource:
         else:
             timeout_ms = int(self.config.stall_timeout * 1000)
             params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-            scheme = self.spec.split("://", 1)[0].lower()
-            # RTSP over TCP: no smeared frames from lost UDP packets, and it passes
-            # firewalls/NAT. A user's own OPENCV_FFMPEG_CAPTURE_OPTIONS wins.
-            if scheme in ("rtsp", "rtsps") and _FFMPEG_OPTIONS_ENV not in os.environ:
-                with _OPEN_LOCK:
-                    os.environ[_FFMPEG_OPTIONS_ENV] = "rtsp_transport;tcp"
-                    try:
-                        cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
-                    finally:
-                        os.environ.pop(_FFMPEG_OPTIONS_ENV, None)
-            else:
+            with _stream_open_options():
                 cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
         if cap.isOpened():
             return cap
@@ -314,8 +340,11 @@ class LiveSource:
         return None
 
     def _nominal_fps(self, cap: Any) -> Fraction | None:
+        """The device's frame rate for webcams; None for streams, whose reported rate is unreliable."""
         import cv2
 
+        if not self.webcam:
+            return None
         raw = cap.get(cv2.CAP_PROP_FPS)
         # Streams often report nonsense (0, 90000, 1000); only trust a plausible rate.
         if raw and 1.0 <= raw <= 240.0:
@@ -348,13 +377,13 @@ class LiveSource:
                 self._event(None, f"frame size changed {old.width}x{old.height} -> {width}x{height}")
             self.info = dataclasses.replace(old, width=width, height=height, fps=self._nominal_fps(cap) or old.fps)
 
-    def _may_retry(self, retries: int) -> bool:
+    def _may_retry(self, retries: int, reason: str) -> bool:
         """False (and the source marked failed) once ``retries`` exceeds max_retries."""
         if self.config.max_retries is None or retries <= self.config.max_retries:
             return True
         what = "open" if self._origin is None else "reconnect to"
         self.error = SourceError(
-            f"cannot {what} {self.name} after {retries} attempt{'s' if retries != 1 else ''}",
+            f"cannot {what} {self.name} after {retries} attempt{'s' if retries != 1 else ''} ({reason})",
             "check the URL/device and that it is streaming, or raise --max-retries (omit it to retry forever)",
         )
         self._event("failed", self.error.problem, logging.ERROR)
@@ -368,21 +397,27 @@ class LiveSource:
         fingerprint: int | None = None  # kept across reconnects: a still-frozen source stays stalled
         changed_at = checked_at = connected_at = 0.0
         first_frame = True
+        reason = ""  # why the last connection or attempt failed, for the next event
         try:
             while not self._stop.is_set():
                 if cap is None:
                     if retries:
+                        # While waiting, the state names why the stream was lost when it
+                        # stalled (so a HUD or /stats can show it); during the attempt itself
+                        # it is "reconnecting N".
                         delay = backoff_delay(retries)
-                        self._event(f"reconnecting {retries}", f"next attempt in {delay:.1f} s")
+                        waiting = "stalled" if reason.startswith("stalled") else f"reconnecting {retries}"
+                        self._event(waiting, f"{reason}; reconnect attempt {retries} in {delay:.1f} s", logging.WARNING)
                         if self._stop.wait(delay):
                             break
+                        self._set_state(f"reconnecting {retries}")
                     started = time.monotonic()
                     cap = self._open()
                     if cap is None:
+                        reason = f"open failed after {time.monotonic() - started:.1f} s"
                         retries += 1
-                        if not self._may_retry(retries):
+                        if not self._may_retry(retries, reason):
                             return
-                        self._event(None, f"could not open the source ({time.monotonic() - started:.1f} s)")
                         continue
                     connected_at = changed_at = time.monotonic()  # a new connection gets a full stall_timeout
                     checked_at, first_frame = 0.0, True
@@ -423,12 +458,12 @@ class LiveSource:
                         elif now - changed_at > self.config.stall_timeout:
                             lost = f"stalled: frozen on the same image for {now - changed_at:.1f} s"
                 if lost:
-                    self._event("stalled" if lost.startswith("stalled") else None, lost, logging.WARNING)
+                    reason = lost
                     cap.release()
                     cap = None
                     lost_at = lost_at if lost_at is not None else now
                     retries += 1
-                    if not self._may_retry(retries):
+                    if not self._may_retry(retries, reason):
                         return
                     continue
                 self._publish(image, now)

@@ -107,6 +107,7 @@ class IoUTracker:
         """
         det_index, _, track_ids = self.step(xyxy, confidence, class_id)
         confirmed = track_ids > 0
+        self.last_boxes = self.last_boxes[confirmed]
         return det_index[confirmed], track_ids[confirmed]
 
     def step(
@@ -159,8 +160,10 @@ class IoUTracker:
             box = predicted + cfg.position_gain * residual
             velocity = matched[:, _VEL] + cfg.velocity_gain * residual / gap
             measured = (observed - matched[:, _BOX]) / gap
+            import os
+            reinit = first | (gap[:, 0] > float(os.environ.get("REINIT", "1e9")))
             velocity[first] = measured[first]
-            box[first] = observed[first]
+            box[reinit] = observed[reinit]
             matched[:, _BOX] = box
             matched[:, _OBS] = observed
             matched[:, _VEL] = velocity
@@ -188,6 +191,7 @@ class IoUTracker:
             self._next_id += n_ready
 
         matched = state[cols]
+        self.last_boxes = matched[:, _BOX]
         keys = matched[:, _KEY].astype(np.int64)
         track_ids = matched[:, _ID].astype(np.int64)
 

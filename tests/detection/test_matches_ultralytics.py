@@ -1,0 +1,198 @@
+"""The direct-runtime detector returns Ultralytics' boxes and Ultralytics' mAP (issue 5).
+
+Real model (VIDTRACK_MODEL or ../shared's OpenVINO INT8 YOLO11n) on ../shared coco128:
+- every image: the same boxes as ``ultralytics.YOLO(model).predict`` (count, classes, IoU,
+  confidence), with default options and with classes / max_det / iou / conf changed;
+- mAP50-95 of the project's detections, scored with Ultralytics' own matching and AP code,
+  within 0.005 of what ``YOLO(model).val`` reports in the same run;
+- the OpenVINO path imports neither torch nor ultralytics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT_ROOT, model_path, shared_path
+from vidtrack.config import DetectorConfig
+from vidtrack.detection.base import load_detector
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def model() -> str:
+    return model_path()
+
+
+@pytest.fixture(scope="module")
+def coco128() -> Path:
+    return shared_path("assets", "coco128")
+
+
+@pytest.fixture(scope="module")
+def images(coco128: Path) -> list[tuple[str, np.ndarray]]:
+    import cv2
+
+    files = sorted((coco128 / "images" / "train2017").glob("*.jpg"))
+    assert len(files) == 128
+    return [(f.name, cv2.imread(str(f))) for f in files]
+
+
+@pytest.fixture(scope="module")
+def yolo(model: str):
+    from ultralytics import YOLO
+
+    return YOLO(model, task="detect")
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise IoU of two equally long (N, 4) xyxy arrays."""
+    lt = np.maximum(a[:, :2], b[:, :2])
+    rb = np.minimum(a[:, 2:], b[:, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def assert_same_detections(name: str, ours, theirs, names: dict[int, str]) -> None:
+    xyxy = theirs.xyxy.cpu().numpy()
+    conf = theirs.conf.cpu().numpy()
+    cls = theirs.cls.cpu().numpy().astype(int)
+    assert len(ours) == len(xyxy), f"{name}: {len(ours)} boxes, Ultralytics {len(xyxy)}"
+    if not len(xyxy):
+        return
+    np.testing.assert_array_equal(ours.class_id, cls, err_msg=name)
+    assert box_iou(ours.xyxy, xyxy).min() > 0.99, name
+    np.testing.assert_allclose(ours.xyxy, xyxy, atol=0.5, err_msg=name)
+    np.testing.assert_allclose(ours.confidence, conf, atol=2e-3, err_msg=name)
+    assert list(ours.data["class_name"]) == [names[int(c)] for c in cls], name
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},  # the defaults every user gets
+        {"conf": 0.1, "iou": 0.5, "classes": ("person", "car", "dining table"), "max_det": 5},
+    ],
+    ids=["defaults", "conf-iou-classes-maxdet"],
+)
+def test_same_boxes_as_ultralytics_predict(options: dict, model: str, images, yolo) -> None:
+    config = DetectorConfig(model=model, **options)
+    detector = load_detector(config)
+    if Path(model).is_dir():
+        from vidtrack.detection.openvino import OpenVINODetector
+
+        assert isinstance(detector, OpenVINODetector)
+    class_ids = None
+    if config.classes:
+        by_name = {v: k for k, v in yolo.names.items()}
+        class_ids = [by_name[c] for c in config.classes]
+    # the options variant runs on a subset: it checks the option plumbing, not the model
+    subset = images if not options else images[::4]
+    total = 0
+    for name, image in subset:
+        ours = detector.detect(image)
+        theirs = yolo.predict(
+            image, conf=config.conf, iou=config.iou, classes=class_ids, max_det=config.max_det, verbose=False
+        )[0].boxes
+        assert_same_detections(name, ours, theirs, yolo.names)
+        total += len(ours)
+    assert total > (300 if not options else 20)  # the comparison saw real detections
+
+
+def test_single_keeps_the_most_confident_box(model: str, images) -> None:
+    detector = load_detector(DetectorConfig(model=model))
+    single = load_detector(DetectorConfig(model=model, single=True))
+    for name, image in images[:6]:
+        everything = detector.detect(image)
+        one = single.detect(image)
+        assert len(one) == min(1, len(everything)), name
+        if len(one):
+            assert one.confidence[0] == everything.confidence.max()
+
+
+def _dataset_yaml(tmp_path: Path, coco128: Path, names: dict[int, str]) -> Path:
+    """A dataset in tmp_path that reads ../shared's images in place (Ultralytics writes a label cache
+    beside the labels, so the small label files are copied and the image folder is linked)."""
+    root = tmp_path / "coco128"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "train2017").symlink_to(coco128 / "images" / "train2017", target_is_directory=True)
+    shutil.copytree(coco128 / "labels" / "train2017", root / "labels" / "train2017")
+    data = tmp_path / "coco128.yaml"
+    # JSON is valid YAML; the names must be the model's for Ultralytics' checks
+    data.write_text(json.dumps({"path": str(root), "train": "images/train2017", "val": "images/train2017",
+                                "names": {int(k): v for k, v in names.items()}}))
+    return data
+
+
+def _labels_xyxy(label_file: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    h, w = shape
+    if not label_file.exists():
+        return np.zeros((0, 4), np.float32), np.zeros(0)
+    rows = np.loadtxt(label_file, ndmin=2, dtype=np.float32)
+    cx, cy, bw, bh = rows[:, 1] * w, rows[:, 2] * h, rows[:, 3] * w, rows[:, 4] * h
+    return np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1), rows[:, 0]
+
+
+def test_map50_95_matches_ultralytics_validator(model: str, coco128: Path, images, yolo, tmp_path: Path) -> None:
+    import torch
+    from ultralytics.models.yolo.detect import DetectionValidator
+    from ultralytics.utils.metrics import DetMetrics
+
+    data = _dataset_yaml(tmp_path, coco128, yolo.names)
+    reference = yolo.val(
+        data=str(data), batch=1, imgsz=640, plots=False, verbose=False, workers=0, project=str(tmp_path / "runs")
+    ).box.map
+    assert not (coco128 / "labels" / "train2017.cache").exists(), "the test wrote into ../shared"
+
+    # the project's detections at the validator's settings, scored by Ultralytics' own code
+    detector = load_detector(DetectorConfig(model=model, conf=0.001, iou=0.7, max_det=300))
+    validator = DetectionValidator(save_dir=tmp_path / "val")
+    metrics = DetMetrics(names=yolo.names)
+    for name, image in images:
+        ours = detector.detect(image)
+        gt_xyxy, gt_cls = _labels_xyxy(coco128 / "labels" / "train2017" / (Path(name).stem + ".txt"), image.shape[:2])
+        preds = {"bboxes": torch.from_numpy(ours.xyxy), "cls": torch.from_numpy(ours.class_id.astype(np.float32)),
+                 "conf": torch.from_numpy(ours.confidence)}
+        batch = {"bboxes": torch.from_numpy(gt_xyxy), "cls": torch.from_numpy(gt_cls.astype(np.float32))}
+        metrics.update_stats({
+            **validator._process_batch(preds, batch),
+            "target_cls": gt_cls,
+            "target_img": np.unique(gt_cls),
+            "conf": ours.confidence,
+            "pred_cls": ours.class_id.astype(np.float32),
+            "im_name": name,
+        })
+    metrics.process(save_dir=tmp_path)
+    ours_map = metrics.box.map
+    assert 0.4 < reference < 0.7  # a sane model on coco128 (0.525 for the shared INT8 YOLO11n)
+    assert abs(ours_map - reference) <= 0.005, f"mAP50-95 {ours_map:.4f} vs Ultralytics val {reference:.4f}"
+
+
+def test_openvino_path_imports_neither_torch_nor_ultralytics(model: str, coco128: Path) -> None:
+    if not Path(model).is_dir():
+        pytest.skip("VIDTRACK_MODEL is not an OpenVINO export")
+    image = coco128 / "images" / "train2017" / "000000000009.jpg"
+    code = (
+        "import sys, cv2\n"
+        "from vidtrack.config import DetectorConfig\n"
+        "from vidtrack.detection import load_detector\n"
+        f"d = load_detector(DetectorConfig(model={model!r}))\n"
+        f"n = len(d.detect(cv2.imread({str(image)!r})))\n"
+        "print(n, sorted(m for m in ('torch', 'ultralytics', 'torchvision') if m in sys.modules))\n"
+    )
+    env_path = str(PROJECT_ROOT / "src")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": env_path})
+    assert out.returncode == 0, out.stderr
+    count, loaded = out.stdout.strip().split(" ", 1)
+    assert int(count) > 0
+    assert loaded == "[]"

@@ -1,0 +1,134 @@
+"""The command line as a user meets it: instant help, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, make_clip, video_path
+
+PY = sys.executable
+
+
+def vidtrack(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [PY, "-m", "vidtrack", *args], capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, env=full_env,
+        timeout=timeout,
+    )
+
+
+HEAVY = ("torch", "ultralytics", "cv2", "openvino", "onnxruntime", "supervision", "trackeval")
+
+
+def _loaded_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [PY, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=True,
+    ).stdout.split()
+    return {name for name in out if name.split(".")[0] in HEAVY}
+
+
+def test_import_is_light() -> None:
+    assert _loaded_after("import vidtrack") == set()
+
+
+def test_help_is_light_and_lists_commands() -> None:
+    heavy = _loaded_after(
+        "import contextlib, io\nfrom vidtrack.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()): main(['--help'])"
+    )
+    assert heavy == set()
+    result = vidtrack("--help")
+    assert result.returncode == 0
+    for command in ("run", "demo", "eval", "bench"):
+        assert command in result.stdout
+
+
+def test_import_writes_nothing(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    subprocess.run([PY, "-c", "import vidtrack, vidtrack.cli"], cwd=tmp_path, env=env, check=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return make_clip(tmp_path / "clip.avi", frames=10)
+
+
+def _bad_input_cases(tmp: Path, clip: Path) -> dict[str, tuple[list[str], tuple[str, ...]]]:
+    empty = tmp / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp / "text.mp4"
+    text.write_text("not a video\n" * 50)
+    real = video_path("people_street_1080p.mp4").read_bytes()
+    cut = tmp / "cut.mp4"
+    cut.write_bytes(real[: len(real) // 2])
+    fake_model = tmp / "fake.pt"
+    fake_model.write_text("not weights")
+    return {
+        "missing source": (["run", str(tmp / "nope.mp4")], ("no such file",)),
+        "zero bytes": (["run", str(empty)], ("empty",)),
+        "not a video": (["run", str(text)], ("cannot open",)),
+        "truncated mp4": (["run", str(cut)], ("truncated",)),
+        "unknown scheme": (["run", "gopher://example/video"], ("unknown URL scheme",)),
+        "missing model": (["run", str(clip), "--model", str(tmp / "none" / "model.pt")], ("no model at", "--model")),
+        "not a model": (["run", str(clip), "--model", str(fake_model)], ("not a model", "--model")),
+        "conf out of range": (["run", str(clip), "--conf", "1.5"], ("--conf 1.5", "between")),
+        "conf not a number": (["run", str(clip), "--conf", "high"], ("--conf", "--help")),
+        "missing output dir": (["run", str(clip), "-o", str(tmp / "no" / "dir" / "out.mp4")], ("does not exist", "mkdir")),
+        "unwritable output": (["run", str(clip), "-o", "/proc/vidtrack-out.mp4"], ("cannot create files",)),
+        "bad extension": (["run", str(clip), "-o", str(tmp / "out.gif")], ("unsupported extension",)),
+    }
+
+
+CASES = [
+    "missing source", "zero bytes", "not a video", "truncated mp4", "unknown scheme", "missing model",
+    "not a model", "conf out of range", "conf not a number", "missing output dir", "unwritable output",
+    "bad extension",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(case: str, tmp_path: Path, clip: Path, real_model: str) -> None:
+    args, words = _bad_input_cases(tmp_path, clip)[case]
+    out_dir = tmp_path / "outputs"
+    out_dir.mkdir()
+    if "-o" not in args:
+        args = [*args, "-o", str(out_dir / "out.mp4"), "--jsonl", str(out_dir / "out.jsonl")]
+    if "--model" not in args:
+        args = [*args, "--model", real_model]
+    result = vidtrack(*args)
+    _assert_one_line_error(result, *words)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_unknown_class_name(clip: Path, real_model: str, tmp_path: Path) -> None:
+    result = vidtrack("run", str(clip), "--model", real_model, "--classes", "person,unicorn", "-o", str(tmp_path / "o.mp4"))
+    _assert_one_line_error(result, "unknown class 'unicorn'")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_undownloadable_model_name(clip: Path, tmp_path: Path) -> None:
+    result = vidtrack("run", str(clip), "--model", "yolo11n.pt", cwd=tmp_path, env={"VIDTRACK_MODEL": ""})
+    _assert_one_line_error(result, "could not be downloaded", "VIDTRACK_MODEL")
+
+
+def test_model_from_environment_is_used(clip: Path, tmp_path: Path) -> None:
+    result = vidtrack("run", str(clip), "-q", env={"VIDTRACK_MODEL": str(tmp_path / "missing_model")})
+    _assert_one_line_error(result, "no model at", str(tmp_path / "missing_model"))
