@@ -39,8 +39,8 @@ def test_switches_turn_layers_off() -> None:
     out = Overlay(off).draw(image, _tracked(), HudInfo(fps=1.0))
     assert np.array_equal(out, image)
     hud_only = Overlay(OverlayConfig(boxes=False, labels=False, trails=False)).draw(image, _tracked(), HudInfo(fps=1.0))
-    assert not np.array_equal(hud_only[:30, :60], image[:30, :60])
-    assert np.array_equal(hud_only[60:, 80:], image[60:, 80:])
+    assert not np.array_equal(hud_only[-20:, :40], image[-20:, :40])  # bottom-left panel
+    assert np.array_equal(hud_only[:40, 80:], image[:40, 80:])
 
 
 def test_hud_lines_show_state_and_age_only_when_relevant() -> None:

@@ -110,17 +110,19 @@ class Overlay:
         return canvas
 
     def _draw_hud(self, canvas: np.ndarray, lines: list[str]) -> None:
+        """Text on a darkened panel in the bottom-left corner, clear of the box labels above boxes."""
         import cv2
 
         font = cv2.FONT_HERSHEY_SIMPLEX
         scale, thick = self._hud_scale, self._hud_thickness
         sizes = [cv2.getTextSize(line, font, scale, thick) for line in lines]
         line_h = max(h + base for (_, h), base in sizes) + 6
-        width = max(w for (w, _), _ in sizes) + 16
-        height = line_h * len(lines) + 8
         h, w = canvas.shape[:2]
-        region = canvas[0 : min(height, h), 0 : min(width, w)]
-        region[:] = (region * 0.4).astype(np.uint8)  # darken behind the text
+        width = min(w, max(tw for (tw, _), _ in sizes) + 16)
+        height = min(h, line_h * len(lines) + 8)
+        top = h - height
+        region = canvas[top:h, 0:width]
+        region[:] = (region * 0.4).astype(np.uint8)
         for i, line in enumerate(lines):
-            y = 4 + line_h * (i + 1) - 6
+            y = top + 4 + line_h * (i + 1) - 6
             cv2.putText(canvas, line, (8, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)

@@ -1,27 +1,30 @@
-"""Maximum-weight one-to-one assignment between detections and tracks."""
+"""Maximum-weight one-to-one assignment between detections (rows) and tracks (columns)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-_EMPTY = np.empty(0, dtype=np.intp)
 
+def assign(
+    allowed: np.ndarray, overlap: np.ndarray, priority: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(rows, cols)`` maximising the summed weight over ``allowed`` pairs.
 
-def assign(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(rows, cols)`` maximising the total weight; zero entries are forbidden.
+    A pair's weight is its ``overlap`` plus its row's ``priority`` (so a priority of 1
+    makes any match of that row outweigh any match of a row with priority 0).
 
     Most frames are unambiguous: every row and every column has at most one allowed
-    entry. Those pairs are then exactly what the Hungarian algorithm would return, so
-    they are taken directly and ``linear_sum_assignment`` only runs on real conflicts.
+    pair. The maximum-weight matching is then exactly the set of allowed pairs, so it is
+    returned directly and the Hungarian algorithm (``linear_sum_assignment``) only runs
+    when there is a real conflict.
     """
-    allowed = weights > 0.0
-    per_row = np.count_nonzero(allowed, axis=1)
-    if per_row.size == 0 or per_row.max() == 0:
-        return _EMPTY, _EMPTY
-    if per_row.max() == 1 and np.count_nonzero(allowed, axis=0).max() == 1:
-        rows, cols = np.nonzero(allowed)
+    rows, cols = np.nonzero(allowed)
+    row_list, col_list = rows.tolist(), cols.tolist()
+    if len(set(row_list)) == len(row_list) and len(set(col_list)) == len(col_list):
         return rows, cols
+    weights = overlap if priority is None else overlap + priority[:, None]
+    weights = np.where(allowed, weights, 0.0)
     rows, cols = linear_sum_assignment(weights, maximize=True)
     keep = allowed[rows, cols]
     return rows[keep], cols[keep]

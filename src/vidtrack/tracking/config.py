@@ -21,7 +21,7 @@ class TrackerConfig:
     """Online IoU tracker settings.
 
     Association is IoU between each detection and where the track's box is predicted to
-    be (constant velocity). Detections are split by confidence: confident ones are
+    be (constant velocity, alpha-beta filtered). Detections are split by confidence: confident ones are
     matched first and may start tracks; weak ones may only extend existing tracks, with a
     stricter overlap test (ByteTrack's idea: a weak box overlapping a live track is
     usually a real, partly occluded object, a weak box anywhere else usually is not).
@@ -32,37 +32,39 @@ class TrackerConfig:
     # track (more id switches after misses). Lower: the opposite.
     iou_threshold: float = 0.3
     # Minimum IoU for a weak detection (confidence below high_confidence) to extend a track.
-    # Raise: weak false positives latch onto tracks less often; lower: more occluded
-    # objects keep their track.
+    # Raise: weak false positives latch onto tracks less often; lower: more partly
+    # occluded objects keep their track.
     low_iou_threshold: float = 0.5
-    # Detections at or above this confidence are "confident": matched first, may start
-    # tracks. Raise: fewer false tracks, more real objects start late.
-    high_confidence: float = 0.6
+    # Detections at or above this confidence are "confident": they are matched first.
+    # Raise: more detections have to pass the stricter low_iou_threshold (fewer false
+    # matches, more missed ones).
+    high_confidence: float = 0.7
     # Detections below this confidence are ignored entirely. Raise: fewer false matches,
     # fewer boxes kept through occlusions.
     min_confidence: float = 0.1
-    # A new track needs a confident detection at least this confident. Raise: fewer
-    # spurious tracks (higher precision), objects appear later (lower recall).
-    new_track_confidence: float = 0.7
+    # A new track needs a detection at least this confident. Raise: fewer spurious tracks
+    # (higher precision), real objects are picked up later or not at all (lower recall).
+    new_track_confidence: float = 0.9
     # Consecutive matched frames before a track is confirmed and reported with an id.
     # Raise: fewer short false tracks, every object appears this many frames late.
     min_hits: int = 3
-    # Frames a confirmed track survives without a match (it is not drawn meanwhile), so it
-    # can pick its object up again after an occlusion. Raise: ids survive longer
-    # occlusions, but a dead track may steal a newcomer nearby. Tentative tracks die on
+    # Frames a confirmed track survives without a match (it is not reported meanwhile),
+    # so it can pick its object up again after an occlusion. Raise: ids survive longer
+    # occlusions, but a lost track may steal a newcomer nearby. Tentative tracks die on
     # their first miss.
     max_age: int = 30
-    position_gain: float = 1.0
-    velocity_gain: float = 0.3
-    # Frames of constant-velocity extrapolation at most while a track is unmatched; beyond
-    # that the box stays put. Raise: follows objects moving steadily behind occluders;
-    # lower: less drift when the velocity estimate is wrong.
-    max_extrapolation: int = 5
-    # Per missed frame, each side of a coasting track's box grows by this fraction of its
-    # size before matching (capped at 3x): the longer a track is lost, the less we know
-    # where it is. Raise: re-finds objects after longer occlusions; too high: lost tracks
-    # grab neighbours.
-    coast_expansion: float = 0.05
+    # Share of the prediction error a new observation corrects in the track's box (0..1).
+    # Raise: the box follows the detector closely (jitter included); lower: steadier
+    # boxes that lag behind sudden changes.
+    position_gain: float = 0.6
+    # Share of the prediction error (per frame) that corrects the track's velocity.
+    # Raise: reacts faster to turns and speed changes, but detector jitter becomes motion
+    # and coasting tracks drift; lower: smoother, slower-reacting prediction.
+    velocity_gain: float = 0.05
+    # Report each track's filtered box instead of the raw detection box. Steadier boxes
+    # that usually fit the object better; turn off to get the detector's boxes unchanged
+    # (the raw box is always reachable through ``data["det_index"]``).
+    smooth_boxes: bool = True
 
     def __post_init__(self) -> None:
         for flag, value in (
@@ -79,8 +81,6 @@ class TrackerConfig:
         _check(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         _check(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
         _check(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
-        _check(self.max_extrapolation >= 0, "--max-extrapolation", self.max_extrapolation, "use 0 or more")
-        _check(0.0 <= self.coast_expansion <= 1.0, "--coast-expansion", self.coast_expansion, "use 0..1, e.g. 0.05")
 
 
 @dataclass(frozen=True)
