@@ -86,6 +86,10 @@ class OverlayConfig:
     trail_length: int = 30  # frames of history per trail
 
 
+#: x264 presets, fastest first: each step slower encodes smaller files at the same quality.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
 @dataclass(frozen=True)
 class OutputConfig:
     """Where results go. Any of them may be None."""
@@ -99,6 +103,8 @@ class OutputConfig:
 
     def __post_init__(self) -> None:
         _check_range("crf", self.crf, 0, 51, "--crf")
+        if self.preset not in X264_PRESETS:
+            raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
         if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
             raise OptionError(
                 f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"

@@ -142,21 +142,16 @@ def track_sequence(sequence: MotSequence, config: TrackerConfig) -> tuple[np.nda
     update = tracker.update_arrays
     results = []
     start = time.perf_counter()
-    import os
-    filt = []
     for boxes, scores, classes in zip(sequence.boxes, sequence.scores, sequence.classes):
         results.append(update(boxes, scores, classes))
-        filt.append(tracker.last_boxes)
     seconds = time.perf_counter() - start
     chunks = []
-    for frame, ((det_index, ids), boxes, scores) in enumerate(
-        zip(results, sequence.boxes, sequence.scores), start=1
-    ):
+    for frame, ((det_index, ids, boxes), scores) in enumerate(zip(results, sequence.scores), start=1):
         if len(ids):
             chunk = np.empty((len(ids), 7))
             chunk[:, 0] = frame
             chunk[:, 1] = ids
-            chunk[:, 2:6] = filt[frame-1] if os.environ.get("FILT") else boxes[det_index]
+            chunk[:, 2:6] = boxes
             chunk[:, 6] = scores[det_index]
             chunks.append(chunk)
     return (np.concatenate(chunks) if chunks else np.empty((0, 7))), seconds
@@ -176,7 +171,7 @@ def track_sequence_refined(
         zip(sequence.boxes, sequence.scores, sequence.classes), start=1
     ):
         det_index, keys, ids = tracker.step(boxes, scores, classes)
-        log.add(frame, boxes[det_index], scores[det_index], keys, ids)
+        log.add(frame, tracker.last_boxes, scores[det_index], keys, ids)
     rows = refine_tracks(log.rows(), refine)
     return rows, time.perf_counter() - start
 

@@ -96,7 +96,7 @@ def test_same_boxes_as_ultralytics_predict(options: dict, model: str, images, yo
         by_name = {v: k for k, v in yolo.names.items()}
         class_ids = [by_name[c] for c in config.classes]
     # the options variant runs on a subset: it checks the option plumbing, not the model
-    subset = images if not options else images[::4]
+    subset = images if not options else images[::8]
     total = 0
     for name, image in subset:
         ours = detector.detect(image)
@@ -105,7 +105,7 @@ def test_same_boxes_as_ultralytics_predict(options: dict, model: str, images, yo
         )[0].boxes
         assert_same_detections(name, ours, theirs, yolo.names)
         total += len(ours)
-    assert total > (300 if not options else 20)  # the comparison saw real detections
+    assert total > (300 if not options else 10)  # the comparison saw real detections
 
 
 def test_single_keeps_the_most_confident_box(model: str, images) -> None:
@@ -121,10 +121,11 @@ def test_single_keeps_the_most_confident_box(model: str, images) -> None:
 
 def _dataset_yaml(tmp_path: Path, coco128: Path, names: dict[int, str]) -> Path:
     """A dataset in tmp_path that reads ../shared's images in place (Ultralytics writes a label cache
-    beside the labels, so the small label files are copied and the image folder is linked)."""
+    beside the labels, so the small label files are copied and the images linked)."""
     root = tmp_path / "coco128"
-    (root / "images").mkdir(parents=True)
-    (root / "images" / "train2017").symlink_to(coco128 / "images" / "train2017", target_is_directory=True)
+    (root / "images" / "train2017").mkdir(parents=True)
+    for image in (coco128 / "images" / "train2017").glob("*.jpg"):  # per file: Ultralytics resolves folders
+        (root / "images" / "train2017" / image.name).symlink_to(image)
     shutil.copytree(coco128 / "labels" / "train2017", root / "labels" / "train2017")
     data = tmp_path / "coco128.yaml"
     # JSON is valid YAML; the names must be the model's for Ultralytics' checks

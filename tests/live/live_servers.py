@@ -21,6 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from vidtrack.sources.files import quiet_ffmpeg
+
+quiet_ffmpeg()  # before the helpers open any capture: FFmpeg chatter off
+
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
 LOOPBACK = "127.0.0.1"
 #: Sequence numbers are drawn as SEQ_BITS blocks of SEQ_BLOCK x SEQ_BLOCK pixels.
@@ -164,6 +168,7 @@ class MjpegServer:
         self._jpeg: bytes | None = None
         self._cond = threading.Condition()
         self._running = threading.Event()
+        self._paused = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._connections: set[socket.socket] = set()
@@ -178,6 +183,10 @@ class MjpegServer:
         seq = self.latest_seq
         frozen_jpeg: bytes | None = None
         while self._running.is_set():
+            if self._paused.is_set():
+                time.sleep(period)
+                next_at = time.monotonic()
+                continue
             seq += 1
             if self.frozen and frozen_jpeg is not None:
                 jpeg = frozen_jpeg
@@ -245,6 +254,13 @@ class MjpegServer:
         for thread in self._threads:
             thread.start()
         return self
+
+    def pause(self) -> None:
+        """Keep connections open but send nothing (a camera hung mid-stream)."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
 
     def stop(self) -> None:
         """Close the port and every open connection at once (an abrupt drop)."""

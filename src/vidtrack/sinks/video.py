@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vidtrack.config import X264_PRESETS
 from vidtrack.errors import OutputError
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ DEFAULT_FPS = Fraction(30)
 #: rounding capture times to it never reorders or merges frames.
 LIVE_TIME_BASE = Fraction(1, 90000)
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 # Audio codecs each container takes as they are (copied without re-encoding). Anything
 # else is transcoded to the container's usual codec. MP4/MOV keep to what browsers play.

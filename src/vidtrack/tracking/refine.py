@@ -65,9 +65,9 @@ def refine_tracks(log: np.ndarray, config: RefineConfig | None = None) -> np.nda
         confirmed = rows[:, 2] > 0
         if not confirmed.any():
             continue
+        track_id = rows[confirmed, 2][0]
         if not config.backfill:
             rows = rows[confirmed]
-        track_id = rows[confirmed, 2][0]
         if len(rows) < config.min_length and rows[:, 7].mean() < config.keep_confidence:
             continue
         track = np.empty((len(rows), len(TRACK_COLUMNS)), dtype=np.float64)

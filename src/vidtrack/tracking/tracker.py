@@ -38,19 +38,18 @@ if TYPE_CHECKING:
     import supervision as sv
 
 # Columns of the state matrix, one row per live track (one array keeps per-frame
-# bookkeeping to a handful of numpy calls, which is what makes >20k frames/s possible).
-_BOX = slice(0, 4)  # last observed x1, y1, x2, y2
+# bookkeeping to a handful of numpy calls, which is what makes >10k frames/s possible).
+_BOX = slice(0, 4)  # filtered x1, y1, x2, y2 at the last update
 _VEL = slice(4, 8)  # per-frame velocity of the four coordinates
-_MISS = 8  # frames since the last match
-_HITS = 9  # matched frames (consecutive while tentative)
-_CLS = 10  # class id
-_KEY = 11  # internal serial number (tentative tracks have one too)
-_ID = 12  # public id, 0 while tentative
-_OBS = slice(13, 17)  # last observed box
+_OBS = slice(8, 12)  # last observed (detection) box
+_MISS = 12  # frames since the last match
+_HITS = 13  # matched frames (consecutive while tentative)
+_CLS = 14  # class id
+_KEY = 15  # internal serial number (tentative tracks have one too)
+_ID = 16  # public id, 0 while tentative
 _COLUMNS = 17
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
-_NO_ID = np.empty(0, dtype=np.int64)
 
 
 class IoUTracker:
@@ -66,7 +65,7 @@ class IoUTracker:
         self._count = 0
         self._next_key = 1
         self._next_id = 1
-        self.frame_index = 0
+        self._last_boxes = np.empty((0, 4))
 
     @property
     def active_count(self) -> int:
@@ -80,7 +79,8 @@ class IoUTracker:
 
         Returns a new ``sv.Detections`` (the input is not modified) with the rows assigned
         to confirmed tracks, in input order, ``tracker_id`` set and
-        ``data["det_index"]`` giving each row's index in the input.
+        ``data["det_index"]`` giving each row's index in the input. With
+        ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes.
         """
         count = len(detections)
         xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
@@ -88,27 +88,27 @@ class IoUTracker:
             np.ones(count) if detections.confidence is None else np.asarray(detections.confidence, np.float64)
         )
         class_id = np.zeros(count) if detections.class_id is None else np.asarray(detections.class_id, np.float64)
-        det_index, track_ids = self.update_arrays(xyxy, confidence, class_id)
+        det_index, track_ids, boxes = self.update_arrays(xyxy, confidence, class_id)
         order = np.argsort(det_index, kind="stable")
-        det_index, track_ids = det_index[order], track_ids[order]
-        out = detections[det_index]
-        out.tracker_id = track_ids.astype(int)
+        out = detections[det_index[order]]
+        out.xyxy = boxes[order].astype(out.xyxy.dtype, copy=False).reshape(-1, 4)
+        out.tracker_id = track_ids[order].astype(int)
         out.data = dict(out.data)
-        out.data["det_index"] = det_index.astype(int)
+        out.data["det_index"] = det_index[order].astype(int)
         return out
 
     def update_arrays(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Numpy-level ``update``: returns ``(det_index, track_id)`` for confirmed tracks.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Numpy-level ``update`` for confirmed tracks: ``(det_index, track_id, xyxy)``.
 
-        ``xyxy`` is (N,4) float64, ``confidence`` and ``class_id`` are (N,). Inputs are
-        only read.
+        ``xyxy`` is (N,4) float64, ``confidence`` and ``class_id`` are (N,); they are only
+        read. The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
+        else the matched detections' own boxes.
         """
         det_index, _, track_ids = self.step(xyxy, confidence, class_id)
         confirmed = track_ids > 0
-        self.last_boxes = self.last_boxes[confirmed]
-        return det_index[confirmed], track_ids[confirmed]
+        return det_index[confirmed], track_ids[confirmed], self._last_boxes[confirmed]
 
     def step(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
@@ -117,9 +117,8 @@ class IoUTracker:
 
         Unlike ``update_arrays`` this includes tentative tracks (``track_id`` 0) with their
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
-        before it was confirmed.
+        before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
-        self.frame_index += 1
         n_det = len(confidence)
         if n_det:
             # Weak, degenerate (zero-area, inverted) or NaN boxes never take part.
@@ -134,6 +133,11 @@ class IoUTracker:
                 return keep[det_index], keys, ids
         return self._step(xyxy, confidence, class_id)
 
+    @property
+    def last_boxes(self) -> np.ndarray:
+        """(M,4) boxes reported for the matches of the last :meth:`step`, same order."""
+        return self._last_boxes
+
     # -- internals --------------------------------------------------------------------
 
     def _step(
@@ -143,61 +147,43 @@ class IoUTracker:
         n_det = len(confidence)
         count = self._count
         state = self._state[:count]
-        if count and n_det:
-            rows, cols = self._associate(state, xyxy, confidence, class_id)
-        else:
-            rows, cols = _NO_INDEX, _NO_INDEX
-
-        # Matched tracks take the observation; their velocity is re-estimated across
-        # however many frames they were missing.
-        if len(rows):
-            observed = xyxy[rows]
-            matched = state[cols]
-            gap = (matched[:, _MISS] + 1.0)[:, None]
-            first = matched[:, _HITS] == 1.0
-            predicted = matched[:, _BOX] + matched[:, _VEL] * gap
-            residual = observed - predicted
-            box = predicted + cfg.position_gain * residual
-            velocity = matched[:, _VEL] + cfg.velocity_gain * residual / gap
-            measured = (observed - matched[:, _BOX]) / gap
-            import os
-            reinit = first | (gap[:, 0] > float(os.environ.get("REINIT", "1e9")))
-            velocity[first] = measured[first]
-            box[reinit] = observed[reinit]
-            matched[:, _BOX] = box
-            matched[:, _OBS] = observed
-            matched[:, _VEL] = velocity
-            matched[:, _MISS] = -1.0  # +1 below
-            matched[:, _HITS] += 1.0
-            state[cols] = matched
-        state[:, _MISS] += 1.0
+        rows = cols = _NO_INDEX
+        if count:
+            # Constant-velocity prediction for every live track, across its missed frames.
+            gap = state[:, _MISS] + 1.0
+            predicted = state[:, _BOX] + state[:, _VEL] * gap[:, None]
+            if n_det:
+                rows, cols = self._associate(state, predicted, xyxy, confidence, class_id)
+            if len(rows):
+                self._correct(state, predicted, gap, rows, cols, xyxy[rows])
+            state[:, _MISS] += 1.0
 
         # Confident detections nobody claimed start tentative tracks.
-        unclaimed = np.ones(n_det, dtype=bool)
-        unclaimed[rows] = False
-        born = np.flatnonzero(unclaimed & (confidence >= cfg.new_track_confidence))
-        if len(born):
-            cols = np.concatenate((cols, self._add_tracks(xyxy[born], class_id[born])))
-            rows = np.concatenate((rows, born))
-            count = self._count
-            state = self._state[:count]
+        if len(rows) < n_det:
+            unclaimed = confidence >= cfg.new_track_confidence
+            unclaimed[rows] = False
+            born = np.flatnonzero(unclaimed)
+            if len(born):
+                cols = np.concatenate((cols, self._add_tracks(xyxy[born], class_id[born])))
+                rows = np.concatenate((rows, born))
+                state = self._state[: self._count]
 
         # Confirmation: ids are handed out in order, from 1, per tracker instance.
         ids = state[:, _ID]
         ready = (ids == 0.0) & (state[:, _HITS] >= cfg.min_hits)
-        n_ready = np.count_nonzero(ready)
-        if n_ready:
+        if ready.any():
+            n_ready = int(np.count_nonzero(ready))
             ids[ready] = np.arange(self._next_id, self._next_id + n_ready)
             self._next_id += n_ready
 
         matched = state[cols]
-        self.last_boxes = matched[:, _BOX]
         keys = matched[:, _KEY].astype(np.int64)
         track_ids = matched[:, _ID].astype(np.int64)
+        self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
         miss = state[:, _MISS]
-        dead = (miss > cfg.max_age) | ((ids == 0.0) & (miss > 0.0))
+        dead = (miss > cfg.max_age) | ((miss > 0.0) & (ids == 0.0))
         if dead.any():
             alive = state[~dead]
             self._count = len(alive)
@@ -205,46 +191,74 @@ class IoUTracker:
         return rows, keys, track_ids
 
     def _associate(
-        self, state: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
+        self,
+        state: np.ndarray,
+        predicted: np.ndarray,
+        xyxy: np.ndarray,
+        confidence: np.ndarray,
+        class_id: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Assign detections (rows) to live tracks (cols)."""
         cfg = self.config
-        miss = state[:, _MISS]
-        steps = np.minimum(miss + 1.0, float(cfg.max_extrapolation))
-        predicted = state[:, _BOX] + state[:, _VEL] * steps[:, None]
-        if cfg.coast_expansion > 0.0:
-            grow = np.minimum(miss * cfg.coast_expansion, 1.0)[:, None]
-            pad = (predicted[:, 2:4] - predicted[:, 0:2]) * grow
-            predicted[:, 0:2] -= pad
-            predicted[:, 2:4] += pad
-            overlap = _buffered_iou(xyxy, predicted, pad)
-        else:
-            overlap = iou_matrix(xyxy, predicted)
-        same_class = class_id[:, None] == state[None, :, _CLS]
+        overlap = iou_matrix(xyxy, predicted)
+        same_class = class_id[:, None] == state[:, _CLS]
         confident = confidence >= cfg.high_confidence
         threshold = np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)
-        allowed = same_class & (overlap >= threshold[:, None])
+        allowed = (overlap >= threshold[:, None]) & same_class
         # Confident matches weigh one more than any weak one (ByteTrack's priority).
-        weights = np.where(allowed, overlap + confident[:, None], 0.0)
-        rows, cols = assign(weights)
+        rows, cols = assign(allowed, overlap, confident.astype(np.float64))
+        if len(rows) == len(confidence):
+            return rows, cols
 
         # Observation-centric recovery for confident detections left over.
-        if len(rows) < len(confidence):
-            free_det = np.ones(len(confidence), dtype=bool)
-            free_det[rows] = False
-            free_det &= confident
-            free_trk = (miss > 0.0) & (state[:, _ID] > 0.0)
-            free_trk[cols] = False
-            if free_det.any() and free_trk.any():
-                d = np.flatnonzero(free_det)
-                t = np.flatnonzero(free_trk)
-                overlap = iou_matrix(xyxy[d], state[t, _OBS])
-                allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
-                r2, c2 = assign(np.where(allowed, overlap, 0.0))
-                if len(r2):
-                    rows = np.concatenate((rows, d[r2]))
-                    cols = np.concatenate((cols, t[c2]))
+        free_det = confident.copy()
+        free_det[rows] = False
+        free_trk = (state[:, _MISS] > 0.0) & (state[:, _ID] > 0.0)
+        free_trk[cols] = False
+        if free_det.any() and free_trk.any():
+            d = np.flatnonzero(free_det)
+            t = np.flatnonzero(free_trk)
+            overlap = iou_matrix(xyxy[d], state[t, _OBS])
+            allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
+            extra_rows, extra_cols = assign(allowed, overlap)
+            if len(extra_rows):
+                rows = np.concatenate((rows, d[extra_rows]))
+                cols = np.concatenate((cols, t[extra_cols]))
         return rows, cols
+
+    def _correct(
+        self,
+        state: np.ndarray,
+        predicted: np.ndarray,
+        gap: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        observed: np.ndarray,
+    ) -> None:
+        """Alpha-beta update of the matched tracks with their detections.
+
+        A track seen for the second time takes the measured velocity as is; a track
+        re-found after missed frames restarts from the observation (its prediction has
+        drifted) and re-estimates its velocity across the gap from real observations.
+        """
+        cfg = self.config
+        matched = state[cols]
+        span = gap[cols][:, None]
+        residual = observed - predicted[cols]
+        box = predicted[cols] + cfg.position_gain * residual
+        velocity = matched[:, _VEL] + (cfg.velocity_gain / span) * residual
+        restart = (matched[:, _HITS] == 1.0) | (span[:, 0] > 1.0)
+        if restart.any():
+            measured = (observed - matched[:, _OBS]) / span
+            first = matched[:, _HITS] == 1.0
+            velocity[first] = measured[first]
+            box[restart] = observed[restart]
+        matched[:, _BOX] = box
+        matched[:, _VEL] = velocity
+        matched[:, _OBS] = observed
+        matched[:, _MISS] = -1.0  # the caller adds 1 to every track
+        matched[:, _HITS] += 1.0
+        state[cols] = matched
 
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Append tentative tracks; returns their row indices."""
@@ -263,20 +277,3 @@ class IoUTracker:
         self._next_key += n_new
         self._count = start + n_new
         return np.arange(start, start + n_new)
-
-
-def _buffered_iou(xyxy: np.ndarray, expanded_tracks: np.ndarray, pad: np.ndarray) -> np.ndarray:
-    """IoU after growing each detection by the same margin as the track it is compared to.
-
-    Growing both boxes (not just the track's) keeps a perfect overlap at 1 however long
-    the track has been lost, while boxes that were close but disjoint start to overlap.
-    """
-    top_left = np.maximum(xyxy[:, None, 0:2] - pad[None], expanded_tracks[None, :, 0:2])
-    bottom_right = np.minimum(xyxy[:, None, 2:4] + pad[None], expanded_tracks[None, :, 2:4])
-    wh = np.maximum(bottom_right - top_left, 0.0)
-    inter = wh[..., 0] * wh[..., 1]
-    det_wh = np.maximum(xyxy[:, None, 2:4] - xyxy[:, None, 0:2] + 2.0 * pad[None], 0.0)
-    det_area = det_wh[..., 0] * det_wh[..., 1]
-    trk_wh = np.maximum(expanded_tracks[:, 2:4] - expanded_tracks[:, 0:2], 0.0)
-    union = det_area + (trk_wh[:, 0] * trk_wh[:, 1])[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0.0)

@@ -1,0 +1,135 @@
+"""Tracker options shared by ``vidtrack run`` and ``vidtrack eval``.
+
+Each alias is a typer ``Annotated`` type; a command declares e.g.
+``iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold`` and passes the
+values to :func:`tracker_config_from_options`, so both commands offer the same flags with
+the same defaults (taken from :class:`TrackerConfig`, never repeated here).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vidtrack.tracking.config import TrackerConfig
+
+PANEL = "Tracker"
+TRACKER_DEFAULTS = TrackerConfig()
+
+IouThresholdOption = Annotated[
+    float,
+    typer.Option(
+        "--iou-threshold",
+        help="Minimum IoU between a detection and a track's predicted box to match. "
+        "Raise: fewer wrong matches between neighbours; lower: fast objects keep their ids.",
+        rich_help_panel=PANEL,
+    ),
+]
+LowIouThresholdOption = Annotated[
+    float,
+    typer.Option(
+        "--low-iou-threshold",
+        help="Minimum IoU for a weak detection (below --high-confidence) to extend a track. "
+        "Raise: weak false boxes latch on less; lower: partly occluded objects keep their track.",
+        rich_help_panel=PANEL,
+    ),
+]
+HighConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        "--high-confidence",
+        help="Detections at least this confident are matched first; weaker ones need --low-iou-threshold. "
+        "Raise: fewer false matches, more misses.",
+        rich_help_panel=PANEL,
+    ),
+]
+MinConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        "--min-confidence",
+        help="The tracker ignores detections below this confidence. Raise: fewer false matches, "
+        "fewer boxes kept through occlusions.",
+        rich_help_panel=PANEL,
+    ),
+]
+NewTrackConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        "--new-track-confidence",
+        help="Confidence a detection needs to start a new track. Raise: fewer spurious tracks, "
+        "objects picked up later.",
+        rich_help_panel=PANEL,
+    ),
+]
+MinHitsOption = Annotated[
+    int,
+    typer.Option(
+        "--min-hits",
+        help="Consecutive matched frames before a track is shown with an id. Raise: fewer short "
+        "false tracks, objects appear later.",
+        rich_help_panel=PANEL,
+    ),
+]
+MaxAgeOption = Annotated[
+    int,
+    typer.Option(
+        "--max-age",
+        help="Frames a track survives unseen. Raise: ids survive longer occlusions; "
+        "lost tracks may steal nearby newcomers.",
+        rich_help_panel=PANEL,
+    ),
+]
+PositionGainOption = Annotated[
+    float,
+    typer.Option(
+        "--position-gain",
+        help="How much each detection corrects the track's box (0-1). Raise: follows the detector "
+        "(and its jitter); lower: steadier boxes that lag.",
+        rich_help_panel=PANEL,
+    ),
+]
+VelocityGainOption = Annotated[
+    float,
+    typer.Option(
+        "--velocity-gain",
+        help="How much each detection corrects the track's velocity (0-1). Raise: reacts to turns "
+        "faster, jitter becomes motion; lower: smoother prediction.",
+        rich_help_panel=PANEL,
+    ),
+]
+RawBoxesOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-boxes",
+        help="Report the detector's boxes instead of the tracks' filtered (steadier) boxes.",
+        rich_help_panel=PANEL,
+    ),
+]
+
+
+def tracker_config_from_options(
+    iou_threshold: float = TRACKER_DEFAULTS.iou_threshold,
+    low_iou_threshold: float = TRACKER_DEFAULTS.low_iou_threshold,
+    high_confidence: float = TRACKER_DEFAULTS.high_confidence,
+    min_confidence: float = TRACKER_DEFAULTS.min_confidence,
+    new_track_confidence: float = TRACKER_DEFAULTS.new_track_confidence,
+    min_hits: int = TRACKER_DEFAULTS.min_hits,
+    max_age: int = TRACKER_DEFAULTS.max_age,
+    position_gain: float = TRACKER_DEFAULTS.position_gain,
+    velocity_gain: float = TRACKER_DEFAULTS.velocity_gain,
+    raw_boxes: bool = False,
+) -> TrackerConfig:
+    """Build (and validate: raises ``OptionError``) the tracker config from CLI values."""
+    return TrackerConfig(
+        iou_threshold=iou_threshold,
+        low_iou_threshold=low_iou_threshold,
+        high_confidence=high_confidence,
+        min_confidence=min_confidence,
+        new_track_confidence=new_track_confidence,
+        min_hits=min_hits,
+        max_age=max_age,
+        position_gain=position_gain,
+        velocity_gain=velocity_gain,
+        smooth_boxes=not raw_boxes,
+    )

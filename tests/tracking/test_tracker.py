@@ -1,0 +1,174 @@
+"""Tracker lifecycle on small hand-made frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import supervision as sv
+
+from vidtrack.errors import OptionError
+from vidtrack.tracking import IoUTracker, TrackerConfig
+
+BOX = [100.0, 100.0, 150.0, 200.0]
+
+
+def dets(boxes: list[list[float]], conf: float | list[float] = 0.95, cls: int | list[int] = 0) -> sv.Detections:
+    n = len(boxes)
+    return sv.Detections(
+        xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
+        confidence=np.broadcast_to(np.asarray(conf, dtype=np.float32), (n,)).copy(),
+        class_id=np.broadcast_to(np.asarray(cls, dtype=int), (n,)).copy(),
+    )
+
+
+def ids_of(out: sv.Detections) -> list[int]:
+    return out.tracker_id.tolist()
+
+
+def test_birth_after_min_hits() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=3))
+    assert len(tracker.update(dets([BOX]))) == 0
+    assert len(tracker.update(dets([BOX]))) == 0
+    assert ids_of(tracker.update(dets([BOX]))) == [1]
+    assert ids_of(tracker.update(dets([BOX]))) == [1]
+
+
+def test_min_hits_one_reports_at_once() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    assert ids_of(tracker.update(dets([BOX, [300, 100, 350, 200]]))) == [1, 2]
+
+
+def test_tentative_track_dies_at_first_miss() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=3))
+    tracker.update(dets([BOX]))
+    tracker.update(dets([BOX]))
+    tracker.update(sv.Detections.empty())
+    assert tracker.active_count == 0
+    for _ in range(2):
+        assert len(tracker.update(dets([BOX]))) == 0
+
+
+def test_coasting_keeps_id_then_death_after_max_age() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1, max_age=5))
+    assert ids_of(tracker.update(dets([BOX]))) == [1]
+    for _ in range(5):  # coast exactly max_age frames
+        assert len(tracker.update(sv.Detections.empty())) == 0
+    assert ids_of(tracker.update(dets([BOX]))) == [1]
+    for _ in range(6):  # one frame too many
+        tracker.update(sv.Detections.empty())
+    assert tracker.active_count == 0
+    assert ids_of(tracker.update(dets([BOX]))) == [2]
+
+
+def test_ids_belong_to_the_instance_and_reset_restarts() -> None:
+    first, second = IoUTracker(TrackerConfig(min_hits=1)), IoUTracker(TrackerConfig(min_hits=1))
+    assert ids_of(first.update(dets([BOX, [300, 100, 350, 200]]))) == [1, 2]
+    assert ids_of(second.update(dets([BOX]))) == [1]
+    first.reset()
+    assert first.active_count == 0
+    assert ids_of(first.update(dets([[500, 100, 550, 200]]))) == [1]
+
+
+def test_input_is_not_mutated_and_det_index_maps_rows() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1, smooth_boxes=False))
+    frame = dets([BOX, [300, 100, 350, 200], [5, 5, 5, 5]], conf=[0.95, 0.92, 0.99])
+    before = (frame.xyxy.copy(), frame.confidence.copy(), frame.class_id.copy())
+    out = tracker.update(frame)
+    np.testing.assert_array_equal(frame.xyxy, before[0])
+    np.testing.assert_array_equal(frame.confidence, before[1])
+    np.testing.assert_array_equal(frame.class_id, before[2])
+    assert frame.tracker_id is None
+    assert "det_index" not in frame.data
+    assert out.data["det_index"].tolist() == [0, 1]  # the zero-area row is never tracked
+    np.testing.assert_array_equal(out.xyxy, frame.xyxy[[0, 1]])
+    np.testing.assert_array_equal(out.confidence, frame.confidence[[0, 1]])
+
+
+def test_det_index_follows_shuffled_input() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    boxes = [[i * 100.0, 0.0, i * 100.0 + 50, 100.0] for i in range(5)]
+    first = tracker.update(dets(boxes))
+    by_x = {round(float(b[0])): t for b, t in zip(first.xyxy, first.tracker_id)}
+    order = [3, 0, 4, 1, 2]
+    out = tracker.update(dets([boxes[i] for i in order]))
+    for row, track_id in zip(out.data["det_index"], out.tracker_id):
+        assert by_x[round(boxes[order[row]][0])] == track_id
+
+
+def test_empty_frames() -> None:
+    tracker = IoUTracker()
+    out = tracker.update(sv.Detections.empty())
+    assert len(out) == 0 and out.tracker_id is not None and len(out.tracker_id) == 0
+    det_index, ids, boxes = tracker.update_arrays(np.empty((0, 4)), np.empty(0), np.empty(0))
+    assert len(det_index) == len(ids) == len(boxes) == 0
+
+
+def test_zero_area_and_nan_boxes_never_track() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    bad = dets([[10, 10, 10, 50], [10, 10, 50, 10], [60, 60, 40, 40]])
+    nan = np.array([[np.nan, 0, 10, 10]])
+    with np.errstate(all="raise"):
+        for _ in range(3):
+            assert len(tracker.update(bad)) == 0
+            assert len(tracker.update_arrays(nan, np.ones(1), np.zeros(1))[0]) == 0
+    assert tracker.active_count == 0
+
+
+def test_class_aware_matching() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    assert ids_of(tracker.update(dets([BOX], cls=2))) == [1]
+    # Same place, other class: a new track, the car track coasts.
+    assert ids_of(tracker.update(dets([BOX], cls=0))) == [2]
+    assert ids_of(tracker.update(dets([BOX, BOX], cls=[0, 2]))) == [2, 1]
+
+
+def test_weak_detections_extend_but_never_start_tracks() -> None:
+    cfg = TrackerConfig(min_hits=1, high_confidence=0.7, new_track_confidence=0.9, min_confidence=0.1)
+    tracker = IoUTracker(cfg)
+    assert len(tracker.update(dets([BOX], conf=0.5))) == 0
+    assert tracker.active_count == 0
+    assert ids_of(tracker.update(dets([BOX], conf=0.95))) == [1]
+    assert ids_of(tracker.update(dets([BOX], conf=0.3))) == [1]
+    assert len(tracker.update(dets([BOX], conf=0.05))) == 0  # below min_confidence
+
+
+def test_constant_velocity_carries_a_track_across_a_gap() -> None:
+    # 10 px/frame, 50 px wide, unseen for 8 frames: the box it reappears in does not
+    # overlap where it was last seen, only the motion prediction can keep the id.
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    ids = []
+    for t in range(30):
+        x = 10.0 * t
+        frame = sv.Detections.empty() if 10 <= t < 18 else dets([[x, 0, x + 50, 100]])
+        ids += ids_of(tracker.update(frame))
+    assert len(ids) == 22
+    assert set(ids) == {1}
+
+
+def test_smoothed_boxes_stay_close_to_detections() -> None:
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    for t in range(10):
+        out = tracker.update(dets([[5.0 * t, 0, 5.0 * t + 50, 100]]))
+    np.testing.assert_allclose(out.xyxy[0], [45, 0, 95, 100], atol=1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"iou_threshold": 1.5}, {"min_hits": 0}, {"max_age": -1}, {"new_track_confidence": -0.1}, {"position_gain": 2}],
+)
+def test_bad_config_raises_option_error(kwargs: dict) -> None:
+    with pytest.raises(OptionError):
+        TrackerConfig(**kwargs)
+
+
+def test_tracking_package_imports_no_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vidtrack.tracking, vidtrack.evaluation;"
+        "bad=[m for m in ('cv2','torch','ultralytics','supervision','trackeval') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
