@@ -171,7 +171,7 @@ def track_sequence_refined(
         zip(sequence.boxes, sequence.scores, sequence.classes), start=1
     ):
         det_index, keys, ids = tracker.step(boxes, scores, classes)
-        log.add(frame, tracker.last_boxes, scores[det_index], keys, ids)
+        log.add(frame, boxes[det_index], scores[det_index], keys, ids)
     rows = refine_tracks(log.rows(), refine)
     return rows, time.perf_counter() - start
 

@@ -22,6 +22,9 @@ from vidtrack.cli.tracker_options import (
     tracker_config_from_options,
 )
 from vidtrack.errors import VidtrackError
+from vidtrack.tracking.config import RefineConfig
+
+REFINE_DEFAULTS = RefineConfig()
 
 if TYPE_CHECKING:
     from vidtrack.evaluation import EvalReport
@@ -35,7 +38,7 @@ def eval_command(
         typer.Argument(help="Folder of MOTChallenge sequences (each with det/det.txt, gt/gt.txt, seqinfo.ini).", show_default=False),
     ],
     seqs: Annotated[Optional[str], typer.Option("--seqs", help="Only these sequences, comma-separated: A,B.")] = None,
-    refine: Annotated[bool, typer.Option("--refine", help="Refine tracks offline: backfill, fill short gaps, drop short weak tracks.")] = False,
+    refine: Annotated[bool, typer.Option("--refine", help="Refine tracks offline: backfill, smooth, fill short gaps, drop short weak tracks.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write DIR/<SEQ>.txt result files here (default: a temporary folder).")] = None,
     min_conf: Annotated[float, typer.Option("--min-conf", help="Drop detections below this score before tracking (like run's --conf).")] = 0.0,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
@@ -48,12 +51,11 @@ def eval_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     raw_boxes: RawBoxesOption = False,
-    refine_max_gap: Annotated[int, typer.Option(help="Longest gap (frames) filled by interpolation. Raise: more recall, more drift.", rich_help_panel=PANEL_REFINE)] = 20,
-    refine_min_length: Annotated[int, typer.Option(help="Shorter weak tracks are dropped. Raise: fewer false tracks, short real ones lost.", rich_help_panel=PANEL_REFINE)] = 5,
+    refine_max_gap: Annotated[int, typer.Option(help="Longest gap (frames) filled by interpolation. Raise: more recall, more drift.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.max_gap,
+    refine_min_length: Annotated[int, typer.Option(help="Shorter weak tracks are dropped. Raise: fewer false tracks, short real ones lost.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.min_length,
 ) -> None:
     """Track MOTChallenge public detections and score HOTA, MOTA, IDF1 with TrackEval."""
     from vidtrack.evaluation import evaluate
-    from vidtrack.tracking.config import RefineConfig
 
     try:
         config = tracker_config_from_options(

@@ -162,12 +162,15 @@ def decode_predictions(
     class_ids: Sequence[int] | None = None,
     max_det: int = 300,
     max_nms: int = MAX_NMS,
+    multi_label: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw YOLO output for one image -> ``(xyxy, confidence, class_id)`` in input pixels.
 
     ``prediction`` is either ``(4 + nc, N)`` (cx, cy, w, h, class scores per anchor; the
     usual export) or ``(N, 6)`` rows of ``x1, y1, x2, y2, score, class`` from an
     end-to-end model that does its own NMS. A leading batch axis of 1 is dropped.
+    ``multi_label`` keeps every class above the threshold per anchor instead of the best
+    one only: what Ultralytics' validator does to score mAP, not what ``predict`` does.
     """
     if prediction.ndim == 3:
         if prediction.shape[0] != 1:
@@ -189,8 +192,14 @@ def decode_predictions(
     if not candidates.size:
         return empty
     x = prediction[:, candidates]
-    confidence = best[candidates]
-    class_id = x[4:].argmax(axis=0)
+    if multi_label and num_classes > 1:
+        # one row per (anchor, class) above the threshold, anchor-major as torch.where gives them
+        anchor, class_id = np.nonzero(x[4:].T > conf_threshold)
+        confidence = x[4 + class_id, anchor]
+        x = x[:, anchor]
+    else:
+        confidence = best[candidates]
+        class_id = x[4:].argmax(axis=0)
     if wanted is not None:
         mask = np.isin(class_id.astype(np.float32), wanted)
         x, confidence, class_id = x[:, mask], confidence[mask], class_id[mask]

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import socket
 import threading
 import time
 import zlib
@@ -104,6 +105,23 @@ def _stream_open_options() -> Iterator[None]:
                 _opens_in_flight -= 1
                 if _opens_in_flight == 0:
                     os.environ.pop(_FFMPEG_OPTIONS_ENV, None)
+
+
+#: While waiting between attempts, how often the server's TCP port is probed (see
+#: LiveSource._wait_backoff). Only for protocols whose servers take many connections:
+#: a ``tcp://`` server (e.g. ``ffmpeg -listen``) often serves a single client, and the
+#: probe would take its slot. UDP has nothing to probe.
+PROBE_INTERVAL_S = 0.5
+PROBE_TIMEOUT_S = 0.3
+PROBE_DEFAULT_PORTS = {"http": 80, "https": 443, "rtsp": 554, "rtsps": 322, "rtmp": 1935}
+
+
+def _port_open(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
 
 
 def backoff_delay(attempt: int) -> float:
@@ -358,6 +376,8 @@ class LiveSource:
             self.latest_index += 1
             self.frames_captured += 1
             self._last_frame_at = captured
+            # decode_ms stays 0: a live read mostly waits for the camera's next frame, on the
+            # reader's own thread, so it costs the pipeline nothing.
             frame = Frame(image, self.latest_index, captured - self._origin, captured, self.source_id)
             if self.config.every_frame:
                 while len(self._fifo) >= FIFO_FRAMES and not self._stop.is_set():
@@ -376,6 +396,41 @@ class LiveSource:
             if old.width:
                 self._event(None, f"frame size changed {old.width}x{old.height} -> {width}x{height}")
             self.info = dataclasses.replace(old, width=width, height=height, fps=self._nominal_fps(cap) or old.fps)
+
+    def _probe_address(self) -> tuple[str, int] | None:
+        """Host and port to watch during backoff, for servers that take many connections."""
+        if self.webcam:
+            return None
+        try:
+            parts = urlsplit(self.spec)
+            port = parts.port or PROBE_DEFAULT_PORTS.get(parts.scheme.lower())
+        except ValueError:
+            return None
+        if parts.scheme.lower() not in PROBE_DEFAULT_PORTS or not parts.hostname or not port:
+            return None
+        return parts.hostname, port
+
+    def _wait_backoff(self, delay: float) -> bool:
+        """Wait ``delay`` s before the next attempt, or less if the server's port opens again.
+
+        Returns True when stop() was called. The probe is a bare TCP connect every
+        PROBE_INTERVAL_S, so a server that comes back is noticed within about that long
+        instead of after a backoff of up to BACKOFF_MAX_S, without the cost of full opens.
+        """
+        address = self._probe_address()
+        if address is None:
+            return self._stop.wait(delay)
+        end = time.monotonic() + delay
+        was_open = _port_open(address)
+        while (remaining := end - time.monotonic()) > 0:
+            if self._stop.wait(min(PROBE_INTERVAL_S, remaining)):
+                return True
+            is_open = _port_open(address)
+            if is_open and not was_open:
+                self._event(None, f"{address[0]}:{address[1]} accepts connections again; reconnecting now")
+                return False
+            was_open = is_open
+        return self._stop.is_set()
 
     def _may_retry(self, retries: int, reason: str) -> bool:
         """False (and the source marked failed) once ``retries`` exceeds max_retries."""
@@ -408,7 +463,7 @@ class LiveSource:
                         delay = backoff_delay(retries)
                         waiting = "stalled" if reason.startswith("stalled") else f"reconnecting {retries}"
                         self._event(waiting, f"{reason}; reconnect attempt {retries} in {delay:.1f} s", logging.WARNING)
-                        if self._stop.wait(delay):
+                        if self._wait_backoff(delay):
                             break
                         self._set_state(f"reconnecting {retries}")
                     started = time.monotonic()

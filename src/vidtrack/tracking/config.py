@@ -90,17 +90,21 @@ class RefineConfig:
     # Fill gaps of at most this many frames inside a track by linear interpolation.
     # Raise: bridges longer occlusions (more recall), but straight lines drift from
     # objects that turned, adding false positives.
-    max_gap: int = 20
+    max_gap: int = 10
     # Tracks with fewer observed (not interpolated) boxes than this are dropped unless
     # they are confident. Raise: fewer false tracks, real short tracks lost too.
-    min_length: int = 5
+    min_length: int = 10
     # A short track is kept anyway when its mean confidence reaches this value.
     keep_confidence: float = 0.9
     # Also report the tentative boxes a track had before it was confirmed (online, they
     # cannot be shown because confirmation is not known yet).
     backfill: bool = True
+    # Centred moving average over this many observed boxes of a track (1 = off). Raise:
+    # steadier, better-fitting boxes; too high: corners cut when the object turns.
+    smooth_window: int = 5
 
     def __post_init__(self) -> None:
         _check(self.max_gap >= 0, "--refine-max-gap", self.max_gap, "use 0 or more frames")
         _check(self.min_length >= 1, "--refine-min-length", self.min_length, "use 1 or more")
+        _check(self.smooth_window >= 1, "--refine-smooth-window", self.smooth_window, "use 1 (off) or more")
         _check(0.0 <= self.keep_confidence <= 1.0, "--refine-keep-confidence", self.keep_confidence, "use 0..1")

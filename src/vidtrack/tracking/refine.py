@@ -7,7 +7,9 @@ file is read three things can be fixed with hindsight:
   because nobody knew yet that it would be confirmed;
 * gaps: while a confirmed track coasted through a short occlusion nothing was reported;
   a straight line between the boxes on either side fills it;
-* short tracks with low confidence are usually false positives: drop them.
+* short tracks with low confidence are usually false positives: drop them;
+* each track's detections are smoothed with a centred moving average, which (unlike an
+  online filter) does not lag behind the object.
 """
 
 from __future__ import annotations
@@ -74,11 +76,25 @@ def refine_tracks(log: np.ndarray, config: RefineConfig | None = None) -> np.nda
         track[:, 0] = rows[:, 0]
         track[:, 1] = track_id
         track[:, 2:7] = rows[:, 3:8]
+        if config.smooth_window > 1:
+            track[:, 2:6] = _moving_average(track[:, 2:6], config.smooth_window)
         out.append(_fill_gaps(track, config.max_gap))
     if not out:
         return np.empty((0, len(TRACK_COLUMNS)), dtype=np.float64)
     result = np.concatenate(out)
     return result[np.lexsort((result[:, 1], result[:, 0]))]
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average down the rows; the window shrinks at both ends."""
+    half = window // 2
+    if len(values) < 2 or half == 0:
+        return values
+    padded = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    index = np.arange(len(values))
+    lo = np.maximum(index - half, 0)
+    hi = np.minimum(index + half + 1, len(values))
+    return (padded[hi] - padded[lo]) / (hi - lo)[:, None]
 
 
 def _fill_gaps(track: np.ndarray, max_gap: int) -> np.ndarray:

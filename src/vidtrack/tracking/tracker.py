@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import supervision as sv
 
 # Columns of the state matrix, one row per live track (one array keeps per-frame
-# bookkeeping to a handful of numpy calls, which is what makes >10k frames/s possible).
+# bookkeeping to a handful of numpy calls per frame).
 _BOX = slice(0, 4)  # filtered x1, y1, x2, y2 at the last update
 _VEL = slice(4, 8)  # per-frame velocity of the four coordinates
 _OBS = slice(8, 12)  # last observed (detection) box
@@ -246,7 +246,10 @@ class IoUTracker:
         span = gap[cols][:, None]
         residual = observed - predicted[cols]
         box = predicted[cols] + cfg.position_gain * residual
-        velocity = matched[:, _VEL] + (cfg.velocity_gain / span) * residual
+        # Young tracks average their first velocity measurements (gain 1/n, like a Kalman
+        # filter whose uncertainty is still shrinking), then settle at velocity_gain.
+        gain = np.maximum(cfg.velocity_gain, 1.0 / matched[:, _HITS])[:, None]
+        velocity = matched[:, _VEL] + (gain / span) * residual
         restart = (matched[:, _HITS] == 1.0) | (span[:, 0] > 1.0)
         if restart.any():
             measured = (observed - matched[:, _OBS]) / span

@@ -5,7 +5,7 @@ frame and ``close()`` at the end. ``write`` never blocks the pipeline: a viewer 
 the newest frame per source and drops the rest.
 """
 
-from vidtrack.viewers.web import WebViewer, parse_serve_address
-from vidtrack.viewers.window import WindowViewer
+from vidtrack.viewers.web import WebView, parse_serve_address
+from vidtrack.viewers.window import WindowView
 
-__all__ = ["WebViewer", "WindowViewer", "parse_serve_address"]
+__all__ = ["WebView", "WindowView", "parse_serve_address"]

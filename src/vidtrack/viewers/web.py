@@ -135,7 +135,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-class WebViewer:
+class WebView:
     """Serves the live page; a pipeline sink (``write``/``close``).
 
     ``address`` is ``[HOST:]PORT`` (port 0 picks a free port; ``url`` tells which).
@@ -167,6 +167,8 @@ class WebViewer:
         self._cond = threading.Condition()
         self._closing = threading.Event()
         self._connections: set[socket.socket] = set()
+        #: JPEG encodes done (one per new frame while watched, whatever the number of clients).
+        self.frames_encoded = 0
 
         server_class = _V6Server if ":" in host else ThreadingHTTPServer
         try:
@@ -194,6 +196,11 @@ class WebViewer:
         for thread in self._threads:
             thread.start()
         log.info("web view at %s", self.url if not self.token else self.url.split("?")[0] + "?token=...")
+
+    @classmethod
+    def from_spec(cls, spec: str, token: str | None = None) -> "WebView":
+        """The web view for ``--serve SPEC [--token TOKEN]``."""
+        return cls(spec, token=token)
 
     # ---------------------------------------------------------------- sink API
 
@@ -249,7 +256,7 @@ class WebViewer:
         for thread in self._threads:
             thread.join(timeout=2)
 
-    def __enter__(self) -> "WebViewer":
+    def __enter__(self) -> "WebView":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -300,6 +307,7 @@ class WebViewer:
             if not ok:
                 continue
             with self._cond:
+                self.frames_encoded += 1
                 channel.jpeg, channel.jpeg_seq = buffer.tobytes(), seq
                 self._cond.notify_all()
 

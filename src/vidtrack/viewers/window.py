@@ -3,7 +3,7 @@
 All highgui calls happen on one UI thread owned by the viewer (GUI toolkits want one
 thread), fed by a one-slot mailbox per source, so ``write`` from the pipeline never
 waits for the screen. On macOS, where windows must live on the main thread, the owner
-passes ``ui_thread=False`` and calls :meth:`WindowViewer.pump` from the main thread.
+passes ``ui_thread=False`` and calls :meth:`WindowView.pump` from the main thread.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def highgui_problem(gui: Any) -> str | None:
     return None
 
 
-class WindowViewer:
+class WindowView:
     """One window per source showing its newest annotated frame.
 
     Pressing q or Esc, or closing a window, sets ``quit_requested`` and calls ``on_quit``
@@ -106,7 +106,8 @@ class WindowViewer:
         self.quit_requested = threading.Event()
         self._lock = threading.Lock()
         self._pending: dict[int, tuple[str, "np.ndarray"]] = {}  # source_id -> newest (window, image)
-        self._shown: set[str] = set()
+        self._shown: set[str] = set()  # windows open on screen
+        self._created = False  # any window was ever opened (so close() must destroy)
         self._wake = threading.Event()
         self._closing = threading.Event()
         #: Set when the UI loop failed (the display went away...); the run is asked to stop.
@@ -134,6 +135,7 @@ class WindowViewer:
             if window not in self._shown:
                 self.gui.namedWindow(window, getattr(self.gui, "WINDOW_NORMAL", 0))
                 self._shown.add(window)
+                self._created = True
             self.gui.imshow(window, image)
         key = self.gui.waitKey(wait_ms) if self._shown else -1
         if key is not None and key >= 0 and (key & 0xFF) in _QUIT_KEYS:
@@ -164,13 +166,14 @@ class WindowViewer:
             self.on_quit()
 
     def _destroy(self) -> None:
-        if self._shown:
+        if self._created:
             try:
                 self.gui.destroyAllWindows()
                 self.gui.waitKey(1)  # let the toolkit process the close
             except Exception:
                 pass
             self._shown.clear()
+            self._created = False
 
     def _ui_loop(self) -> None:
         try:
