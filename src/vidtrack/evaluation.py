@@ -172,7 +172,8 @@ def track_sequence_refined(
     ):
         det_index, keys, ids = tracker.step(boxes, scores, classes)
         log.add(frame, boxes[det_index], scores[det_index], keys, ids)
-    rows = refine_tracks(log.rows(), refine)
+    logged = log.rows()
+    rows = refine_tracks(logged, refine, tracker.score_rank(logged[:, 7]))
     return rows, time.perf_counter() - start
 
 

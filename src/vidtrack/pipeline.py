@@ -58,8 +58,9 @@ class Lane:
 
     source: "Source"
     tracker: Tracker
-    sinks: list[Sink] = field(default_factory=list)
-    overlay: Overlay | None = None  # None when no sink shows pictures: skip drawing entirely
+    sinks: list[Sink] = field(default_factory=list)  # this lane's outputs, closed when the lane ends
+    overlay: Overlay | None = None  # None when nothing shows pictures: skip drawing entirely
+    viewers: list[Sink] = field(default_factory=list)  # shared by all lanes; their owner closes them
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Pipeline:
         self.on_frame = on_frame  # called from output threads with (lane index, result)
         self._stop = threading.Event()
         workers = max(1, int(getattr(detector, "max_in_flight", 1)))
-        self._in_flight = workers + 1  # one more than the workers: the next frame is always queued
+        self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
 
     def stop(self) -> None:
@@ -141,6 +142,9 @@ class Pipeline:
         )
         output.start()
         pending: deque[tuple[Frame, Future]] = deque()
+        # Files keep one frame queued beyond the busy workers so the detector never idles.
+        # Live lanes take a frame only when a worker is free: a queued frame would age.
+        depth = self._workers if lane.source.info.is_live else self._workers + 1
         seen_reconnects = getattr(lane.source, "reconnects", 0)
         try:
             for frame in lane.source.frames():
@@ -154,7 +158,7 @@ class Pipeline:
                     self._age_out_tracks(lane)
                     seen_reconnects = reconnects
                 pending.append((frame, self._executor.submit(self._detect, frame.image)))
-                if len(pending) >= self._in_flight:
+                if len(pending) >= depth:
                     self._finish(lane, *pending.popleft(), times, rate, out)
             while pending and report.error is None:
                 self._finish(lane, *pending.popleft(), times, rate, out)
@@ -240,6 +244,8 @@ class Pipeline:
                     with Stopwatch(times, "encode"):
                         for sink in lane.sinks:
                             sink.write(item)
+                    for viewer in lane.viewers:
+                        viewer.write(item)
                 except BaseException as exc:
                     report.error = exc
                     lane.source.stop()

@@ -97,7 +97,7 @@ def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list
 
 def execute(
     request: RunRequest,
-    on_start: Callable[[list[SourceInfo]], None] | None = None,
+    on_start: Callable[[list[SourceInfo], str | None], None] | None = None,
     on_frame: Callable[[int, FrameResult], None] | None = None,
     install_signals: bool = False,
 ) -> RunOutcome:
@@ -128,8 +128,9 @@ def execute(
                 Lane(
                     source=source,
                     tracker=IoUTracker(request.tracker),
-                    sinks=sinks + viewers,
+                    sinks=sinks,
                     overlay=Overlay(request.overlay) if drawing else None,
+                    viewers=viewers,
                 )
             )
     except BaseException:
@@ -146,8 +147,12 @@ def execute(
     for viewer in viewers:
         if hasattr(viewer, "on_quit"):
             viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
+        if hasattr(viewer, "add_source"):
+            for i, source in enumerate(sources):
+                viewer.add_source(i, source.info.name, state=lambda s=source: s.state)
+    viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
     if on_start is not None:
-        on_start([s.info for s in sources])
+        on_start([s.info for s in sources], viewer_url)
     restore = _install_signal_handlers(pipeline) if install_signals else None
     try:
         reports = pipeline.run()
@@ -161,7 +166,7 @@ def execute(
     for lane in lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(getattr(sink, "warnings", []))
-    outcome.viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
+    outcome.viewer_url = viewer_url
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))
         outcome.summaries.append(summary.build())

@@ -11,6 +11,7 @@ Real model (VIDTRACK_MODEL or ../shared's OpenVINO INT8 YOLO11n) on ../shared co
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -137,45 +138,88 @@ def _dataset_yaml(tmp_path: Path, coco128: Path, names: dict[int, str]) -> Path:
 def _labels_xyxy(label_file: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     h, w = shape
     if not label_file.exists():
-        return np.zeros((0, 4), np.float32), np.zeros(0)
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
     rows = np.loadtxt(label_file, ndmin=2, dtype=np.float32)
     cx, cy, bw, bh = rows[:, 1] * w, rows[:, 2] * h, rows[:, 3] * w, rows[:, 4] * h
     return np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1), rows[:, 0]
 
 
-def test_map50_95_matches_ultralytics_validator(model: str, coco128: Path, images, yolo, tmp_path: Path) -> None:
+def _validator_protocol(detector, image: np.ndarray, imgsz: int = 640, stride: int = 32):
+    """Ultralytics' validator input and NMS, done with the project's code and runtime.
+
+    Its protocol differs from ``predict``: the long side is first resized to ``imgsz`` (area
+    interpolation when shrinking), the letterbox adds half a stride of padding all round and
+    never enlarges, and NMS keeps every class above the threshold per anchor.
+    Returns the resized image's shape and its detections in that image's pixels.
+    """
+    import cv2
+
+    from vidtrack.detection.yolo_io import decode_predictions, plan_letterbox, scale_to_source
+
+    h0, w0 = image.shape[:2]
+    r = imgsz / max(h0, w0)
+    if r != 1:
+        size = (min(math.ceil(w0 * r), imgsz), min(math.ceil(h0 * r), imgsz))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR if r > 1 else cv2.INTER_AREA)
+    h, w = image.shape[:2]
+    aspect = h / w
+    shape = (aspect, 1.0) if aspect < 1 else (1.0, 1 / aspect) if aspect > 1 else (1.0, 1.0)
+    target = (np.ceil(np.array(shape) * imgsz / stride + 0.5).astype(int) * stride).tolist()
+    box = plan_letterbox((h, w), (target[0], target[1]), stride, scaleup=False)
+    raw = detector.raw_output(image, box)
+    xyxy, conf, cls = decode_predictions(raw, 0.001, 0.7, None, 300, multi_label=True)
+    return (h, w), scale_to_source(xyxy, box), conf, cls
+
+
+def _map50_95(pairs, names: dict[int, str], tmp_path: Path) -> float:
+    """mAP50-95 by Ultralytics' own matching (DetectionValidator) and AP code (DetMetrics)."""
     import torch
     from ultralytics.models.yolo.detect import DetectionValidator
     from ultralytics.utils.metrics import DetMetrics
 
+    validator = DetectionValidator(save_dir=tmp_path / "val")
+    metrics = DetMetrics(names=names)
+    for name, (gt_xyxy, gt_cls), (xyxy, conf, cls) in pairs:
+        preds = {"bboxes": torch.from_numpy(xyxy), "cls": torch.from_numpy(cls.astype(np.float32)),
+                 "conf": torch.from_numpy(conf)}
+        batch = {"bboxes": torch.from_numpy(gt_xyxy), "cls": torch.from_numpy(gt_cls.astype(np.float32))}
+        metrics.update_stats({
+            **validator._process_batch(preds, batch),
+            "target_cls": gt_cls,
+            "target_img": np.unique(gt_cls),
+            "conf": conf,
+            "pred_cls": cls.astype(np.float32),
+            "im_name": name,
+        })
+    metrics.process(save_dir=tmp_path)
+    return float(metrics.box.map)
+
+
+def test_map50_95_matches_ultralytics_validator(model: str, coco128: Path, images, yolo, tmp_path: Path) -> None:
+    """Our pre/post-processing and runtime, run with the validator's protocol, give its mAP50-95.
+
+    Note: ``predict``'s protocol (what the app and every backend use, and what
+    ``test_same_boxes_as_ultralytics_predict`` pins) scores lower on coco128 at conf 0.001:
+    0.4998 for Ultralytics' own predict and for ours, against 0.5249 from ``val`` for the
+    shared model; the gap is the validator's extra padding and multi-label NMS.
+    """
+    if not Path(model).is_dir():
+        pytest.skip("VIDTRACK_MODEL is not an OpenVINO export")
     data = _dataset_yaml(tmp_path, coco128, yolo.names)
     reference = yolo.val(
         data=str(data), batch=1, imgsz=640, plots=False, verbose=False, workers=0, project=str(tmp_path / "runs")
     ).box.map
     assert not (coco128 / "labels" / "train2017.cache").exists(), "the test wrote into ../shared"
 
-    # the project's detections at the validator's settings, scored by Ultralytics' own code
-    detector = load_detector(DetectorConfig(model=model, conf=0.001, iou=0.7, max_det=300))
-    validator = DetectionValidator(save_dir=tmp_path / "val")
-    metrics = DetMetrics(names=yolo.names)
+    detector = load_detector(DetectorConfig(model=model))
+    pairs = []
     for name, image in images:
-        ours = detector.detect(image)
-        gt_xyxy, gt_cls = _labels_xyxy(coco128 / "labels" / "train2017" / (Path(name).stem + ".txt"), image.shape[:2])
-        preds = {"bboxes": torch.from_numpy(ours.xyxy), "cls": torch.from_numpy(ours.class_id.astype(np.float32)),
-                 "conf": torch.from_numpy(ours.confidence)}
-        batch = {"bboxes": torch.from_numpy(gt_xyxy), "cls": torch.from_numpy(gt_cls.astype(np.float32))}
-        metrics.update_stats({
-            **validator._process_batch(preds, batch),
-            "target_cls": gt_cls,
-            "target_img": np.unique(gt_cls),
-            "conf": ours.confidence,
-            "pred_cls": ours.class_id.astype(np.float32),
-            "im_name": name,
-        })
-    metrics.process(save_dir=tmp_path)
-    ours_map = metrics.box.map
+        hw, xyxy, conf, cls = _validator_protocol(detector, image)
+        labels = _labels_xyxy(coco128 / "labels" / "train2017" / (Path(name).stem + ".txt"), hw)
+        pairs.append((name, labels, (xyxy, conf, cls)))
+    ours = _map50_95(pairs, yolo.names, tmp_path)
     assert 0.4 < reference < 0.7  # a sane model on coco128 (0.525 for the shared INT8 YOLO11n)
-    assert abs(ours_map - reference) <= 0.005, f"mAP50-95 {ours_map:.4f} vs Ultralytics val {reference:.4f}"
+    assert abs(ours - reference) <= 0.005, f"mAP50-95 {ours:.4f} vs Ultralytics val {reference:.4f}"
 
 
 def test_openvino_path_imports_neither_torch_nor_ultralytics(model: str, coco128: Path) -> None:

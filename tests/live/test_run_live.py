@@ -21,17 +21,27 @@ pytestmark = [pytest.mark.live, pytest.mark.realdata]
 
 def start_run(args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, VIDTRACK_MODEL=model_path(), PYTHONPATH=str(PROJECT_ROOT / "src"))
-    return subprocess.Popen(
+    # Output goes to a file, not a pipe: nobody reads a pipe while the run is going, and a
+    # full pipe would block the CLI's progress display.
+    log = open(tmp_path / "run.log", "w")
+    process = subprocess.Popen(
         [sys.executable, "-m", "vidtrack", "run", *args],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
+    log.close()
+    process.log_path = tmp_path / "run.log"  # type: ignore[attr-defined]
+    return process
+
+
+def output(process: subprocess.Popen[str]) -> str:
+    return process.log_path.read_text()[-3000:]  # type: ignore[attr-defined]
 
 
 def wait_for_frames(port: int, process: subprocess.Popen[str], sources: int, timeout: float = 90.0) -> dict:
     """Poll the web view's /stats until every source has output a frame; the stats then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[0][-3000:]
+        assert process.poll() is None, output(process)
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as response:
                 stats = json.load(response)
@@ -41,14 +51,14 @@ def wait_for_frames(port: int, process: subprocess.Popen[str], sources: int, tim
             pass
         time.sleep(0.1)
     process.kill()
-    raise AssertionError(f"no frames within {timeout} s: {process.communicate()[0][-3000:]}")
+    process.wait()
+    raise AssertionError(f"no frames within {timeout} s: {output(process)}")
 
 
-def stop(process: subprocess.Popen[str]) -> str:
+def stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, output[-3000:]
-    return output
+    process.wait(timeout=60)
+    assert process.returncode == 0, output(process)
 
 
 def test_live_run_records_real_duration_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -66,14 +76,17 @@ def test_live_run_records_real_duration_and_exits_cleanly_on_sigterm(tmp_path: P
         finally:
             if process.poll() is None:
                 process.kill()
+                process.wait()
     with av.open(str(tmp_path / "out.mp4")) as container:
         video = container.streams.video[0]
         duration = float(container.duration / av.time_base)
         frames = sum(1 for _ in container.decode(video))
     lines = (tmp_path / "out.jsonl").read_text().splitlines()
     print(f"\nwall {recorded_s:.2f} s after the first frame; MP4 {duration:.2f} s, {frames} frames")
-    # the MP4 plays for the wall-clock time recorded, whatever the processing rate
-    assert abs(duration - recorded_s) < 1.0
+    # The MP4 plays for the wall-clock time recorded, whatever the processing rate. It starts
+    # at the first frame's capture, which precedes its appearance in /stats by the first
+    # (warm-up) inference, hence the extra allowance on the long side.
+    assert recorded_s - 0.5 < duration < recorded_s + 2.5
     assert frames == len(lines) > 10
     assert json.loads(lines[-1])["t"] == pytest.approx(duration, abs=0.5)
 
@@ -92,6 +105,7 @@ def test_two_live_sources_in_one_run_share_the_web_view(tmp_path: Path) -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+                process.wait()
     assert [s["id"] for s in later["sources"]] == [0, 1]
     for before, after in zip(stats["sources"], later["sources"]):
         assert after["frames"] > before["frames"]  # both lanes keep going

@@ -9,15 +9,16 @@ import typer
 
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
-    HighConfidenceOption,
+    HighScoreRankOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
-    MinConfidenceOption,
     MinHitsOption,
-    NewTrackConfidenceOption,
+    MinScoreRankOption,
+    NewTrackScoreRankOption,
     PositionGainOption,
     RawBoxesOption,
+    ScoreMemoryOption,
     VelocityGainOption,
     tracker_config_from_options,
 )
@@ -40,19 +41,21 @@ def eval_command(
     seqs: Annotated[Optional[str], typer.Option("--seqs", help="Only these sequences, comma-separated: A,B.")] = None,
     refine: Annotated[bool, typer.Option("--refine", help="Refine tracks offline: backfill, smooth, fill short gaps, drop short weak tracks.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write DIR/<SEQ>.txt result files here (default: a temporary folder).")] = None,
-    min_conf: Annotated[float, typer.Option("--min-conf", help="Drop detections below this score before tracking (like run's --conf).")] = 0.0,
+    min_conf: Annotated[float, typer.Option("--min-conf", help="Drop detections below this raw score before tracking (like run's --conf); they then do not count in the score ranking either.")] = 0.0,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
-    high_confidence: HighConfidenceOption = TRACKER_DEFAULTS.high_confidence,
-    min_confidence: MinConfidenceOption = TRACKER_DEFAULTS.min_confidence,
-    new_track_confidence: NewTrackConfidenceOption = TRACKER_DEFAULTS.new_track_confidence,
+    high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,
+    min_score_rank: MinScoreRankOption = TRACKER_DEFAULTS.min_score_rank,
+    new_track_score_rank: NewTrackScoreRankOption = TRACKER_DEFAULTS.new_track_score_rank,
     min_hits: MinHitsOption = TRACKER_DEFAULTS.min_hits,
     max_age: MaxAgeOption = TRACKER_DEFAULTS.max_age,
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
+    score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
     raw_boxes: RawBoxesOption = False,
     refine_max_gap: Annotated[int, typer.Option(help="Longest gap (frames) filled by interpolation. Raise: more recall, more drift.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.max_gap,
     refine_min_length: Annotated[int, typer.Option(help="Shorter weak tracks are dropped. Raise: fewer false tracks, short real ones lost.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.min_length,
+    refine_keep_score_rank: Annotated[float, typer.Option(help="A short track is kept when its detections' mean score rank (0-1) reaches this. Raise: fewer short tracks kept.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.keep_score_rank,
 ) -> None:
     """Track MOTChallenge public detections and score HOTA, MOTA, IDF1 with TrackEval."""
     from vidtrack.evaluation import evaluate
@@ -61,16 +64,21 @@ def eval_command(
         config = tracker_config_from_options(
             iou_threshold=iou_threshold,
             low_iou_threshold=low_iou_threshold,
-            high_confidence=high_confidence,
-            min_confidence=min_confidence,
-            new_track_confidence=new_track_confidence,
+            high_score_rank=high_score_rank,
+            min_score_rank=min_score_rank,
+            new_track_score_rank=new_track_score_rank,
             min_hits=min_hits,
             max_age=max_age,
             position_gain=position_gain,
             velocity_gain=velocity_gain,
+            score_memory=score_memory,
             raw_boxes=raw_boxes,
         )
-        refine_config = RefineConfig(max_gap=refine_max_gap, min_length=refine_min_length) if refine else None
+        refine_config = (
+            RefineConfig(max_gap=refine_max_gap, min_length=refine_min_length, keep_score_rank=refine_keep_score_rank)
+            if refine
+            else None
+        )
         names = [s.strip() for s in seqs.split(",") if s.strip()] if seqs else None
         report = evaluate(mot_root, names, config, refine_config, out, min_conf)
     except VidtrackError as exc:

@@ -18,7 +18,9 @@ class ProgressReporter:
         self._progress = None
         self._tasks: list[int] = []
 
-    def start(self, infos: list["SourceInfo"]) -> None:
+    def start(self, infos: list["SourceInfo"], viewer_url: str | None = None) -> None:
+        if viewer_url:
+            print(f"web view: {viewer_url}", file=sys.stderr, flush=True)
         if not self.enabled:
             return
         from rich.console import Console

@@ -97,6 +97,7 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.cli import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
+    _log_to_stderr(quiet)
     reporter = ProgressReporter(enabled=not quiet)
     try:
         outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
@@ -110,6 +111,18 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
         print_summary(outcome)
     if outcome.error is not None:
         raise fail(outcome.error, 2 if isinstance(outcome.error, VidtrackError) else 1)
+
+
+def _log_to_stderr(quiet: bool) -> None:
+    """Live-source events (connected, stalled, reconnecting) go to stderr as they happen."""
+    import logging
+
+    logger = logging.getLogger("vidtrack")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def demo_command(

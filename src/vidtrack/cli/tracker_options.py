@@ -35,30 +35,31 @@ LowIouThresholdOption = Annotated[
         rich_help_panel=PANEL,
     ),
 ]
-HighConfidenceOption = Annotated[
+HighScoreRankOption = Annotated[
     float,
     typer.Option(
-        "--high-confidence",
-        help="Detections at least this confident are matched first; weaker ones need --low-iou-threshold. "
-        "Raise: fewer false matches, more misses.",
+        "--high-score-rank",
+        help="Detections whose score ranks at least this high among the detector's scores seen so far "
+        "(0-1; 0.1 = all but its bottom tenth) are matched first; weaker ones need --low-iou-threshold. "
+        "Ranks, not raw scores, so one value suits any detector. Raise: fewer false matches, more misses.",
         rich_help_panel=PANEL,
     ),
 ]
-MinConfidenceOption = Annotated[
+MinScoreRankOption = Annotated[
     float,
     typer.Option(
-        "--min-confidence",
-        help="The tracker ignores detections below this confidence. Raise: fewer false matches, "
-        "fewer boxes kept through occlusions.",
+        "--min-score-rank",
+        help="The tracker ignores detections ranking below this among the detector's scores (0 = keep all). "
+        "Raise: fewer false matches, fewer boxes kept through occlusions.",
         rich_help_panel=PANEL,
     ),
 ]
-NewTrackConfidenceOption = Annotated[
+NewTrackScoreRankOption = Annotated[
     float,
     typer.Option(
-        "--new-track-confidence",
-        help="Confidence a detection needs to start a new track. Raise: fewer spurious tracks, "
-        "objects picked up later.",
+        "--new-track-score-rank",
+        help="Score rank (0-1) a detection needs to start a new track (0.4 = the detector's top six tenths). "
+        "Raise: fewer spurious tracks, objects picked up later.",
         rich_help_panel=PANEL,
     ),
 ]
@@ -98,6 +99,15 @@ VelocityGainOption = Annotated[
         rich_help_panel=PANEL,
     ),
 ]
+ScoreMemoryOption = Annotated[
+    int,
+    typer.Option(
+        "--score-memory",
+        help="Detections the score ranking remembers (older ones fade). Raise: steadier ranks; "
+        "lower: ranks adapt sooner when the scene or detector changes.",
+        rich_help_panel=PANEL,
+    ),
+]
 RawBoxesOption = Annotated[
     bool,
     typer.Option(
@@ -111,25 +121,27 @@ RawBoxesOption = Annotated[
 def tracker_config_from_options(
     iou_threshold: float = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: float = TRACKER_DEFAULTS.low_iou_threshold,
-    high_confidence: float = TRACKER_DEFAULTS.high_confidence,
-    min_confidence: float = TRACKER_DEFAULTS.min_confidence,
-    new_track_confidence: float = TRACKER_DEFAULTS.new_track_confidence,
+    high_score_rank: float = TRACKER_DEFAULTS.high_score_rank,
+    min_score_rank: float = TRACKER_DEFAULTS.min_score_rank,
+    new_track_score_rank: float = TRACKER_DEFAULTS.new_track_score_rank,
     min_hits: int = TRACKER_DEFAULTS.min_hits,
     max_age: int = TRACKER_DEFAULTS.max_age,
     position_gain: float = TRACKER_DEFAULTS.position_gain,
     velocity_gain: float = TRACKER_DEFAULTS.velocity_gain,
+    score_memory: int = TRACKER_DEFAULTS.score_memory,
     raw_boxes: bool = False,
 ) -> TrackerConfig:
     """Build (and validate: raises ``OptionError``) the tracker config from CLI values."""
     return TrackerConfig(
         iou_threshold=iou_threshold,
         low_iou_threshold=low_iou_threshold,
-        high_confidence=high_confidence,
-        min_confidence=min_confidence,
-        new_track_confidence=new_track_confidence,
+        high_score_rank=high_score_rank,
+        min_score_rank=min_score_rank,
+        new_track_score_rank=new_track_score_rank,
         min_hits=min_hits,
         max_age=max_age,
         position_gain=position_gain,
         velocity_gain=velocity_gain,
+        score_memory=score_memory,
         smooth_boxes=not raw_boxes,
     )

@@ -24,6 +24,7 @@ from vidtrack.detection.base import keep_most_confident, make_detections, resolv
 from vidtrack.detection.yolo_io import (
     ExportInfo,
     InputBuffer,
+    Letterbox,
     decode_predictions,
     parse_export_info,
     plan_letterbox,
@@ -245,10 +246,25 @@ class OpenVINODetector:
 
     def warmup(self, image_hw: tuple[int, int]) -> None:
         """Compile for frames of ``image_hw`` now rather than on the first ``detect``."""
-        box = plan_letterbox(image_hw, self._target_hw, self.info.stride, self._minimal_rect)
-        self._engine_for(box.input_hw)
+        self._engine_for(self.letterbox_for(image_hw).input_hw)
 
     # -- inference ---------------------------------------------------------------------
+
+    def letterbox_for(self, image_hw: tuple[int, int]) -> Letterbox:
+        """The input geometry ``detect`` uses for an image of ``image_hw`` (as ``predict`` does)."""
+        return plan_letterbox(image_hw, self._target_hw, self.info.stride, self._minimal_rect)
+
+    def raw_output(self, image: np.ndarray, box: Letterbox) -> np.ndarray:
+        """The model's raw output (a copy) for ``image`` letterboxed as ``box``.
+
+        For evaluation protocols that pre- or post-process differently from ``predict``
+        (Ultralytics' validator); ``detect`` is the path the app uses.
+        """
+        if self._fixed_hw is not None and box.input_hw != self._fixed_hw:
+            raise ValueError(f"this model takes {self._fixed_hw} inputs, not {box.input_hw}")
+        with self._engine_for(box.input_hw).request() as (request, buffer):
+            request.infer({0: buffer.fill(image, box)}, share_inputs=True)
+            return request.get_output_tensor(0).data.copy()
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
         """Detect objects in one BGR uint8 image (thread-safe)."""
@@ -257,7 +273,7 @@ class OpenVINODetector:
     def detect_timed(self, image: np.ndarray, timings: dict[str, float] | None) -> "sv.Detections":
         """``detect`` that also adds preprocess/infer/postprocess milliseconds to ``timings``."""
         cfg = self.config
-        box = plan_letterbox(image.shape[:2], self._target_hw, self.info.stride, self._minimal_rect)
+        box = self.letterbox_for(image.shape[:2])
         engine = self._engine_for(box.input_hw)
         with engine.request() as (request, buffer):
             t1 = time.perf_counter()

@@ -47,17 +47,24 @@ class Letterbox:
 
 
 def plan_letterbox(
-    source_hw: tuple[int, int], target_hw: tuple[int, int], stride: int = 32, minimal_rect: bool = False
+    source_hw: tuple[int, int],
+    target_hw: tuple[int, int],
+    stride: int = 32,
+    minimal_rect: bool = False,
+    scaleup: bool = True,
 ) -> Letterbox:
-    """Ultralytics' ``LetterBox`` geometry (centre padding, upscaling allowed).
+    """Ultralytics' ``LetterBox`` geometry (centre padding).
 
     ``minimal_rect`` (Ultralytics' ``auto``) pads only up to a multiple of ``stride``:
     a 1920x1080 frame at 640 becomes a 640x384 input instead of 640x640, about 40% less
-    work. Only models with a dynamic input shape accept that.
+    work. Only models with a dynamic input shape accept that. ``scaleup=False`` never
+    enlarges the image (Ultralytics' validator does that; ``predict`` does not).
     """
     h, w = source_hw
     th, tw = target_hw
     r = min(th / h, tw / w)
+    if not scaleup:
+        r = min(r, 1.0)
     new_w, new_h = max(round(w * r), 1), max(round(h * r), 1)
     dw, dh = tw - new_w, th - new_h
     if minimal_rect:

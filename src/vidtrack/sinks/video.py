@@ -18,7 +18,7 @@ import os
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -251,36 +251,51 @@ class VideoWriter:
 
 
 class VideoSink:
-    """The sink view of a :class:`VideoWriter`: writes each result's annotated image."""
+    """The sink view of a :class:`VideoWriter`: writes each result's annotated image.
 
-    def __init__(self, writer: VideoWriter) -> None:
-        self.writer = writer
+    The writer is created on the first frame, at that frame's size: a live source may not
+    know its size until it connects. Until then nothing is on disk.
+    """
+
+    def __init__(self, open_writer: Callable[[int, int], VideoWriter]) -> None:
+        self._open_writer = open_writer
+        self.writer: VideoWriter | None = None
+        self._warnings: list[str] = []
 
     @property
     def warnings(self) -> list[str]:
-        return self.writer.warnings
+        return self.writer.warnings if self.writer is not None else self._warnings
 
     def write(self, result: "FrameResult") -> None:
         image = result.annotated if result.annotated is not None else result.frame.image
+        if self.writer is None:
+            self.writer = self._open_writer(image.shape[1], image.shape[0])
         self.writer.write(image, result.frame.pts)
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
 def open_video_sink(path: str | os.PathLike[str], info: "SourceInfo", config: "OutputConfig") -> VideoSink:
-    """A video sink set up for ``info``: its size, exact fps, audio, and live timing."""
-    writer = VideoWriter(
-        path,
-        info.width,
-        info.height,
-        info.fps,
-        crf=config.crf,
-        preset=config.preset,
-        audio_source=None if info.is_live else info.media_path,
-        use_timestamps=info.is_live,
-    )
-    return VideoSink(writer)
+    """A video sink set up for ``info``: its exact fps, audio, and live timing; sized by its first frame."""
+    from vidtrack.sinks import check_writable
+
+    check_writable(Path(path))  # fail now, not at the first frame
+
+    def open_writer(width: int, height: int) -> VideoWriter:
+        return VideoWriter(
+            path,
+            width,
+            height,
+            info.fps,
+            crf=config.crf,
+            preset=config.preset,
+            audio_source=None if info.is_live else info.media_path,
+            use_timestamps=info.is_live,
+        )
+
+    return VideoSink(open_writer)
 
 
 def _letterbox(image: np.ndarray, width: int, height: int) -> np.ndarray:

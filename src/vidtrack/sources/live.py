@@ -148,7 +148,7 @@ class LiveSource:
 
     Frame fields: ``index`` is the reader's capture sequence number (it skips the frames
     a slow consumer never saw), ``pts`` seconds on the capture clock since the first
-    frame, ``captured`` the ``time.monotonic()`` reading at capture.
+    frame handed out, ``captured`` the ``time.monotonic()`` reading at capture.
 
     The constructor waits for the first frame for at most ``connect_timeout`` seconds
     (default: the stall timeout plus one second). If the source cannot be opened within
@@ -182,7 +182,8 @@ class LiveSource:
         self._events: collections.deque[LiveEvent] = collections.deque(maxlen=EVENT_LOG_SIZE)
         self._unread_events: list[LiveEvent] = []
         self._created = time.monotonic()
-        self._origin: float | None = None  # monotonic time of the first frame; pts 0
+        self._origin: float | None = None  # capture time of the first frame handed out: pts 0
+        self._first_captured: float | None = None
         self._last_frame_at: float | None = None
         self._connected_at = 0.0
 
@@ -230,6 +231,12 @@ class LiveSource:
                     if frame is None:
                         return
                     self.frames_yielded += 1
+                    # pts 0 is the first frame handed out, not the first captured: frames
+                    # read while the pipeline was still starting (model loading) were never
+                    # processed, and an output must not begin with that dead time.
+                    if self._origin is None:
+                        self._origin = frame.captured
+                    frame.pts = frame.captured - self._origin
                 yield frame
         finally:
             self._stop.set()
@@ -293,12 +300,12 @@ class LiveSource:
     def _wait_first_frame(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._origin is None and not self._ended:
+            while self._first_captured is None and not self._ended:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(min(remaining, POLL_S))
-            if self._origin is not None:
+            if self._first_captured is not None:
                 return
             error = self.error
             unlimited = self.config.max_retries is None
@@ -308,7 +315,7 @@ class LiveSource:
         if not unlimited:
             # Finite retries: the reader gives up in bounded time; wait for its verdict.
             with self._cond:
-                while self._origin is None and not self._ended:
+                while self._first_captured is None and not self._ended:
                     self._cond.wait(POLL_S)
                 error = self.error
             if error is not None:
@@ -371,14 +378,13 @@ class LiveSource:
 
     def _publish(self, image: np.ndarray, captured: float) -> None:
         with self._cond:
-            if self._origin is None:
-                self._origin = captured
+            self._first_captured = self._first_captured or captured
             self.latest_index += 1
             self.frames_captured += 1
             self._last_frame_at = captured
             # decode_ms stays 0: a live read mostly waits for the camera's next frame, on the
             # reader's own thread, so it costs the pipeline nothing.
-            frame = Frame(image, self.latest_index, captured - self._origin, captured, self.source_id)
+            frame = Frame(image, self.latest_index, 0.0, captured, self.source_id)  # pts set when handed out
             if self.config.every_frame:
                 while len(self._fifo) >= FIFO_FRAMES and not self._stop.is_set():
                     self._cond.wait(POLL_S)
@@ -436,7 +442,7 @@ class LiveSource:
         """False (and the source marked failed) once ``retries`` exceeds max_retries."""
         if self.config.max_retries is None or retries <= self.config.max_retries:
             return True
-        what = "open" if self._origin is None else "reconnect to"
+        what = "open" if self._first_captured is None else "reconnect to"
         self.error = SourceError(
             f"cannot {what} {self.name} after {retries} attempt{'s' if retries != 1 else ''} ({reason})",
             "check the URL/device and that it is streaming, or raise --max-retries (omit it to retry forever)",

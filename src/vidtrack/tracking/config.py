@@ -25,26 +25,38 @@ class TrackerConfig:
     matched first and may start tracks; weak ones may only extend existing tracks, with a
     stricter overlap test (ByteTrack's idea: a weak box overlapping a live track is
     usually a real, partly occluded object, a weak box anywhere else usually is not).
+
+    Confidence settings are *score ranks*, not raw scores: the share of the scores this
+    tracker has seen so far that a detection's score is at or above (see
+    :mod:`vidtrack.tracking.scores`). Raw scores mean different things for different
+    detectors (MOT15's Faster R-CNN: median 0.97, never below 0.5; YOLO11n INT8: real
+    persons 0.25-0.89, median 0.7), ranks mean the same for all of them, so one default
+    set serves ``vidtrack run`` and ``vidtrack eval`` alike. When all scores are equal
+    (e.g. ground truth) every detection ranks 1.0. A raw floor belongs to the detector
+    (``run --conf``, ``eval --min-conf``).
     """
 
     # Minimum IoU between a confident detection and a track's predicted box to match them.
     # Raise: fewer wrong matches between neighbours, but fast or jittery objects lose their
     # track (more id switches after misses). Lower: the opposite.
     iou_threshold: float = 0.3
-    # Minimum IoU for a weak detection (confidence below high_confidence) to extend a track.
+    # Minimum IoU for a weak detection (rank below high_score_rank) to extend a track.
     # Raise: weak false positives latch onto tracks less often; lower: more partly
     # occluded objects keep their track.
     low_iou_threshold: float = 0.5
-    # Detections at or above this confidence are "confident": they are matched first.
-    # Raise: more detections have to pass the stricter low_iou_threshold (fewer false
-    # matches, more missed ones).
-    high_confidence: float = 0.7
-    # Detections below this confidence are ignored entirely. Raise: fewer false matches,
-    # fewer boxes kept through occlusions.
-    min_confidence: float = 0.1
-    # A new track needs a detection at least this confident. Raise: fewer spurious tracks
-    # (higher precision), real objects are picked up later or not at all (lower recall).
-    new_track_confidence: float = 0.9
+    # Detections ranking at least this high among the detector's scores are "confident":
+    # matched first, with the looser iou_threshold. 0.1 treats the detector's bottom
+    # tenth as weak. Raise: more detections must pass the stricter low_iou_threshold
+    # (fewer false matches, more missed ones).
+    high_score_rank: float = 0.1
+    # Detections ranking below this are ignored entirely (0 = keep all). Raise: fewer
+    # false matches, fewer boxes kept through occlusions.
+    min_score_rank: float = 0.0
+    # A new track needs a detection ranking at least this high (0.4: the detector's top
+    # six tenths). Raise: fewer spurious tracks (higher precision), real objects picked
+    # up later or not at all (lower recall). The object's weaker frames still extend the
+    # track once it exists, so a real object is lost only if it never scores this high.
+    new_track_score_rank: float = 0.4
     # Consecutive matched frames before a track is confirmed and reported with an id.
     # Raise: fewer short false tracks, every object appears this many frames late.
     min_hits: int = 3
@@ -65,14 +77,18 @@ class TrackerConfig:
     # that usually fit the object better; turn off to get the detector's boxes unchanged
     # (the raw box is always reachable through ``data["det_index"]``).
     smooth_boxes: bool = True
+    # Detections the score distribution remembers (older ones fade out by halving).
+    # Raise: steadier ranks; lower: ranks follow changes in the scene or the detector
+    # sooner.
+    score_memory: int = 10_000
 
     def __post_init__(self) -> None:
         for flag, value in (
             ("--iou-threshold", self.iou_threshold),
             ("--low-iou-threshold", self.low_iou_threshold),
-            ("--high-confidence", self.high_confidence),
-            ("--min-confidence", self.min_confidence),
-            ("--new-track-confidence", self.new_track_confidence),
+            ("--high-score-rank", self.high_score_rank),
+            ("--min-score-rank", self.min_score_rank),
+            ("--new-track-score-rank", self.new_track_score_rank),
             ("--position-gain", self.position_gain),
             ("--velocity-gain", self.velocity_gain),
         ):
@@ -81,6 +97,7 @@ class TrackerConfig:
         _check(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         _check(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
         _check(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
+        _check(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
 
 
 @dataclass(frozen=True)
@@ -94,8 +111,10 @@ class RefineConfig:
     # Tracks with fewer observed (not interpolated) boxes than this are dropped unless
     # they are confident. Raise: fewer false tracks, real short tracks lost too.
     min_length: int = 10
-    # A short track is kept anyway when its mean confidence reaches this value.
-    keep_confidence: float = 0.9
+    # A short track is kept anyway when the mean score rank of its detections (share of
+    # the detector's scores below them, see TrackerConfig) reaches this. Raise: fewer
+    # short false tracks survive, and fewer short real ones.
+    keep_score_rank: float = 0.3
     # Also report the tentative boxes a track had before it was confirmed (online, they
     # cannot be shown because confirmation is not known yet).
     backfill: bool = True
@@ -107,4 +126,4 @@ class RefineConfig:
         _check(self.max_gap >= 0, "--refine-max-gap", self.max_gap, "use 0 or more frames")
         _check(self.min_length >= 1, "--refine-min-length", self.min_length, "use 1 or more")
         _check(self.smooth_window >= 1, "--refine-smooth-window", self.smooth_window, "use 1 (off) or more")
-        _check(0.0 <= self.keep_confidence <= 1.0, "--refine-keep-confidence", self.keep_confidence, "use 0..1")
+        _check(0.0 <= self.keep_score_rank <= 1.0, "--refine-keep-score-rank", self.keep_score_rank, "use 0..1")

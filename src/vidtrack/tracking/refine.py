@@ -7,7 +7,9 @@ file is read three things can be fixed with hindsight:
   because nobody knew yet that it would be confirmed;
 * gaps: while a confirmed track coasted through a short occlusion nothing was reported;
   a straight line between the boxes on either side fills it;
-* short tracks with low confidence are usually false positives: drop them;
+* short tracks whose detections rank low among the detector's scores are usually
+  false positives: drop them (ranks, not raw scores, so one default fits every
+  detector; see :mod:`vidtrack.tracking.scores`);
 * each track's detections are smoothed with a centred moving average, which (unlike an
   online filter) does not lag behind the object.
 """
@@ -51,26 +53,36 @@ class TrackLog:
         return np.concatenate(self._chunks)
 
 
-def refine_tracks(log: np.ndarray, config: RefineConfig | None = None) -> np.ndarray:
+def refine_tracks(
+    log: np.ndarray, config: RefineConfig | None = None, score_ranks: np.ndarray | None = None
+) -> np.ndarray:
     """Refine a track log into final tracks, shape (K, 7), columns :data:`TRACK_COLUMNS`.
 
-    Only tracks that were confirmed at some point survive; rows come out sorted by
-    frame, then id. Interpolated boxes get the lower confidence of the two ends.
+    ``score_ranks`` gives each log row's score rank in [0, 1], best with hindsight:
+    :meth:`IoUTracker.score_rank` of the tracker that ran the whole video. Without it
+    ranks come from the log's own scores (equal scores all rank 1). Only tracks that
+    were confirmed at some point survive; rows come out sorted by frame, then id.
+    Interpolated boxes get the lower confidence of the two ends.
     """
     config = config if config is not None else RefineConfig()
     out: list[np.ndarray] = []
     if len(log) == 0:
         return np.empty((0, len(TRACK_COLUMNS)), dtype=np.float64)
-    log = log[np.lexsort((log[:, 0], log[:, 1]))]
-    starts = np.flatnonzero(np.diff(log[:, 1], prepend=np.nan) != 0)
-    for rows in np.split(log, starts[1:]):
+    if score_ranks is None:
+        score_ranks = _empirical_ranks(log[:, 7])
+    elif len(score_ranks) != len(log):
+        raise ValueError(f"score_ranks has {len(score_ranks)} rows, the log {len(log)}")
+    order = np.lexsort((log[:, 0], log[:, 1]))
+    log, score_ranks = log[order], score_ranks[order]
+    starts = np.flatnonzero(np.diff(log[:, 1], prepend=np.nan) != 0)[1:]
+    for rows, ranks in zip(np.split(log, starts), np.split(score_ranks, starts)):
         confirmed = rows[:, 2] > 0
         if not confirmed.any():
             continue
         track_id = rows[confirmed, 2][0]
         if not config.backfill:
-            rows = rows[confirmed]
-        if len(rows) < config.min_length and rows[:, 7].mean() < config.keep_confidence:
+            rows, ranks = rows[confirmed], ranks[confirmed]
+        if len(rows) < config.min_length and ranks.mean() < config.keep_score_rank:
             continue
         track = np.empty((len(rows), len(TRACK_COLUMNS)), dtype=np.float64)
         track[:, 0] = rows[:, 0]
@@ -83,6 +95,12 @@ def refine_tracks(log: np.ndarray, config: RefineConfig | None = None) -> np.nda
         return np.empty((0, len(TRACK_COLUMNS)), dtype=np.float64)
     result = np.concatenate(out)
     return result[np.lexsort((result[:, 1], result[:, 0]))]
+
+
+def _empirical_ranks(scores: np.ndarray) -> np.ndarray:
+    """Share of ``scores`` at or below each one (ties rank at the top)."""
+    ordered = np.sort(scores)
+    return np.searchsorted(ordered, scores, side="right") / len(scores)
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:

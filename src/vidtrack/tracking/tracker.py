@@ -7,7 +7,10 @@ input row got which id. No appearance, no OpenCV: numpy and scipy only.
 
 Association, per frame:
 
-1. Confident detections (``high_confidence``) and weak ones compete in one assignment;
+0. Scores are read as ranks among the scores this tracker has seen (a running
+   histogram, :mod:`vidtrack.tracking.scores`), so the same settings suit any
+   detector's score scale.
+1. Confident detections (``high_score_rank``) and weak ones compete in one assignment;
    a confident match always outweighs a weak one, and weak detections need the stricter
    ``low_iou_threshold`` (ByteTrack's two stages, folded into one solve).
 2. Confident detections still unmatched get a second chance against tracks that missed
@@ -18,7 +21,8 @@ Association, per frame:
 3. When a track is re-found after a gap, its velocity is re-estimated from the two real
    observations across the gap, not from the drifted prediction.
 
-Lifecycle: a confident, unmatched detection starts a tentative track; it is confirmed
+Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` starts a
+tentative track; it is confirmed
 (and given the next id of this tracker instance, from 1) after ``min_hits`` consecutive
 matches and dies at its first miss before that. A confirmed track coasts unseen for up
 to ``max_age`` frames. Only detections matched to confirmed tracks are reported.
@@ -33,23 +37,26 @@ import numpy as np
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.config import TrackerConfig
 from vidtrack.tracking.iou import iou_matrix
+from vidtrack.tracking.scores import ScoreRanks
 
 if TYPE_CHECKING:
     import supervision as sv
 
 # Columns of the state matrix, one row per live track (one array keeps per-frame
 # bookkeeping to a handful of numpy calls per frame).
-_BOX = slice(0, 4)  # filtered x1, y1, x2, y2 at the last update
+_BOX = slice(0, 4)  # filtered box at the last update, then moved by the prediction
 _VEL = slice(4, 8)  # per-frame velocity of the four coordinates
 _OBS = slice(8, 12)  # last observed (detection) box
-_MISS = 12  # frames since the last match
+_MISS = 12  # frames since the last match (0 for tracks matched in this frame)
 _HITS = 13  # matched frames (consecutive while tentative)
 _CLS = 14  # class id
 _KEY = 15  # internal serial number (tentative tracks have one too)
 _ID = 16  # public id, 0 while tentative
-_COLUMNS = 17
+_LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
+_COLUMNS = 18
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
+_NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
 
 class IoUTracker:
@@ -57,15 +64,22 @@ class IoUTracker:
 
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config if config is not None else TrackerConfig()
+        self._ranks = ScoreRanks(memory=self.config.score_memory)
+        cfg = self.config
+        self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self.reset()
 
     def reset(self) -> None:
-        """Forget every track; the next confirmed track gets id 1 again."""
+        """Forget every track and every score seen; the next confirmed track gets id 1 again."""
         self._state = np.zeros((64, _COLUMNS), dtype=np.float64)
         self._count = 0
         self._next_key = 1
         self._next_id = 1
-        self._last_boxes = np.empty((0, 4))
+        self._frame = 0
+        self._last_birth = -(10**9)  # frame of the latest birth: tentative tracks are younger
+        self._last_boxes = _NO_BOXES
+        self._ranks.reset()
+        self._min_bin = self._high_bin = self._new_bin = 0
 
     @property
     def active_count(self) -> int:
@@ -108,6 +122,8 @@ class IoUTracker:
         """
         det_index, _, track_ids = self.step(xyxy, confidence, class_id)
         confirmed = track_ids > 0
+        if confirmed.all():
+            return det_index, track_ids, self._last_boxes
         return det_index[confirmed], track_ids[confirmed], self._last_boxes[confirmed]
 
     def step(
@@ -119,19 +135,35 @@ class IoUTracker:
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
-        n_det = len(confidence)
-        if n_det:
-            # Weak, degenerate (zero-area, inverted) or NaN boxes never take part.
-            usable = (
-                (confidence >= self.config.min_confidence)
-                & (xyxy[:, 2] > xyxy[:, 0])
-                & (xyxy[:, 3] > xyxy[:, 1])
-            )
-            if not usable.all():
-                keep = np.flatnonzero(usable)
-                det_index, keys, ids = self._step(xyxy[keep], confidence[keep], class_id[keep])
-                return keep[det_index], keys, ids
-        return self._step(xyxy, confidence, class_id)
+        self._frame += 1
+        if len(confidence) == 0:
+            return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
+        wh = xyxy[:, 2:4] - xyxy[:, 0:2]
+        area = wh[:, 0] * wh[:, 1]
+        # Degenerate (zero-area, inverted) or NaN boxes and NaN scores never take part,
+        # nor do they count in the score distribution.
+        usable = (area > 0.0) & (wh[:, 0] > 0.0) & (confidence == confidence)
+        keep = None
+        if not usable.all():
+            keep = np.flatnonzero(usable)
+            xyxy, area, confidence, class_id = xyxy[keep], area[keep], confidence[keep], class_id[keep]
+        score_bins = self._observe(confidence)
+        if self._min_bin > 0:
+            strong = score_bins >= self._min_bin
+            if not strong.all():
+                index = np.flatnonzero(strong)
+                keep = index if keep is None else keep[index]
+                xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
+        det_index, keys, ids = self._step(xyxy, area, score_bins, class_id)
+        return (det_index if keep is None else keep[det_index]), keys, ids
+
+    def score_rank(self, confidence: np.ndarray) -> np.ndarray:
+        """Rank in [0, 1] of each score among the scores this tracker has seen so far.
+
+        The calibrated scale the ``*_score_rank`` settings are read on; offline
+        refinement uses it to judge whole tracks with the whole video's distribution.
+        """
+        return self._ranks.rank(confidence)
 
     @property
     def last_boxes(self) -> np.ndarray:
@@ -140,41 +172,51 @@ class IoUTracker:
 
     # -- internals --------------------------------------------------------------------
 
+    def _observe(self, confidence: np.ndarray) -> np.ndarray:
+        """Add the frame's scores to the distribution; return their bins and update the
+        bin thresholds the rank settings correspond to now."""
+        score_bins = self._ranks.bins(confidence)
+        self._ranks.observe_bins(score_bins)
+        self._min_bin, self._high_bin, self._new_bin = self._ranks.bin_thresholds(self._wanted_ranks).tolist()
+        return score_bins
+
     def _step(
-        self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
+        self, xyxy: np.ndarray, area: np.ndarray, score_bins: np.ndarray, class_id: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cfg = self.config
-        n_det = len(confidence)
+        n_det = len(score_bins)
         count = self._count
         state = self._state[:count]
         rows = cols = _NO_INDEX
         if count:
-            # Constant-velocity prediction for every live track, across its missed frames.
-            gap = state[:, _MISS] + 1.0
-            predicted = state[:, _BOX] + state[:, _VEL] * gap[:, None]
-            if n_det:
-                rows, cols = self._associate(state, predicted, xyxy, confidence, class_id)
-            if len(rows):
-                self._correct(state, predicted, gap, rows, cols, xyxy[rows])
+            # Constant-velocity prediction; a coasting track keeps moving.
+            state[:, _BOX] += state[:, _VEL]
             state[:, _MISS] += 1.0
+            if n_det:
+                rows, cols = self._associate(state, xyxy, area, score_bins, class_id)
+                if len(rows):
+                    self._correct(state, cols, xyxy[rows])
 
         # Confident detections nobody claimed start tentative tracks.
         if len(rows) < n_det:
-            unclaimed = confidence >= cfg.new_track_confidence
+            unclaimed = score_bins >= self._new_bin
             unclaimed[rows] = False
             born = np.flatnonzero(unclaimed)
             if len(born):
                 cols = np.concatenate((cols, self._add_tracks(xyxy[born], class_id[born])))
                 rows = np.concatenate((rows, born))
                 state = self._state[: self._count]
+                self._last_birth = self._frame
 
-        # Confirmation: ids are handed out in order, from 1, per tracker instance.
-        ids = state[:, _ID]
-        ready = (ids == 0.0) & (state[:, _HITS] >= cfg.min_hits)
-        if ready.any():
-            n_ready = int(np.count_nonzero(ready))
-            ids[ready] = np.arange(self._next_id, self._next_id + n_ready)
-            self._next_id += n_ready
+        # Confirmation: ids are handed out in order, from 1, per tracker instance. A
+        # tentative track is at most min_hits - 1 frames old, so most frames skip this.
+        if self._frame - self._last_birth < cfg.min_hits:
+            ready = (state[:, _ID] == 0.0) & (state[:, _HITS] >= cfg.min_hits)
+            if ready.any():
+                n_ready = int(np.count_nonzero(ready))
+                state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
+                state[ready, _LIMIT] = cfg.max_age
+                self._next_id += n_ready
 
         matched = state[cols]
         keys = matched[:, _KEY].astype(np.int64)
@@ -182,39 +224,42 @@ class IoUTracker:
         self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
-        miss = state[:, _MISS]
-        dead = (miss > cfg.max_age) | ((miss > 0.0) & (ids == 0.0))
-        if dead.any():
-            alive = state[~dead]
-            self._count = len(alive)
-            self._state[: self._count] = alive
+        if count:
+            dead = state[:, _MISS] > state[:, _LIMIT]
+            if dead.any():
+                alive = state[~dead]
+                self._count = len(alive)
+                self._state[: self._count] = alive
         return rows, keys, track_ids
 
     def _associate(
         self,
         state: np.ndarray,
-        predicted: np.ndarray,
         xyxy: np.ndarray,
-        confidence: np.ndarray,
+        area: np.ndarray,
+        score_bins: np.ndarray,
         class_id: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Assign detections (rows) to live tracks (cols)."""
         cfg = self.config
-        overlap = iou_matrix(xyxy, predicted)
+        overlap = _overlap(xyxy, area, state[:, _BOX])
         same_class = class_id[:, None] == state[:, _CLS]
-        confident = confidence >= cfg.high_confidence
+        confident = score_bins >= self._high_bin
         threshold = np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)
         allowed = (overlap >= threshold[:, None]) & same_class
         # Confident matches weigh one more than any weak one (ByteTrack's priority).
-        rows, cols = assign(allowed, overlap, confident.astype(np.float64))
-        if len(rows) == len(confidence):
+        rows, cols = assign(allowed, overlap, confident)
+        if len(rows) == len(score_bins):
             return rows, cols
 
-        # Observation-centric recovery for confident detections left over.
+        # Observation-centric recovery for confident detections left over, against
+        # confirmed tracks that had already missed the previous frame.
+        free_trk = (state[:, _MISS] > 1.0) & (state[:, _ID] > 0.0)
+        if not free_trk.any():
+            return rows, cols
+        free_trk[cols] = False
         free_det = confident.copy()
         free_det[rows] = False
-        free_trk = (state[:, _MISS] > 0.0) & (state[:, _ID] > 0.0)
-        free_trk[cols] = False
         if free_det.any() and free_trk.any():
             d = np.flatnonzero(free_det)
             t = np.flatnonzero(free_trk)
@@ -226,15 +271,7 @@ class IoUTracker:
                 cols = np.concatenate((cols, t[extra_cols]))
         return rows, cols
 
-    def _correct(
-        self,
-        state: np.ndarray,
-        predicted: np.ndarray,
-        gap: np.ndarray,
-        rows: np.ndarray,
-        cols: np.ndarray,
-        observed: np.ndarray,
-    ) -> None:
+    def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> None:
         """Alpha-beta update of the matched tracks with their detections.
 
         A track seen for the second time takes the measured velocity as is; a track
@@ -243,24 +280,24 @@ class IoUTracker:
         """
         cfg = self.config
         matched = state[cols]
-        span = gap[cols][:, None]
-        residual = observed - predicted[cols]
-        box = predicted[cols] + cfg.position_gain * residual
+        predicted = matched[:, _BOX]
+        span = matched[:, _MISS : _MISS + 1]  # frames since the previous match
+        hits = matched[:, _HITS]
+        residual = observed - predicted
         # Young tracks average their first velocity measurements (gain 1/n, like a Kalman
         # filter whose uncertainty is still shrinking), then settle at velocity_gain.
-        gain = np.maximum(cfg.velocity_gain, 1.0 / matched[:, _HITS])[:, None]
-        velocity = matched[:, _VEL] + (gain / span) * residual
-        restart = (matched[:, _HITS] == 1.0) | (span[:, 0] > 1.0)
+        gain = np.maximum(cfg.velocity_gain, 1.0 / hits)[:, None]
+        velocity = matched[:, _VEL]
+        velocity += (gain / span) * residual
+        predicted += cfg.position_gain * residual
+        restart = (hits == 1.0) | (span[:, 0] > 1.0)
         if restart.any():
-            measured = (observed - matched[:, _OBS]) / span
-            first = matched[:, _HITS] == 1.0
-            velocity[first] = measured[first]
-            box[restart] = observed[restart]
-        matched[:, _BOX] = box
-        matched[:, _VEL] = velocity
+            first = hits == 1.0
+            velocity[first] = (observed[first] - matched[first, _OBS]) / span[first]
+            predicted[restart] = observed[restart]
         matched[:, _OBS] = observed
-        matched[:, _MISS] = -1.0  # the caller adds 1 to every track
-        matched[:, _HITS] += 1.0
+        matched[:, _MISS] = 0.0
+        hits += 1.0
         state[cols] = matched
 
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -280,3 +317,21 @@ class IoUTracker:
         self._next_key += n_new
         self._count = start + n_new
         return np.arange(start, start + n_new)
+
+
+def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """IoU of detections (N,4) with known positive ``areas`` against predicted boxes (M,4).
+
+    The tracker's hot path: like :func:`iou_matrix`, but detection areas are reused and,
+    since every detection has a positive area, the union is never zero.
+    """
+    top_left = np.maximum(boxes[:, None, 0:2], predicted[:, 0:2])
+    bottom_right = np.minimum(boxes[:, None, 2:4], predicted[:, 2:4])
+    wh = np.subtract(bottom_right, top_left, out=bottom_right)
+    np.maximum(wh, 0.0, out=wh)
+    inter = wh[..., 0] * wh[..., 1]
+    size = predicted[:, 2:4] - predicted[:, 0:2]
+    np.maximum(size, 0.0, out=size)
+    union = areas[:, None] + (size[:, 0] * size[:, 1])
+    union -= inter
+    return np.divide(inter, union, out=inter)

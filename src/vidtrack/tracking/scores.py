@@ -1,0 +1,95 @@
+"""Detector-agnostic confidence: a score's rank among the scores a tracker has seen.
+
+Detectors disagree about what a score means. MOT15's public Faster R-CNN boxes score
+0.95-0.99 for a typical pedestrian and never below 0.5; YOLO11n gives real persons
+0.25-0.89 (median about 0.7). A raw threshold tuned on one (say "start tracks at 0.9")
+silently drops everything from the other. The tracker therefore reads its confidence
+thresholds on a calibrated scale: the *rank* of a score, i.e. the share of the scores
+seen so far that are lower than or equal to it (the empirical CDF). "Confident" then
+means "in the upper part of this detector's own output", whatever its raw scale.
+
+The distribution is a fixed-size histogram (constant memory and constant time per
+frame), so ranks have the resolution of one bin (1/1000 of the score range):
+
+* Ties rank at the top of their bin (right-continuous CDF). When every score is equal
+  (ground truth given as detections, or a detector that always says 1.0) every
+  detection ranks 1.0 and is confident: the tracker never rejects a share of
+  detections just because they cannot be told apart.
+* Before any data the histogram holds a uniform prior worth ``prior_weight``
+  detections, so on the first frames a rank is roughly the raw score itself; the prior
+  is outweighed within a frame or two.
+* Counts are halved whenever they exceed ``memory`` detections, so a live stream's
+  calibration follows lighting or scene changes instead of being frozen by hours of
+  history.
+
+Trade-off of ranks against raw scores: the scale depends on what the tracker is fed.
+If the detector's own floor (``--conf``) is lowered, many junk boxes arrive at the
+bottom of the distribution and push every real detection's rank up, so more weak boxes
+count as confident; raise ``--conf`` (a raw floor) to keep junk out of the histogram.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Histogram resolution: ranks are exact up to scores 0.001 apart.
+BINS = 1000
+
+
+class ScoreRanks:
+    """Running distribution of detection scores in [0, 1] (out-of-range scores are clipped)."""
+
+    def __init__(self, prior_weight: float = 20.0, memory: float = 10_000.0) -> None:
+        self.prior_weight = float(prior_weight)
+        self.memory = float(memory)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every score: back to the uniform prior."""
+        self._counts = np.full(BINS, self.prior_weight / BINS)
+        self._total = self.prior_weight
+        self._cumulative = np.cumsum(self._counts)
+
+    @staticmethod
+    def bins(scores: np.ndarray) -> np.ndarray:
+        """Histogram bin of each score; scores outside [0, 1] are clipped, NaN goes to bin 0."""
+        scaled = np.asarray(scores, dtype=np.float64) * BINS
+        if not np.isfinite(scaled).all():
+            scaled = np.nan_to_num(scaled, nan=0.0, posinf=BINS, neginf=0.0)
+        index = scaled.astype(np.intp)
+        np.minimum(index, BINS - 1, out=index)
+        return np.maximum(index, 0, out=index)
+
+    def observe_bins(self, bins: np.ndarray) -> None:
+        """Add one frame's scores, given as their :meth:`bins`."""
+        if len(bins) == 0:
+            return
+        self._counts += np.bincount(bins, minlength=BINS)
+        self._total += len(bins)
+        if self._total > self.memory:
+            self._counts *= 0.5
+            self._total *= 0.5
+        self._cumulative = np.cumsum(self._counts)
+
+    def observe(self, scores: np.ndarray) -> None:
+        """Add one frame's scores."""
+        self.observe_bins(self.bins(scores))
+
+    def bin_thresholds(self, ranks: np.ndarray) -> np.ndarray:
+        """For each rank in [0, 1], the first bin whose scores reach it.
+
+        A score reaches rank ``r`` iff its bin index is at least the returned value;
+        rank 0 returns bin 0 (everything passes).
+        """
+        # A tiny tolerance keeps float round-off in the running sums from pushing a
+        # threshold one bin up (rank 1.0 must still accept the top bin's scores).
+        wanted = np.asarray(ranks, dtype=np.float64) * self._total * (1.0 - 1e-9)
+        return np.searchsorted(self._cumulative, wanted, side="left")
+
+    def thresholds(self, ranks: np.ndarray) -> np.ndarray:
+        """The lowest raw score that reaches each rank (lower edge of its bin)."""
+        return self.bin_thresholds(ranks) / BINS
+
+    def rank(self, scores: np.ndarray) -> np.ndarray:
+        """Share of the scores seen so far (prior included) at or below each score's bin."""
+        return self._cumulative[self.bins(scores)] / self._total
