@@ -42,8 +42,22 @@ def test_short_weak_tracks_dropped_short_confident_kept() -> None:
     weak = log_rows([1, 2, 3, 4], key=1, track_id=1, conf=0.6)
     strong = log_rows([1, 2, 3, 4], key=2, track_id=2, x0=500, conf=0.97)
     long_weak = log_rows(list(range(1, 21)), key=3, track_id=3, x0=900, conf=0.6)
-    out = refine_tracks(np.vstack([weak, strong, long_weak]), RefineConfig(min_length=10, keep_confidence=0.9))
+    out = refine_tracks(np.vstack([weak, strong, long_weak]), RefineConfig(min_length=10, keep_score_rank=0.9))
     assert set(out[:, 1].astype(int)) == {2, 3}
+
+
+def test_keep_rule_reads_ranks_not_raw_scores() -> None:
+    # Scores that are all low in raw terms (a YOLO-like scale): the short track whose
+    # detections rank high is kept, given the tracker's ranks or the log's own.
+    weak = log_rows([1, 2, 3, 4], key=1, track_id=1, conf=0.3)
+    strong = log_rows([1, 2, 3, 4], key=2, track_id=2, x0=500, conf=0.6)
+    long_weak = log_rows(list(range(1, 21)), key=3, track_id=3, x0=900, conf=0.4)
+    rows = np.vstack([weak, strong, long_weak])
+    config = RefineConfig(min_length=10, keep_score_rank=0.5)
+    assert set(refine_tracks(rows, config)[:, 1].astype(int)) == {2, 3}
+    ranks = np.where(rows[:, 7] >= 0.6, 0.9, 0.1)
+    assert set(refine_tracks(rows, config, ranks)[:, 1].astype(int)) == {2, 3}
+    assert set(refine_tracks(rows, config, np.ones(len(rows)))[:, 1].astype(int)) == {1, 2, 3}
 
 
 def test_smoothing_removes_jitter_without_lag(rng: np.random.Generator) -> None:

@@ -122,14 +122,57 @@ def test_class_aware_matching() -> None:
     assert ids_of(tracker.update(dets([BOX, BOX], cls=[0, 2]))) == [2, 1]
 
 
+def calibrated(tracker: IoUTracker, scores: np.ndarray) -> None:
+    """Show ``tracker`` a detector's score distribution, one far-away box per frame,
+    each seen once (they never last long enough to be confirmed)."""
+    for i, score in enumerate(scores.tolist()):
+        x = 10_000.0 + 200.0 * i
+        tracker.update_arrays(np.array([[x, 0.0, x + 50, 100.0]]), np.array([score]), np.zeros(1))
+
+
 def test_weak_detections_extend_but_never_start_tracks() -> None:
-    cfg = TrackerConfig(min_hits=1, high_confidence=0.7, new_track_confidence=0.9, min_confidence=0.1)
+    # A detector scoring 0.5..1.0: 0.55 ranks near 0.1 (below new_track_score_rank 0.4
+    # and high_score_rank 0.2), 0.95 near 0.9; 0.45 ranks 0, under min_score_rank 0.05.
+    cfg = TrackerConfig(min_hits=1, high_score_rank=0.2, new_track_score_rank=0.4, min_score_rank=0.05)
     tracker = IoUTracker(cfg)
-    assert len(tracker.update(dets([BOX], conf=0.5))) == 0
-    assert tracker.active_count == 0
-    assert ids_of(tracker.update(dets([BOX], conf=0.95))) == [1]
-    assert ids_of(tracker.update(dets([BOX], conf=0.3))) == [1]
-    assert len(tracker.update(dets([BOX], conf=0.05))) == 0  # below min_confidence
+    calibrated(tracker, np.linspace(0.5, 1.0, 400))
+    assert len(tracker.update(dets([BOX], conf=0.55))) == 0
+    (track_id,) = ids_of(tracker.update(dets([BOX], conf=0.95)))
+    assert ids_of(tracker.update(dets([BOX], conf=0.55))) == [track_id]
+    assert len(tracker.update(dets([BOX], conf=0.45))) == 0  # below min_score_rank
+
+
+def test_thresholds_follow_the_detectors_own_scale() -> None:
+    # The same relative score starts a track whatever the detector's raw scale: a 0.6 from
+    # a detector scoring 0.25..0.9 is as good as a 0.9 from one scoring 0.5..1.0.
+    for low, high, score in ((0.25, 0.9, 0.6), (0.5, 1.0, 0.9)):
+        tracker = IoUTracker(TrackerConfig(min_hits=1))
+        calibrated(tracker, np.linspace(low, high, 400))
+        assert len(tracker.update(dets([BOX], conf=score))) == 1
+        assert tracker.score_rank(np.array([score]))[0] > 0.5
+        assert len(tracker.update(dets([[400, 100, 450, 200]], conf=low + 0.1 * (high - low)))) == 0
+
+
+def test_equal_scores_are_all_confident() -> None:
+    # Ground truth (all 1.0) or a detector without scores: nothing is "weak".
+    tracker = IoUTracker(TrackerConfig(min_hits=1, high_score_rank=0.99, new_track_score_rank=0.99))
+    for _ in range(5):
+        out = tracker.update(dets([BOX, [300, 100, 350, 200]], conf=1.0))
+    assert ids_of(out) == [1, 2]
+    np.testing.assert_allclose(tracker.score_rank(np.array([1.0])), 1.0)
+
+
+def test_yolo_like_scores_start_tracks_from_the_first_frame() -> None:
+    # Regression: raw thresholds tuned to MOT15 (new tracks at 0.9) tracked nothing
+    # when a YOLO model scored real persons 0.3-0.85.
+    rng = np.random.default_rng(3)
+    tracker = IoUTracker(TrackerConfig())
+    boxes = [[100.0 * i, 0.0, 100.0 * i + 50, 120.0] for i in range(8)]
+    reported = []
+    for _ in range(20):
+        reported.append(len(tracker.update(dets(boxes, conf=rng.uniform(0.3, 0.85, 8).tolist()))))
+    assert reported[:2] == [0, 0]  # min_hits
+    assert min(reported[5:]) >= 7
 
 
 def test_constant_velocity_carries_a_track_across_a_gap() -> None:
@@ -154,7 +197,7 @@ def test_smoothed_boxes_stay_close_to_detections() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"iou_threshold": 1.5}, {"min_hits": 0}, {"max_age": -1}, {"new_track_confidence": -0.1}, {"position_gain": 2}],
+    [{"iou_threshold": 1.5}, {"min_hits": 0}, {"max_age": -1}, {"new_track_score_rank": -0.1}, {"high_score_rank": 1.5}, {"score_memory": 0}, {"position_gain": 2}],
 )
 def test_bad_config_raises_option_error(kwargs: dict) -> None:
     with pytest.raises(OptionError):

@@ -40,7 +40,7 @@ HighScoreRankOption = Annotated[
     typer.Option(
         "--high-score-rank",
         help="Detections whose score ranks at least this high among the detector's scores seen so far "
-        "(0-1; 0.1 = all but its bottom tenth) are matched first; weaker ones need --low-iou-threshold. "
+        "(0-1; 0.15 = all but its bottom 15%) are matched first; weaker ones need --low-iou-threshold. "
         "Ranks, not raw scores, so one value suits any detector. Raise: fewer false matches, more misses.",
         rich_help_panel=PANEL,
     ),
@@ -58,7 +58,7 @@ NewTrackScoreRankOption = Annotated[
     float,
     typer.Option(
         "--new-track-score-rank",
-        help="Score rank (0-1) a detection needs to start a new track (0.4 = the detector's top six tenths). "
+        help="Score rank (0-1) a detection needs to start a new track (0.35 = the detector's top 65%). "
         "Raise: fewer spurious tracks, objects picked up later.",
         rich_help_panel=PANEL,
     ),

@@ -15,9 +15,11 @@ frame), so ranks have the resolution of one bin (1/1000 of the score range):
   (ground truth given as detections, or a detector that always says 1.0) every
   detection ranks 1.0 and is confident: the tracker never rejects a share of
   detections just because they cannot be told apart.
-* Before any data the histogram holds a uniform prior worth ``prior_weight``
-  detections, so on the first frames a rank is roughly the raw score itself; the prior
-  is outweighed within a frame or two.
+* Before any data a uniform prior worth ``prior_weight`` detections stands in, so on
+  the first frame a rank is roughly the raw score itself (a lone junk box is not "the
+  best this detector has" yet). The prior's weight halves with every frame observed:
+  a prior that lingered would keep a slice of its mass below the detector's real
+  floor and make the bottom ranks far too permissive for hundreds of frames.
 * Counts are halved whenever they exceed ``memory`` detections, so a live stream's
   calibration follows lighting or scene changes instead of being frozen by hours of
   history.
@@ -34,6 +36,7 @@ import numpy as np
 
 #: Histogram resolution: ranks are exact up to scores 0.001 apart.
 BINS = 1000
+_UNIFORM_CDF = np.arange(1, BINS + 1) / BINS
 
 
 class ScoreRanks:
@@ -46,9 +49,21 @@ class ScoreRanks:
 
     def reset(self) -> None:
         """Forget every score: back to the uniform prior."""
-        self._counts = np.full(BINS, self.prior_weight / BINS)
-        self._total = self.prior_weight
-        self._cumulative = np.cumsum(self._counts)
+        self._counts = np.zeros(BINS)
+        self._data_total = 0.0
+        self._prior = self.prior_weight
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute the cumulative counts (data plus whatever is left of the prior)."""
+        cumulative = np.cumsum(self._counts)
+        self._total = self._data_total
+        if self._prior > 1e-6 * max(self._data_total, 1.0):
+            cumulative += self._prior * _UNIFORM_CDF
+            self._total += self._prior
+        else:
+            self._prior = 0.0
+        self._cumulative = cumulative
 
     @staticmethod
     def bins(scores: np.ndarray) -> np.ndarray:
@@ -65,11 +80,12 @@ class ScoreRanks:
         if len(bins) == 0:
             return
         self._counts += np.bincount(bins, minlength=BINS)
-        self._total += len(bins)
-        if self._total > self.memory:
+        self._data_total += len(bins)
+        if self._data_total > self.memory:
             self._counts *= 0.5
-            self._total *= 0.5
-        self._cumulative = np.cumsum(self._counts)
+            self._data_total *= 0.5
+        self._prior *= 0.5
+        self._refresh()
 
     def observe(self, scores: np.ndarray) -> None:
         """Add one frame's scores."""
