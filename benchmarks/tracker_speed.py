@@ -21,6 +21,7 @@ import supervision as sv
 
 from vidtrack.evaluation import find_sequences, load_sequence
 from vidtrack.tracking import IoUTracker, TrackerConfig
+from vidtrack.tracking.assignment import hungarian_solver
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "assets" / "mot" / "MOT15" / "train"
 
@@ -76,6 +77,7 @@ def main() -> None:
         for seq in sequences
     ]
     rates = [seq.frame_rate for seq in sequences]
+    hungarian_solver()  # import scipy before timing (ByteTrack has it loaded already)
 
     runs: dict[str, list[float]] = {"vidtrack update_arrays": [], "vidtrack update(sv)": [], "roboflow ByteTrack": []}
     for _ in range(args.reps):  # interleaved, so background load hits all alike

@@ -23,7 +23,7 @@ def vidtrack(*args: str, cwd: Path | None = None, env: dict[str, str] | None = N
     )
 
 
-HEAVY = ("torch", "ultralytics", "cv2", "openvino", "onnxruntime", "supervision", "trackeval")
+HEAVY = ("torch", "ultralytics", "cv2", "openvino", "onnxruntime", "supervision", "trackeval", "scipy", "av")
 
 
 def _loaded_after(code: str) -> set[str]:

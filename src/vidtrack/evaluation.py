@@ -22,6 +22,7 @@ import numpy as np
 
 from vidtrack.errors import OptionError, VidtrackError
 from vidtrack.tracking import IoUTracker, RefineConfig, TrackerConfig, TrackLog, refine_tracks
+from vidtrack.tracking.assignment import hungarian_solver
 
 #: MOTChallenge ground truth is pedestrians only; every detection is class 0 here.
 PEDESTRIAN = 0
@@ -285,6 +286,7 @@ def evaluate(
     if not 0.0 <= min_confidence <= 1.0:
         raise OptionError(f"--min-conf {min_confidence} is out of range", "use a value between 0 and 1")
     config = config if config is not None else TrackerConfig()
+    hungarian_solver()  # load scipy now, not inside the first sequence's timed loop
     paths = find_sequences(Path(mot_root), sequences)
     with contextlib.ExitStack() as stack:
         if out_dir is None:

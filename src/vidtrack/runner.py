@@ -107,6 +107,7 @@ def execute(
     from vidtrack.sinks import check_outputs
     from vidtrack.tracking import IoUTracker
 
+    drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if Path(spec).is_file()]
@@ -118,6 +119,10 @@ def execute(
     files: list[Path] = []
     try:
         detector = load_detector(request.detector)
+        if hasattr(detector, "warmup"):  # compile for the sources' frame sizes before frames arrive
+            for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
+                detector.warmup(size)
+        drawing_import.join()
         viewers = _make_viewers(request)
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info)
@@ -203,6 +208,21 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Start importing ``module`` on another thread; join() it before relying on it."""
+    import importlib
+
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except ImportError:  # the real import later reports it properly
+            pass
+
+    thread = threading.Thread(target=load, name=f"import-{module}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _make_viewers(request: RunRequest) -> list[Any]:

@@ -197,7 +197,15 @@ def test_smoothed_boxes_stay_close_to_detections() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"iou_threshold": 1.5}, {"min_hits": 0}, {"max_age": -1}, {"new_track_score_rank": -0.1}, {"high_score_rank": 1.5}, {"score_memory": 0}, {"position_gain": 2}],
+    [
+        {"iou_threshold": 1.5},
+        {"min_hits": 0},
+        {"max_age": -1},
+        {"new_track_score_rank": -0.1},
+        {"high_score_rank": 1.5},
+        {"score_memory": 0},
+        {"position_gain": 2},
+    ],
 )
 def test_bad_config_raises_option_error(kwargs: dict) -> None:
     with pytest.raises(OptionError):
@@ -215,3 +223,25 @@ def test_tracking_package_imports_no_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_update_keeps_masks_and_data_of_the_tracked_rows() -> None:
+    boxes = [BOX, [300, 100, 350, 200], [5, 5, 5, 5]]
+    mask = np.zeros((3, 8, 8), dtype=bool)
+    mask[1, 2, 2] = True
+    names = np.array(["a", "b", "c"], dtype=object)
+    for with_mask in (False, True):
+        tracker = IoUTracker(TrackerConfig(min_hits=1, smooth_boxes=False))
+        frame = dets(boxes, conf=[0.9, 0.8, 0.95])
+        frame.data = {"class_name": names}
+        if with_mask:
+            frame.mask = mask
+        out = tracker.update(frame)
+        assert out.data["det_index"].tolist() == [0, 1]
+        assert out.data["class_name"].tolist() == ["a", "b"]
+        assert out.xyxy.dtype == frame.xyxy.dtype and out.tracker_id.tolist() == [1, 2]
+        np.testing.assert_array_equal(out.confidence, frame.confidence[:2])
+        if with_mask:
+            np.testing.assert_array_equal(out.mask, mask[:2])
+        else:
+            assert out.mask is None

@@ -39,9 +39,22 @@ def eval_command(
         typer.Argument(help="Folder of MOTChallenge sequences (each with det/det.txt, gt/gt.txt, seqinfo.ini).", show_default=False),
     ],
     seqs: Annotated[Optional[str], typer.Option("--seqs", help="Only these sequences, comma-separated: A,B.")] = None,
-    refine: Annotated[bool, typer.Option("--refine", help="Refine tracks offline: backfill, smooth, fill short gaps, drop short weak tracks.")] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write DIR/<SEQ>.txt result files here (default: a temporary folder).")] = None,
-    min_conf: Annotated[float, typer.Option("--min-conf", help="Drop detections below this raw score before tracking (like run's --conf); they then do not count in the score ranking either.")] = 0.0,
+    refine: Annotated[
+        bool,
+        typer.Option("--refine", help="Refine tracks offline: backfill, smooth, fill short gaps, drop short weak tracks."),
+    ] = False,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Write DIR/<SEQ>.txt result files here (default: a temporary folder)."),
+    ] = None,
+    min_conf: Annotated[
+        float,
+        typer.Option(
+            "--min-conf",
+            help="Drop detections below this raw score before tracking (like run's --conf); "
+            "they then do not count in the score ranking either.",
+        ),
+    ] = 0.0,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
     high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,
@@ -53,9 +66,28 @@ def eval_command(
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
     raw_boxes: RawBoxesOption = False,
-    refine_max_gap: Annotated[int, typer.Option(help="Longest gap (frames) filled by interpolation. Raise: more recall, more drift.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.max_gap,
-    refine_min_length: Annotated[int, typer.Option(help="Shorter weak tracks are dropped. Raise: fewer false tracks, short real ones lost.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.min_length,
-    refine_keep_score_rank: Annotated[float, typer.Option(help="A short track is kept when its detections' mean score rank (0-1) reaches this. Raise: fewer short tracks kept.", rich_help_panel=PANEL_REFINE)] = REFINE_DEFAULTS.keep_score_rank,
+    refine_max_gap: Annotated[
+        int,
+        typer.Option(
+            help="Longest gap (frames) filled by interpolation. Raise: more recall, more drift.",
+            rich_help_panel=PANEL_REFINE,
+        ),
+    ] = REFINE_DEFAULTS.max_gap,
+    refine_min_length: Annotated[
+        int,
+        typer.Option(
+            help="Shorter weak tracks are dropped. Raise: fewer false tracks, short real ones lost.",
+            rich_help_panel=PANEL_REFINE,
+        ),
+    ] = REFINE_DEFAULTS.min_length,
+    refine_keep_score_rank: Annotated[
+        float,
+        typer.Option(
+            help="A short track is kept when its detections' mean score rank (0-1) reaches this. "
+            "Raise: fewer short tracks kept, false and real.",
+            rich_help_panel=PANEL_REFINE,
+        ),
+    ] = REFINE_DEFAULTS.keep_score_rank,
 ) -> None:
     """Track MOTChallenge public detections and score HOTA, MOTA, IDF1 with TrackEval."""
     from vidtrack.evaluation import evaluate

@@ -22,10 +22,15 @@ Association, per frame:
    observations across the gap, not from the drifted prediction.
 
 Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` starts a
-tentative track; it is confirmed
-(and given the next id of this tracker instance, from 1) after ``min_hits`` consecutive
-matches and dies at its first miss before that. A confirmed track coasts unseen for up
+tentative track; it is confirmed (and given the next id of this tracker instance, from
+1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
 to ``max_age`` frames. Only detections matched to confirmed tracks are reported.
+
+Speed: a frame costs a few dozen numpy calls on arrays of a handful of rows, so call
+overhead, not arithmetic, is the budget. Hence one state matrix, in-place updates, work
+skipped when it provably has no effect (confirmation, deaths, recovery), and the
+cheapest spelling of small checks (``np.count_nonzero`` and ``ndarray.nonzero`` rather
+than ``.any()``, ``.all()`` and ``np.nonzero``, several times slower on tiny arrays).
 """
 
 from __future__ import annotations
@@ -36,8 +41,7 @@ import numpy as np
 
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.config import TrackerConfig
-from vidtrack.tracking.iou import iou_matrix
-from vidtrack.tracking.scores import ScoreRanks
+from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -79,6 +83,7 @@ class IoUTracker:
         self._last_birth = -(10**9)  # frame of the latest birth: tentative tracks are younger
         self._last_boxes = _NO_BOXES
         self._ranks.reset()
+        self._ranks_version = -1
         self._min_bin = self._high_bin = self._new_bin = 0
 
     @property
@@ -104,11 +109,26 @@ class IoUTracker:
         class_id = np.zeros(count) if detections.class_id is None else np.asarray(detections.class_id, np.float64)
         det_index, track_ids, boxes = self.update_arrays(xyxy, confidence, class_id)
         order = np.argsort(det_index, kind="stable")
-        out = detections[det_index[order]]
-        out.xyxy = boxes[order].astype(out.xyxy.dtype, copy=False).reshape(-1, 4)
-        out.tracker_id = track_ids[order].astype(int)
+        index = det_index[order].astype(int)
+        boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
+        track_ids = track_ids[order].astype(int)
+        data = detections.data
+        if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
+            # Building the subset directly is several times cheaper than
+            # ``detections[index]``, which would cost more than tracking the frame.
+            return type(detections)(
+                xyxy=boxes,
+                confidence=None if detections.confidence is None else detections.confidence[index],
+                class_id=None if detections.class_id is None else detections.class_id[index],
+                tracker_id=track_ids,
+                data={**{key: value[index] for key, value in data.items()}, "det_index": index},
+                metadata=detections.metadata,
+            )
+        out = detections[index]
+        out.xyxy = boxes
+        out.tracker_id = track_ids
         out.data = dict(out.data)
-        out.data["det_index"] = det_index[order].astype(int)
+        out.data["det_index"] = index
         return out
 
     def update_arrays(
@@ -120,10 +140,11 @@ class IoUTracker:
         read. The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
         else the matched detections' own boxes.
         """
-        det_index, _, track_ids = self.step(xyxy, confidence, class_id)
+        det_index, matched = self._advance(xyxy, confidence, class_id)
+        track_ids = matched[:, _ID].astype(np.int64)
+        if self._frame - self._last_birth >= self.config.min_hits:
+            return det_index, track_ids, self._last_boxes  # no tentative track is alive
         confirmed = track_ids > 0
-        if confirmed.all():
-            return det_index, track_ids, self._last_boxes
         return det_index[confirmed], track_ids[confirmed], self._last_boxes[confirmed]
 
     def step(
@@ -135,27 +156,35 @@ class IoUTracker:
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
+        det_index, matched = self._advance(xyxy, confidence, class_id)
+        return det_index, matched[:, _KEY].astype(np.int64), matched[:, _ID].astype(np.int64)
+
+    def _advance(
+        self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One frame: ``(det_index, state rows of the matched tracks)``."""
         self._frame += 1
         if len(confidence) == 0:
             return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
         wh = xyxy[:, 2:4] - xyxy[:, 0:2]
         area = wh[:, 0] * wh[:, 1]
         # Degenerate (zero-area, inverted) or NaN boxes and NaN scores never take part,
-        # nor do they count in the score distribution.
-        usable = (area > 0.0) & (wh[:, 0] > 0.0) & (confidence == confidence)
+        # nor do they count in the score distribution. (A positive area and a positive
+        # width mean a positive height too; NaN fails every comparison.)
+        usable = (np.minimum(wh[:, 0], area) > 0.0) & (confidence == confidence)
         keep = None
-        if not usable.all():
-            keep = np.flatnonzero(usable)
+        if np.count_nonzero(usable) < len(usable):
+            keep = usable.nonzero()[0]
             xyxy, area, confidence, class_id = xyxy[keep], area[keep], confidence[keep], class_id[keep]
         score_bins = self._observe(confidence)
         if self._min_bin > 0:
             strong = score_bins >= self._min_bin
-            if not strong.all():
-                index = np.flatnonzero(strong)
+            if np.count_nonzero(strong) < len(strong):
+                index = strong.nonzero()[0]
                 keep = index if keep is None else keep[index]
                 xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
-        det_index, keys, ids = self._step(xyxy, area, score_bins, class_id)
-        return (det_index if keep is None else keep[det_index]), keys, ids
+        det_index, matched = self._step(xyxy, area, score_bins, class_id)
+        return (det_index if keep is None else keep[det_index]), matched
 
     def score_rank(self, confidence: np.ndarray) -> np.ndarray:
         """Rank in [0, 1] of each score among the scores this tracker has seen so far.
@@ -173,16 +202,19 @@ class IoUTracker:
     # -- internals --------------------------------------------------------------------
 
     def _observe(self, confidence: np.ndarray) -> np.ndarray:
-        """Add the frame's scores to the distribution; return their bins and update the
-        bin thresholds the rank settings correspond to now."""
-        score_bins = self._ranks.bins(confidence)
-        self._ranks.observe_bins(score_bins)
-        self._min_bin, self._high_bin, self._new_bin = self._ranks.bin_thresholds(self._wanted_ranks).tolist()
+        """Add the frame's scores to the distribution; return their bins. Keeps the bins
+        the rank settings correspond to up to date."""
+        score_bins = finite_score_bins(confidence)
+        ranks = self._ranks
+        ranks.observe_bins(score_bins)
+        if ranks.version != self._ranks_version:
+            self._ranks_version = ranks.version
+            self._min_bin, self._high_bin, self._new_bin = ranks.bin_thresholds(self._wanted_ranks).tolist()
         return score_bins
 
     def _step(
         self, xyxy: np.ndarray, area: np.ndarray, score_bins: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         n_det = len(score_bins)
         count = self._count
@@ -196,12 +228,13 @@ class IoUTracker:
                 rows, cols = self._associate(state, xyxy, area, score_bins, class_id)
                 if len(rows):
                     self._correct(state, cols, xyxy[rows])
+        n_old_matched = len(rows)
 
         # Confident detections nobody claimed start tentative tracks.
         if len(rows) < n_det:
             unclaimed = score_bins >= self._new_bin
             unclaimed[rows] = False
-            born = np.flatnonzero(unclaimed)
+            born = unclaimed.nonzero()[0]
             if len(born):
                 cols = np.concatenate((cols, self._add_tracks(xyxy[born], class_id[born])))
                 rows = np.concatenate((rows, born))
@@ -212,25 +245,24 @@ class IoUTracker:
         # tentative track is at most min_hits - 1 frames old, so most frames skip this.
         if self._frame - self._last_birth < cfg.min_hits:
             ready = (state[:, _ID] == 0.0) & (state[:, _HITS] >= cfg.min_hits)
-            if ready.any():
-                n_ready = int(np.count_nonzero(ready))
+            n_ready = int(np.count_nonzero(ready))
+            if n_ready:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
                 state[ready, _LIMIT] = cfg.max_age
                 self._next_id += n_ready
 
         matched = state[cols]
-        keys = matched[:, _KEY].astype(np.int64)
-        track_ids = matched[:, _ID].astype(np.int64)
         self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
-        if count:
+        # Only a track that missed this frame can die (matching is one-to-one).
+        if n_old_matched < count:
             dead = state[:, _MISS] > state[:, _LIMIT]
-            if dead.any():
+            if np.count_nonzero(dead):
                 alive = state[~dead]
                 self._count = len(alive)
                 self._state[: self._count] = alive
-        return rows, keys, track_ids
+        return rows, matched
 
     def _associate(
         self,
@@ -253,17 +285,18 @@ class IoUTracker:
             return rows, cols
 
         # Observation-centric recovery for confident detections left over, against
-        # confirmed tracks that had already missed the previous frame.
-        free_trk = (state[:, _MISS] > 1.0) & (state[:, _ID] > 0.0)
-        if not free_trk.any():
+        # tracks that had already missed the previous frame (all confirmed: a tentative
+        # track dies at its first miss).
+        free_trk = state[:, _MISS] > 1.0
+        if not np.count_nonzero(free_trk):
             return rows, cols
         free_trk[cols] = False
         free_det = confident.copy()
         free_det[rows] = False
-        if free_det.any() and free_trk.any():
-            d = np.flatnonzero(free_det)
-            t = np.flatnonzero(free_trk)
-            overlap = iou_matrix(xyxy[d], state[t, _OBS])
+        if np.count_nonzero(free_det) and np.count_nonzero(free_trk):
+            d = free_det.nonzero()[0]
+            t = free_trk.nonzero()[0]
+            overlap = _overlap(xyxy[d], area[d], state[t, _OBS])
             allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
             extra_rows, extra_cols = assign(allowed, overlap)
             if len(extra_rows):
@@ -280,23 +313,24 @@ class IoUTracker:
         """
         cfg = self.config
         matched = state[cols]
-        predicted = matched[:, _BOX]
-        span = matched[:, _MISS : _MISS + 1]  # frames since the previous match
+        box = matched[:, _BOX]  # the prediction, corrected in place
+        span = matched[:, _MISS]  # frames since the previous match
         hits = matched[:, _HITS]
-        residual = observed - predicted
+        residual = observed - box
         # Young tracks average their first velocity measurements (gain 1/n, like a Kalman
         # filter whose uncertainty is still shrinking), then settle at velocity_gain.
-        gain = np.maximum(cfg.velocity_gain, 1.0 / hits)[:, None]
-        velocity = matched[:, _VEL]
-        velocity += (gain / span) * residual
-        predicted += cfg.position_gain * residual
-        restart = (hits == 1.0) | (span[:, 0] > 1.0)
-        if restart.any():
+        gain = np.maximum(cfg.velocity_gain, 1.0 / hits)
+        gain /= span
+        matched[:, _VEL] += gain[:, None] * residual
+        box += cfg.position_gain * residual
+        # Restart: second sighting (hits 1, any span) or re-found after a gap (span > 1).
+        restart = np.minimum(hits, 2.0) <= span
+        if np.count_nonzero(restart):
             first = hits == 1.0
-            velocity[first] = (observed[first] - matched[first, _OBS]) / span[first]
-            predicted[restart] = observed[restart]
+            matched[first, _VEL] = (observed[first] - matched[first, _OBS]) / span[first, None]
+            box[restart] = observed[restart]
         matched[:, _OBS] = observed
-        matched[:, _MISS] = 0.0
+        span[:] = 0.0
         hits += 1.0
         state[cols] = matched
 
