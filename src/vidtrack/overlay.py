@@ -65,7 +65,7 @@ class HudInfo:
 
 
 class Overlay:
-    """Annotates frames in place on a copy; ``draw`` never changes the caller's image."""
+    """Draws boxes, labels, trails and the HUD on a frame (on a copy unless ``in_place``)."""
 
     def __init__(self, config: OverlayConfig | None = None) -> None:
         self.config = config or OverlayConfig()
@@ -91,12 +91,15 @@ class Overlay:
         self._hud_scale = max(0.4, scale * 0.9)
         self._hud_thickness = max(1, thickness // 2)
 
-    def draw(self, image: np.ndarray, detections: "sv.Detections", hud: HudInfo | None = None) -> np.ndarray:
+    def draw(
+        self, image: np.ndarray, detections: "sv.Detections", hud: HudInfo | None = None, in_place: bool = False
+    ) -> np.ndarray:
+        """The annotated frame. ``in_place`` draws on ``image`` itself, saving a full-frame copy."""
         size = (image.shape[1], image.shape[0])
         if size != self._size:
             self._build(size)
         cfg = self.config
-        canvas = image.copy()
+        canvas = image if in_place else image.copy()
         tracked = detections.tracker_id is not None
         if len(detections) and tracked:
             if cfg.trails:

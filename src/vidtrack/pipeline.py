@@ -206,7 +206,8 @@ class Pipeline:
                     frame_age_ms=age_ms if lane.source.info.is_live else None,
                     state=lane.source.state,
                 )
-                annotated = lane.overlay.draw(frame.image, tracked, hud)
+                # Nothing downstream needs the clean picture once it is annotated: draw on it.
+                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True)
         result = FrameResult(
             frame=frame,
             detections=tracked,

@@ -7,6 +7,21 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from vidtrack.cli.tracker_options import (
+    TRACKER_DEFAULTS,
+    HighScoreRankOption,
+    IouThresholdOption,
+    LowIouThresholdOption,
+    MaxAgeOption,
+    MinHitsOption,
+    MinScoreRankOption,
+    NewTrackScoreRankOption,
+    PositionGainOption,
+    RawBoxesOption,
+    ScoreMemoryOption,
+    VelocityGainOption,
+    tracker_config_from_options,
+)
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError
 
@@ -50,6 +65,17 @@ def run_command(
     max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = 300,
     single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
     backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs exported models directly (no torch).", rich_help_panel=PANEL_DETECT)] = "auto",
+    iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
+    low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
+    high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,
+    min_score_rank: MinScoreRankOption = TRACKER_DEFAULTS.min_score_rank,
+    new_track_score_rank: NewTrackScoreRankOption = TRACKER_DEFAULTS.new_track_score_rank,
+    min_hits: MinHitsOption = TRACKER_DEFAULTS.min_hits,
+    max_age: MaxAgeOption = TRACKER_DEFAULTS.max_age,
+    position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
+    velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
+    score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
     no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,
     no_labels: Annotated[bool, typer.Option("--no-labels", help="Don't draw '#id class confidence' labels.", rich_help_panel=PANEL_OUTPUT)] = False,
@@ -77,6 +103,12 @@ def run_command(
                 **({"model": model} if model else {}),
                 conf=conf, iou=iou, imgsz=imgsz, device=device, classes=_split_classes(classes),
                 max_det=max_det, single=single, backend=backend,
+            ),
+            tracker=tracker_config_from_options(
+                iou_threshold=iou_threshold, low_iou_threshold=low_iou_threshold, high_score_rank=high_score_rank,
+                min_score_rank=min_score_rank, new_track_score_rank=new_track_score_rank, min_hits=min_hits,
+                max_age=max_age, position_gain=position_gain, velocity_gain=velocity_gain,
+                score_memory=score_memory, raw_boxes=raw_boxes,
             ),
             source=SourceConfig(every_frame=every_frame, stall_timeout=stall_timeout, max_retries=max_retries, loop=loop),
             overlay=OverlayConfig(labels=not no_labels, trails=not no_trails, hud=not no_hud),

@@ -30,7 +30,7 @@ LowIouThresholdOption = Annotated[
     float,
     typer.Option(
         "--low-iou-threshold",
-        help="Minimum IoU for a weak detection (below --high-confidence) to extend a track. "
+        help="Minimum IoU for a weak detection (ranked below --high-score-rank) to extend a track. "
         "Raise: weak false boxes latch on less; lower: partly occluded objects keep their track.",
         rich_help_panel=PANEL,
     ),

@@ -124,8 +124,26 @@ class _Engine:
     def __init__(self, compiled: Any, requests: int) -> None:
         self.compiled = compiled
         self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._size = requests
         for _ in range(requests):
             self._free.put((compiled.create_infer_request(), InputBuffer()))
+
+    def prime(self, input_hw: tuple[int, int]) -> None:
+        """Run every request once, one after the other, on a blank input.
+
+        The first inference in a process initialises OpenVINO's numpy bindings (a C++
+        static that imports numpy). Two threads doing their first inference at the same
+        moment can deadlock there (seen here: both requests hung for good), so the first
+        one happens here, on one thread, before the pipeline's workers start.
+        """
+        blank = np.zeros((1, 3, *input_hw), np.float32)
+        requests = [self._free.get() for _ in range(self._size)]
+        try:
+            for request, _ in requests:
+                request.infer({0: blank})
+        finally:
+            for item in requests:
+                self._free.put(item)
 
     @contextmanager
     def request(self) -> Iterator[tuple[Any, InputBuffer]]:
@@ -224,6 +242,7 @@ class OpenVINODetector:
             engine = self._engines.get(key)
             if engine is None:
                 engine = self._compile(key)
+                engine.prime(input_hw)
                 self._engines[key] = engine
             if key is None:
                 self._engines[input_hw] = engine
