@@ -181,6 +181,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=Path(os.environ.get("VIDTRACK_MODEL") or DEFAULT_MODEL))
     parser.add_argument("--reps", type=int, default=3, help="runs of each tool; medians are reported")
     parser.add_argument("--quick", action="store_true", help="one run of each tool (a smoke test, noisy)")
+    parser.add_argument("--vidtrack-args", default="", help="extra `vidtrack run` options, e.g. '--preset veryfast'")
     parser.add_argument("--soak-frames", type=int, default=0, help="also measure RSS growth over this many frames")
     args = parser.parse_args()
     reps = 1 if args.quick else args.reps
@@ -194,6 +195,7 @@ def main() -> int:
     clip_frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     cap.release()
 
+    extra = args.vidtrack_args.split()
     with tempfile.TemporaryDirectory(prefix="vs-ultralytics-") as tmp:
         workdir = Path(tmp)
         yolo_runs, vt_runs, vt_novideo = [], [], []
@@ -201,15 +203,17 @@ def main() -> int:
             print(f"rep {rep + 1}/{reps}: yolo track ...", flush=True)
             yolo_runs.append(run_yolo(args.clip, args.model, workdir))
             print(f"rep {rep + 1}/{reps}: vidtrack run ...", flush=True)
-            vt_runs.append(run_vidtrack(args.clip, args.model, workdir, video=True))
-            vt_novideo.append(run_vidtrack(args.clip, args.model, workdir, video=False))
+            vt_runs.append(run_vidtrack(args.clip, args.model, workdir, video=True, extra_args=extra))
+            vt_novideo.append(run_vidtrack(args.clip, args.model, workdir, video=False, extra_args=extra))
         model_fps, in_flight = model_alone_fps(args.clip, args.model, calls=60 if args.quick else 150)
         soak = soak_growth_mb(args.clip, args.model, args.soak_frames, clip_frames, workdir) if args.soak_frames else None
 
     y = {k: median([getattr(r, k) for r in yolo_runs]) for k in ("wall_s", "peak_rss_mb", "first_frame_s", "fps", "output_bytes")}
     v = {k: median([getattr(r, k) for r in vt_runs]) for k in ("wall_s", "peak_rss_mb", "first_frame_s", "fps", "output_bytes")}
     nv_fps = median([r.fps for r in vt_novideo])
-    crf = "28 (vidtrack default, preset veryfast)"
+    from vidtrack.config import OutputConfig
+
+    crf = f"{OutputConfig().crf} preset {OutputConfig().preset} (vidtrack defaults) {args.vidtrack_args}".strip()
 
     print()
     print(f"clip {args.clip.name} ({clip_frames} frames), model {args.model}, {reps} rep(s), medians; "

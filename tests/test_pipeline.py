@@ -6,7 +6,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 
 from conftest import SquareDetector, make_clip
 from vidtrack.config import OutputConfig

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidtrack.config import DetectorConfig
-from vidtrack.detection.base import keep_most_confident, make_detections, resolve_classes
+from vidtrack.detection.base import resolve_classes
 from vidtrack.detection.yolo_io import (
     InputBuffer,
     Letterbox,
-    decode_predictions,
+    add_stage_times,
     parse_export_info,
     plan_letterbox,
-    scale_to_source,
+    predictions_to_detections,
 )
 from vidtrack.errors import ModelError
 
@@ -97,15 +97,7 @@ class OnnxDetector:
         finally:
             self._buffers.put(buffer)
         t3 = time.perf_counter()
-        xyxy, conf, cls = decode_predictions(raw, cfg.conf, cfg.iou, self.class_ids, cfg.max_det)
-        scale_to_source(xyxy, box)
-        detections = make_detections(xyxy, conf, cls, self.class_names)
-        if cfg.single:
-            detections = keep_most_confident(detections)
-        if timings is not None:
-            t4 = time.perf_counter()
-            timings["preprocess"] = timings.get("preprocess", 0.0) + (t2 - t1) * 1e3
-            timings["infer"] = timings.get("infer", 0.0) + (t3 - t2) * 1e3
-            timings["postprocess"] = timings.get("postprocess", 0.0) + (t4 - t3) * 1e3
+        detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names)
+        add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
 

@@ -20,10 +20,15 @@ so results agree to the last few ulps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from vidtrack.config import DetectorConfig
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey
 MAX_NMS = 30000  # Ultralytics: most candidates fed to NMS (highest confidence first)
@@ -284,3 +289,29 @@ def parse_export_info(meta: dict, source: str) -> ExportInfo:
         dynamic=bool(args.get("dynamic", False)),
         end2end=bool(value("end2end", False) or args.get("nms", False)),
     )
+
+
+def predictions_to_detections(
+    raw: np.ndarray, box: Letterbox, config: "DetectorConfig", class_ids: Sequence[int] | None, names: dict[int, str]
+) -> "sv.Detections":
+    """Raw model output for one letterboxed image -> ``sv.Detections`` in source pixels.
+
+    NMS, the confidence/class filters and ``max_det`` as Ultralytics' ``predict`` applies
+    them; ``config.single`` keeps only the most confident box.
+    """
+    from vidtrack.detection.base import keep_most_confident, make_detections
+
+    xyxy, conf, cls = decode_predictions(raw, config.conf, config.iou, class_ids, config.max_det)
+    scale_to_source(xyxy, box)
+    detections = make_detections(xyxy, conf, cls, names)
+    return keep_most_confident(detections) if config.single else detections
+
+
+def add_stage_times(timings: dict[str, float] | None, marks: tuple[float, float, float, float]) -> None:
+    """Add preprocess/infer/postprocess milliseconds from four ``perf_counter`` marks."""
+    if timings is None:
+        return
+    t1, t2, t3, t4 = marks
+    for stage, ms in (("preprocess", t2 - t1), ("infer", t3 - t2), ("postprocess", t4 - t3)):
+        timings[stage] = timings.get(stage, 0.0) + ms * 1e3
+
