@@ -239,13 +239,13 @@ def _make_viewers(request: RunRequest) -> list[Any]:
 
 
 def _install_signal_handlers(pipeline: Pipeline) -> Callable[[], None] | None:
-    """Ctrl-C / SIGTERM stop the pipeline cleanly; a second Ctrl-C interrupts at once."""
+    """Ctrl-C / SIGTERM stop the pipeline cleanly; a second one interrupts at once."""
     if threading.current_thread() is not threading.main_thread():
         return None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handle(signum: int, _frame: object) -> None:
-        if pipeline.stopping and signum == signal.SIGINT:
+        if pipeline.stopping:
             raise KeyboardInterrupt
         pipeline.stop()
 
