@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from vidtrack.config import DEFAULT_MODEL, MODEL_ENV
+from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, OutputConfig
 
 
 def bench_command(
@@ -20,8 +20,8 @@ def bench_command(
     device: Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, intel:gpu.")] = None,
     frames: Annotated[int, typer.Option(min=2, help="Frames timed stage by stage (and model-alone calls).")] = 120,
     pipeline: Annotated[bool, typer.Option("--pipeline/--no-pipeline", help="Also run the whole file through the real, overlapped pipeline.")] = True,
-    crf: Annotated[int, typer.Option(help="x264 quality used for the encode stage.")] = 28,
-    preset: Annotated[str, typer.Option(help="x264 preset used for the encode stage.")] = "veryfast",
+    crf: Annotated[int, typer.Option(help="x264 quality used for the encode stage.")] = OutputConfig.crf,
+    preset: Annotated[str, typer.Option(help="x264 preset used for the encode stage.")] = OutputConfig.preset,
 ) -> None:
     """Time decode, preprocess, infer, postprocess, track, draw and encode; print frames/s end to end and for the model alone."""
     from rich.console import Console

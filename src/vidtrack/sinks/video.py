@@ -6,10 +6,10 @@ capture time instead (variable frame rate), so a 60 s session plays for 60 s how
 the pipeline ran and a reconnect gap shows as a held frame. The source's audio is copied
 through packet by packet, interleaved as the video is written, so memory stays constant.
 
-x264 runs at ``preset=veryfast`` with frame threads and B-frames, live or not: the output is
-a file, so the few frames of encoder delay cost nothing anyone sees (the window and web
-view show frames before encoding), while ``tune=zerolatency`` would trade that for a
-bigger file and lower throughput.
+x264 runs at the configured preset (``ultrafast`` by default, for real-time 1080p on two
+cores) with frame threads, live or not: the output is a file, so the few frames of encoder
+delay cost nothing anyone sees (the window and web view show frames before encoding),
+while ``tune=zerolatency`` would trade that for a bigger file and lower throughput.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from vidtrack.config import X264_PRESETS
+from vidtrack.config import X264_PRESETS, OutputConfig
 from vidtrack.errors import OutputError
 
 if TYPE_CHECKING:
     import av
 
-    from vidtrack.config import OutputConfig
     from vidtrack.frames import FrameResult, SourceInfo
 
 #: Frame rate used when the source does not state one (image folders, some streams).
@@ -71,8 +70,8 @@ class VideoWriter:
         height: int,
         fps: Fraction | None,
         *,
-        crf: int = 28,  # x264 quality: lower is better and bigger; +6 roughly halves the size
-        preset: str = "veryfast",  # x264 speed/size: faster presets cost size, slower ones CPU
+        crf: int = OutputConfig.crf,  # x264 quality: lower is better and bigger; +6 roughly halves the size
+        preset: str = OutputConfig.preset,  # x264 speed/size: faster presets cost size, slower ones CPU
         audio_source: str | os.PathLike[str] | None = None,
         use_timestamps: bool = False,
         threads: int = 0,  # encoder threads; 0 lets the encoder pick from the core count
