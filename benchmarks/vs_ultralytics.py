@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from soak_memory import soak_growth_mb  # benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
 DEFAULT_CLIP = SHARED / "videos" / "people_street_1080p.mp4"
@@ -147,29 +149,6 @@ def model_alone_fps(clip: Path, model: Path, calls: int) -> tuple[float, int]:
     return _model_throughput(detector, frames, calls, detector.max_in_flight), detector.max_in_flight
 
 
-def soak_growth_mb(clip: Path, model: Path, frames: int, clip_frames: int, workdir: Path) -> tuple[float, float]:
-    """RSS growth over a looped run of about ``frames`` frames, no video written: (growth, peak)."""
-    import psutil
-
-    loops = max(1, -(-frames // clip_frames))
-    cmd = [str(VENV_BIN / "vidtrack"), "run", str(clip), "--model", str(model), "--loop", str(loops), "--quiet"]
-    proc = psutil.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    samples: list[tuple[float, float]] = []
-    start = time.perf_counter()
-    while proc.poll() is None:
-        try:
-            samples.append((time.perf_counter() - start, proc.memory_info().rss / 2**20))
-        except psutil.Error:
-            break
-        time.sleep(0.5)
-    if proc.returncode not in (0, None):
-        raise RuntimeError(f"soak run exited {proc.returncode}")
-    if len(samples) < 10:
-        return float("nan"), float("nan")
-    settled = samples[len(samples) // 10 :]  # after start-up: model compiled, queues full
-    return settled[-1][1] - settled[0][1], max(s[1] for s in samples)
-
-
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else float("nan")
@@ -206,7 +185,7 @@ def main() -> int:
             vt_runs.append(run_vidtrack(args.clip, args.model, workdir, video=True, extra_args=extra))
             vt_novideo.append(run_vidtrack(args.clip, args.model, workdir, video=False, extra_args=extra))
         model_fps, in_flight = model_alone_fps(args.clip, args.model, calls=60 if args.quick else 150)
-        soak = soak_growth_mb(args.clip, args.model, args.soak_frames, clip_frames, workdir) if args.soak_frames else None
+        soak = soak_growth_mb(args.clip, args.model, args.soak_frames, clip_frames, workdir)[:2] if args.soak_frames else None
 
     y = {k: median([getattr(r, k) for r in yolo_runs]) for k in ("wall_s", "peak_rss_mb", "first_frame_s", "fps", "output_bytes")}
     v = {k: median([getattr(r, k) for r in vt_runs]) for k in ("wall_s", "peak_rss_mb", "first_frame_s", "fps", "output_bytes")}
