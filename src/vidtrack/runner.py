@@ -108,6 +108,7 @@ def execute(
     from vidtrack.tracking import IoUTracker
 
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
+    _one_opencv_thread()
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if Path(spec).is_file()]
@@ -208,6 +209,19 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _one_opencv_thread() -> None:
+    """Keep OpenCV's own thread pool to one thread.
+
+    The pipeline already runs decode, inference, drawing and encoding side by side, and
+    the inference runtime uses every core; OpenCV threads on top only oversubscribe the
+    CPU. Back-to-back on 2 cores, detection + tracking of a 1080p clip went from 29.1 and
+    29.7 to 32.6 and 31.6 frames/s; with video written the difference was within noise.
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def _import_in_background(module: str) -> threading.Thread:
