@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.overlay import HudInfo, Overlay, class_counts
+from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch
 
 if TYPE_CHECKING:
@@ -38,14 +39,6 @@ log = logging.getLogger("vidtrack")
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
 _DONE = object()
-
-
-class Sink(Protocol):
-    """Anything that takes finished frames: video writer, JSONL, web view, window."""
-
-    def write(self, result: FrameResult) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class Tracker(Protocol):

@@ -93,19 +93,7 @@ def eval_command(
     from vidtrack.evaluation import evaluate
 
     try:
-        config = tracker_config_from_options(
-            iou_threshold=iou_threshold,
-            low_iou_threshold=low_iou_threshold,
-            high_score_rank=high_score_rank,
-            min_score_rank=min_score_rank,
-            new_track_score_rank=new_track_score_rank,
-            min_hits=min_hits,
-            max_age=max_age,
-            position_gain=position_gain,
-            velocity_gain=velocity_gain,
-            score_memory=score_memory,
-            raw_boxes=raw_boxes,
-        )
+        config = tracker_config_from_options(locals())
         refine_config = (
             RefineConfig(max_gap=refine_max_gap, min_length=refine_min_length, keep_score_rank=refine_keep_score_rank)
             if refine

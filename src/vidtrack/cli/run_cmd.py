@@ -96,6 +96,7 @@ def run_command(
     """Detect and track objects in videos, images, webcams or streams; write annotated video and data."""
     from vidtrack.runner import RunRequest
 
+    options = locals()
     try:
         request = RunRequest(
             sources=list(sources),
@@ -104,12 +105,7 @@ def run_command(
                 conf=conf, iou=iou, imgsz=imgsz, device=device, classes=_split_classes(classes),
                 max_det=max_det, single=single, backend=backend,
             ),
-            tracker=tracker_config_from_options(
-                iou_threshold=iou_threshold, low_iou_threshold=low_iou_threshold, high_score_rank=high_score_rank,
-                min_score_rank=min_score_rank, new_track_score_rank=new_track_score_rank, min_hits=min_hits,
-                max_age=max_age, position_gain=position_gain, velocity_gain=velocity_gain,
-                score_memory=score_memory, raw_boxes=raw_boxes,
-            ),
+            tracker=tracker_config_from_options(options),
             source=SourceConfig(every_frame=every_frame, stall_timeout=stall_timeout, max_retries=max_retries, loop=loop),
             overlay=OverlayConfig(labels=not no_labels, trails=not no_trails, hud=not no_hud),
             output=OutputConfig(video=output, jsonl=jsonl, mot=mot, summary=summary, crf=crf, preset=preset),

@@ -8,7 +8,7 @@ the same defaults (taken from :class:`TrackerConfig`, never repeated here).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -118,30 +118,16 @@ RawBoxesOption = Annotated[
 ]
 
 
-def tracker_config_from_options(
-    iou_threshold: float = TRACKER_DEFAULTS.iou_threshold,
-    low_iou_threshold: float = TRACKER_DEFAULTS.low_iou_threshold,
-    high_score_rank: float = TRACKER_DEFAULTS.high_score_rank,
-    min_score_rank: float = TRACKER_DEFAULTS.min_score_rank,
-    new_track_score_rank: float = TRACKER_DEFAULTS.new_track_score_rank,
-    min_hits: int = TRACKER_DEFAULTS.min_hits,
-    max_age: int = TRACKER_DEFAULTS.max_age,
-    position_gain: float = TRACKER_DEFAULTS.position_gain,
-    velocity_gain: float = TRACKER_DEFAULTS.velocity_gain,
-    score_memory: int = TRACKER_DEFAULTS.score_memory,
-    raw_boxes: bool = False,
-) -> TrackerConfig:
-    """Build (and validate: raises ``OptionError``) the tracker config from CLI values."""
-    return TrackerConfig(
-        iou_threshold=iou_threshold,
-        low_iou_threshold=low_iou_threshold,
-        high_score_rank=high_score_rank,
-        min_score_rank=min_score_rank,
-        new_track_score_rank=new_track_score_rank,
-        min_hits=min_hits,
-        max_age=max_age,
-        position_gain=position_gain,
-        velocity_gain=velocity_gain,
-        score_memory=score_memory,
-        smooth_boxes=not raw_boxes,
-    )
+#: The command parameters that hold tracker options (named as TrackerConfig's fields,
+#: except ``raw_boxes``, the CLI's name for ``smooth_boxes=False``).
+TRACKER_OPTION_NAMES = (
+    "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
+    "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
+)
+
+
+def tracker_config_from_options(values: dict[str, Any]) -> TrackerConfig:
+    """Build (and validate: raises ``OptionError``) the tracker config from a command's
+    parameters, e.g. ``tracker_config_from_options(locals())``; other keys are ignored."""
+    fields = {name: values[name] for name in TRACKER_OPTION_NAMES if name in values and name != "raw_boxes"}
+    return TrackerConfig(**fields, smooth_boxes=not values.get("raw_boxes", False))
