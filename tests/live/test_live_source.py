@@ -146,14 +146,23 @@ def check_fresh(result: dict, label: str) -> None:
     assert np.median(ages[-third:]) - np.median(ages[:third]) < 50
 
 
-def test_slow_consumer_always_gets_the_newest_frame(mjpeg: MjpegServer) -> None:
+LONG_RUN = pytest.mark.skipif(
+    not (os.environ.get("CI") or os.environ.get("VIDTRACK_LONG_LIVE")),
+    reason="60 s soak: runs in CI, or locally with VIDTRACK_LONG_LIVE=1",
+)
+
+
+@pytest.mark.parametrize(
+    "seconds, min_frames", [(10, 30), pytest.param(60, 200, marks=LONG_RUN, id="minute")]
+)
+def test_slow_consumer_always_gets_the_newest_frame(mjpeg: MjpegServer, seconds: int, min_frames: int) -> None:
     source = LiveSource(mjpeg.url, SourceConfig(stall_timeout=5, max_retries=3))
     try:
-        result = consume_slowly(source, mjpeg, seconds=10)
+        result = consume_slowly(source, mjpeg, seconds=seconds)
     finally:
         source.close()
-    assert len(result["ages_ms"]) >= 30
-    check_fresh(result, "newest-frame, 10 s")
+    assert len(result["ages_ms"]) >= min_frames
+    check_fresh(result, f"newest-frame, {seconds} s")  # frame age bounded, no growth over the run
     assert source.frames_skipped > source.frames_yielded  # 30 fps in, 5 fps out
 
 
@@ -169,18 +178,6 @@ def test_every_frame_mode_queues_instead(mjpeg: MjpegServer) -> None:
     assert source.frames_skipped == 0 and indices_seen == len(result["ages_ms"])
 
 
-@pytest.mark.skipif(
-    not (os.environ.get("CI") or os.environ.get("VIDTRACK_LONG_LIVE")),
-    reason="60 s soak: runs in CI, or locally with VIDTRACK_LONG_LIVE=1",
-)
-def test_slow_consumer_stays_fresh_for_a_minute(mjpeg: MjpegServer) -> None:
-    source = LiveSource(mjpeg.url, SourceConfig(stall_timeout=5, max_retries=3))
-    try:
-        result = consume_slowly(source, mjpeg, seconds=60)
-    finally:
-        source.close()
-    assert len(result["ages_ms"]) >= 200
-    check_fresh(result, "newest-frame, 60 s")
 
 
 # --------------------------------------------------------------- drop and recovery
