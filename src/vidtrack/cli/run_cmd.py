@@ -20,7 +20,6 @@ from vidtrack.cli.tracker_options import (
     RawBoxesOption,
     ScoreMemoryOption,
     VelocityGainOption,
-    tracker_config_from_options,
 )
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError
@@ -32,13 +31,6 @@ PANEL_DETECT = "Detector"
 PANEL_TRACK = "Tracker"
 PANEL_OUTPUT = "Outputs"
 PANEL_LIVE = "Live sources and viewing"
-
-
-def _split_classes(value: str | None) -> tuple[str, ...] | None:
-    if not value:
-        return None
-    items = tuple(part.strip() for part in value.split(",") if part.strip())
-    return items or None
 
 
 def run_command(
@@ -94,25 +86,11 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Detect and track objects in videos, images, webcams or streams; write annotated video and data."""
-    from vidtrack.runner import RunRequest
+    options = {k: v for k, v in locals().items() if k not in ("sources", "quiet")}
+    from vidtrack.options import request_from_options
 
-    options = locals()
     try:
-        request = RunRequest(
-            sources=list(sources),
-            detector=DetectorConfig(
-                **({"model": model} if model else {}),
-                conf=conf, iou=iou, imgsz=imgsz, device=device, classes=_split_classes(classes),
-                max_det=max_det, single=single, backend=backend,
-            ),
-            tracker=tracker_config_from_options(options),
-            source=SourceConfig(every_frame=every_frame, stall_timeout=stall_timeout, max_retries=max_retries, loop=loop),
-            overlay=OverlayConfig(labels=not no_labels, trails=not no_trails, hud=not no_hud),
-            output=OutputConfig(video=output, jsonl=jsonl, mot=mot, summary=summary, crf=crf, preset=preset),
-            show=show,
-            serve=serve,
-            token=token,
-        )
+        request = request_from_options(sources, options)
     except VidtrackError as exc:
         from vidtrack.cli import fail
 

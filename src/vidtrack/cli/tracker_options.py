@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from vidtrack.options import TRACKER_OPTIONS
 from vidtrack.tracking.config import TrackerConfig
 
 PANEL = "Tracker"
@@ -120,10 +121,7 @@ RawBoxesOption = Annotated[
 
 #: The command parameters that hold tracker options (named as TrackerConfig's fields,
 #: except ``raw_boxes``, the CLI's name for ``smooth_boxes=False``).
-TRACKER_OPTION_NAMES = (
-    "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
-    "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
-)
+TRACKER_OPTION_NAMES = TRACKER_OPTIONS  # one list, in vidtrack.options
 
 
 def tracker_config_from_options(values: dict[str, Any]) -> TrackerConfig:
