@@ -25,7 +25,7 @@ def packaged_image(package: str = "ultralytics", name: str = "assets/bus.jpg") -
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise SourceError(f"the {package} package is not installed, so {name} is unavailable",
-                          "pip install 'vidtrack[yolo]' or pass your own video to 'vidtrack run'")
+                          "reinstall vidtrack (ultralytics is one of its dependencies) or pass your own video to 'vidtrack run'")
     for location in spec.submodule_search_locations:
         candidate = Path(location) / name
         if candidate.is_file():

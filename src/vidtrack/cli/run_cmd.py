@@ -56,7 +56,7 @@ def run_command(
     classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_DETECT)] = None,
     max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = 300,
     single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
-    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs exported models directly (no torch).", rich_help_panel=PANEL_DETECT)] = "auto",
+    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)] = "auto",
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
     high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,

@@ -78,7 +78,16 @@ def looks_like_path(model: str) -> bool:
 
 
 def load_detector(config: DetectorConfig) -> Detector:
-    """Load the model named by ``config.model`` with the best backend for its format."""
+    """Load the model named by ``config.model`` with the best backend for its format.
+
+    ``backend="auto"``: an exported OpenVINO folder runs through OpenVINO; a ``.pt`` model on
+    a CPU is exported to OpenVINO once (cached, see :mod:`vidtrack.detection.export`) and runs
+    through that; anything else, and every model on CUDA, through Ultralytics/PyTorch.
+
+    Raises:
+        ModelError: no model at the path, not a model, or not downloadable (one line + fix).
+        OptionError: ``config.classes`` names a class the model does not have.
+    """
     model = config.model
     path = Path(model).expanduser()
     if looks_like_path(model) and not path.exists():
@@ -91,6 +100,14 @@ def load_detector(config: DetectorConfig) -> Detector:
         # ONNX files go through Ultralytics unless --backend onnx asks for the direct path,
         # which has only been tested on synthetic models so far.
         backend = "openvino" if path.is_dir() and any(path.glob("*.xml")) else "ultralytics"
+        if path.suffix.lower() == ".pt" and _export_applies(config.device):
+            exported = _openvino_export_of(config)
+            if exported is not None:
+                from dataclasses import replace
+
+                from vidtrack.detection.openvino import OpenVINODetector
+
+                return OpenVINODetector(replace(config, model=str(exported)))
     if backend == "openvino":
         from vidtrack.detection.openvino import OpenVINODetector
 
@@ -102,3 +119,32 @@ def load_detector(config: DetectorConfig) -> Detector:
     from vidtrack.detection.ultralytics import UltralyticsDetector
 
     return UltralyticsDetector(config)
+
+
+def _export_applies(device: str | None) -> bool:
+    from vidtrack.detection.export import export_applies
+
+    return export_applies(device)
+
+
+def _openvino_export_of(config: DetectorConfig) -> Path | None:
+    """The cached OpenVINO export of the ``.pt`` model ``config.model`` (exported on first use).
+
+    A bare name that is not on disk (``yolo11n.pt``) is downloaded by Ultralytics first.
+    Returns None, after logging why, when the weights cannot be exported: the caller then
+    runs them through PyTorch as before.
+    """
+    import logging
+
+    from vidtrack.detection.export import ExportError, cached_openvino_export
+
+    weights = Path(config.model).expanduser()
+    if not weights.is_file():
+        from vidtrack.detection.ultralytics import load_yolo
+
+        weights = Path(load_yolo(config.model).ckpt_path)
+    try:
+        return cached_openvino_export(weights)
+    except ExportError as exc:
+        logging.getLogger("vidtrack").warning("running %s through PyTorch: %s", weights.name, exc.one_line())
+        return None

@@ -9,7 +9,6 @@ start-up compile from about a second to a fraction of one.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -48,8 +47,9 @@ STATIC_SHAPES = 2
 
 def default_cache_dir() -> Path:
     """Where compiled models are cached: ``$XDG_CACHE_HOME/vidtrack/openvino`` or ``~/.cache/...``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vidtrack" / "openvino"
+    from vidtrack.detection.export import cache_root
+
+    return cache_root() / "openvino"
 
 
 def find_model_xml(model: str | Path) -> Path:
@@ -174,7 +174,7 @@ class OpenVINODetector:
             import openvino as ov
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ModelError(
-                f"the openvino package is needed for model {config.model}", "pip install 'vidtrack[openvino]'"
+                f"the openvino package is needed for model {config.model}", "pip install vidtrack (openvino is one of its dependencies)"
             ) from exc
         self._ov = ov
         self._core = ov.Core()

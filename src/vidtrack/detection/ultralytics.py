@@ -27,7 +27,7 @@ def load_yolo(model: str):  # -> ultralytics.YOLO
         from ultralytics import YOLO
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelError(
-            f"the ultralytics package is needed for model {model}", "pip install 'vidtrack[yolo]'"
+            f"the ultralytics package is needed for model {model}", "pip install vidtrack (ultralytics is one of its dependencies)"
         ) from exc
     try:
         return YOLO(model, task="detect")
