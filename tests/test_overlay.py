@@ -3,6 +3,7 @@ import numpy as np
 from vidtrack.config import OverlayConfig
 from vidtrack.detection.base import make_detections
 from vidtrack.overlay import HudInfo, Overlay, class_counts, track_labels
+from vidtrack.sources.base import SourceState, SourceStatus
 
 
 def _tracked():
@@ -44,9 +45,9 @@ def test_switches_turn_layers_off() -> None:
 
 
 def test_hud_lines_show_state_and_age_only_when_relevant() -> None:
-    lines = HudInfo(fps=30.0, stage_ms={"detect": 9.5}, frame_age_ms=40.0, state="reconnecting 2").lines()
+    lines = HudInfo(fps=30.0, stage_ms={"detect": 9.5}, frame_age_ms=40.0, status=SourceStatus(SourceState.RECONNECTING, 2)).lines()
     assert lines[0].strip() == "30.0 FPS"
     assert "detect 9.5 ms" in lines[1]
     assert "frame age 40 ms" in lines
     assert "source reconnecting 2" in lines
-    assert not any("source" in line for line in HudInfo(state="connected").lines())
+    assert not any("source" in line for line in HudInfo(status=SourceStatus(SourceState.CONNECTED)).lines())

@@ -17,6 +17,8 @@ from vidtrack.config import OverlayConfig
 if TYPE_CHECKING:
     import supervision as sv
 
+    from vidtrack.sources.base import SourceStatus
+
 
 def track_labels(detections: "sv.Detections") -> list[str]:
     """``#12 person 0.87`` for each detection (no ``#id`` part for untracked ones)."""
@@ -49,7 +51,7 @@ class HudInfo:
     stage_ms: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     frame_age_ms: float | None = None
-    state: str | None = None
+    status: "SourceStatus | None" = None  # shown only when not CONNECTED
 
     def lines(self) -> list[str]:
         lines = [f"{self.fps:5.1f} FPS"]
@@ -57,8 +59,8 @@ class HudInfo:
             lines.append(" ".join(f"{k} {v:.1f}" for k, v in self.stage_ms.items()) + " ms")
         if self.frame_age_ms is not None:
             lines.append(f"frame age {self.frame_age_ms:.0f} ms")
-        if self.state and self.state != "connected":
-            lines.append(f"source {self.state}")
+        if self.status is not None and not self.status.ok:
+            lines.append(f"source {self.status}")
         if self.counts:
             lines.append(", ".join(f"{n} {name}" for name, n in self.counts.items()))
         return lines

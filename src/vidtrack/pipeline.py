@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import supervision as sv
 
     from vidtrack.detection import Detector
-    from vidtrack.sources import Source
+    from vidtrack.sources import Source, SourceStatus
 
 log = logging.getLogger("vidtrack")
 
@@ -66,7 +66,7 @@ class LaneReport:
     first_output_s: float | None = None  # run start → first finished frame
     processing_fps: float = 0.0  # excluding start-up: first to last finished frame
     stage_ms: dict[str, float] = field(default_factory=dict)
-    state: str = ""
+    status: "SourceStatus | None" = None  # the source's status when the lane ended
     stopped: bool = False  # stopped early by the user or a signal
     error: BaseException | None = None
 
@@ -164,7 +164,7 @@ class Pipeline:
             out.put(_DONE)
             output.join()
             lane.source.close()
-            report.state = lane.source.state
+            report.status = lane.source.status
             report.wall_s = time.perf_counter() - run_start
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
 
@@ -197,7 +197,7 @@ class Pipeline:
                     stage_ms={k: times.current[k] for k in STAGES},
                     counts=counts,
                     frame_age_ms=age_ms if lane.source.info.is_live else None,
-                    state=lane.source.state,
+                    status=lane.source.status,
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True)
@@ -209,7 +209,7 @@ class Pipeline:
             extra={
                 "fps": rate.fps,
                 "frame_age_ms": age_ms,
-                "state": lane.source.state,
+                "status": lane.source.status,
                 "source_name": lane.source.info.name,
                 "counts": counts,
             },

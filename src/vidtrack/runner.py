@@ -155,7 +155,7 @@ def execute(
             viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         if hasattr(viewer, "add_source"):
             for i, source in enumerate(sources):
-                viewer.add_source(i, source.info.name, state=lambda s=source: s.state)
+                viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
     viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
     if on_start is not None:
         on_start([s.info for s in sources], viewer_url)
@@ -200,7 +200,7 @@ def _report_fields(report: LaneReport) -> dict[str, Any]:
         "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
         "timings_ms": report.stage_ms,
         "stopped_early": report.stopped,
-        "source_state": report.state,
+        "source_state": None if report.status is None else str(report.status),
     }
 
 

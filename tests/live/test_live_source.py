@@ -21,7 +21,7 @@ from live_servers import BlackholeServer, FfmpegStream, MjpegServer, free_port, 
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame
-from vidtrack.sources.base import open_source
+from vidtrack.sources.base import SourceState, open_source
 from vidtrack.sources.files import quiet_ffmpeg
 from vidtrack.sources.live import LiveSource, backoff_delay, redact
 
@@ -94,12 +94,12 @@ def test_reads_mpegts_stream(protocol: str) -> None:
             assert source.info.is_live and (source.info.width, source.info.height) == (480, 360)
             frames = take(source, 30)
             assert_live_frames(frames, 480, 360)
-            assert source.state == "connected"
+            assert source.status.state is SourceState.CONNECTED
             # pts runs on the capture clock: 30 consecutive frames of a 30 fps stream span ~1 s
             assert 0.5 < frames[-1].pts - frames[0].pts < 3.0
         finally:
             source.close()
-        assert source.state == "ended"
+        assert source.status.state is SourceState.ENDED
 
 
 def test_reads_http_mjpeg_in_server_order(mjpeg: MjpegServer) -> None:
@@ -240,7 +240,7 @@ def test_reconnects_within_two_seconds_of_the_server_returning(kind: str, pets_f
     assert 2.5 < result["gap_s"] < 3.0 + 2.0 + 0.5  # the outage shows as a gap in capture time
     if kind != "udp":  # a UDP socket simply receives the restarted sender; TCP/HTTP must reconnect
         assert source.reconnects == 1
-        assert any(e.state.startswith("reconnecting") for e in source.events())
+        assert any(e.status.state is SourceState.RECONNECTING for e in source.events())
 
 
 def test_frame_size_change_after_reconnect(pets_frames: list[np.ndarray]) -> None:
@@ -271,12 +271,12 @@ def test_frame_size_change_after_reconnect(pets_frames: list[np.ndarray]) -> Non
 def test_frozen_source_is_stalled_then_reconnected(pets_frames: list[np.ndarray]) -> None:
     with MjpegServer(pets_frames, fps=30, frozen=True) as server:
         source = LiveSource(server.url, SourceConfig(stall_timeout=1))
-        states: list[str] = []
+        states: list[SourceState] = []
 
         def watch() -> None:
             end = time.monotonic() + 4.5
             while time.monotonic() < end:
-                states.append(source.state)
+                states.append(source.status.state)
                 time.sleep(0.02)
             source.stop()
 
@@ -287,11 +287,11 @@ def test_frozen_source_is_stalled_then_reconnected(pets_frames: list[np.ndarray]
         source.close()
     events = source.events()
     assert frames, "a frozen source still delivers its frames until it is declared stalled"
-    stalled = [e for e in events if e.state == "stalled"]
+    stalled = [e for e in events if e.status.state is SourceState.STALLED]
     assert stalled and "frozen" in stalled[0].message
-    assert "stalled" in states and "connected" in states
+    assert SourceState.STALLED in states and SourceState.CONNECTED in states
     assert source.reconnects >= 1  # it reopened the stream after the stall
-    assert source.state == "ended"
+    assert source.status.state is SourceState.ENDED
 
 
 def test_refused_connection_raises_after_max_retries() -> None:
@@ -319,7 +319,7 @@ def test_missing_webcam_is_a_clear_error() -> None:
 def test_unlimited_retries_return_unconnected_and_stop_promptly() -> None:
     with BlackholeServer() as hung:
         source = LiveSource(f"http://127.0.0.1:{hung.port}/cam.mjpg", SourceConfig(stall_timeout=1), connect_timeout=1.5)
-        assert source.state.startswith(("reconnecting", "connecting"))
+        assert source.status.state in (SourceState.RECONNECTING, SourceState.CONNECTING)
         assert source.info.width == 0 and source.error is None
         stopped: dict[str, float] = {}
 

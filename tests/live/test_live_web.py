@@ -16,6 +16,7 @@ import pytest
 
 from vidtrack.errors import OptionError
 from vidtrack.frames import Frame, FrameResult
+from vidtrack.sources.base import SourceState, SourceStatus
 from vidtrack.viewers.web import WebView, is_loopback, parse_serve_address
 
 pytestmark = pytest.mark.live
@@ -34,7 +35,7 @@ def result(source_id: int, i: int, name: str = "cam") -> FrameResult:
         class_id=np.array([0]),
         data={"class_name": np.array(["person"])},
     )
-    extra = {"fps": 15.0, "frame_age_ms": 40.0 + i % 7, "state": "connected", "source_name": f"{name}{source_id}",
+    extra = {"fps": 15.0, "frame_age_ms": 40.0 + i % 7, "status": SourceStatus(SourceState.CONNECTED), "source_name": f"{name}{source_id}",
              "counts": {"person": 1 + i % 3}}
     return FrameResult(Frame(image, i, i / 15, time.monotonic(), source_id), detections, image, extra=extra)
 

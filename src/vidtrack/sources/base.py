@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import glob
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -15,6 +16,46 @@ from vidtrack.frames import Frame, SourceInfo
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class SourceState(enum.Enum):
+    """Where a source stands; the one vocabulary for pipeline, overlay, viewers and summary.
+
+    Files and image folders go CONNECTED -> ENDED. Live sources start CONNECTING, are
+    CONNECTED while new pictures arrive, STALLED once ``--stall-timeout`` seconds pass with
+    no new picture (nothing received, or a frozen camera repeating one image), RECONNECTING
+    during each reopen attempt, and ENDED when stopped, finished (an HLS playlist with
+    ``#EXT-X-ENDLIST``) or given up (then the source's ``error`` says why).
+    """
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    STALLED = "stalled"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A :class:`SourceState` plus the reconnect attempt it belongs to.
+
+    ``attempt`` counts reopen attempts since the stream last made progress (0 while
+    connected or before the first failure). ``str()`` is the label shown to people
+    (``"reconnecting 3"``, ``"stalled"``); code compares ``state``, never the label.
+    """
+
+    state: SourceState
+    attempt: int = 0
+
+    def __str__(self) -> str:
+        if self.state is SourceState.RECONNECTING and self.attempt:
+            return f"{self.state.value} {self.attempt}"
+        return self.state.value
+
+    @property
+    def ok(self) -> bool:
+        """True while pictures flow normally (CONNECTED)."""
+        return self.state is SourceState.CONNECTED
 
 
 class Source(Protocol):
@@ -31,8 +72,8 @@ class Source(Protocol):
         """Release the device/file/connection. Idempotent."""
 
     @property
-    def state(self) -> str:
-        """Human-readable connection state: connected, reconnecting N, stalled, ended."""
+    def status(self) -> SourceStatus:
+        """Current :class:`SourceStatus` (state and reconnect attempt); cheap, any thread."""
 
 
 class SourceKind(enum.Enum):

@@ -15,6 +15,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
+from vidtrack.sources.base import SourceState, SourceStatus
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
@@ -98,12 +99,13 @@ class VideoFileSource:
         )
         self._stop = threading.Event()
         self._stopped_early = False  # stop() was called: the end was not the file's end
-        self._state = "connected"
+        self._status = SourceStatus(SourceState.CONNECTED)
         self.frames_decoded = 0
 
     @property
-    def state(self) -> str:
-        return self._state
+    def status(self) -> SourceStatus:
+        """CONNECTED while frames remain, ENDED after the last one (or stop())."""
+        return self._status
 
     def stop(self) -> None:
         self._stopped_early = True
@@ -140,7 +142,7 @@ class VideoFileSource:
                     break
         finally:
             self.frames_decoded = index
-            self._state = "ended"
+            self._status = SourceStatus(SourceState.ENDED)
             # The consumer may have stopped reading; make room for the sentinel.
             while True:
                 try:

@@ -13,7 +13,7 @@ from typing import Iterator
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import IMAGE_SUFFIXES
+from vidtrack.sources.base import IMAGE_SUFFIXES, SourceState, SourceStatus
 
 #: Frame rate given to image sequences when they are written as video.
 IMAGE_SEQUENCE_FPS = Fraction(30)
@@ -58,11 +58,12 @@ class ImageSource:
             is_live=False,
         )
         self._stop = threading.Event()
-        self._state = "connected"
+        self._status = SourceStatus(SourceState.CONNECTED)
 
     @property
-    def state(self) -> str:
-        return self._state
+    def status(self) -> SourceStatus:
+        """CONNECTED while frames remain, ENDED after the last one (or stop())."""
+        return self._status
 
     def stop(self) -> None:
         self._stop.set()
@@ -80,7 +81,7 @@ class ImageSource:
                     raise SourceError(f"cannot read image {path}", "remove or replace the broken file")
                 yield Frame(image, index, index / float(self.info.fps), time.monotonic(), self.source_id)
                 index += 1
-        self._state = "ended"
+        self._status = SourceStatus(SourceState.ENDED)
 
     def close(self) -> None:
         self._stop.set()

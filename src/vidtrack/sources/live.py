@@ -33,6 +33,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
+from vidtrack.sources.base import SourceState, SourceStatus
 from vidtrack.sources.files import quiet_ffmpeg
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class LiveEvent:
     """Something that happened to a live source: ``t`` is seconds since the source was created."""
 
     t: float
-    state: str
+    status: SourceStatus
     message: str
 
 
@@ -175,7 +176,7 @@ class LiveSource:
 
         self._cond = threading.Condition()  # guards every field below that both threads touch
         self._stop = threading.Event()
-        self._state = "connecting"
+        self._status = SourceStatus(SourceState.CONNECTING)
         self._mailbox: Frame | None = None  # newest-frame mode
         self._fifo: collections.deque[Frame] = collections.deque()  # every-frame mode
         self._ended = False
@@ -211,13 +212,14 @@ class LiveSource:
     # ----------------------------------------------------------------- public API
 
     @property
-    def state(self) -> str:
-        """connecting, connected, stalled, reconnecting N, ended (stopped) or failed."""
+    def status(self) -> SourceStatus:
+        """The current :class:`SourceStatus`; ENDED with ``error`` set when the source gave up."""
         with self._cond:
-            state, last = self._state, max(self._last_frame_at or 0.0, self._connected_at)
-        if state == "connected" and time.monotonic() - last > self.config.stall_timeout:
-            return "stalled"  # the reader is still blocked in a read that has not timed out yet
-        return state
+            status, last = self._status, max(self._last_frame_at or 0.0, self._connected_at)
+        if status.state is SourceState.CONNECTED and time.monotonic() - last > self.config.stall_timeout:
+            # The reader is still blocked in a read that has not timed out yet.
+            return SourceStatus(SourceState.STALLED, status.attempt)
+        return status
 
     def frames(self) -> Iterator[Frame]:
         """The newest frame not yet yielded, blocking until one arrives; ends on stop() or failure."""
@@ -273,7 +275,7 @@ class LiveSource:
     def stats(self) -> dict[str, Any]:
         """Counters for logs and the run summary."""
         return {
-            "state": self.state,
+            "state": str(self.status),
             "frames_captured": self.frames_captured,
             "frames_yielded": self.frames_yielded,
             "frames_skipped": self.frames_skipped,
@@ -326,25 +328,25 @@ class LiveSource:
 
     # -------------------------------------------------------------- reader side
 
-    def _event(self, state: str | None, message: str, level: int = logging.INFO) -> None:
-        """Log ``message``; a non-None ``state`` becomes the current state."""
+    def _event(self, status: SourceStatus | None, message: str, level: int = logging.INFO) -> None:
+        """Log ``message``; a non-None ``status`` becomes the current status."""
         now = time.monotonic()
         with self._cond:
-            if state is not None:
-                self._state = state
-                if state == "connected":
+            if status is not None:
+                self._status = status
+                if status.state is SourceState.CONNECTED:
                     self._connected_at = now
-            event = LiveEvent(round(now - self._created, 3), self._state, message)
+            event = LiveEvent(round(now - self._created, 3), self._status, message)
             self._events.append(event)
             self._unread_events.append(event)
             if len(self._unread_events) > EVENT_LOG_SIZE:
                 del self._unread_events[0]
             self._cond.notify_all()
-        log.log(level, "%s [%s] %s", self.name, event.state, message)
+        log.log(level, "%s [%s] %s", self.name, event.status, message)
 
-    def _set_state(self, state: str) -> None:
+    def _set_status(self, status: SourceStatus) -> None:
         with self._cond:
-            self._state = state
+            self._status = status
 
     def _open(self) -> Any:
         """One bounded attempt to open the source; the cv2.VideoCapture or None."""
@@ -447,7 +449,7 @@ class LiveSource:
             f"cannot {what} {self.name} after {retries} attempt{'s' if retries != 1 else ''} ({reason})",
             "check the URL/device and that it is streaming, or raise --max-retries (omit it to retry forever)",
         )
-        self._event("failed", self.error.problem, logging.ERROR)
+        self._event(SourceStatus(SourceState.ENDED, retries), self.error.problem, logging.ERROR)
         return False
 
     def _run(self) -> None:
@@ -467,11 +469,13 @@ class LiveSource:
                         # stalled (so a HUD or /stats can show it); during the attempt itself
                         # it is "reconnecting N".
                         delay = backoff_delay(retries)
-                        waiting = "stalled" if reason.startswith("stalled") else f"reconnecting {retries}"
+                        waiting = SourceStatus(
+                            SourceState.STALLED if reason.startswith("stalled") else SourceState.RECONNECTING, retries
+                        )
                         self._event(waiting, f"{reason}; reconnect attempt {retries} in {delay:.1f} s", logging.WARNING)
                         if self._wait_backoff(delay):
                             break
-                        self._set_state(f"reconnecting {retries}")
+                        self._set_status(SourceStatus(SourceState.RECONNECTING, retries))
                     started = time.monotonic()
                     cap = self._open()
                     if cap is None:
@@ -482,7 +486,7 @@ class LiveSource:
                         continue
                     connected_at = changed_at = time.monotonic()  # a new connection gets a full stall_timeout
                     checked_at, first_frame = 0.0, True
-                    self._event("connected", f"opened in {connected_at - started:.2f} s")
+                    self._event(SourceStatus(SourceState.CONNECTED), f"opened in {connected_at - started:.2f} s")
 
                 ok, image = cap.read()
                 now = time.monotonic()
@@ -530,12 +534,12 @@ class LiveSource:
                 self._publish(image, now)
         except Exception as exc:  # never die silently: the consumer must see the end
             self.error = SourceError(f"reading {self.name} failed: {exc}", "report this as a bug with the log")
-            self._event("failed", self.error.problem, logging.ERROR)
+            self._event(SourceStatus(SourceState.ENDED), self.error.problem, logging.ERROR)
         finally:
             if cap is not None:
                 cap.release()
             with self._cond:
-                if self._state != "failed":
-                    self._state = "ended"
+                if self._status.state is not SourceState.ENDED:
+                    self._status = SourceStatus(SourceState.ENDED)
                 self._ended = True
                 self._cond.notify_all()

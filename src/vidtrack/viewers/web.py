@@ -38,6 +38,7 @@ from vidtrack.errors import OptionError
 
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
+    from vidtrack.sources.base import SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class _Channel:
 
     source_id: int
     name: str
-    state_fn: Callable[[], str] | None = None
+    status_fn: "Callable[[], SourceStatus] | None" = None
     image: np.ndarray | None = None
     image_seq: int = 0  # bumps on every new frame written
     jpeg: bytes | None = None
@@ -92,7 +93,7 @@ class _Channel:
     encoded_at: float = 0.0
     clients: int = 0
     frames: int = 0
-    state: str = ""
+    status: "SourceStatus | None" = None
     fps: float | None = None
     counts: dict[str, int] = field(default_factory=dict)
     ages_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=AGE_WINDOW))
@@ -107,16 +108,17 @@ class _Channel:
             recent = [t for t in self.written_at if t >= self.written_at[-1] - FPS_WINDOW_S]
             if len(recent) >= 2 and recent[-1] > recent[0]:
                 fps = (len(recent) - 1) / (recent[-1] - recent[0])  # n frames span n-1 intervals
-        state = self.state
-        if self.state_fn is not None:
+        status = self.status
+        if self.status_fn is not None:
             try:
-                state = self.state_fn()
+                status = self.status_fn()
             except Exception:  # a viewer must not fail because a source did
                 pass
         return {
             "id": self.source_id,
             "name": self.name,
-            "state": state,
+            "state": "" if status is None else str(status),  # label: "reconnecting 2"
+            "ok": status is None or status.ok,
             "fps": None if fps is None else round(fps, 2),
             "frame_age_ms": {
                 "p50": _round(_percentile(ages, 50)),
@@ -204,12 +206,12 @@ class WebView:
 
     # ---------------------------------------------------------------- sink API
 
-    def add_source(self, source_id: int, name: str, state: Callable[[], str] | None = None) -> None:
-        """Show a source before its first frame; ``state`` is polled for /stats (e.g. ``source.state``),
+    def add_source(self, source_id: int, name: str, status: "Callable[[], SourceStatus] | None" = None) -> None:
+        """Show a source before its first frame; ``status`` is polled for /stats (e.g. ``source.status``),
         so an outage shows even while no frames arrive."""
         with self._cond:
             channel = self._channel(source_id, name)
-            channel.state_fn = state
+            channel.status_fn = status
 
     def write(self, result: "FrameResult") -> None:
         """Take the newest annotated frame and its stats. Never blocks: it replaces, not queues."""
@@ -235,8 +237,8 @@ class WebView:
             channel.ages_ms.append(float(age))
             channel.written_at.append(now)
             channel.counts = {str(k): int(v) for k, v in counts.items()}
-            if extra.get("state") is not None:
-                channel.state = str(extra["state"])
+            if extra.get("status") is not None:
+                channel.status = extra["status"]
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -501,7 +503,7 @@ async function refresh() {
       const entry = card(source);
       entry.name.textContent = source.id + ": " + source.name;
       entry.stats.textContent = describe(source);
-      entry.stats.classList.toggle("bad", source.state !== "" && !source.state.startsWith("connected"));
+      entry.stats.classList.toggle("bad", !source.ok);
     }
     document.getElementById("updated").textContent = "updated " + new Date(data.time * 1000).toLocaleTimeString();
   } catch (error) {
