@@ -23,6 +23,12 @@ def default_model() -> str:
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+#: Largest ``--imgsz``: 4096 covers a 4K UHD frame (3840 wide) at full resolution; above
+#: it the model only sees an upscaled picture, and YOLO11n's activations alone pass 10 GB
+#: (OpenVINO's compile at 100000 fails with std::bad_alloc).
+MAX_IMGSZ = 4096
+
+
 def _check_range(name: str, value: float, lo: float, hi: float, flag: str) -> None:
     if not (lo <= value <= hi):
         raise OptionError(f"{flag} {value} is out of range", f"use a value between {lo} and {hi}")
@@ -51,6 +57,11 @@ class DetectorConfig:
         _check_range("iou", self.iou, 0.0, 1.0, "--iou")
         if self.imgsz < 32 or self.imgsz % 32:
             raise OptionError(f"--imgsz {self.imgsz} is not a positive multiple of 32", "use e.g. 320, 640 or 1280")
+        if self.imgsz > MAX_IMGSZ:
+            raise OptionError(
+                f"--imgsz {self.imgsz} is larger than {MAX_IMGSZ}",
+                f"use at most {MAX_IMGSZ} (a 4K frame at full size); 640 or 1280 suit most videos",
+            )
         if self.max_det < 1:
             raise OptionError(f"--max-det {self.max_det} must be at least 1", "use e.g. 300")
         if self.backend not in ("auto", "ultralytics", "openvino", "onnx"):

@@ -37,3 +37,55 @@ class OutputError(VidtrackError):
 
 class OptionError(VidtrackError):
     """A command-line option has a bad value."""
+
+
+#: What to do about the OS errors a path the user gave can raise, by errno name.
+_OS_ERROR_FIXES = {
+    "ENAMETOOLONG": "shorten it: at most 255 bytes per file or folder name, 4096 for the whole path",
+    "EACCES": "check its permissions, or choose another path",
+    "EPERM": "check its permissions, or choose another path",
+    "ENOTDIR": "a part of the path is a file, not a folder: fix the path",
+    "ELOOP": "a symbolic link in the path points back to itself: fix the link or give the real path",
+    "EROFS": "that file system is read-only: choose a path on a writable one",
+    "ENOSPC": "free some disk space or choose another disk",
+    "EDQUOT": "free some space in your quota or choose another disk",
+    "ENOENT": "check the path",
+    "EISDIR": "give a file name, not a folder",
+    "EMFILE": "too many open files: close other programs or raise the limit (ulimit -n)",
+}
+
+
+def short_path(path: object, limit: int = 80) -> str:
+    """``path`` as text for a one-line message; longer than ``limit`` characters it is cut
+    in the middle and its length in bytes is added, so a 300-byte name stays readable."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    size = len(text.encode("utf-8", "surrogateescape"))
+    keep = (limit - 5) // 2
+    return f"{text[:keep]}...{text[-keep:]} ({size} bytes)"
+
+
+def os_error_fix(exc: BaseException) -> str:
+    """The fix to suggest for an ``OSError`` on a user-given path (by its errno)."""
+    import errno as errno_names
+
+    if isinstance(exc, RuntimeError) and "loop" in str(exc).lower():  # Path.resolve before 3.13
+        return _OS_ERROR_FIXES["ELOOP"]
+    name = errno_names.errorcode.get(getattr(exc, "errno", None) or -1, "")
+    return _OS_ERROR_FIXES.get(name, "check the path and its permissions")
+
+
+def os_error_reason(exc: BaseException) -> str:
+    """The OS's short reason (``File name too long``), without the repeated file name."""
+    reason = getattr(exc, "strerror", None)
+    return str(reason) if reason else (str(exc) or type(exc).__name__)
+
+
+def path_error(cls: type[VidtrackError], what: str, path: object, exc: BaseException) -> VidtrackError:
+    """A one-line ``cls`` for an OS error on a user-given path: ``cannot read video X (reason): fix``.
+
+    ``what`` names the role of the path ("read video", "write output"). ``exc`` is the
+    ``OSError`` (or ``RuntimeError`` for symlink loops on ``Path.resolve``) raised for it.
+    """
+    return cls(f"cannot {what} {short_path(path)} ({os_error_reason(exc)})", os_error_fix(exc))

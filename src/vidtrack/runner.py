@@ -111,7 +111,7 @@ def execute(
     _one_opencv_thread()
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
-    local_inputs = [spec for spec in request.sources if Path(spec).is_file()]
+    local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
     check_outputs([t for t in targets if t is not None], local_inputs)
     sources = _open_sources(request)
     viewers: list[Any] = []
@@ -191,6 +191,14 @@ def execute(
             write_json_atomic(target, data)
             files.append(target)
     return outcome
+
+
+def _is_local_file(spec: str) -> bool:
+    """True when ``spec`` is a file on disk; an unusable path is False (opening it says why)."""
+    try:
+        return Path(spec).is_file()
+    except OSError:
+        return False
 
 
 def _report_fields(report: LaneReport) -> dict[str, Any]:

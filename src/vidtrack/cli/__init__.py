@@ -76,4 +76,11 @@ def main(argv: list[str] | None = None) -> None:
     except VidtrackError as exc:
         typer.echo(f"error: {exc}", err=True)
         code = 2
+    except OSError as exc:  # a path the checks did not foresee: still one line, never a traceback
+        if exc.filename is None:
+            raise
+        from vidtrack.errors import path_error
+
+        typer.echo(f"error: {path_error(VidtrackError, 'use', exc.filename, exc)}", err=True)
+        code = 2
     sys.exit(code if isinstance(code, int) else 0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 
 from vidtrack.config import DetectorConfig
-from vidtrack.errors import ModelError, OptionError
+from vidtrack.errors import ModelError, OptionError, VidtrackError, path_error, short_path
+from vidtrack.paths import check_readable, stat_mode
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -72,9 +74,20 @@ def keep_most_confident(detections: "sv.Detections") -> "sv.Detections":
     return detections[[int(np.argmax(detections.confidence))]]
 
 
+#: Suffixes of single-file models the backends load (Ultralytics' export formats, its
+#: ``.yaml`` model definitions, an OpenVINO ``.xml``). Folders (OpenVINO, CoreML,
+#: SavedModel, NCNN... exports) are left to the backends to judge.
+MODEL_FILE_SUFFIXES = (".pt", ".pth", ".torchscript", ".onnx", ".engine", ".pb", ".tflite", ".mnn", ".pte", ".xml", ".yaml", ".yml")
+
+
 def looks_like_path(model: str) -> bool:
     """True when ``model`` names a file or folder rather than a bare hub name."""
-    return any(sep in model for sep in ("/", "\\")) or Path(model).exists()
+    if any(sep in model for sep in ("/", "\\")):
+        return True
+    try:
+        return Path(model).exists()
+    except OSError:  # e.g. a name over 255 bytes: a path, and an unusable one
+        return True
 
 
 def load_detector(config: DetectorConfig) -> Detector:
@@ -85,21 +98,51 @@ def load_detector(config: DetectorConfig) -> Detector:
     through that; anything else, and every model on CUDA, through Ultralytics/PyTorch.
 
     Raises:
-        ModelError: no model at the path, not a model, or not downloadable (one line + fix).
+        ModelError: no model at the path, an unusable path (any OS error), not a model, or
+            not downloadable (one line + fix); also *any* other failure while loading
+            (backends raise TypeError, RuntimeError, ... for a file that is not a model).
         OptionError: ``config.classes`` names a class the model does not have.
     """
+    try:
+        return _load(config)
+    except VidtrackError:
+        raise
+    except OSError as exc:
+        raise path_error(ModelError, "read model", config.model, exc) from exc
+    except Exception as exc:  # every backend has its own exception types for a bad file
+        raise ModelError(
+            f"{short_path(config.model)} is not a model vidtrack can load ({_first_line(exc)})",
+            "pass --model with a .pt/.onnx file or an exported model folder, or set VIDTRACK_MODEL",
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """``TypeName: first line of the message``, cut to 160 characters, for one-line errors."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+
+
+def _load(config: DetectorConfig) -> Detector:
     model = config.model
     path = Path(model).expanduser()
-    if looks_like_path(model) and not path.exists():
-        raise ModelError(
-            f"no model at {model}", "pass --model PATH to an existing model or set VIDTRACK_MODEL"
-        )
+    mode = stat_mode(path) if looks_like_path(model) else None
+    if looks_like_path(model):
+        if mode is None:
+            raise ModelError(
+                f"no model at {short_path(model)}", "pass --model PATH to an existing model or set VIDTRACK_MODEL"
+            )
+        check_readable(path, ModelError, "read model")
+        if stat.S_ISREG(mode) and path.suffix.lower() not in MODEL_FILE_SUFFIXES:
+            raise ModelError(
+                f"{short_path(model)} is not a model file ({path.suffix or 'no suffix'})",
+                f"pass --model with a {', '.join(MODEL_FILE_SUFFIXES[:5])}... file or an exported model folder",
+            )
     backend = config.backend
     if backend == "auto":
         # OpenVINO exports run directly (tested box-for-box against Ultralytics on coco128).
         # ONNX files go through Ultralytics unless --backend onnx asks for the direct path,
         # which has only been tested on synthetic models so far.
-        backend = "openvino" if path.is_dir() and any(path.glob("*.xml")) else "ultralytics"
+        backend = "openvino" if mode is not None and stat.S_ISDIR(mode) and any(path.glob("*.xml")) else "ultralytics"
         if path.suffix.lower() == ".pt" and _export_applies(config.device):
             exported = _openvino_export_of(config)
             if exported is not None:

@@ -104,6 +104,14 @@ def _ov_device(device: str | None) -> str:
     return device.upper()
 
 
+def _runtime_cause(exc: BaseException) -> str:
+    """The informative line of an OpenVINO exception: the last one that is not a C++ location."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line for line in lines if not line.startswith("Exception from ")]
+    text = causes[-1] if causes else (lines[-1] if lines else type(exc).__name__)
+    return text[:160]
+
+
 def _dynamic_int8_unsafe(model: Any) -> bool:
     """True on CPUs with AMX-INT8, where OpenVINO's CPU plugin crashes on dynamic-shape INT8 models.
 
@@ -256,12 +264,31 @@ class OpenVINODetector:
                 model.reshape([1, 3, *input_hw])
             compiled = self._core.compile_model(model, self._device, self._compile_config)
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-            raise ModelError(
-                f"OpenVINO could not compile {self.xml} for {self._device} ({first})",
-                "check --device, or re-export the model with `yolo export format=openvino`",
-            ) from exc
+            raise self._compile_error(exc, input_hw) from exc
         return _Engine(compiled, self.max_in_flight)
+
+    def _compile_error(self, exc: BaseException, input_hw: tuple[int, int] | None) -> ModelError:
+        """A ModelError that names the real cause of a failed compile, and the matching fix.
+
+        OpenVINO's message is a stack of ``Exception from file:line:`` lines with the
+        cause at the end (``std::bad_alloc``, ``Device with "GPU" name is not registered``).
+        """
+        cause = _runtime_cause(exc)
+        size = f" at input {input_hw[1]}x{input_hw[0]}" if input_hw else ""
+        if "bad_alloc" in cause or "memory" in cause.lower():
+            return ModelError(
+                f"not enough memory to compile {self.xml.name}{size} ({cause})",
+                f"lower --imgsz (now {self.config.imgsz}; 640 suits most videos)",
+            )
+        if self.config.device and self._device != "CPU":
+            return ModelError(
+                f"OpenVINO could not compile {self.xml.name} for device {self._device} ({cause})",
+                "check --device (e.g. cpu, intel:gpu) or leave it out",
+            )
+        return ModelError(
+            f"OpenVINO could not compile {self.xml}{size} ({cause})",
+            "re-export the model with `yolo export format=openvino`",
+        )
 
     def warmup(self, image_hw: tuple[int, int]) -> None:
         """Compile for frames of ``image_hw`` now rather than on the first ``detect``."""

@@ -30,7 +30,9 @@ def load_yolo(model: str):  # -> ultralytics.YOLO
             f"the ultralytics package is needed for model {model}", "pip install vidtrack (ultralytics is one of its dependencies)"
         ) from exc
     try:
-        return YOLO(model, task="detect")
+        yolo = YOLO(model, task="detect")
+        dict(yolo.names)  # loads the weights now: YOLO() defers some formats' checks to first use
+        return yolo
     except Exception as exc:  # ultralytics raises many types here
         if looks_like_path(model):
             raise ModelError(

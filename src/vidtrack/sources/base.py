@@ -5,13 +5,15 @@ from __future__ import annotations
 import enum
 import glob
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
 from vidtrack.config import SourceConfig
-from vidtrack.errors import SourceError
+from vidtrack.errors import SourceError, path_error, short_path
 from vidtrack.frames import Frame, SourceInfo
+from vidtrack.paths import check_readable, stat_mode
 
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -102,25 +104,44 @@ def classify(spec: str) -> SourceKind:
             "use rtsp://, http(s)://, udp://, tcp://, a webcam index or a file path",
         )
     path = Path(spec).expanduser()
-    if path.is_dir():
+    try:
+        mode = stat_mode(path)
+    except OSError as exc:
+        raise path_error(SourceError, "read source", spec, exc) from None
+    if mode is None:
+        if any(ch in spec for ch in "*?["):
+            if not glob.glob(spec):
+                raise SourceError(f"no files match {short_path(spec)}", "check the pattern, e.g. 'frames/*.jpg'")
+            return SourceKind.IMAGES
+        raise SourceError(f"no such file: {short_path(spec)}", "check the path, or give a webcam index or stream URL")
+    if stat.S_ISDIR(mode):
+        check_readable(path, SourceError, "read folder")
         return SourceKind.IMAGES
-    if any(ch in spec for ch in "*?[") and not path.exists():
-        if not glob.glob(spec):
-            raise SourceError(f"no files match {spec}", "check the pattern, e.g. 'frames/*.jpg'")
-        return SourceKind.IMAGES
-    if not path.exists():
-        raise SourceError(f"no such file: {spec}", "check the path, or give a webcam index or stream URL")
-    if not path.is_file():
-        raise SourceError(f"{spec} is not a regular file", "give a video file, image folder or stream URL")
+    if not stat.S_ISREG(mode):
+        raise SourceError(f"{short_path(spec)} is not a regular file", "give a video file, image folder or stream URL")
+    check_readable(path, SourceError, "read")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return SourceKind.IMAGES
     return SourceKind.VIDEO_FILE
 
 
 def open_source(spec: str, config: SourceConfig | None = None, source_id: int = 0) -> Source:
-    """Open whatever ``spec`` names; raises SourceError with the fix when it can't."""
+    """Open whatever ``spec`` names; raises SourceError with the fix when it can't.
+
+    An OS error while opening (the file vanished, became unreadable, ...) is a
+    SourceError too, never a traceback.
+    """
     config = config or SourceConfig()
     kind = classify(spec)
+    if spec.strip().lower().startswith("file://"):
+        spec = spec.strip()[len("file://") :]
+    try:
+        return _open(spec, kind, config, source_id)
+    except OSError as exc:
+        raise path_error(SourceError, "read source", spec, exc) from None
+
+
+def _open(spec: str, kind: SourceKind, config: SourceConfig, source_id: int) -> Source:
     if kind is SourceKind.VIDEO_FILE:
         from vidtrack.sources.files import VideoFileSource
 
