@@ -105,7 +105,7 @@ def test_any_exception_while_loading_a_model_is_a_model_error(tmp_path: Path, mo
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import load_detector
 
-    weights = tmp_path / "weights.pt"
+    weights = tmp_path / "weights.onnx"  # auto: through Ultralytics
     weights.write_bytes(b"\0" * 10)
 
     class Broken:
@@ -113,7 +113,7 @@ def test_any_exception_while_loading_a_model_is_a_model_error(tmp_path: Path, mo
             raise KeyError("model")  # what a broken checkpoint can raise deep inside torch
 
     monkeypatch.setattr(backend, "UltralyticsDetector", Broken)
-    with pytest.raises(ModelError, match=r"weights\.pt is not a model vidtrack can load \(KeyError"):
+    with pytest.raises(ModelError, match=r"weights\.onnx is not a model vidtrack can load \(KeyError"):
         load_detector(DetectorConfig(model=str(weights)))
 
 
