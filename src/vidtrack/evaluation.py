@@ -16,13 +16,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
 from vidtrack.errors import OptionError, VidtrackError
 from vidtrack.tracking import IoUTracker, RefineConfig, TrackerConfig, TrackLog, refine_tracks
 from vidtrack.tracking.assignment import hungarian_solver
+
+if TYPE_CHECKING:
+    from vidtrack.analytics.geometry import Segment, Spec
+    from vidtrack.analytics.identity import LinkConfig
+    from vidtrack.analytics.lines import LineConfig
 
 #: MOTChallenge ground truth is pedestrians only; every detection is class 0 here.
 PEDESTRIAN = 0
@@ -312,3 +317,123 @@ def evaluate(
     scores = tuple(_summarise(n, lengths[n], seconds[n], per_sequence[n]) for n in lengths)
     total = _summarise("COMBINED", sum(lengths.values()), sum(seconds.values()), combined)
     return EvalReport(sequences=scores, combined=total, out_dir=out, refined=refine is not None)
+
+
+# -- line counting accuracy (vidtrack eval --line) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineCountScore:
+    """True and counted crossings of one line in one sequence, or a sum of such scores.
+
+    A sum keeps the sum of the parts' errors (a miss in one sequence is not cancelled by
+    an extra count in another).
+    """
+
+    name: str
+    true_in: int
+    true_out: int
+    counted_in: int
+    counted_out: int
+    summed_error: int | None = None  # set on sums: the parts' errors added up
+
+    @property
+    def true_total(self) -> int:
+        return self.true_in + self.true_out
+
+    @property
+    def counted_total(self) -> int:
+        return self.counted_in + self.counted_out
+
+    @property
+    def error(self) -> int:
+        """``|in - true in| + |out - true out|`` (for a sum: the sum of the parts' errors)."""
+        if self.summed_error is not None:
+            return self.summed_error
+        return abs(self.counted_in - self.true_in) + abs(self.counted_out - self.true_out)
+
+    @property
+    def relative_error(self) -> float:
+        """Error as a share of the true crossings (0 when there are none and none were counted)."""
+        return self.error / self.true_total if self.true_total else (0.0 if self.error == 0 else float("inf"))
+
+    def __add__(self, other: "LineCountScore") -> "LineCountScore":
+        return LineCountScore(
+            "TOTAL", self.true_in + other.true_in, self.true_out + other.true_out,
+            self.counted_in + other.counted_in, self.counted_out + other.counted_out, self.error + other.error,
+        )
+
+
+def sequence_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels from ``seqinfo.ini``."""
+    info = configparser.ConfigParser()
+    info.read(Path(path) / "seqinfo.ini")
+    if not info.has_section("Sequence") or "imWidth" not in info["Sequence"]:
+        raise OptionError(f"{path}/seqinfo.ini gives no imWidth/imHeight", "--line needs the frame size of each sequence")
+    return int(info["Sequence"]["imWidth"]), int(info["Sequence"]["imHeight"])
+
+
+def true_crossings(gt_path: Path, segment: "Segment") -> tuple[int, int]:
+    """(in, out) crossings of ``segment`` in a MOTChallenge ``gt.txt``.
+
+    The definition: rows with confidence 0 are ignored (as in MOT evaluation); each
+    ground-truth id counts at most once per direction, when its box's bottom-centre goes
+    from one side of the segment to the other between two consecutive observations of
+    that id (the step between them meets the segment).
+    """
+    rows = _read_rows(gt_path)
+    rows = rows[rows[:, 6] != 0]
+    rows = rows[np.lexsort((rows[:, 0], rows[:, 1]))]
+    anchors = np.stack([rows[:, 2] + rows[:, 4] / 2, rows[:, 3] + rows[:, 5]], axis=1)
+    side = segment.signed_distance(anchors)
+    counted: dict[int, set[str]] = {}
+    for i in range(1, len(rows)):
+        if rows[i, 1] != rows[i - 1, 1] or (side[i] > 0) == (side[i - 1] > 0):
+            continue
+        p, q = (anchors[i - 1, 0], anchors[i - 1, 1]), (anchors[i, 0], anchors[i, 1])
+        if segment.crossing_fraction(p, q) is None:
+            continue
+        counted.setdefault(int(rows[i, 1]), set()).add("in" if side[i] > 0 else "out")
+    ins = sum("in" in s for s in counted.values())
+    outs = sum("out" in s for s in counted.values())
+    return ins, outs
+
+
+def count_sequence_lines(
+    sequence: MotSequence,
+    lines: Sequence[tuple[str, "Segment"]],
+    config: TrackerConfig,
+    line_config: "LineConfig | None" = None,
+    link_config: "LinkConfig | None" = None,
+) -> list[LineCountScore]:
+    """Track ``det/det.txt`` and count crossings with the product's line counter, against the ground truth."""
+    from vidtrack.analytics.scene import count_crossings
+
+    tracker = IoUTracker(config)
+
+    def frames() -> Iterator[tuple[float, np.ndarray, np.ndarray]]:
+        for index, (boxes, scores, classes) in enumerate(zip(sequence.boxes, sequence.scores, sequence.classes)):
+            _, ids, tracked = tracker.update_arrays(boxes, scores, classes)
+            yield index / sequence.frame_rate, ids, tracked
+
+    scene = count_crossings(frames(), lines, line_config, link_config)
+    gt = sequence.path / "gt" / "gt.txt"
+    if not gt.is_file():
+        raise OptionError(f"sequence {sequence.name} has no gt/gt.txt", "--line needs ground truth")
+    scores = []
+    for (name, segment), counter in zip(lines, scene.lines):
+        true_in, true_out = true_crossings(gt, segment)
+        scores.append(LineCountScore(f"{sequence.name} {name}", true_in, true_out, counter.total_in, counter.total_out))
+    return scores
+
+
+def sequence_lines(path: Path, specs: Sequence["Spec"]) -> list[tuple[str, "Segment"]]:
+    """``--line`` specs put on a sequence's frame (named by their text unless they carry a name)."""
+    from vidtrack.analytics.geometry import Segment
+
+    width, height = sequence_size(path)
+    out = []
+    for spec in specs:
+        a, b = spec.points(width, height)
+        out.append((spec.name or spec.text, Segment(a, b)))
+    return out

@@ -22,13 +22,24 @@ from vidtrack.cli.tracker_options import (
     VelocityGainOption,
     tracker_config_from_options,
 )
+from vidtrack.cli.analytics_options import (
+    LINE_DEFAULTS,
+    LINK_DEFAULTS,
+    AnchorOption,
+    CountModeOption,
+    LineConfirmOption,
+    LineMarginOption,
+    LineOption,
+    LinkDistanceOption,
+    LinkGapOption,
+)
 from vidtrack.errors import VidtrackError
 from vidtrack.tracking.config import RefineConfig
 
 REFINE_DEFAULTS = RefineConfig()
 
 if TYPE_CHECKING:
-    from vidtrack.evaluation import EvalReport
+    from vidtrack.evaluation import EvalReport, LineCountScore
 
 PANEL_REFINE = "Offline refinement (--refine)"
 
@@ -66,6 +77,13 @@ def eval_command(
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
     raw_boxes: RawBoxesOption = False,
+    line: LineOption = None,
+    count_mode: CountModeOption = LINE_DEFAULTS.count_mode,
+    line_margin: LineMarginOption = LINE_DEFAULTS.margin,
+    line_confirm: LineConfirmOption = LINE_DEFAULTS.confirm_frames,
+    link_gap: LinkGapOption = LINK_DEFAULTS.max_gap_s,
+    link_distance: LinkDistanceOption = LINK_DEFAULTS.max_distance,
+    anchor: AnchorOption = "bottom-center",
     refine_max_gap: Annotated[
         int,
         typer.Option(
@@ -89,9 +107,22 @@ def eval_command(
         ),
     ] = REFINE_DEFAULTS.keep_score_rank,
 ) -> None:
-    """Track MOTChallenge public detections and score HOTA, MOTA, IDF1 with TrackEval."""
+    """Track MOTChallenge public detections and score HOTA, MOTA, IDF1 with TrackEval.
+
+    With --line (fractions of the frame), count line crossings instead and compare them with the
+    ground truth's: each gt id counts at most once per direction, when its bottom-centre passes the
+    segment between two consecutive observations (rows with confidence 0 ignored).
+    """
     from vidtrack.evaluation import evaluate
 
+    if line:
+        try:
+            scores = _count_lines(mot_root, seqs, line, min_conf, locals())
+        except VidtrackError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        _print_counts(scores)
+        return
     try:
         config = tracker_config_from_options(locals())
         refine_config = (
@@ -139,3 +170,50 @@ def _print_report(report: "EvalReport", keep_files: bool) -> None:
     console.print(f"{what}: {report.combined.frames_per_second:,.0f} frames/s over {report.combined.frames} frames")
     if keep_files:
         console.print(f"results: {report.out_dir}")
+
+
+def _count_lines(
+    mot_root: Path, seqs: Optional[str], line: list[str], min_conf: float, values: dict
+) -> list["LineCountScore"]:
+    """Per sequence and line: true and counted crossings (the tracker runs once per sequence)."""
+    from vidtrack.analytics.config import AnalyticsConfig
+    from vidtrack.evaluation import count_sequence_lines, find_sequences, load_sequence, sequence_lines
+
+    config = tracker_config_from_options(values)
+    analytics = AnalyticsConfig.from_options(**{k: values[k] for k in (
+        "line", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance", "anchor")})
+    if any(not spec.fractional for spec in analytics.lines):
+        bad = next(spec for spec in analytics.lines if not spec.fractional)
+        raise VidtrackError(f"--line {bad.text!r} is not in fractions of the frame", "give values between 0 and 1")
+    if analytics.anchor != "bottom-center":
+        raise VidtrackError("eval --line counts the bottom-centre anchor (as the ground truth does)", "omit --anchor")
+    names = [s.strip() for s in seqs.split(",") if s.strip()] if seqs else None
+    scores = []
+    for path in find_sequences(mot_root, names):
+        sequence = load_sequence(path, min_conf)
+        scores.extend(count_sequence_lines(sequence, sequence_lines(path, analytics.lines), config, analytics.line, analytics.link))
+    return scores
+
+
+def _print_counts(scores: list["LineCountScore"]) -> None:
+    from functools import reduce
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="vidtrack eval --line")
+    for column in ("sequence / line", "true in", "true out", "counted in", "counted out", "error", "relative"):
+        table.add_column(column, justify="left" if column.startswith("sequence") else "right", no_wrap=True)
+    total = reduce(lambda a, b: a + b, scores)
+    for score in scores + [total]:
+        if score is total:
+            table.add_section()
+        name = "TOTAL" if score is total else score.name
+        rel = f"{100 * score.relative_error:.1f}%" if score.true_total else "-"
+        table.add_row(name, str(score.true_in), str(score.true_out), str(score.counted_in), str(score.counted_out), str(score.error), rel)
+    console = Console()
+    console.width = max(console.width, 100)
+    console.print(table)
+    console.print(
+        f"total count error: {total.error} of {total.true_total} true crossings ({100 * total.relative_error:.1f}%)"
+    )
