@@ -7,13 +7,31 @@ code never prints or exits.
 
 from __future__ import annotations
 
+import re
+
+#: ``user:password@`` inside any text: after ``//``, a quote, a bracket or whitespace, up to
+#: the last ``@`` before a ``/`` (a password may itself hold an unescaped ``@``). Matched on
+#: text, not parsed as a URL, so URLs that do not parse (``rtps://``, ``http//``,
+#: ``[::1/live``, a port out of range) are masked too.
+_CREDENTIALS = re.compile(r"(?P<pre>^|[\s'\"(\[/=,])(?P<user>[^\s/@:'\"\[\]]+):(?P<secret>[^\s'\"/]*)@")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with every ``user:password@`` written as ``user:***@``.
+
+    For every message that may quote what the user typed: errors, log lines, names shown
+    in the window, web view and summary. ``rtsp://admin:hunter2@cam/live`` becomes
+    ``rtsp://admin:***@cam/live``; text without credentials comes back unchanged.
+    """
+    return _CREDENTIALS.sub(lambda m: f"{m['pre']}{m['user']}:***@", text)
+
 
 class VidtrackError(Exception):
     """A problem the user can fix: ``problem`` says what is wrong, ``fix`` what to do."""
 
     def __init__(self, problem: str, fix: str | None = None) -> None:
-        self.problem = problem
-        self.fix = fix
+        self.problem = mask_credentials(problem)  # errors often quote the source the user typed
+        self.fix = None if fix is None else mask_credentials(fix)
         super().__init__(self.one_line())
 
     def one_line(self) -> str:

@@ -56,17 +56,31 @@ def output_for(path: Path | None, index: int, count: int) -> Path | None:
     return path.with_name(f"{path.stem}-{index}{path.suffix}")
 
 
+#: With several sources, how long a camera may take to deliver its first frame before the
+#: run starts without it (it keeps connecting in the background and joins when it can).
+#: Opens run in parallel, so one hung camera costs the others at most this long.
+PARALLEL_CONNECT_S = 1.5
+
+
 def _open_sources(request: RunRequest) -> list["Source"]:
+    """Open every source, in parallel when there are several; close them all if one fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from vidtrack.sources import open_source
 
-    opened: list[Source] = []
-    try:
-        for i, spec in enumerate(request.sources):
-            opened.append(open_source(spec, request.source, source_id=i))
-    except BaseException:
+    if len(request.sources) == 1:
+        return [open_source(request.sources[0], request.source, source_id=0)]
+    with ThreadPoolExecutor(max_workers=len(request.sources), thread_name_prefix="open") as pool:
+        futures = [
+            pool.submit(open_source, spec, request.source, i, PARALLEL_CONNECT_S)
+            for i, spec in enumerate(request.sources)
+        ]
+    opened = [f.result() for f in futures if f.exception() is None]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
         for source in opened:
             source.close()
-        raise
+        raise errors[0]  # type: ignore[misc]
     return opened
 
 

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from vidtrack.errors import VidtrackError
+from vidtrack.errors import VidtrackError, mask_credentials
 
 app = typer.Typer(
     name="vidtrack",
@@ -24,7 +24,7 @@ app = typer.Typer(
 
 def fail(error: BaseException | str, code: int = 2) -> "typer.Exit":
     """Print one ``error:`` line to stderr and return the Exit to raise."""
-    typer.echo(f"error: {error}", err=True)
+    typer.echo(mask_credentials(f"error: {error}"), err=True)
     return typer.Exit(code)
 
 

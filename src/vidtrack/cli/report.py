@@ -73,4 +73,7 @@ def print_summary(outcome: "RunOutcome") -> None:
         )
     console.print(table)
     for path in outcome.outputs:
-        console.print(f"wrote {path}")
+        if path.exists():
+            console.print(f"wrote {path}")
+        else:  # the video file is created with its first frame: a camera that never connected
+            console.print(f"{path} not written: no frames from the source")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -22,7 +23,7 @@ from vidtrack.cli.tracker_options import (
     VelocityGainOption,
 )
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
-from vidtrack.errors import VidtrackError
+from vidtrack.errors import VidtrackError, mask_credentials
 
 if TYPE_CHECKING:
     from vidtrack.runner import RunRequest
@@ -119,6 +120,13 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
         raise fail(outcome.error, 2 if isinstance(outcome.error, VidtrackError) else 1)
 
 
+class _MaskingFormatter(logging.Formatter):
+    """Log lines with ``user:password@`` masked, whatever module or library wrote them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_credentials(super().format(record))
+
+
 def _log_to_stderr(quiet: bool) -> None:
     """Live-source events (connected, stalled, reconnecting) go to stderr as they happen."""
     import logging
@@ -126,7 +134,7 @@ def _log_to_stderr(quiet: bool) -> None:
     logger = logging.getLogger("vidtrack")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        handler.setFormatter(_MaskingFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
 

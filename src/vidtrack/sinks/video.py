@@ -254,12 +254,18 @@ class VideoSink:
 
     The writer is created on the first frame, at that frame's size: a live source may not
     know its size until it connects. Until then nothing is on disk.
+
+    Live (timestamped) output ends when the session ends, not at the last frame: on close
+    the last picture is held until now on the capture clock (an outage that lasted until
+    Ctrl-C shows as a held picture, as outages in the middle do), so the file plays for
+    the session's length.
     """
 
     def __init__(self, open_writer: Callable[[int, int], VideoWriter]) -> None:
         self._open_writer = open_writer
         self.writer: VideoWriter | None = None
         self._warnings: list[str] = []
+        self._last: tuple[np.ndarray, float, float] | None = None  # image, pts, captured (monotonic s)
 
     @property
     def warnings(self) -> list[str]:
@@ -270,10 +276,23 @@ class VideoSink:
         if self.writer is None:
             self.writer = self._open_writer(image.shape[1], image.shape[0])
         self.writer.write(image, result.frame.pts)
+        if self.writer.use_timestamps:
+            self._last = (image, result.frame.pts, result.frame.captured)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.writer is None:
+            return
+        if self._last is not None:
+            import time
+
+            image, pts, captured = self._last
+            held = time.monotonic() - captured
+            if held > 1.5 / float(self.writer.fps):  # more than a frame interval without a new picture
+                try:
+                    self.writer.write(image, pts + held)
+                except Exception:  # the file must still be finalised
+                    pass
+        self.writer.close()
 
 
 def open_video_sink(path: str | os.PathLike[str], info: "SourceInfo", config: "OutputConfig") -> VideoSink:

@@ -96,6 +96,7 @@ def classify(spec: str) -> SourceKind:
     if match:
         scheme = match.group(1).lower()
         if scheme in LIVE_SCHEMES:
+            _check_url(spec)
             return SourceKind.STREAM
         if scheme == "file":
             return classify(spec[len("file://") :])
@@ -125,8 +126,29 @@ def classify(spec: str) -> SourceKind:
     return SourceKind.VIDEO_FILE
 
 
-def open_source(spec: str, config: SourceConfig | None = None, source_id: int = 0) -> Source:
+def _check_url(spec: str) -> None:
+    """Raise a one-line SourceError for a stream URL FFmpeg could never open."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(spec)
+        port = parts.port  # ValueError when not a number in 0-65535
+    except ValueError as exc:
+        problem = "port out of range" if "port" in str(exc).lower() else str(exc)
+        raise SourceError(f"bad stream URL {spec} ({problem})", "check the host and port, e.g. rtsp://HOST:554/PATH") from None
+    if port is not None and port == 0:
+        raise SourceError(f"bad stream URL {spec} (port 0)", "give the camera's port, 1-65535")
+    if not parts.hostname and parts.scheme.lower() not in ("udp", "tcp", "srt"):
+        raise SourceError(f"no host in stream URL {spec}", "write it as SCHEME://HOST[:PORT]/PATH")
+
+
+def open_source(
+    spec: str, config: SourceConfig | None = None, source_id: int = 0, connect_timeout: float | None = None
+) -> Source:
     """Open whatever ``spec`` names; raises SourceError with the fix when it can't.
+
+    ``connect_timeout`` (seconds, live sources only) bounds the wait for a camera's first
+    frame before returning it still connecting (default: the stall timeout plus one second).
 
     An OS error while opening (the file vanished, became unreadable, ...) is a
     SourceError too, never a traceback.
@@ -136,12 +158,14 @@ def open_source(spec: str, config: SourceConfig | None = None, source_id: int = 
     if spec.strip().lower().startswith("file://"):
         spec = spec.strip()[len("file://") :]
     try:
-        return _open(spec, kind, config, source_id)
+        return _open(spec, kind, config, source_id, connect_timeout)
     except OSError as exc:
         raise path_error(SourceError, "read source", spec, exc) from None
 
 
-def _open(spec: str, kind: SourceKind, config: SourceConfig, source_id: int) -> Source:
+def _open(
+    spec: str, kind: SourceKind, config: SourceConfig, source_id: int, connect_timeout: float | None = None
+) -> Source:
     if kind is SourceKind.VIDEO_FILE:
         from vidtrack.sources.files import VideoFileSource
 
@@ -152,4 +176,6 @@ def _open(spec: str, kind: SourceKind, config: SourceConfig, source_id: int) -> 
         return ImageSource(spec, config, source_id=source_id)
     from vidtrack.sources.live import LiveSource
 
-    return LiveSource(spec, config, source_id=source_id, webcam=kind is SourceKind.WEBCAM)
+    return LiveSource(
+        spec, config, source_id=source_id, webcam=kind is SourceKind.WEBCAM, connect_timeout=connect_timeout
+    )

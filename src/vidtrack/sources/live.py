@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from vidtrack.config import SourceConfig
-from vidtrack.errors import SourceError
+from vidtrack.errors import SourceError, mask_credentials
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
 from vidtrack.sources.files import quiet_ffmpeg
@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 #: hammered while still noticing within 10 s that it came back.
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 10.0
+#: Backoff cap for servers whose port cannot be probed (``tcp://``, where the server often
+#: takes a single client, and ``udp://``): a refused or unanswered attempt costs one
+#: connect, so retrying every second is cheap and finds a returning source within ~1 s.
+BACKOFF_MAX_UNPROBED_S = 1.0
 #: Frames held in every-frame mode. Larger rides out longer consumer hiccups; when it is
 #: full the reader waits and the stream's own buffers grow (lag), which is what
 #: every-frame asks for.
@@ -59,18 +63,8 @@ EVENT_LOG_SIZE = 1000
 
 
 def redact(spec: str) -> str:
-    """``spec`` with any password in the URL replaced by ``***`` (for names, logs, HUD)."""
-    try:
-        parts = urlsplit(spec)
-    except ValueError:
-        return spec
-    if not parts.scheme or parts.password is None:
-        return spec
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """``spec`` with any password in it replaced by ``***`` (for names, logs, HUD); never raises."""
+    return mask_credentials(spec)
 
 
 #: FFmpeg demuxer options for stream opens, in OpenCV's ``key;value|key;value`` form.
@@ -469,6 +463,8 @@ class LiveSource:
                         # stalled (so a HUD or /stats can show it); during the attempt itself
                         # it is "reconnecting N".
                         delay = backoff_delay(retries)
+                        if not self.webcam and self._probe_address() is None:
+                            delay = min(delay, BACKOFF_MAX_UNPROBED_S)
                         waiting = SourceStatus(
                             SourceState.STALLED if reason.startswith("stalled") else SourceState.RECONNECTING, retries
                         )
