@@ -114,3 +114,46 @@ class SquareDetector:
 @pytest.fixture
 def square_detector() -> SquareDetector:
     return SquareDetector()
+
+
+#: Debian's chromium (CI installs it with apt); Playwright drives it, never downloads one.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium driven by Playwright (fails in CI, skips elsewhere, when missing)."""
+    if not Path(CHROMIUM).exists():
+        if in_ci():
+            pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def wait_until(page, expression: str, timeout: float = 15.0):
+    """Evaluate ``expression`` in ``page`` until it is truthy; its value then.
+
+    A polling loop over ``page.evaluate`` rather than ``page.wait_for_function``: the
+    latter evaluates strings inside the page, which the pages' Content-Security-Policy
+    (rightly) forbids.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = page.evaluate(expression)
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"{expression!r} still not true after {timeout} s (last: {last!r})")

@@ -22,7 +22,8 @@ def vidtrack(*args: str, cwd: Path | None = None, env: dict[str, str] | None = N
     )
 
 
-HEAVY = ("torch", "ultralytics", "cv2", "openvino", "onnxruntime", "supervision", "trackeval", "scipy", "av")
+HEAVY = ("torch", "ultralytics", "cv2", "openvino", "onnxruntime", "supervision", "trackeval", "scipy", "av",
+         "fastapi", "starlette", "uvicorn", "multipart", "python_multipart", "PIL", "httpx")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -45,7 +46,7 @@ def test_help_is_light_and_lists_commands() -> None:
     assert heavy == set()
     result = vidtrack("--help")
     assert result.returncode == 0
-    for command in ("run", "demo", "eval", "bench"):
+    for command in ("run", "demo", "eval", "bench", "serve"):
         assert command in result.stdout
 
 

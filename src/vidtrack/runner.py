@@ -19,6 +19,7 @@ from vidtrack.pipeline import Lane, LaneReport, Pipeline
 from vidtrack.tracking import TrackerConfig
 
 if TYPE_CHECKING:
+    from vidtrack.detection import Detector
     from vidtrack.sources import Source
 
 
@@ -114,8 +115,16 @@ def execute(
     on_start: Callable[[list[SourceInfo], str | None], None] | None = None,
     on_frame: Callable[[int, FrameResult], None] | None = None,
     install_signals: bool = False,
+    detector: "Detector | None" = None,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
-    """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early."""
+    """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
+
+    ``detector``: an already loaded detector to use instead of loading ``request.detector``
+    (a server shares one model between jobs; see ``detection.with_options``).
+    ``cancel``: setting this event from another thread stops the run as Ctrl-C would
+    (in-flight frames finish, every output is closed).
+    """
     from vidtrack.detection import load_detector
     from vidtrack.overlay import Overlay
     from vidtrack.sinks import check_outputs
@@ -133,7 +142,8 @@ def execute(
     summaries: list[Any] = []
     files: list[Path] = []
     try:
-        detector = load_detector(request.detector)
+        if detector is None:
+            detector = load_detector(request.detector)
         if hasattr(detector, "warmup"):  # compile for the sources' frame sizes before frames arrive
             for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
                 detector.warmup(size)
@@ -174,9 +184,13 @@ def execute(
     if on_start is not None:
         on_start([s.info for s in sources], viewer_url)
     restore = _install_signal_handlers(pipeline) if install_signals else None
+    finished = threading.Event()
+    if cancel is not None:
+        threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
     try:
         reports = pipeline.run()
     finally:
+        finished.set()
         if restore is not None:
             restore()
         for viewer in viewers:
@@ -272,6 +286,14 @@ def _make_viewers(request: RunRequest) -> list[Any]:
 
         viewers.append(WindowView())
     return viewers
+
+
+def _stop_on(cancel: threading.Event, finished: threading.Event, pipeline: Pipeline) -> None:
+    """Stop ``pipeline`` when ``cancel`` is set, unless the run finishes first."""
+    while not finished.is_set():
+        if cancel.wait(0.2):
+            pipeline.stop()
+            return
 
 
 def _install_signal_handlers(pipeline: Pipeline) -> Callable[[], None] | None:

@@ -1,19 +1,18 @@
-"""The --serve web view: address rules, endpoints, token, and the page in headless Chromium."""
+"""The --serve web view: address rules, endpoints, token, and the page in headless Chromium (Playwright)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pytest
 
+from conftest import wait_until
 from vidtrack.errors import OptionError
 from vidtrack.frames import Frame, FrameResult
 from vidtrack.sources.base import SourceState, SourceStatus
@@ -137,10 +136,11 @@ def test_port_in_use_is_an_option_error(view: WebView) -> None:
 
 def test_serves_page_stats_and_stream_only(view: WebView) -> None:
     base = f"http://127.0.0.1:{view.port}"
-    assert view.url == base + "/"
+    assert view.url == base + "/live"
     with Feeder(view, sources=2):
-        status, body, kind = get(base + "/")
-        assert status == 200 and kind.startswith("text/html") and b"/stats" in body
+        for page in ("/", "/live"):  # / redirects to the live page
+            status, body, kind = get(base + page)
+            assert status == 200 and kind.startswith("text/html") and b"/stats" in body
         status, body, kind = get(base + "/stats")
         assert status == 200 and kind == "application/json"
         stats = json.loads(body)
@@ -169,8 +169,8 @@ def test_foreign_host_header_is_refused(view: WebView) -> None:
 def test_token_is_required_on_every_request() -> None:
     with WebView("127.0.0.1:0", token="s3cret") as view, Feeder(view):
         base = f"http://127.0.0.1:{view.port}"
-        assert view.url == base + "/?token=s3cret"
-        for path in ("/", "/stats", "/stream/0.mjpg", "/nope"):
+        assert view.url == base + "/live?token=s3cret"
+        for path in ("/", "/live", "/stats", "/stream/0.mjpg", "/nope"):
             assert get(base + path)[0] == 403
             assert get(base + path + "?token=wrong")[0] == 403
         assert get(base + "/stats?token=s3cret")[0] == 200
@@ -178,6 +178,7 @@ def test_token_is_required_on_every_request() -> None:
         assert get(base + "/stats", {"Authorization": "Bearer s3cret"})[0] == 200
         status, page, _ = get(view.url)
         assert status == 200 and b"?token=s3cret" in page  # the page passes it on to stream and stats
+        assert get(base + "/?token=s3cret")[0] == 200  # the redirect to /live keeps the token
         assert len(read_jpegs(base + "/stream/0.mjpg?token=s3cret", 2)) == 2
 
 
@@ -239,18 +240,17 @@ BROWSER_CHECK = """(async () => {
 
 
 @pytest.mark.browser
-def test_page_in_headless_chromium_shows_moving_video_and_live_stats(tmp_path: Path) -> None:
-    from cdp import CHROMIUM, Chromium
-
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed")  # CI installs Debian's chromium
-    with WebView("127.0.0.1:0", token="s3cret") as view, Feeder(view, sources=2), Chromium(tmp_path / "profile") as browser:
-        browser.open(view.url)
-        browser.wait_for(
+def test_page_in_headless_chromium_shows_moving_video_and_live_stats(browser) -> None:
+    with WebView("127.0.0.1:0", token="s3cret") as view, Feeder(view, sources=2):
+        page = browser.new_page()
+        page.goto(view.url)
+        wait_until(
+            page,
             "document.querySelectorAll('#sources img').length === 2 && "
-            "[...document.querySelectorAll('#sources img')].every(i => i.naturalWidth > 0)"
+            "[...document.querySelectorAll('#sources img')].every(i => i.naturalWidth > 0)",
         )
-        seen = browser.evaluate(BROWSER_CHECK)
+        seen = page.evaluate(BROWSER_CHECK)
+        page.close()
     assert seen["images"] == 2 and seen["width"] == 160
     assert seen["changed"] > 1000, "the <img> did not show new frames"
     assert "state connected" in seen["statsAfter"] and "person" in seen["statsAfter"]

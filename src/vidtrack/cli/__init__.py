@@ -39,6 +39,9 @@ def _register() -> None:
         app.command("eval", no_args_is_help=True)(eval_command)
     except ImportError:  # pragma: no cover - only while a command is being developed
         pass
+    from vidtrack.cli.serve_cmd import serve_command
+
+    app.command("serve")(serve_command)
     try:
         from vidtrack.cli.bench_cmd import bench_command
 

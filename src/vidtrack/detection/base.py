@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
@@ -78,6 +78,44 @@ def keep_most_confident(detections: "sv.Detections") -> "sv.Detections":
 #: ``.yaml`` model definitions, an OpenVINO ``.xml``). Folders (OpenVINO, CoreML,
 #: SavedModel, NCNN... exports) are left to the backends to judge.
 MODEL_FILE_SUFFIXES = (".pt", ".pth", ".torchscript", ".onnx", ".engine", ".pb", ".tflite", ".mnn", ".pte", ".xml", ".yaml", ".yml")
+
+
+#: The options :func:`with_options` may change on a loaded detector (they act after inference).
+PER_CALL_OPTIONS = ("conf", "iou", "classes", "max_det", "single")
+
+
+def with_options(detector: Detector, **changes: Any) -> Detector:
+    """A detector that shares ``detector``'s loaded model but uses other thresholds.
+
+    For servers: one model in memory, each request with its own ``conf``, ``iou``,
+    ``classes``, ``max_det`` and ``single`` (names as in :class:`DetectorConfig`; classes
+    as names or ids). The copy shares the model, its compiled engines and locks, so it is
+    as thread-safe as the original. ``detector`` itself is not changed.
+
+    Raises:
+        OptionError: an option outside :data:`PER_CALL_OPTIONS`, a bad value, an unknown
+            class, or a detector without a ``config`` to change.
+    """
+    import copy
+    import dataclasses
+
+    unknown = sorted(set(changes) - set(PER_CALL_OPTIONS))
+    if unknown:
+        raise OptionError(f"{unknown[0]!r} cannot change per request", f"use {', '.join(PER_CALL_OPTIONS)}")
+    config = getattr(detector, "config", None)
+    if not isinstance(config, DetectorConfig):
+        raise OptionError("this detector has fixed options", "load it with the options wanted")
+    if changes.get("classes") is not None:
+        from vidtrack.options import split_classes
+
+        changes["classes"] = split_classes(changes["classes"])
+    new = dataclasses.replace(config, **changes)
+    if new == config:
+        return detector
+    view = copy.copy(detector)
+    view.config = new  # type: ignore[attr-defined]
+    view.class_ids = resolve_classes(new.classes, detector.class_names)  # type: ignore[attr-defined]
+    return view
 
 
 def looks_like_path(model: str) -> bool:

@@ -1,0 +1,74 @@
+"""``vidtrack serve``: the HTTP API, video jobs and the web page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vidtrack.config import DEFAULT_MODEL, MODEL_ENV
+from vidtrack.errors import VidtrackError
+
+#: Bytes allowed on top of --max-upload-mb for the multipart headers and option fields.
+MULTIPART_SLACK = 64 * 1024
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback requires --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
+    token: Annotated[Optional[str], typer.Option(help="Secret every request must carry (Authorization: Bearer, or ?token=).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(help=f"Model served (loaded once, shared). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", show_default=False)] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload in MB; bigger ones are refused (413) while they stream in.")] = 200.0,
+    jobs_dir: Annotated[Optional[Path], typer.Option(help="Where video jobs and their outputs are kept (survives restarts). Default: ~/.local/share/vidtrack/jobs.", show_default=False)] = None,
+    max_jobs: Annotated[int, typer.Option(help="Video jobs run at once; more queue. Each uses the shared model: 1 suits a small machine.")] = 1,
+    cors_origin: Annotated[Optional[list[str]], typer.Option(help="Allow pages from this origin to call the API (repeatable). CORS is off by default.", show_default=False)] = None,
+) -> None:
+    """Serve object detection over HTTP: POST /v1/detect, DeepStack and tag routes, video jobs, and a web page at /."""
+    from vidtrack.cli import fail
+
+    try:
+        server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [])
+    except VidtrackError as exc:
+        raise fail(exc)
+    shown = server.base_url + "/" + ("?token=..." if token else "")
+    typer.echo(f"vidtrack serving {shown}  (API docs: {server.base_url}/docs; Ctrl-C stops)", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        jobs.close()
+
+
+def build_server(host: str, port: int, token: str | None, model: str | None, max_upload_mb: float,
+                 jobs_dir: Path | None, max_jobs: int, cors_origins: list[str]):
+    """The bound server and its job manager, everything checked; nothing served yet.
+
+    Raises:
+        OptionError: a bad address or limit, a non-loopback host without a token, a port in use.
+        ModelError: the model cannot be loaded.
+    """
+    from vidtrack.config import DetectorConfig
+    from vidtrack.errors import OptionError
+    from vidtrack.web.addresses import check_bind
+
+    check_bind(host, port, token, flag="--host")
+    if not 0 <= port <= 65535:
+        raise OptionError(f"--port {port} is out of range", "use 1-65535, or 0 for any free port")
+    if max_upload_mb <= 0:
+        raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
+    from vidtrack.web.app import create_app
+    from vidtrack.web.jobs import JobManager, default_jobs_dir
+    from vidtrack.web.server import Server
+    from vidtrack.web.service import DetectionService
+
+    service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
+    jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
+    try:
+        app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
+                         max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
+                         cors_origins=cors_origins)
+        server = Server(app, host, port, flag="--port")
+    except BaseException:
+        jobs.close()
+        raise
+    return server, jobs

@@ -1,0 +1,373 @@
+"""The ASGI application: HTTP API, pages and live view in one FastAPI app.
+
+``create_app`` wires in what the server has: a :class:`DetectionService` (the image
+routes), a :class:`JobManager` (video jobs) and a :class:`LiveHub` (``vidtrack run
+--serve``). Routes whose part is missing answer 404 with the fix. Every error, from a
+route, the framework or the guard, is JSON ``{"error", "fix"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import logging
+import secrets
+from urllib.parse import quote
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Iterable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from vidtrack.errors import VidtrackError
+from vidtrack.web.live import BOUNDARY, LiveHub
+from vidtrack.web.security import Guard
+from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
+from vidtrack.web.uploads import UploadError, decode_image
+
+if TYPE_CHECKING:
+    from vidtrack.web.jobs import JobManager
+    from vidtrack.web.service import DetectionService
+
+log = logging.getLogger(__name__)
+
+#: ``/v1/detect`` options and their types (names as in ``vidtrack run``).
+DETECT_OPTIONS: dict[str, type] = {"conf": float, "iou": float, "classes": str, "max_det": int, "single": bool}
+#: DeepStack's default ``min_confidence``.
+DEEPSTACK_MIN_CONFIDENCE = 0.45
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def api_error(status: int, error: str, fix: str) -> HTTPException:
+    """An HTTPException whose JSON body is ``{"error": error, "fix": fix}``."""
+    return HTTPException(status, {"error": error, "fix": fix})
+
+
+def _page(name: str, nonce: str, config: dict[str, Any]) -> str:
+    """A page from ``web/static`` with its CSP nonce and a JSON config made inert inside <script>."""
+    text = resources.files("vidtrack.web").joinpath("static", name).read_text(encoding="utf-8")
+    config_js = json.dumps(config).replace("<", "\\u003c")
+    return text.replace("{nonce}", html.escape(nonce)).replace("{config_js}", config_js)
+
+
+def _page_response(name: str, config: dict[str, Any]) -> Response:
+    nonce = secrets.token_urlsafe(16)
+    csp = (
+        f"default-src 'none'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
+        f"script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return Response(_page(name, nonce, config), media_type="text/html; charset=utf-8",
+                    headers={**NO_STORE, "Content-Security-Policy": csp})
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if value is None or value == "":
+        return None
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise api_error(422, f"{name}={value!r} is not true or false", f"send {name}=true or {name}=false")
+    if kind is str:
+        return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise api_error(422, f"{name}={value!r} is not a {kind.__name__}", f"send a number for {name}") from None
+
+
+def create_app(
+    *,
+    token: str | None = None,
+    allowed_hosts: Iterable[str] = ("127.0.0.1", "localhost", "::1"),
+    max_upload_bytes: int | None = None,
+    service: "DetectionService | None" = None,
+    jobs: "JobManager | None" = None,
+    live: LiveHub | None = None,
+    cors_origins: Iterable[str] = (),
+) -> FastAPI:
+    """Build the application.
+
+    Args:
+        token: secret every request must carry; None for loopback-only servers.
+        allowed_hosts: Host header names accepted without a token.
+        max_upload_bytes: request body cap (413 past it); None for none.
+        service: the shared model (image routes, page); None: those routes answer 404.
+        jobs: the video-job manager; None: job routes answer 404.
+        live: the live sources of ``vidtrack run --serve``; None: /live, /stats and streams 404.
+        cors_origins: origins allowed to call the API from their pages (CORS off when empty).
+    """
+    app = FastAPI(
+        title="vidtrack",
+        summary="Object detection and tracking: images, video jobs and live views.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    _errors(app)
+    _pages(app, service, live, token)
+    if live is not None:
+        _live_routes(app, live)
+    _api_routes(app, service, jobs)
+    origins = list(cors_origins)
+    if origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload_bytes)
+    return app
+
+
+# ------------------------------------------------------------------ errors
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict) and "error" in detail:
+            body = {"error": str(detail["error"]), "fix": str(detail.get("fix", ""))}
+        elif exc.status_code == 404:
+            body = {"error": f"not found: {request.url.path}", "fix": "see /docs for the routes"}
+        elif exc.status_code == 405:
+            body = {"error": f"{request.method} is not allowed on {request.url.path}", "fix": "see /docs for the routes"}
+        else:
+            body = {"error": str(detail), "fix": "see /docs for the routes and their parameters"}
+        return JSONResponse(body, exc.status_code, headers={**NO_STORE, **(exc.headers or {})})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"error": f"invalid request: {where}: {first.get('msg', 'bad value')}",
+                             "fix": "see /docs for the parameters"}, 422, headers=NO_STORE)
+
+    @app.exception_handler(VidtrackError)
+    async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
+        status = exc.status if isinstance(exc, UploadError) else 422
+        return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers=NO_STORE)
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _pages(app: FastAPI, service: "DetectionService | None", live: LiveHub | None, token: str | None) -> None:
+    @app.get("/", include_in_schema=False)
+    async def index(request: Request) -> Response:
+        if service is None:
+            if live is not None:
+                query = f"?{request.url.query}" if request.url.query else ""
+                return RedirectResponse(f"/live{query}", 307, headers=NO_STORE)
+            raise api_error(404, "no model in this server", "start it with 'vidtrack serve'")
+        return _page_response("index.html", {"model": service.model_name, "jobs": True, "token": token or ""})
+
+    @app.get("/live", include_in_schema=False)
+    async def live_page() -> Response:
+        if live is None:
+            raise api_error(404, "no live sources in this server", "start one with 'vidtrack run SOURCE --serve PORT'")
+        return _page_response("live.html", {"query": f"?token={quote(token)}" if token else ""})
+
+
+def _live_routes(app: FastAPI, live: LiveHub) -> None:
+    @app.get("/stats", summary="Live sources: fps, frame age p50/p95, counts per class, state")
+    async def stats() -> JSONResponse:
+        return JSONResponse(live.stats(), headers=NO_STORE)
+
+    @app.get("/stream/{source_id:int}.mjpg", summary="A live source's annotated video as MJPEG")
+    async def stream(source_id: int) -> StreamingResponse:
+        if not live.has_source(source_id):
+            raise api_error(404, f"no live source {source_id}", "see /stats for the sources")
+        return StreamingResponse(live.jpeg_parts(source_id), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                                 headers=NO_STORE)
+
+
+# ------------------------------------------------------------------ API
+
+
+async def _image_and_options(request: Request, names: Iterable[str]) -> tuple[bytes, dict[str, Any]]:
+    """The image bytes and the raw option values of a multipart or JSON request (query string too)."""
+    fields: dict[str, Any] = dict(request.query_params)
+    fields.pop("token", None)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    data: bytes | None = None
+    if kind == "multipart/form-data" or kind == "application/x-www-form-urlencoded":
+        form = await request.form(max_files=1, max_fields=32)
+        upload = form.get("image")
+        if isinstance(upload, UploadFile):
+            data = await upload.read()
+        for key, value in form.items():
+            if key != "image" and isinstance(value, str):
+                fields[key] = value
+    elif kind == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise api_error(422, "the JSON body does not parse", 'send {"image": {"base64": "..."}}') from None
+        if not isinstance(body, dict):
+            raise api_error(422, "the JSON body is not an object", 'send {"image": {"base64": "..."}}')
+        image = body.get("image")
+        encoded = image.get("base64") if isinstance(image, dict) else None
+        if not isinstance(encoded, str):
+            raise api_error(422, "image.base64 is missing", 'send {"image": {"base64": "<the file, base64>"}}')
+        try:
+            data = base64.b64decode(encoded.split(",", 1)[-1] if encoded.startswith("data:") else encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise api_error(422, "image.base64 is not valid base64", "encode the file's bytes with standard base64") from None
+        fields.update({k: v for k, v in body.items() if k != "image"})
+    else:
+        raise api_error(415, f"content type {kind or 'none'} is not accepted",
+                        "send multipart/form-data with an 'image' file, or JSON {\"image\": {\"base64\": ...}}")
+    if data is None:
+        raise api_error(422, "no 'image' file in the form", "send the file as the multipart field 'image'")
+    known = set(names)
+    return data, {k: v for k, v in fields.items() if k in known}
+
+
+def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobManager | None") -> None:
+    def need_service() -> "DetectionService":
+        if service is None:
+            raise api_error(404, "this server has no model (a live view only)", "use 'vidtrack serve' for the API")
+        return service
+
+    async def detect(request: Request, option_names: Iterable[str] = DETECT_OPTIONS,
+                     renames: dict[str, str] | None = None, defaults: dict[str, Any] | None = None):
+        svc = need_service()
+        data, raw = await _image_and_options(request, option_names)
+        options = dict(defaults or {})
+        for name, value in raw.items():
+            target = (renames or {}).get(name, name)
+            options[target] = _coerce(name, value, DETECT_OPTIONS[target])
+
+        def work() -> tuple[Any, Any, float]:
+            image = decode_image(data)
+            detections, ms = svc.detect(image, **options)
+            return image, detections, ms
+
+        image, detections, ms = await run_in_threadpool(work)
+        return image, detections, ms
+
+    @app.get("/healthz", summary="Liveness: 200 while the server runs")
+    async def healthz() -> dict[str, Any]:
+        out: dict[str, Any] = {"status": "ok", "model": service.model_name if service else None}
+        if jobs is not None:
+            out["jobs"] = jobs.counts()
+        return out
+
+    @app.get("/v1/models", summary="The model: name, classes, input size, backend")
+    async def models() -> dict[str, Any]:
+        return need_service().describe()
+
+    @app.post("/v1/detect", summary="Objects in an image: boxes, classes, confidences and tags",
+              openapi_extra=_image_body_doc(DETECT_OPTIONS))
+    async def detect_route(request: Request) -> JSONResponse:
+        image, detections, ms = await detect(request)
+        height, width = image.shape[:2]
+        return JSONResponse(detect_payload(detections, width, height, need_service().model_name, ms), headers=NO_STORE)
+
+    @app.post("/v1/vision/detection", summary="DeepStack-compatible detection (Frigate, Home Assistant)",
+              openapi_extra=_image_body_doc({"min_confidence": float}))
+    async def deepstack(request: Request) -> JSONResponse:
+        _, detections, _ = await detect(request, ("min_confidence",), {"min_confidence": "conf"},
+                                        {"conf": DEEPSTACK_MIN_CONFIDENCE})
+        return JSONResponse(deepstack_payload(detections), headers=NO_STORE)
+
+    @app.post("/v1/tags", summary="Image tags: best confidence per class, 0-100",
+              openapi_extra=_image_body_doc(DETECT_OPTIONS))
+    async def tags(request: Request) -> JSONResponse:
+        _, detections, _ = await detect(request)
+        return JSONResponse(tags_payload(detections), headers=NO_STORE)
+
+    def need_jobs() -> "JobManager":
+        if jobs is None:
+            raise api_error(404, "this server runs no video jobs", "use 'vidtrack serve' for video jobs")
+        return jobs
+
+    def find(job_id: str):
+        job = need_jobs().get(job_id)
+        if job is None:
+            raise api_error(404, f"no job {job_id}", "see GET /v1/jobs for the jobs")
+        return job
+
+    @app.post("/v1/jobs", status_code=202, summary="Upload a video to track; options named as in 'vidtrack run'",
+              openapi_extra=_job_body_doc())
+    async def submit(request: Request) -> JSONResponse:
+        manager = need_jobs()
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "multipart/form-data":
+            raise api_error(415, f"content type {kind or 'none'} is not accepted",
+                            "send multipart/form-data with the file as the field 'video'")
+        form = await request.form(max_files=1, max_fields=64)
+        upload = form.get("video")
+        if not isinstance(upload, UploadFile):
+            raise api_error(422, "no 'video' file in the form", "send the file as the multipart field 'video'")
+        options: dict[str, Any] = {}
+        if isinstance(form.get("options"), str):
+            try:
+                options = json.loads(str(form["options"]))
+            except ValueError:
+                raise api_error(422, "the 'options' field is not JSON", 'send e.g. options={"conf": 0.4}') from None
+            if not isinstance(options, dict):
+                raise api_error(422, "the 'options' field is not a JSON object", 'send e.g. options={"conf": 0.4}')
+        options.update({k: v for k, v in form.items() if k not in ("video", "options") and isinstance(v, str)})
+        job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options)
+        return JSONResponse({"id": job.id, "state": job.state, "status_url": f"/v1/jobs/{job.id}"}, 202,
+                            headers={**NO_STORE, "Location": f"/v1/jobs/{job.id}"})
+
+    @app.get("/v1/jobs", summary="Every job, newest first")
+    async def list_jobs() -> JSONResponse:
+        return JSONResponse({"jobs": [j.public() for j in need_jobs().list()]}, headers=NO_STORE)
+
+    @app.get("/v1/jobs/{job_id}", summary="A job's state, progress (frames done / total), errors and outputs")
+    async def job_status(job_id: str) -> JSONResponse:
+        return JSONResponse(find(job_id).public(), headers=NO_STORE)
+
+    @app.get("/v1/jobs/{job_id}/{name}", summary="A finished job's output: video.mp4 (HTTP Range), "
+             "tracks.jsonl, events.jsonl, summary.json")
+    async def job_file(job_id: str, name: str) -> FileResponse:
+        from vidtrack.web.jobs import OUTPUT_FILES
+
+        job = find(job_id)
+        path = need_jobs().output(job, name)
+        if path is None:
+            state = job.state
+            fix = "wait until the job's state is finished" if state in ("queued", "running") else \
+                f"fetch one of the job's outputs: {', '.join(job.public()['outputs']) or 'none'}"
+            raise api_error(404, f"job {job_id} has no {name} ({state})", fix)
+        return FileResponse(path, media_type=OUTPUT_FILES[name], headers={"X-Content-Type-Options": "nosniff"})
+
+    @app.delete("/v1/jobs/{job_id}", summary="Stop a job if it runs and delete it with its files")
+    async def delete_job(job_id: str) -> JSONResponse:
+        job = find(job_id)
+        await run_in_threadpool(need_jobs().delete, job)
+        return JSONResponse({"id": job_id, "deleted": True}, headers=NO_STORE)
+
+
+def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
+    """OpenAPI for a body that is multipart (``image`` + options) or JSON base64."""
+    types = {float: "number", int: "integer", str: "string", bool: "boolean"}
+    props = {name: {"type": types[kind]} for name, kind in options.items()}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+            "image": {"type": "string", "format": "binary"}, **props}}},
+        "application/json": {"schema": {"type": "object", "required": ["image"], "properties": {
+            "image": {"type": "object", "properties": {"base64": {"type": "string"}}}, **props}}},
+    }}}
+
+
+def _job_body_doc() -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["video"], "properties": {
+            "video": {"type": "string", "format": "binary"},
+            "options": {"type": "string", "description": "JSON object of 'vidtrack run' options, e.g. {\"conf\": 0.4}"},
+        }, "additionalProperties": {"type": "string"}}}}}}
+

@@ -1,0 +1,412 @@
+"""Video jobs: an uploaded video through the same pipeline as ``vidtrack run``.
+
+A job is a folder ``JOBS_DIR/<id>/`` holding ``record.json`` (state, progress, options,
+error), the upload while it waits or runs, and the outputs: ``video.mp4`` (H.264),
+``tracks.jsonl``, ``summary.json`` (and ``events.jsonl`` when the run has an events
+output). The request is built by :func:`vidtrack.options.request_from_options` from the
+client's options, named as ``vidtrack run``'s, and run by :func:`vidtrack.runner.execute`
+with the server's one shared model. At most ``max_jobs`` run at once; the rest queue.
+
+Ids are 128 random bits (``secrets.token_urlsafe(16)``); clients never name a path: every
+option typed as a path in ``vidtrack run`` (outputs, config files...) is the server's, as
+are the model and the viewers. A server restarted on the same folder lists the finished
+jobs again and marks the ones it interrupted as failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Mapping
+
+from vidtrack.errors import OptionError, VidtrackError
+from vidtrack.web.uploads import UploadError, check_video
+
+if TYPE_CHECKING:
+    from vidtrack.web.service import DetectionService
+
+log = logging.getLogger(__name__)
+
+#: The shape of a job id: 16 random bytes, URL-safe base64 without padding.
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+#: Output files a client may fetch, by the name in the URL.
+OUTPUT_FILES = {"video.mp4": "video/mp4", "tracks.jsonl": "application/x-ndjson",
+                "events.jsonl": "application/x-ndjson", "summary.json": "application/json"}
+#: Run options the server decides, whatever the client sends (paths are found by type too).
+SERVER_OPTIONS = {"model", "imgsz", "device", "backend", "show", "serve", "token", "loop", "quiet"}
+#: Seconds between progress writes of record.json while a job runs.
+PERSIST_EVERY_S = 1.0
+QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+INPUT_NAME = "input.video"
+
+
+def default_jobs_dir() -> Path:
+    """``$XDG_DATA_HOME/vidtrack/jobs`` (``~/.local/share/vidtrack/jobs``): kept across restarts."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "vidtrack" / "jobs"
+
+
+def run_option_types() -> dict[str, Any]:
+    """Each ``vidtrack run`` option's Python type (``float``, ``int``, ``bool``, ``str``, ``Path``)."""
+    import typing
+
+    from vidtrack.cli.run_cmd import run_command
+
+    types: dict[str, Any] = {}
+    for name, hint in typing.get_type_hints(run_command).items():
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        types[name] = args[0] if typing.get_origin(hint) is typing.Union and args else hint
+    return types
+
+
+def coerce(name: str, value: Any, kind: Any) -> Any:
+    """A form field's text as the option's type.
+
+    Raises:
+        OptionError: the text is not a value of that type.
+    """
+    if not isinstance(value, str) or kind is str:
+        return value
+    text = value.strip()
+    try:
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError:
+        raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values") from None
+    return value
+
+
+def client_options(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a client's job options into (run options, per-call detector options), checked.
+
+    Names are ``vidtrack run``'s (dashes or underscores). Values may be text (form fields)
+    or JSON values.
+
+    Raises:
+        OptionError: an unknown name, an option the server decides, or a bad value.
+    """
+    from pathlib import PurePath
+
+    from vidtrack.detection.base import PER_CALL_OPTIONS
+    from vidtrack.options import check_known, normalise_key
+
+    check_known(raw)
+    types = run_option_types()
+    run: dict[str, Any] = {}
+    per_call: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = normalise_key(key)
+        kind = types.get(name, str)
+        if name in SERVER_OPTIONS or (isinstance(kind, type) and issubclass(kind, PurePath)):
+            raise OptionError(f"option {name!r} is set by the server", "leave it out: outputs are fetched from the job's URLs")
+        value = coerce(name, value, kind)
+        (per_call if name in PER_CALL_OPTIONS else run)[name] = value
+    return run, per_call
+
+
+@dataclass
+class Job:
+    """One job's record (what ``GET /v1/jobs/{id}`` shows) and its run-time handles."""
+
+    id: str
+    folder: Path
+    state: str = QUEUED
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    frames_done: int = 0
+    frames_total: int | None = None
+    error: dict[str, str] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    filename: str = ""
+    summary: dict[str, Any] | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    deleted: bool = False
+
+    def public(self, base: str = "") -> dict[str, Any]:
+        """The JSON a client sees: state, progress, errors and output URLs (never paths)."""
+        outputs = {}
+        if self.state == FINISHED:
+            for name in OUTPUT_FILES:
+                if (self.folder / name).exists():
+                    outputs[name.split(".")[0]] = f"{base}/v1/jobs/{self.id}/{name}"
+        total = self.frames_total
+        return {
+            "id": self.id,
+            "state": self.state,
+            "progress": {
+                "frames_done": self.frames_done,
+                "frames_total": total,
+                "fraction": round(min(1.0, self.frames_done / total), 4) if total else None,
+            },
+            "error": self.error,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "filename": self.filename,
+            "options": self.options,
+            "outputs": outputs,
+            "summary": self.summary,
+        }
+
+    def record(self) -> dict[str, Any]:
+        """What ``record.json`` holds (the public view less the URLs)."""
+        data = self.public()
+        data.pop("outputs")
+        return data
+
+
+class JobManager:
+    """Queues video jobs and runs at most ``max_jobs`` at once on the shared model.
+
+    Raises:
+        OptionError: ``max_jobs`` < 1 or ``folder`` cannot be created.
+    """
+
+    def __init__(self, service: "DetectionService", folder: Path, max_jobs: int = 1) -> None:
+        if max_jobs < 1:
+            raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OptionError(f"cannot create the jobs folder {folder}: {exc.strerror}", "pass --jobs-dir DIR") from exc
+        self.service = service
+        self.folder = folder
+        self.max_jobs = max_jobs
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._load()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True) for i in range(max_jobs)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    # ------------------------------------------------------------------ API
+
+    def submit(self, upload: BinaryIO, filename: str, options: Mapping[str, Any]) -> Job:
+        """Store an upload, check it is a video and the options are valid, and queue it.
+
+        Raises:
+            OptionError: bad options (nothing is kept).
+            UploadError: not a video (415) or a corrupt one (422); nothing is kept.
+        """
+        run_options, per_call = client_options(options)
+        self._request(Path(INPUT_NAME), run_options)
+        self.service.detector_for(**per_call)  # unknown classes, bad conf... before the upload is stored
+        job = Job(id=secrets.token_urlsafe(16), folder=Path())
+        job.folder = self.folder / job.id
+        job.folder.mkdir()
+        try:
+            with open(job.folder / INPUT_NAME, "wb") as out:
+                shutil.copyfileobj(upload, out, 1 << 20)
+            check_video(job.folder / INPUT_NAME)
+        except BaseException:
+            shutil.rmtree(job.folder, ignore_errors=True)
+            raise
+        job.options = {**run_options, **per_call}
+        job.filename = _display_name(filename)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._persist(job)
+        self._queue.put(job.id)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None (also for ids of the wrong shape)."""
+        if not JOB_ID.match(job_id):
+            return None
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return None if job is None or job.deleted else job
+
+    def list(self) -> list[Job]:
+        """Every job, newest first."""
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if not j.deleted), key=lambda j: -j.created)
+
+    def output(self, job: Job, name: str) -> Path | None:
+        """The path of a finished job's output ``name`` (one of :data:`OUTPUT_FILES`), if it exists."""
+        if name not in OUTPUT_FILES or job.state != FINISHED:
+            return None
+        path = job.folder / name
+        return path if path.is_file() else None
+
+    def delete(self, job: Job) -> None:
+        """Forget a job and remove its files; a running job is stopped first (in its worker)."""
+        with self._lock:
+            job.deleted = True
+            running = job.state == RUNNING
+            self._jobs.pop(job.id, None)
+        job.cancel.set()
+        if not running:
+            shutil.rmtree(job.folder, ignore_errors=True)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each state."""
+        with self._lock:
+            out = {QUEUED: 0, RUNNING: 0, FINISHED: 0, FAILED: 0}
+            for job in self._jobs.values():
+                out[job.state] = out.get(job.state, 0) + 1
+            return out
+
+    def close(self) -> None:
+        """Stop running jobs (they are marked failed) and the workers."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel.set()
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(timeout=10)
+
+    # ------------------------------------------------------------- internals
+
+    def _request(self, source: Path, run_options: Mapping[str, Any], folder: Path | None = None) -> Any:
+        """The run request of a job: the client's options plus the server's model and outputs."""
+        from vidtrack.options import RUN_OPTIONS, request_from_options
+
+        folder = folder or Path(".")
+        outputs: dict[str, Any] = {"output": folder / "video.mp4", "jsonl": folder / "tracks.jsonl",
+                                   "summary": folder / "summary.json", "model": self.service.config.model,
+                                   "imgsz": self.service.config.imgsz}
+        if "events" in RUN_OPTIONS:
+            outputs["events"] = folder / "events.jsonl"
+        return request_from_options([str(source)], {**run_options, **outputs})
+
+    def _work(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            with self._lock:
+                job = self._jobs.get(job_id)
+                if job is None or job.deleted:
+                    continue
+                job.state, job.started = RUNNING, time.time()
+                self._persist(job)
+            try:
+                self._run(job)
+            except BaseException as exc:  # a job must never take its worker down
+                log.exception("job %s failed", job.id)
+                self._fail(job, exc)
+            finally:
+                (job.folder / INPUT_NAME).unlink(missing_ok=True)
+                if job.deleted:
+                    shutil.rmtree(job.folder, ignore_errors=True)
+
+    def _run(self, job: Job) -> None:
+        from vidtrack.detection.base import PER_CALL_OPTIONS
+        from vidtrack.runner import execute
+
+        run_options = {k: v for k, v in job.options.items() if k not in PER_CALL_OPTIONS}
+        per_call = {k: v for k, v in job.options.items() if k in PER_CALL_OPTIONS}
+        request = self._request(job.folder / INPUT_NAME, run_options, folder=job.folder)
+        last_persist = [0.0]
+
+        def on_start(infos: list[Any], _url: str | None) -> None:
+            job.frames_total = infos[0].frame_count if infos else None
+            with self._lock:
+                self._persist(job)
+
+        def on_frame(_lane: int, _result: Any) -> None:
+            job.frames_done += 1
+            now = time.monotonic()
+            if now - last_persist[0] >= PERSIST_EVERY_S:
+                last_persist[0] = now
+                with self._lock:
+                    self._persist(job)
+
+        outcome = execute(request, on_start=on_start, on_frame=on_frame,
+                          detector=self.service.detector_for(**per_call), cancel=job.cancel)
+        if job.deleted:
+            return
+        if job.cancel.is_set():
+            raise VidtrackError("the job was stopped (server shutting down)", "submit it again")
+        if outcome.error is not None:
+            raise outcome.error
+        summary = dict(outcome.summaries[0]) if outcome.summaries else None
+        if summary is not None:  # name the client's file, not the server's copy of it
+            from vidtrack.runner import write_json_atomic
+
+            summary["source"] = job.filename
+            write_json_atomic(job.folder / "summary.json", summary)
+        with self._lock:
+            job.state, job.finished = FINISHED, time.time()
+            job.summary = summary
+            if job.frames_total is None or job.frames_total < job.frames_done:
+                job.frames_total = job.frames_done
+            self._persist(job)
+
+    def _fail(self, job: Job, exc: BaseException) -> None:
+        if isinstance(exc, VidtrackError):
+            error = {"error": exc.problem, "fix": exc.fix or "check the upload and options"}
+        else:
+            error = {"error": f"the job failed ({type(exc).__name__})", "fix": "see the server log; try again"}
+        with self._lock:
+            job.state, job.finished, job.error = FAILED, time.time(), error
+            if not job.deleted:
+                self._persist(job)
+        for name in OUTPUT_FILES:  # half-written outputs are no use to anyone
+            (job.folder / name).unlink(missing_ok=True)
+
+    def _persist(self, job: Job) -> None:
+        """Write record.json atomically. Caller holds ``_lock``."""
+        from vidtrack.runner import write_json_atomic
+
+        if job.folder.is_dir():
+            write_json_atomic(job.folder / "record.json", job.record())
+
+    def _load(self) -> None:
+        """Jobs of an earlier server on this folder: finished ones stay, unfinished ones failed."""
+        for path in sorted(self.folder.glob("*/record.json")):
+            if not JOB_ID.match(path.parent.name):
+                continue
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            job = Job(id=path.parent.name, folder=path.parent, state=str(data.get("state", FAILED)),
+                      created=float(data.get("created") or 0), started=data.get("started"),
+                      finished=data.get("finished"), error=data.get("error"), options=data.get("options") or {},
+                      filename=str(data.get("filename") or ""), summary=data.get("summary"))
+            progress = data.get("progress") or {}
+            job.frames_done = int(progress.get("frames_done") or 0)
+            job.frames_total = progress.get("frames_total")
+            if job.state in (QUEUED, RUNNING):
+                job.state, job.finished = FAILED, time.time()
+                job.error = {"error": "interrupted: the server stopped before the job finished", "fix": "submit it again"}
+                (job.folder / INPUT_NAME).unlink(missing_ok=True)
+                for name in OUTPUT_FILES:
+                    (job.folder / name).unlink(missing_ok=True)
+                self._persist(job)
+            self._jobs[job.id] = job
+
+
+def _display_name(filename: str) -> str:
+    """The client's file name, for display only: its last component, printable, at most 120 characters."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:120]
+
+
+__all__ = ["Job", "JobManager", "UploadError", "client_options", "default_jobs_dir"]

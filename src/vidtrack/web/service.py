@@ -1,0 +1,143 @@
+"""The server's one model, and the JSON shapes of the image routes.
+
+``DetectionService`` loads the model once; every image request and every video job uses
+it through :func:`vidtrack.detection.base.with_options`, which changes the thresholds
+per request without loading anything. The result of one detection is reshaped three
+ways, never recomputed: vidtrack's own (``/v1/detect``), DeepStack's
+(``/v1/vision/detection``) and image-tagging clients' (``/v1/tags``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vidtrack.config import DetectorConfig
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from vidtrack.detection import Detector
+
+
+#: Image size (height, width) the model is compiled for at start-up: landscape 4:3, as
+#: most of coco128 and many cameras' photos.
+WARMUP_HW = (480, 640)
+
+
+class DetectionService:
+    """One loaded detector shared by all requests and jobs (thread-safe as the backend is).
+
+    Raises:
+        ModelError: the model cannot be loaded (from ``load_detector``).
+    """
+
+    def __init__(self, config: DetectorConfig) -> None:
+        from vidtrack.detection import load_detector
+
+        self.config = config
+        self.detector: Detector = load_detector(config)
+        self.model_name = Path(config.model).name or str(config.model)
+        warmup = getattr(self.detector, "warmup", None)
+        if warmup is not None:  # compile for the commonest photo shape now, not on the first request
+            warmup(WARMUP_HW)
+
+    @property
+    def backend(self) -> str:
+        """The runtime that runs the model: openvino, onnx or ultralytics."""
+        return type(self.detector).__module__.rsplit(".", 1)[-1]
+
+    def describe(self) -> dict[str, Any]:
+        """``GET /v1/models``: the model's name, classes, input size and backend."""
+        names = self.detector.class_names
+        return {
+            "models": [
+                {
+                    "name": self.model_name,
+                    "backend": self.backend,
+                    "input_size": [self.config.imgsz, self.config.imgsz],
+                    "classes": [names[i] for i in sorted(names)],
+                    "defaults": {"conf": self.config.conf, "iou": self.config.iou, "max_det": self.config.max_det},
+                }
+            ]
+        }
+
+    def detector_for(self, **options: Any) -> "Detector":
+        """The shared detector with per-request ``conf``/``iou``/``classes``/``max_det``/``single``.
+
+        Raises:
+            OptionError: a bad value or an unknown class.
+        """
+        from vidtrack.detection.base import with_options
+
+        return with_options(self.detector, **{k: v for k, v in options.items() if v is not None})
+
+    def detect(self, image: np.ndarray, **options: Any) -> tuple["sv.Detections", float]:
+        """Detections in one BGR image and the milliseconds the detector took.
+
+        Raises:
+            OptionError: a bad option value.
+        """
+        detector = self.detector_for(**options)
+        start = time.perf_counter()
+        detections = detector.detect(image)
+        return detections, (time.perf_counter() - start) * 1000.0
+
+
+def tags(detections: "sv.Detections") -> dict[str, int]:
+    """Best confidence per class, 0-100 (rounded), most confident first."""
+    best: dict[str, float] = {}
+    for name, conf in zip(detections.data["class_name"], detections.confidence):
+        best[str(name)] = max(best.get(str(name), 0.0), float(conf))
+    return {name: int(round(conf * 100)) for name, conf in sorted(best.items(), key=lambda kv: -kv[1])}
+
+
+def detect_payload(detections: "sv.Detections", width: int, height: int, model: str, time_ms: float) -> dict[str, Any]:
+    """``POST /v1/detect``'s answer.
+
+    ``box`` is x, y (top-left), w, h in pixels of the image as displayed (EXIF orientation
+    applied), rounded to 0.1 like ``vidtrack run``'s JSONL; ``box_normalized`` is the same
+    box as fractions of the width/height (Google Vision style); detections most confident first.
+    """
+    order = np.argsort(-detections.confidence, kind="stable") if len(detections) else []
+    items = []
+    for i in order:
+        x1, y1, x2, y2 = (float(v) for v in detections.xyxy[i])
+        items.append({
+            "class": str(detections.data["class_name"][i]),
+            "class_id": int(detections.class_id[i]),
+            "confidence": round(float(detections.confidence[i]), 3),
+            "box": {"x": round(x1, 1), "y": round(y1, 1), "w": round(x2 - x1, 1), "h": round(y2 - y1, 1)},
+            "box_normalized": {
+                "left": round(x1 / width, 4), "top": round(y1 / height, 4),
+                "width": round((x2 - x1) / width, 4), "height": round((y2 - y1) / height, 4),
+            },
+        })
+    return {
+        "image": {"width": width, "height": height},
+        "model": model,
+        "time_ms": round(time_ms, 1),
+        "tags": tags(detections),
+        "detections": items,
+    }
+
+
+def deepstack_payload(detections: "sv.Detections") -> dict[str, Any]:
+    """DeepStack's ``/v1/vision/detection`` answer: labels, 0-1 confidences, integer corners."""
+    predictions = []
+    for i in np.argsort(-detections.confidence, kind="stable") if len(detections) else []:
+        x1, y1, x2, y2 = (int(round(float(v))) for v in detections.xyxy[i])
+        predictions.append({
+            "label": str(detections.data["class_name"][i]),
+            "confidence": round(float(detections.confidence[i]), 4),
+            "x_min": x1, "y_min": y1, "x_max": x2, "y_max": y2,
+        })
+    return {"success": True, "predictions": predictions}
+
+
+def tags_payload(detections: "sv.Detections") -> dict[str, Any]:
+    """Image-tagging clients' answer: ``{"tags": {"auto": {label: 0-100}, "user": null}}``."""
+    return {"tags": {"auto": tags(detections), "user": None}}
