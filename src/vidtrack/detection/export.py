@@ -128,7 +128,10 @@ def _export(weights: Path, target: Path) -> float:
             model = load_yolo(str(copy))
         except ModelError as exc:  # name the user's file, not the copy
             raise ModelError(exc.problem.replace(str(copy), str(weights)), exc.fix) from exc
+        ul_log = logging.getLogger("ultralytics")
+        level = ul_log.level
         try:
+            ul_log.setLevel(logging.WARNING)  # its exporter logs a dozen lines at INFO
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # torch.jit.trace deprecation notices
                 produced = Path(model.export(format="openvino", dynamic=True, half=False, verbose=False))
@@ -137,6 +140,8 @@ def _export(weights: Path, target: Path) -> float:
                 f"{weights} could not be exported to OpenVINO ({type(exc).__name__}: {str(exc)[:120]})",
                 "pass --backend ultralytics to run it through PyTorch",
             ) from exc
+        finally:
+            ul_log.setLevel(level)
         os.replace(produced, target)
     return time.perf_counter() - start
 
