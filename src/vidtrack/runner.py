@@ -36,6 +36,7 @@ class RunRequest:
     show: bool = False
     serve: str | None = None  # [HOST:]PORT of the web view
     token: str | None = None
+    annotate: bool = False  # draw every frame even with no video output or viewer (Python API)
 
 
 @dataclass
@@ -153,7 +154,7 @@ def execute(
             sinks, summary, lane_files = _lane_sinks(request, i, source.info)
             summaries.append(summary)
             files.extend(lane_files)
-            drawing = request.output.video is not None or bool(viewers)
+            drawing = request.output.video is not None or bool(viewers) or request.annotate
             lanes.append(
                 Lane(
                     source=source,

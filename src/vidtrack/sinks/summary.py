@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidtrack.errors import OutputError
+from vidtrack.labels import class_names, confidence_tags
 
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
@@ -65,8 +66,7 @@ class SummaryBuilder:
         self._last_pts, self._last_wall = frame.pts, now
         det = result.detections
         if len(det):
-            names = det.data.get("class_name") if det.data else None
-            classes = [str(n) for n in names] if names is not None else [str(int(c)) for c in det.class_id]
+            classes = class_names(det)
             conf = det.confidence if det.confidence is not None else np.ones(len(det))
             track = det.tracker_id
             for i, cls in enumerate(classes):
@@ -112,7 +112,7 @@ class SummaryBuilder:
             "processing_fps": round((self.frames - 1) / wall, 2) if wall > 0 else None,
             "tracks": {cls: len(ids) for cls, ids in sorted(self._tracks.items())},
             "detections": dict(sorted(self._detections.items())),
-            "tags": {cls: int(round(c * 100)) for cls, c in sorted(self._best.items(), key=lambda kv: -kv[1])},
+            "tags": confidence_tags(self._best),
             "timings_ms": {
                 stage: round(self._timing_sum[stage] / n, 2) for stage, n in self._timing_n.items() if n
             },

@@ -1,0 +1,203 @@
+"""The Python API's two entry points: :func:`track` (the ``run`` pipeline as a generator) and :func:`detect`.
+
+Both take the ``run`` command's option names as keyword arguments (``conf=0.4``,
+``classes="person,car"``, ``max_age=60``, ``output="out.mp4"``...) and turn them into the
+same validated request as the CLI (:func:`vidtrack.options.request_from_options`), so an
+option means the same thing everywhere and a bad one raises the same one-line
+:class:`~vidtrack.errors.VidtrackError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
+
+import numpy as np
+
+from vidtrack.errors import SourceError
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from vidtrack.config import DetectorConfig
+    from vidtrack.detection import Detector
+    from vidtrack.frames import FrameResult
+    from vidtrack.runner import RunOutcome, RunRequest
+
+log = logging.getLogger("vidtrack")
+
+#: A source as ``vidtrack run`` takes it: a path, URL, glob, or webcam index (``0``).
+SourceSpec = Union[str, Path, int]
+
+#: Finished frames waiting for the caller. A caller slower than the pipeline slows a file
+#: run down (nothing is lost) and makes a live source skip to its newest picture.
+RESULT_QUEUE = 4
+_END = object()
+
+
+def track(
+    source: SourceSpec | Iterable[SourceSpec], *, model: str | Path | None = None, annotate: bool = False, **options: Any
+) -> Iterator["FrameResult"]:
+    """Detect and track objects in a video, image folder, webcam or stream, one frame at a time.
+
+    Runs the same pipeline as ``vidtrack run`` (decode, detect, track and outputs overlap on
+    their own threads) and yields each finished frame as a :class:`~vidtrack.frames.FrameResult`:
+    ``.detections`` (``sv.Detections``, xyxy in source pixels, ``tracker_id`` set),
+    ``.frame.index``/``.frame.pts`` (seconds), ``.frame.image`` (BGR) and, with ``annotate=True``
+    or a video output, ``.annotated`` (drawn on the frame's own image). Outputs named in
+    ``options`` (``output``, ``jsonl``, ``mot``, ``summary``...) are written as in the CLI.
+
+    Closing the generator (``break`` out of a ``for`` loop, ``.close()``, or garbage
+    collection) stops the sources and finalises every output, as Ctrl-C does in the CLI, so
+    a webcam can be tracked until the caller decides to stop. When the run ends by itself
+    the generator's return value (``StopIteration.value``) is the run's
+    :class:`~vidtrack.runner.RunOutcome` (per-source summaries).
+
+    Args:
+        source: one source spec (``"clip.mp4"``, ``"frames/"``, ``0``, ``"rtsp://..."``) or
+            several, which run side by side (``result.frame.source_id`` tells them apart).
+        model: model file or exported folder; default ``$VIDTRACK_MODEL`` or ``yolo11n.pt``.
+        annotate: draw boxes, labels and trails on every frame even without a video output.
+        **options: ``vidtrack run`` options by name (see :data:`vidtrack.options.RUN_OPTIONS`).
+
+    Raises:
+        OptionError: an unknown option or a bad value (at the call, before any frame).
+        SourceError, ModelError, OutputError: bad source, model or output path (at the
+            first ``next()``, before any output file is created).
+    """
+    request = _request(source, model, options)
+    if annotate:
+        request = replace(request, annotate=True)
+    return _run_as_generator(request)
+
+
+def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None, options: dict[str, Any]) -> "RunRequest":
+    from vidtrack.options import request_from_options
+
+    specs = [source] if isinstance(source, (str, Path, int)) else list(source)
+    if not specs:
+        raise SourceError("no source given", "pass a video file, image folder, webcam index or stream URL")
+    if "model" in options:
+        raise TypeError("pass the model as model=..., once")
+    return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+
+
+def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
+    """Runs ``request`` on a worker thread and hands its frames over through a small queue."""
+    from vidtrack.runner import execute
+
+    results: "queue.Queue[Any]" = queue.Queue(maxsize=RESULT_QUEUE)
+    cancel = threading.Event()  # set when the caller closes the generator
+    finished: dict[str, Any] = {}
+
+    def on_frame(_lane: int, result: "FrameResult") -> None:
+        while not cancel.is_set():  # after close() nobody reads: drop instead of blocking the run
+            try:
+                results.put(result, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel)
+        except BaseException as exc:  # handed to the caller's thread
+            finished["error"] = exc
+        finally:
+            while True:  # the end marker must get through even if the caller stopped reading
+                try:
+                    results.put(_END, timeout=0.1)
+                    break
+                except queue.Full:
+                    if cancel.is_set():
+                        _drain(results)
+
+    worker = threading.Thread(target=work, name="vidtrack-track", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = results.get()
+            if item is _END:
+                break
+            yield item
+    finally:
+        cancel.set()  # stops the run as Ctrl-C would; no-op when it already ended
+        while worker.is_alive():
+            _drain(results)
+            worker.join(timeout=0.1)
+    if "error" in finished:
+        raise finished["error"]
+    outcome: "RunOutcome" = finished["outcome"]
+    for warning in outcome.warnings:
+        log.warning("%s", warning)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def _drain(results: "queue.Queue[Any]") -> None:
+    try:
+        while True:
+            results.get_nowait()
+    except queue.Empty:
+        pass
+
+
+def detect(
+    image_or_path: np.ndarray | str | Path, *, model: str | Path | None = None, single: bool = False, **options: Any
+) -> "sv.Detections":
+    """Detect objects in one still image.
+
+    Args:
+        image_or_path: an HxWx3 uint8 BGR array (as OpenCV reads it) or an image file.
+        model: model file or exported folder; default ``$VIDTRACK_MODEL`` or ``yolo11n.pt``.
+            The loaded model is kept for the next call with the same settings.
+        single: localization mode: at most the one most confident object.
+        **options: detector options by their ``run`` names: ``conf``, ``iou``, ``imgsz``,
+            ``device``, ``classes``, ``max_det``, ``backend``.
+
+    Returns:
+        ``sv.Detections``: ``xyxy`` (N, 4) float32 pixels of the image, ``confidence``,
+        ``class_id`` and ``data["class_name"]``; no ``tracker_id``.
+
+    Raises:
+        OptionError: an unknown or bad option. SourceError: the file is missing or not an
+        image. ModelError: the model cannot be found or loaded. ValueError: an array that
+        is not HxWx3 uint8.
+    """
+    from vidtrack.options import DETECTOR_OPTIONS, check_known, request_from_options
+
+    check_known(options, [k for k in DETECTOR_OPTIONS if k not in ("model", "single")], where="detect option")
+    config = request_from_options([], {**options, "single": single, "model": None if model is None else str(model)}).detector
+    image = _read_image(image_or_path)
+    return _detector(config).detect(image)
+
+
+def _read_image(image_or_path: np.ndarray | str | Path) -> np.ndarray:
+    if isinstance(image_or_path, np.ndarray):
+        image = image_or_path
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.dtype} {image.shape}")
+        return image
+    import cv2
+
+    path = Path(image_or_path).expanduser()
+    if not path.is_file():
+        raise SourceError(f"no such image: {path}", "check the path")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SourceError(f"{path} is not an image OpenCV can read", "pass a .jpg, .png, .bmp, .tif or .webp file")
+    return image
+
+
+@functools.lru_cache(maxsize=4)
+def _detector(config: "DetectorConfig") -> "Detector":
+    """Loaded detectors by their (frozen, hashable) config: a second ``detect`` reuses the model."""
+    from vidtrack.detection import load_detector
+
+    return load_detector(config)

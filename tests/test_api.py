@@ -1,0 +1,182 @@
+"""The Python API: ``vidtrack.track`` / ``detect`` / ``tags``, the lazy public surface, the README's examples."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vidtrack
+from conftest import PROJECT_ROOT, SquareDetector, make_clip, model_path, video_path
+from vidtrack.errors import OptionError, SourceError
+
+PUBLIC = {
+    "__version__", "track", "detect", "tags", "IoUTracker", "TrackerConfig", "load_detector", "DetectorConfig",
+    "Overlay", "open_source",
+}
+
+
+def test_all_is_exactly_the_public_surface_and_each_name_resolves() -> None:
+    assert set(vidtrack.__all__) == PUBLIC and len(vidtrack.__all__) == len(PUBLIC)
+    for name in vidtrack.__all__:
+        assert getattr(vidtrack, name) is not None
+    with pytest.raises(AttributeError):
+        vidtrack.no_such_name  # noqa: B018
+
+
+def test_tracker_names_stay_light() -> None:
+    """Building a tracker through the package imports neither OpenCV, torch nor supervision."""
+    code = ("import sys, vidtrack; vidtrack.IoUTracker(vidtrack.TrackerConfig()); vidtrack.DetectorConfig(model='m.pt')\n"
+            "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('cv2', 'torch', 'supervision', 'ultralytics')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.fixture
+def square_model(monkeypatch: pytest.MonkeyPatch) -> SquareDetector:
+    """``track`` runs with the stand-in detector that finds ``make_clip``'s square (no real model)."""
+    import vidtrack.detection
+
+    detector = SquareDetector()
+    monkeypatch.setattr(vidtrack.detection, "load_detector", lambda config: detector)
+    return detector
+
+
+def _frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_track_yields_every_frame_with_track_ids_and_writes_outputs(tmp_path: Path, square_model: SquareDetector) -> None:
+    clip = make_clip(tmp_path / "clip.avi", frames=30)
+    out = tmp_path / "out.mp4"
+    run = vidtrack.track(clip, output=out, summary=tmp_path / "s.json", min_hits=2)
+    results = []
+    while True:
+        try:
+            results.append(next(run))
+        except StopIteration as end:
+            outcome = end.value
+            break
+    assert [r.frame.index for r in results] == list(range(30))
+    assert results[0].detections.tracker_id is not None and len(results[0].detections) == 0  # not confirmed yet
+    assert {int(t) for r in results[2:] for t in r.detections.tracker_id} == {1}  # one object, one id
+    assert results[5].annotated is not None and results[5].frame.pts == pytest.approx(5 / 30)
+    assert outcome.summaries[0]["frames"] == 30 and (tmp_path / "s.json").exists()
+    assert _frames(out) == 30
+
+
+def test_leaving_the_loop_stops_the_run_and_finalises_the_video(tmp_path: Path, square_model: SquareDetector) -> None:
+    clip = make_clip(tmp_path / "clip.avi", frames=300)
+    out = tmp_path / "out.mp4"
+    run = vidtrack.track(str(clip), output=str(out))
+    for result in run:
+        if result.frame.index == 9:
+            break
+    run.close()
+    assert not [t for t in threading.enumerate() if t.name == "vidtrack-track"]
+    assert 10 <= _frames(out) < 300  # a playable file holding what was processed, not the whole clip
+    assert square_model.calls < 300
+
+
+def test_track_reads_a_live_stream_until_closed(tmp_path: Path, square_model: SquareDetector) -> None:
+    sys.path.insert(0, str(Path(__file__).parent / "live"))
+    from live_servers import MjpegServer
+
+    frames = [np.full((120, 160, 3), 40, np.uint8) for _ in range(4)]
+    for i, image in enumerate(frames):
+        image[40:70, 10 + 20 * i : 35 + 20 * i] = (40, 200, 250)
+    with MjpegServer(frames, fps=30) as server:
+        seen = []
+        for result in vidtrack.track(server.url, annotate=True):
+            seen.append(result)
+            if len(seen) == 8:
+                break
+    assert len(seen) == 8 and all(r.annotated is not None for r in seen)
+    assert not [t for t in threading.enumerate() if t.name == "vidtrack-track"]
+
+
+def test_bad_option_raises_at_the_call_and_bad_source_before_any_output(tmp_path: Path) -> None:
+    with pytest.raises(OptionError, match="max_agee"):
+        vidtrack.track("clip.mp4", max_agee=3)
+    with pytest.raises(OptionError, match="--conf"):
+        vidtrack.track("clip.mp4", conf=2.0)
+    run = vidtrack.track(tmp_path / "missing.mp4", output=tmp_path / "out.mp4")
+    with pytest.raises(SourceError, match="no such file"):
+        next(run)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tags_give_the_best_confidence_per_class() -> None:
+    import supervision as sv
+
+    detections = sv.Detections(
+        xyxy=np.zeros((3, 4)), confidence=np.array([0.5, 0.91, 0.876]), class_id=np.array([0, 0, 2]),
+        data={"class_name": np.array(["person", "person", "car"])},
+    )
+    assert vidtrack.tags(detections) == {"person": 91, "car": 88}
+    assert list(vidtrack.tags(detections)) == ["person", "car"]
+    assert vidtrack.tags(detections[np.array([False, False, False])]) == {}
+
+
+def test_detect_checks_its_input(tmp_path: Path) -> None:
+    with pytest.raises(OptionError, match="max_age"):
+        vidtrack.detect(np.zeros((32, 32, 3), np.uint8), max_age=3)  # a tracker option
+    with pytest.raises(SourceError, match="no such image"):
+        vidtrack.detect(tmp_path / "missing.jpg", model="m.pt")
+    (tmp_path / "notes.jpg").write_text("not an image")
+    with pytest.raises(SourceError, match="not an image"):
+        vidtrack.detect(tmp_path / "notes.jpg", model="m.pt")
+    with pytest.raises(ValueError, match="HxWx3 uint8"):
+        vidtrack.detect(np.zeros((32, 32), np.float32), model="m.pt")
+
+
+def _bus_jpg() -> Path:
+    from vidtrack.demo import packaged_image
+
+    return packaged_image()
+
+
+@pytest.mark.realdata
+def test_detect_finds_the_people_and_the_bus(real_model: str) -> None:
+    path = _bus_jpg()
+    detections = vidtrack.detect(path, model=real_model)
+    names = list(detections.data["class_name"])
+    assert names.count("person") >= 3 and "bus" in names
+    assert detections.xyxy.shape == (len(names), 4) and detections.tracker_id is None
+    one = vidtrack.detect(str(path), model=real_model, single=True, classes="bus")
+    assert list(one.data["class_name"]) == ["bus"]
+    assert set(vidtrack.tags(detections)) == set(names)
+
+
+def _readme_python_blocks() -> list[str]:
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API") :]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+@pytest.mark.realdata
+def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The README's Python blocks, run as written, in a folder holding the files they name."""
+    blocks = _readme_python_blocks()
+    assert len(blocks) == 2
+    shutil.copyfile(_bus_jpg(), tmp_path / "photo.jpg")
+    (tmp_path / "street.mp4").symlink_to(video_path("carphone_176x144.mp4"))  # 120 frames, 176x144
+    monkeypatch.setenv("VIDTRACK_MODEL", model_path())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    printed = capsys.readouterr().out.splitlines()
+    assert "'person'" in printed[0] and "'bus'" in printed[0]
+    assert printed[-1] == "[1 2] [0 1]"
+    assert 50 <= _frames(tmp_path / "street_tracked.mp4") < 120
