@@ -51,8 +51,19 @@ class DetectorConfig:
     max_det: int = 300
     single: bool = False  # localization mode: keep only the most confident box per frame
     backend: str = "auto"  # auto | ultralytics | openvino | onnx
+    # Sliced inference for small objects (detection/tiling.py): "off", "auto" (tile frames at
+    # least twice the model input) or "N" tiles along the long side. More tiles: smaller
+    # objects found, each tile costs about one more model call per frame.
+    tiles: str = "off"
+    # Polygons (x,y points; pixels, or fractions of the frame when all <= 1) to tile instead of
+    # the whole frame: only where small objects are expected, so live streams keep their rate.
+    tile_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     def __post_init__(self) -> None:
+        from vidtrack.detection.tiling import parse_polygon, parse_tiles
+
+        object.__setattr__(self, "tiles", parse_tiles(self.tiles))
+        object.__setattr__(self, "tile_regions", tuple(parse_polygon(p) for p in self.tile_regions))
         _check_range("conf", self.conf, 0.0, 1.0, "--conf")
         _check_range("iou", self.iou, 0.0, 1.0, "--iou")
         if self.imgsz < 32 or self.imgsz % 32:

@@ -26,7 +26,9 @@ TRACKER_OPTIONS = (
     "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
     "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
 )
-DETECTOR_OPTIONS = ("model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend")
+DETECTOR_OPTIONS = (
+    "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
+)
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "loop")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels")
 OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "crf", "preset")
@@ -95,6 +97,9 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     detector = {k: o[k] for k in DETECTOR_OPTIONS if k in o}
     if "classes" in detector:
         detector["classes"] = split_classes(detector["classes"])
+    if "tile_region" in detector:  # repeatable: one polygon string, or a list of polygons
+        regions = detector.pop("tile_region")
+        detector["tile_regions"] = tuple([regions] if isinstance(regions, str) else regions)
     tracker = {k: o[k] for k in TRACKER_OPTIONS if k in o and k != "raw_boxes"}
     if "raw_boxes" in o:
         tracker["smooth_boxes"] = not bool(o["raw_boxes"])

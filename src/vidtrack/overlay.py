@@ -52,9 +52,10 @@ class HudInfo:
     counts: dict[str, int] = field(default_factory=dict)
     frame_age_ms: float | None = None
     status: "SourceStatus | None" = None  # shown only when not CONNECTED
+    tiles: int | None = None  # tiles the detector ran on this frame (--tiles); None: not tiling
 
     def lines(self) -> list[str]:
-        lines = [f"{self.fps:5.1f} FPS"]
+        lines = [f"{self.fps:5.1f} FPS" + (f"  {self.tiles} tiles" if self.tiles is not None else "")]
         if self.stage_ms:
             lines.append(" ".join(f"{k} {v:.1f}" for k, v in self.stage_ms.items()) + " ms")
         if self.frame_age_ms is not None:

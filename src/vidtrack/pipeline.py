@@ -198,6 +198,7 @@ class Pipeline:
                     counts=counts,
                     frame_age_ms=age_ms if lane.source.info.is_live else None,
                     status=lane.source.status,
+                    tiles=detections.metadata.get("tiles"),  # set by a tiling detector only
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True)

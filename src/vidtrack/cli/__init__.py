@@ -42,6 +42,9 @@ def _register() -> None:
     from vidtrack.cli.serve_cmd import serve_command
 
     app.command("serve")(serve_command)
+    from vidtrack.cli.eval_detect_cmd import eval_detect_command
+
+    app.command("eval-detect", no_args_is_help=True)(eval_detect_command)
     try:
         from vidtrack.cli.bench_cmd import bench_command
 

@@ -58,6 +58,8 @@ def run_command(
     max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = 300,
     single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
     backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)] = "auto",
+    tiles: Annotated[str, typer.Option(help="Sliced inference for small objects: auto (frames >= 2x the model input), off, or N tiles along the long side. Each tile costs about one more model call.", rich_help_panel=PANEL_DETECT)] = "off",
+    tile_region: Annotated[Optional[list[str]], typer.Option(help='Tile only inside this polygon, "x,y x,y x,y ..." in pixels (or fractions <= 1 of the frame). Repeatable. Keeps live streams fast.', rich_help_panel=PANEL_DETECT, show_default=False)] = None,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
     high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,

@@ -140,9 +140,16 @@ def load_detector(config: DetectorConfig) -> Detector:
             not downloadable (one line + fix); also *any* other failure while loading
             (backends raise TypeError, RuntimeError, ... for a file that is not a model).
         OptionError: ``config.classes`` names a class the model does not have.
+
+    With ``config.tiles`` or ``config.tile_regions`` set, the backend is wrapped in a
+    :class:`~vidtrack.detection.tiling.TiledDetector` (see :mod:`vidtrack.detection.tiling`).
     """
+    from vidtrack.detection.tiling import inner_config, wrap_for_tiles
+
+    tiled = config.tiles != "off" or bool(config.tile_regions)
     try:
-        return _load(config)
+        inner = _load(inner_config(config) if tiled else config)
+        return wrap_for_tiles(inner, config) if tiled else inner
     except VidtrackError:
         raise
     except OSError as exc:

@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -136,7 +136,7 @@ class _Engine:
         for _ in range(requests):
             self._free.put((compiled.create_infer_request(), InputBuffer()))
 
-    def prime(self, input_hw: tuple[int, int]) -> None:
+    def prime(self, input_hw: tuple[int, int], batch: int = 1) -> None:
         """Run every request once, one after the other, on a blank input.
 
         The first inference in a process initialises OpenVINO's numpy bindings (a C++
@@ -144,7 +144,7 @@ class _Engine:
         moment can deadlock there (seen here: both requests hung for good), so the first
         one happens here, on one thread, before the pipeline's workers start.
         """
-        blank = np.zeros((1, 3, *input_hw), np.float32)
+        blank = np.zeros((batch, 3, *input_hw), np.float32)
         requests = [self._free.get() for _ in range(self._size)]
         try:
             for request, _ in requests:
@@ -218,6 +218,10 @@ class OpenVINODetector:
             self._minimal_rect = False
             self._static_shapes = 1
         self._target_hw = self._fixed_hw or (config.imgsz, config.imgsz)
+        #: Most images one ``detect_many`` call sends to the model at once: a model exported
+        #: with a dynamic batch axis takes any batch (each batch size is compiled once, as a
+        #: static shape); a fixed batch-1 export takes one image per call.
+        self.max_batch = 64 if in_shape[0].is_dynamic else max(1, in_shape[0].get_length())
 
         self.max_in_flight = max(1, int(requests))
         self._compile_config: dict[str, Any] = {
@@ -233,6 +237,7 @@ class OpenVINODetector:
             except OSError:
                 pass  # read-only home: run without the cache, only start-up is slower
         self._engines: dict[tuple[int, int] | None, _Engine] = {}
+        self._batch_engines: dict[tuple[int, int, int], _Engine] = {}  # (batch, h, w), batch > 1
         self._compile_lock = threading.Lock()
 
     # -- compilation -------------------------------------------------------------------
@@ -256,12 +261,26 @@ class OpenVINODetector:
                 self._engines[input_hw] = engine
             return engine
 
-    def _compile(self, input_hw: tuple[int, int] | None) -> _Engine:
+    def _batch_engine_for(self, input_hw: tuple[int, int], batch: int) -> _Engine:
+        """The engine for ``batch`` images of ``input_hw`` in one call (static shape, compiled once)."""
+        key = (batch, *input_hw)
+        engine = self._batch_engines.get(key)
+        if engine is not None:
+            return engine
+        with self._compile_lock:
+            engine = self._batch_engines.get(key)
+            if engine is None:
+                engine = self._compile(input_hw, batch)
+                engine.prime(input_hw, batch)
+                self._batch_engines[key] = engine
+            return engine
+
+    def _compile(self, input_hw: tuple[int, int] | None, batch: int = 1) -> _Engine:
         """Compile for one static input shape, or the model as it is when ``input_hw`` is None."""
         model = self._model.clone() if input_hw is not None else self._model
         try:
             if input_hw is not None and self._model.inputs[0].get_partial_shape().is_dynamic:
-                model.reshape([1, 3, *input_hw])
+                model.reshape([batch, 3, *input_hw])
             compiled = self._core.compile_model(model, self._device, self._compile_config)
         except Exception as exc:
             raise self._compile_error(exc, input_hw) from exc
@@ -290,11 +309,20 @@ class OpenVINODetector:
             "re-export the model with `yolo export format=openvino`",
         )
 
-    def warmup(self, image_hw: tuple[int, int]) -> None:
-        """Compile for frames of ``image_hw`` now rather than on the first ``detect``."""
-        self._engine_for(self.letterbox_for(image_hw).input_hw)
+    def warmup(self, image_hw: tuple[int, int], batch: int = 1) -> None:
+        """Compile for frames of ``image_hw`` (``batch`` at a time) now rather than on the first call."""
+        input_hw = self.letterbox_for(image_hw).input_hw
+        if batch > 1 and self.max_batch > 1:
+            self._batch_engine_for(input_hw, min(batch, self.max_batch))
+        else:
+            self._engine_for(input_hw)
 
     # -- inference ---------------------------------------------------------------------
+
+    @property
+    def model_input(self) -> int:
+        """The longer side, in pixels, of the input images are letterboxed to (640 for YOLO11n)."""
+        return max(self._target_hw)
 
     def letterbox_for(self, image_hw: tuple[int, int]) -> Letterbox:
         """The input geometry ``detect`` uses for an image of ``image_hw`` (as ``predict`` does)."""
@@ -331,3 +359,35 @@ class OpenVINODetector:
             detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names)
         add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
+
+    def detect_many(self, images: Sequence[np.ndarray]) -> list["sv.Detections"]:
+        """Detect in several BGR uint8 images with as few model calls as the model allows (thread-safe).
+
+        Images whose letterboxed inputs have the same size go to the model as one batch
+        (at most ``max_batch``); each result is what ``detect`` gives for that image
+        alone, up to float rounding of the batched kernels. Returns one ``sv.Detections``
+        per image, in order.
+        """
+        boxes = [self.letterbox_for(image.shape[:2]) for image in images]
+        results: list[Any] = [None] * len(images)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, box in enumerate(boxes):
+            groups.setdefault(box.input_hw, []).append(i)
+        for input_hw, members in groups.items():
+            for start in range(0, len(members), self.max_batch):
+                chunk = members[start : start + self.max_batch]
+                if len(chunk) == 1:
+                    results[chunk[0]] = self.detect(images[chunk[0]])
+                    continue
+                if self._fixed_hw is not None and input_hw != self._fixed_hw:  # pragma: no cover - letterbox_for prevents it
+                    raise ValueError(f"this model takes {self._fixed_hw} inputs, not {input_hw}")
+                engine = self._batch_engine_for(input_hw, len(chunk))
+                with engine.request() as (request, buffer):
+                    blob = buffer.fill_many([images[i] for i in chunk], [boxes[i] for i in chunk])
+                    request.infer({0: blob}, share_inputs=True)
+                    raw = request.get_output_tensor(0).data  # a view: decode before releasing the request
+                    for j, i in enumerate(chunk):
+                        results[i] = predictions_to_detections(
+                            raw[j], boxes[i], self.config, self.class_ids, self.class_names
+                        )
+        return results

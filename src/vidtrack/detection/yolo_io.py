@@ -96,22 +96,51 @@ class InputBuffer:
     def __init__(self) -> None:
         self._canvas: np.ndarray | None = None
         self._blob: np.ndarray | None = None
+        self._batch: np.ndarray | None = None  # (B, 3, H, W) for fill_many
         self._layout: Letterbox | None = None
 
     def fill(self, image: np.ndarray, box: Letterbox) -> np.ndarray:
         """Letterbox a BGR uint8 ``image`` and return the (1, 3, H, W) RGB blob in [0, 1].
 
         The returned array is reused by the next call.
+
+        Raises:
+            ValueError: ``image`` is not an HxWx3 uint8 array.
         """
+        ih, iw = box.input_hw
+        if self._blob is None or self._blob.shape != (1, 3, ih, iw):
+            self._blob = np.empty((1, 3, ih, iw), np.float32)
+        self._fill_into(image, box, self._blob[0])
+        return self._blob
+
+    def fill_many(self, images: Sequence[np.ndarray], boxes: Sequence[Letterbox]) -> np.ndarray:
+        """Letterbox several images into one (B, 3, H, W) blob, one batch for one model call.
+
+        Every ``boxes[i]`` must have the same ``input_hw``; the blob is reused by the next
+        call with the same batch size.
+
+        Raises:
+            ValueError: the boxes disagree on the input size, or an image is not HxWx3 uint8.
+        """
+        sizes = {box.input_hw for box in boxes}
+        if len(sizes) != 1 or len(images) != len(boxes):
+            raise ValueError(f"a batch needs one input size per image, got {sorted(sizes)} for {len(images)} images")
+        ih, iw = boxes[0].input_hw
+        if self._batch is None or self._batch.shape != (len(images), 3, ih, iw):
+            self._batch = np.empty((len(images), 3, ih, iw), np.float32)
+        for i, (image, box) in enumerate(zip(images, boxes)):
+            self._fill_into(image, box, self._batch[i])
+        return self._batch
+
+    def _fill_into(self, image: np.ndarray, box: Letterbox, out: np.ndarray) -> None:
+        """Letterbox ``image`` on the canvas and write it as RGB float32 / 255 into ``out`` (3, H, W)."""
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.dtype} {image.shape}")
         ih, iw = box.input_hw
         if self._canvas is None or self._canvas.shape[:2] != (ih, iw):
             self._canvas = np.empty((ih, iw, 3), np.uint8)
-            self._blob = np.empty((1, 3, ih, iw), np.float32)
             self._layout = None
-        canvas, blob = self._canvas, self._blob
-        assert blob is not None
+        canvas = self._canvas
         if self._layout != box:
             canvas[:] = PAD_VALUE
             self._layout = box
@@ -121,12 +150,11 @@ class InputBuffer:
             inner[:] = image
         else:
             # cv2 writes into the view when it has the exact size and type
-            out = cv2.resize(image, (new_w, new_h), dst=inner, interpolation=cv2.INTER_LINEAR)
-            if out is not inner and not np.shares_memory(out, canvas):  # pragma: no cover - cv2 fallback
-                inner[:] = out
+            out_img = cv2.resize(image, (new_w, new_h), dst=inner, interpolation=cv2.INTER_LINEAR)
+            if out_img is not inner and not np.shares_memory(out_img, canvas):  # pragma: no cover - cv2 fallback
+                inner[:] = out_img
         # BGR -> RGB by reversing the channel axis; float32 division as in Ultralytics
-        np.divide(canvas.transpose(2, 0, 1)[::-1], np.float32(255), out=blob[0], dtype=np.float32)
-        return blob
+        np.divide(canvas.transpose(2, 0, 1)[::-1], np.float32(255), out=out, dtype=np.float32)
 
 
 def letterbox_image(image: np.ndarray, box: Letterbox) -> np.ndarray:
