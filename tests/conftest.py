@@ -157,3 +157,12 @@ def wait_until(page, expression: str, timeout: float = 15.0):
             return last
         time.sleep(0.1)
     raise AssertionError(f"{expression!r} still not true after {timeout} s (last: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def detection_service():
+    """The real model loaded once for every server test (``vidtrack.web.service.DetectionService``)."""
+    from vidtrack.config import DetectorConfig
+    from vidtrack.web.service import DetectionService
+
+    return DetectionService(DetectorConfig(model=model_path()))

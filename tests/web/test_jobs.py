@@ -1,0 +1,109 @@
+"""Video jobs through a real server: progress, outputs, a seekable MP4 in Chromium, delete, restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from servers import make_video, running_server
+
+pytestmark = pytest.mark.realdata
+
+FRAMES, FPS = 60, 30
+
+PLAY_AND_SEEK = """async (url) => {
+  const v = document.createElement("video");
+  v.muted = true; v.preload = "auto"; v.src = url;
+  document.body.append(v);
+  await new Promise((resolve, reject) => {
+    v.addEventListener("loadeddata", resolve, {once: true});
+    v.addEventListener("error", () => reject(new Error("video error " + (v.error && v.error.code))), {once: true});
+  });
+  const ready = v.readyState, duration = v.duration;
+  await v.play(); await new Promise(r => setTimeout(r, 300)); v.pause();
+  const played = v.currentTime;
+  const sought = new Promise(r => v.addEventListener("seeked", r, {once: true}));
+  v.currentTime = duration / 2;
+  await sought;
+  return {ready, duration, played, afterSeek: v.currentTime, readyAfterSeek: v.readyState};
+}"""
+
+
+def test_video_job_progress_outputs_playback_and_delete(detection_service: Any, tmp_path: Path, browser: Any) -> None:
+    clip = make_video(tmp_path / "clip.mp4", FRAMES, FPS)
+    jobs_dir = tmp_path / "jobs"
+    with running_server(detection_service, jobs_dir) as server, httpx.Client(base_url=server.base_url, timeout=60) as http:
+        submitted = http.post("/v1/jobs", files={"video": ("my clip.mp4", clip.read_bytes(), "video/mp4")},
+                              data={"conf": "0.3", "max_age": "20"})
+        assert submitted.status_code == 202, submitted.text
+        job = submitted.json()
+        assert len(job["id"]) == 22 and job["status_url"] == f"/v1/jobs/{job['id']}"
+        queued = http.post("/v1/jobs", files={"video": ("second.mp4", clip.read_bytes())}).json()
+        assert http.delete(queued["status_url"]).json() == {"id": queued["id"], "deleted": True}  # while queued
+        assert http.get(queued["status_url"]).status_code == 404
+        assert not (jobs_dir / queued["id"]).exists()
+
+        seen: list[int] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = http.get(job["status_url"]).json()
+            seen.append(state["progress"]["frames_done"])
+            if state["state"] in ("finished", "failed"):
+                break
+            time.sleep(0.02)
+        assert state["state"] == "finished", state
+        assert seen == sorted(seen) and any(0 < n < FRAMES for n in seen), seen  # progress advanced
+        assert state["progress"] == {"frames_done": FRAMES, "frames_total": FRAMES, "fraction": 1.0}
+        assert state["filename"] == "my clip.mp4" and state["options"] == {"conf": 0.3, "max_age": 20}
+        assert str(jobs_dir) not in json.dumps(state)  # no server paths leak
+        assert not (jobs_dir / job["id"] / "input.video").exists()  # the upload is gone once done
+
+        lines = http.get(state["outputs"]["tracks"]).text.splitlines()
+        assert len(lines) == FRAMES and [json.loads(x)["frame"] for x in lines] == list(range(FRAMES))
+        summary = http.get(state["outputs"]["summary"]).json()
+        assert summary["frames"] == FRAMES and summary["source"] == "my clip.mp4"
+        video_url = state["outputs"]["video"]
+        part = http.get(video_url, headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206 and len(part.content) == 100
+        assert part.headers["content-range"].startswith("bytes 100-199/")
+
+        page = browser.new_page()
+        page.goto(server.base_url + "/")
+        seen_in_browser = page.evaluate(PLAY_AND_SEEK, video_url)
+        page.close()
+        assert seen_in_browser["ready"] >= 2 and seen_in_browser["readyAfterSeek"] >= 2
+        assert seen_in_browser["duration"] == pytest.approx(FRAMES / FPS, abs=1 / FPS)
+        assert seen_in_browser["played"] > 0
+        assert seen_in_browser["afterSeek"] == pytest.approx(FRAMES / FPS / 2, abs=0.1)
+
+        assert http.delete(job["status_url"]).status_code == 200
+        assert http.get(video_url).status_code == 404
+        assert not (jobs_dir / job["id"]).exists()
+
+
+def test_restarted_server_lists_finished_jobs_and_fails_interrupted_ones(tmp_path: Path) -> None:
+    from vidtrack.web.jobs import JobManager
+
+    done, cut = "A" * 22, "B" * 22
+    for job_id, state in ((done, "finished"), (cut, "running")):
+        folder = tmp_path / job_id
+        folder.mkdir()
+        (folder / "record.json").write_text(json.dumps({"id": job_id, "state": state, "created": 1.0,
+                                                        "progress": {"frames_done": 5, "frames_total": 10}}))
+        (folder / "input.video").write_bytes(b"upload")
+        (folder / "video.mp4").write_bytes(b"mp4")
+    manager = JobManager(service=None, folder=tmp_path)  # type: ignore[arg-type]  # no job runs here
+    try:
+        jobs = {job.id: job for job in manager.list()}
+        assert jobs[done].state == "finished" and manager.output(jobs[done], "video.mp4") is not None
+        assert jobs[cut].state == "failed" and "interrupted" in jobs[cut].error["error"]
+        assert not (tmp_path / cut / "input.video").exists() and not (tmp_path / cut / "video.mp4").exists()
+        assert json.loads((tmp_path / cut / "record.json").read_text())["state"] == "failed"
+        assert manager.get("../" + done) is None and manager.get(done[:-1]) is None
+    finally:
+        manager.close()
