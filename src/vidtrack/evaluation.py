@@ -22,6 +22,7 @@ import numpy as np
 
 from vidtrack.errors import OptionError, VidtrackError
 from vidtrack.tracking import IoUTracker, RefineConfig, TrackerConfig, TrackLog, refine_tracks
+from vidtrack.tracking.lookahead import LookAhead
 from vidtrack.tracking.assignment import hungarian_solver
 
 if TYPE_CHECKING:
@@ -143,22 +144,32 @@ def load_sequence(path: Path, min_confidence: float = 0.0) -> MotSequence:
 
 
 def track_sequence(sequence: MotSequence, config: TrackerConfig) -> tuple[np.ndarray, float]:
-    """Online tracking; returns rows (frame, id, x1, y1, x2, y2, conf) and tracker seconds."""
+    """Tracking as ``vidtrack run`` does it on a recorded file: the online tracker plus the
+    look-ahead of ``min_hits - 1`` frames that reports each confirmed track from its first
+    matched frame (:mod:`vidtrack.tracking.lookahead`).
+
+    Returns rows (frame, id, x1, y1, x2, y2, conf) and the tracker's seconds.
+    """
     tracker = IoUTracker(config)
-    update = tracker.update_arrays
-    results = []
+    stage: LookAhead[tuple[int, np.ndarray, np.ndarray]] = LookAhead(config.min_hits - 1)
+    released = []
     start = time.perf_counter()
-    for boxes, scores, classes in zip(sequence.boxes, sequence.scores, sequence.classes):
-        results.append(update(boxes, scores, classes))
+    for frame, (boxes, scores, classes) in enumerate(
+        zip(sequence.boxes, sequence.scores, sequence.classes), start=1
+    ):
+        det_index, keys, ids = tracker.step(boxes, scores, classes)
+        released.extend(stage.push((frame, tracker.last_boxes, scores[det_index]), keys, ids))
+    released.extend(stage.flush())
     seconds = time.perf_counter() - start
     chunks = []
-    for frame, ((det_index, ids, boxes), scores) in enumerate(zip(results, sequence.scores), start=1):
-        if len(ids):
-            chunk = np.empty((len(ids), 7))
+    for (frame, boxes, conf), ids in released:
+        keep = ids > 0
+        if np.count_nonzero(keep):
+            chunk = np.empty((int(np.count_nonzero(keep)), 7))
             chunk[:, 0] = frame
-            chunk[:, 1] = ids
-            chunk[:, 2:6] = boxes
-            chunk[:, 6] = scores[det_index]
+            chunk[:, 1] = ids[keep]
+            chunk[:, 2:6] = boxes[keep]
+            chunk[:, 6] = conf[keep]
             chunks.append(chunk)
     return (np.concatenate(chunks) if chunks else np.empty((0, 7))), seconds
 

@@ -46,6 +46,7 @@ class SourceInfo:
     frame_count: int | None  # None when unknown (live, or a header without it)
     is_live: bool = False
     media_path: Path | None = None  # the file itself, for audio pass-through
+    stills: bool = False  # unrelated photos: each frame is its own scene, nothing is tracked across them
 
 
 @dataclass(slots=True)

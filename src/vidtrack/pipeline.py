@@ -26,6 +26,8 @@ from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.overlay import HudInfo, Overlay, class_counts
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch
+from vidtrack.tracking.clip import clip_to_frame
+from vidtrack.tracking.lookahead import LookAhead
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -42,7 +44,13 @@ _DONE = object()
 
 
 class Tracker(Protocol):
-    def update(self, detections: "sv.Detections") -> "sv.Detections": ...
+    """What a lane needs of its tracker (:class:`IoUTracker`, :class:`StillsTracker`)."""
+
+    def update(self, detections: "sv.Detections") -> "sv.Detections":
+        """Rows matched to confirmed tracks, ``tracker_id`` set."""
+
+    def update_all(self, detections: "sv.Detections") -> "sv.Detections":
+        """Every matched row, tentative ones with ``tracker_id`` 0 and ``data["track_key"]``."""
 
 
 @dataclass
@@ -54,6 +62,9 @@ class Lane:
     sinks: list[Sink] = field(default_factory=list)  # this lane's outputs, closed when the lane ends
     overlay: Overlay | None = None  # None when nothing shows pictures: skip drawing entirely
     viewers: list[Sink] = field(default_factory=list)  # shared by all lanes; their owner closes them
+    # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
+    # frame; window 0 (live, stills) passes frames straight through.
+    lookahead: LookAhead = field(default_factory=LookAhead)
 
 
 @dataclass
@@ -148,6 +159,7 @@ class Pipeline:
                     # Finish frames from before the gap first, then let old tracks age out.
                     while pending:
                         self._finish(lane, *pending.popleft(), times, rate, out)
+                    self._emit_held(lane, times, rate, out)
                     self._age_out_tracks(lane)
                     seen_reconnects = reconnects
                 pending.append((frame, self._executor.submit(self._detect, frame.image)))
@@ -155,6 +167,8 @@ class Pipeline:
                     self._finish(lane, *pending.popleft(), times, rate, out)
             while pending and report.error is None:
                 self._finish(lane, *pending.popleft(), times, rate, out)
+            if report.error is None:
+                self._emit_held(lane, times, rate, out)
         except BaseException as exc:  # finalise outputs, then let the CLI report it
             report.error = report.error or exc
         finally:
@@ -181,11 +195,32 @@ class Pipeline:
     def _finish(
         self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
     ) -> None:
+        """Track one detected frame, then emit the frames the look-ahead lets go (0 or more)."""
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
         times.add("detect", detect_ms)
         with Stopwatch(times, "track"):
-            tracked = lane.tracker.update(detections)
+            tracked = lane.tracker.update_all(detections)
+        for held, confirmed in lane.lookahead.push_detections(frame, tracked):
+            self._emit(lane, held, confirmed, times, rate, out)
+
+    def _emit_held(self, lane: Lane, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]") -> None:
+        """Emit every frame the look-ahead still holds (end of source, reconnect gap)."""
+        for held, confirmed in lane.lookahead.flush_detections():
+            self._emit(lane, held, confirmed, times, rate, out)
+
+    def _emit(
+        self,
+        lane: Lane,
+        frame: Frame,
+        tracked: "sv.Detections",
+        times: StageTimes,
+        rate: RateMeter,
+        out: "queue.Queue[Any]",
+    ) -> None:
+        """The rest of the lane for one frame whose ids are final: clip, draw, hand to the sinks."""
+        # The one place boxes are made to fit the picture: every output sees the same boxes.
+        tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
         counts = class_counts(tracked)
         rate.tick()
         age_ms = (time.monotonic() - frame.captured) * 1000.0

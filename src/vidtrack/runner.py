@@ -129,8 +129,6 @@ def execute(
     from vidtrack.detection import load_detector
     from vidtrack.overlay import Overlay
     from vidtrack.sinks import check_outputs
-    from vidtrack.tracking import IoUTracker
-
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
     count = len(request.sources)
@@ -158,7 +156,7 @@ def execute(
             lanes.append(
                 Lane(
                     source=source,
-                    tracker=IoUTracker(request.tracker),
+                    **tracking_stages(source.info, request.tracker),
                     sinks=sinks,
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,
@@ -228,6 +226,26 @@ def _is_local_file(spec: str) -> bool:
         return Path(spec).is_file()
     except OSError:
         return False
+
+
+def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
+    """The ``tracker`` and ``lookahead`` of a lane, by the kind of source (README: *Reporting rules*).
+
+    * stills (photos): every detection above ``--conf`` is reported, each its own object
+      (:class:`StillsTracker`); nothing is held back.
+    * recorded video: the IoU tracker, and a look-ahead of ``min_hits - 1`` frames so a
+      confirmed track is reported from its first frame.
+    * live sources: the IoU tracker, no look-ahead: a track is reported once confirmed
+      (latency first).
+    """
+    from vidtrack.tracking import IoUTracker
+    from vidtrack.tracking.lookahead import LookAhead
+    from vidtrack.tracking.stills import StillsTracker
+
+    if info.stills:
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+    window = 0 if info.is_live else config.min_hits - 1
+    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
 
 
 def _report_fields(report: LaneReport) -> dict[str, Any]:

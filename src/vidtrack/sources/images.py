@@ -56,6 +56,7 @@ class ImageSource:
             fps=IMAGE_SEQUENCE_FPS,
             frame_count=len(self.files) * self.config.loop,
             is_live=False,
+            stills=True,  # a folder of photos is not one scene (see tracking/stills.py)
         )
         self._stop = threading.Event()
         self._status = SourceStatus(SourceState.CONNECTED)

@@ -101,35 +101,21 @@ class IoUTracker:
         ``data["det_index"]`` giving each row's index in the input. With
         ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes.
         """
-        count = len(detections)
-        xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
-        confidence = (
-            np.ones(count) if detections.confidence is None else np.asarray(detections.confidence, np.float64)
-        )
-        class_id = np.zeros(count) if detections.class_id is None else np.asarray(detections.class_id, np.float64)
+        xyxy, confidence, class_id = _arrays(detections)
         det_index, track_ids, boxes = self.update_arrays(xyxy, confidence, class_id)
-        order = np.argsort(det_index, kind="stable")
-        index = det_index[order].astype(int)
-        boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
-        track_ids = track_ids[order].astype(int)
-        data = detections.data
-        if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
-            # Building the subset directly is several times cheaper than
-            # ``detections[index]``, which would cost more than tracking the frame.
-            return type(detections)(
-                xyxy=boxes,
-                confidence=None if detections.confidence is None else detections.confidence[index],
-                class_id=None if detections.class_id is None else detections.class_id[index],
-                tracker_id=track_ids,
-                data={**{key: value[index] for key, value in data.items()}, "det_index": index},
-                metadata=detections.metadata,
-            )
-        out = detections[index]
-        out.xyxy = boxes
-        out.tracker_id = track_ids
-        out.data = dict(out.data)
-        out.data["det_index"] = index
-        return out
+        return _subset(detections, det_index, track_ids, boxes)
+
+    def update_all(self, detections: "sv.Detections") -> "sv.Detections":
+        """Like :meth:`update`, but with the matches of *tentative* tracks too.
+
+        Their ``tracker_id`` is 0; ``data["track_key"]`` holds every row's internal track
+        key (unique per track of this instance, tentative or not), so a look-ahead stage
+        (:class:`~vidtrack.tracking.lookahead.LookAhead`) can give a track's first rows
+        its id once it is confirmed.
+        """
+        xyxy, confidence, class_id = _arrays(detections)
+        det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
+        return _subset(detections, det_index, track_ids, self._last_boxes, keys)
 
     def update_arrays(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
@@ -351,6 +337,51 @@ class IoUTracker:
         self._next_key += n_new
         self._count = start + n_new
         return np.arange(start, start + n_new)
+
+
+def _arrays(detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(xyxy (N,4), confidence (N,), class_id (N,))`` as float64, as the tracker reads them."""
+    count = len(detections)
+    xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
+    confidence = np.ones(count) if detections.confidence is None else np.asarray(detections.confidence, np.float64)
+    class_id = np.zeros(count) if detections.class_id is None else np.asarray(detections.class_id, np.float64)
+    return xyxy, confidence, class_id
+
+
+def _subset(
+    detections: "sv.Detections",
+    det_index: np.ndarray,
+    track_ids: np.ndarray,
+    boxes: np.ndarray,
+    keys: np.ndarray | None = None,
+) -> "sv.Detections":
+    """The matched rows of ``detections`` in input order, with ids, boxes and ``det_index``
+    (and ``track_key`` when ``keys`` is given). The input is not modified."""
+    order = np.argsort(det_index, kind="stable")
+    index = det_index[order].astype(int)
+    boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
+    track_ids = track_ids[order].astype(int)
+    extra = {"det_index": index}
+    if keys is not None:
+        extra["track_key"] = keys[order].astype(np.int64)
+    data = detections.data
+    if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
+        # Building the subset directly is several times cheaper than
+        # ``detections[index]``, which would cost more than tracking the frame.
+        return type(detections)(
+            xyxy=boxes,
+            confidence=None if detections.confidence is None else detections.confidence[index],
+            class_id=None if detections.class_id is None else detections.class_id[index],
+            tracker_id=track_ids,
+            data={**{key: value[index] for key, value in data.items()}, **extra},
+            metadata=detections.metadata,
+        )
+    out = detections[index]
+    out.xyxy = boxes
+    out.tracker_id = track_ids
+    out.data = dict(out.data)
+    out.data.update(extra)
+    return out
 
 
 def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.ndarray:
