@@ -54,27 +54,35 @@ def yolo(model: str):
     return YOLO(model, task="detect")
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise IoU of two equally long (N, 4) xyxy arrays."""
-    lt = np.maximum(a[:, :2], b[:, :2])
-    rb = np.minimum(a[:, 2:], b[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+#: End-to-end agreement allows for hardware numerics. OpenVINO's INT8 kernels differ slightly
+#: between CPUs (AVX2, AVX-512 VNNI/BF16, AMX) and between static- and dynamic-shape compiles:
+#: on an AMD EPYC with AVX-512 one image's confidences moved by up to 0.021 (0.780 -> 0.759),
+#: so a box near the --conf floor or an NMS tie can come and go. Boxes are matched by IoU; a
+#: box at least CONF_MARGIN above the floor must be found by both, with confidences within
+#: CONF_TOLERANCE. Exactness is checked where it is CPU-independent: on identical raw output
+#: (test_identical_raw_output_gives_identical_boxes).
+CONF_MARGIN = 0.05
+CONF_TOLERANCE = 0.05
+MATCH_IOU = 0.9
+#: Share of confident boxes allowed to differ anyway (an NMS decision flipped by a tiny
+#: shift of two overlapping boxes' IoU around --iou).
+MAX_UNMATCHED_SHARE = 0.02
 
 
-def assert_same_detections(name: str, ours, theirs, names: dict[int, str]) -> None:
+def compare_detections(ours, theirs, conf_floor: float) -> tuple[int, int, int, float]:
+    """(confident boxes, confident boxes unmatched on either side, matched, max |Δconf| of matched)."""
+    from vidtrack.tracking.iou import greedy_match
+
     xyxy = theirs.xyxy.cpu().numpy()
     conf = theirs.conf.cpu().numpy()
     cls = theirs.cls.cpu().numpy().astype(int)
-    assert len(ours) == len(xyxy), f"{name}: {len(ours)} boxes, Ultralytics {len(xyxy)}"
-    if not len(xyxy):
-        return
-    np.testing.assert_array_equal(ours.class_id, cls, err_msg=name)
-    assert box_iou(ours.xyxy, xyxy).min() > 0.99, name
-    np.testing.assert_allclose(ours.xyxy, xyxy, atol=0.5, err_msg=name)
-    np.testing.assert_allclose(ours.confidence, conf, atol=2e-3, err_msg=name)
-    assert list(ours.data["class_name"]) == [names[int(c)] for c in cls], name
+    pairs = greedy_match(ours.xyxy, xyxy, MATCH_IOU, ours.class_id, cls)
+    sure = conf_floor + CONF_MARGIN
+    confident = int((conf >= sure).sum() + (ours.confidence >= sure).sum())
+    unmatched_theirs = np.setdiff1d(np.flatnonzero(conf >= sure), pairs[:, 1])
+    unmatched_ours = np.setdiff1d(np.flatnonzero(ours.confidence >= sure), pairs[:, 0])
+    worst = float(np.abs(ours.confidence[pairs[:, 0]] - conf[pairs[:, 1]]).max()) if len(pairs) else 0.0
+    return confident, len(unmatched_theirs) + len(unmatched_ours), len(pairs), worst
 
 
 @pytest.mark.parametrize(
@@ -86,6 +94,7 @@ def assert_same_detections(name: str, ours, theirs, names: dict[int, str]) -> No
     ids=["defaults", "conf-iou-classes-maxdet"],
 )
 def test_same_boxes_as_ultralytics_predict(options: dict, model: str, images, yolo) -> None:
+    """End to end, on this CPU: the boxes Ultralytics finds, within hardware-numerics tolerance."""
     config = DetectorConfig(model=model, **options)
     detector = load_detector(config)
     if Path(model).is_dir():
@@ -98,15 +107,63 @@ def test_same_boxes_as_ultralytics_predict(options: dict, model: str, images, yo
         class_ids = [by_name[c] for c in config.classes]
     # the options variant runs on a subset: it checks the option plumbing, not the model
     subset = images if not options else images[::8]
-    total = 0
+    confident = unmatched = matched = 0
+    worst = 0.0
     for name, image in subset:
         ours = detector.detect(image)
         theirs = yolo.predict(
             image, conf=config.conf, iou=config.iou, classes=class_ids, max_det=config.max_det, verbose=False
         )[0].boxes
-        assert_same_detections(name, ours, theirs, yolo.names)
-        total += len(ours)
-    assert total > (300 if not options else 10)  # the comparison saw real detections
+        if config.classes:
+            assert set(ours.data["class_name"]) <= set(config.classes), name
+        assert len(ours) <= config.max_det, name
+        assert list(ours.data["class_name"]) == [yolo.names[int(c)] for c in ours.class_id], name
+        c, u, m, w = compare_detections(ours, theirs, config.conf)
+        confident, unmatched, matched, worst = confident + c, unmatched + u, matched + m, max(worst, w)
+    assert matched > (300 if not options else 10)  # the comparison saw real detections
+    assert worst <= CONF_TOLERANCE, f"matched boxes' confidence differs by up to {worst:.3f}"
+    assert unmatched <= MAX_UNMATCHED_SHARE * confident, f"{unmatched} of {confident} confident boxes unmatched"
+
+
+def test_identical_raw_output_gives_identical_boxes(model: str, images, yolo) -> None:
+    """CPU-independent exactness: Ultralytics' own model input and raw output, fed through our
+    letterbox, decoding, NMS and scaling, give exactly Ultralytics' boxes."""
+    from vidtrack.detection.yolo_io import InputBuffer, decode_predictions, plan_letterbox, scale_to_source
+
+    yolo.predict(images[0][1], verbose=False)  # builds the predictor
+    predictor = yolo.predictor
+    seen: dict[str, object] = {}
+    inference = predictor.inference
+
+    def spy(im, *args, **kwargs):
+        seen["input"] = im.detach().cpu().numpy().copy()
+        seen["raw"] = out = inference(im, *args, **kwargs)
+        return out
+
+    predictor.inference = spy
+    stride = int(max(predictor.model.stride) if hasattr(predictor.model.stride, "__len__") else predictor.model.stride)
+    boxes = 0
+    try:
+        for name, image in images:
+            theirs = yolo.predict(image, verbose=False)[0].boxes
+            their_input = seen["input"]
+            hw = their_input.shape[2:]
+            box = plan_letterbox(image.shape[:2], (640, 640), stride, minimal_rect=hw != (640, 640))
+            assert box.input_hw == hw, name
+            np.testing.assert_array_equal(InputBuffer().fill(image, box), their_input, err_msg=name)
+            raw = seen["raw"]
+            raw = raw[0] if isinstance(raw, (list, tuple)) else raw
+            raw = raw.detach().cpu().numpy() if hasattr(raw, "detach") else np.asarray(raw)
+            xyxy, conf, cls = decode_predictions(raw, 0.25, 0.7, None, 300)
+            xyxy = scale_to_source(xyxy, box)
+            assert len(xyxy) == len(theirs), f"{name}: {len(xyxy)} boxes, Ultralytics {len(theirs)}"
+            np.testing.assert_array_equal(cls, theirs.cls.cpu().numpy().astype(int), err_msg=name)
+            np.testing.assert_allclose(xyxy, theirs.xyxy.cpu().numpy(), atol=1e-3, err_msg=name)
+            np.testing.assert_allclose(conf, theirs.conf.cpu().numpy(), atol=1e-6, err_msg=name)
+            boxes += len(xyxy)
+    finally:
+        predictor.inference = inference
+    assert boxes > 300
 
 
 def test_single_keeps_the_most_confident_box(model: str, images) -> None:

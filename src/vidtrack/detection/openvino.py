@@ -39,10 +39,16 @@ if TYPE_CHECKING:
 #: one frame at a time.
 DEFAULT_HINT = "THROUGHPUT"
 
-#: Input shapes compiled as static models (faster kernels than a dynamic-shape model, one
-#: compile each). A video has one shape; an image folder with many sizes falls back to one
-#: dynamic-shape model after this many.
-STATIC_SHAPES = 2
+#: Input shapes of a dynamic-shape export compiled as static models before falling back to
+#: the dynamic-shape model. 0: always run the model as exported, as Ultralytics does.
+#: Static compiles give INT8 numerics that differ from the dynamic compile on some CPUs (an
+#: AMD EPYC with AVX-512 VNNI/BF16: 6 boxes instead of Ultralytics' 7 on a coco128 photo,
+#: confidences moved by up to 0.02), and they do not pay for it:
+#: ``python benchmarks/static_shapes.py`` measured static/dynamic model throughput at
+#: 0.97x-1.06x (oneDNN capped to AVX512_CORE_VNNI and to AVX512_CORE_BF16, 2-core Xeon,
+#: 2 requests in flight, 1080p frames), i.e. no gain beyond noise. Fixed-shape exports have
+#: one static shape anyway.
+STATIC_SHAPES = 0
 
 
 def default_cache_dir() -> Path:
