@@ -233,7 +233,7 @@ class Pipeline:
                     counts=counts,
                     frame_age_ms=age_ms if lane.source.info.is_live else None,
                     status=lane.source.status,
-                    tiles=detections.metadata.get("tiles"),  # set by a tiling detector only
+                    tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True)
