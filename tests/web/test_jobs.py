@@ -107,3 +107,23 @@ def test_restarted_server_lists_finished_jobs_and_fails_interrupted_ones(tmp_pat
         assert manager.get("../" + done) is None and manager.get(done[:-1]) is None
     finally:
         manager.close()
+
+
+def test_job_options_are_run_options_on_the_shared_model(detection_service: Any) -> None:
+    from vidtrack.detection.tiling import TiledDetector
+    from vidtrack.errors import OptionError
+    from vidtrack.options import request_from_options
+    from vidtrack.web.jobs import client_options
+
+    options = client_options({"tiles": "2", "conf": "0.4", "classes": "person,car", "no-trails": "true"})
+    assert options == {"tiles": "2", "conf": 0.4, "classes": "person,car", "no_trails": True}
+    request = request_from_options(["clip.mp4"], {**options, "model": detection_service.config.model})
+    detector = detection_service.detector_for_config(request.detector)
+    assert isinstance(detector, TiledDetector)  # tiling wraps the shared model, not a second copy
+    assert detector.inner.config.conf == 0.4 and detector.inner.class_ids == [0, 2]
+    assert detector.inner._engines is detection_service.detector._engines
+    assert detection_service.detector.config.conf == 0.25  # the shared detector itself is untouched
+    for bad, message in (({"conf": "abc"}, "not a float"), ({"jsonl": "x.jsonl"}, "set by the server"),
+                         ({"model": "yolo11x.pt"}, "set by the server"), ({"confidence": "1"}, "unknown")):
+        with pytest.raises(OptionError, match=message):
+            client_options(bad)

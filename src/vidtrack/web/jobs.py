@@ -94,8 +94,8 @@ def coerce(name: str, value: Any, kind: Any) -> Any:
     return value
 
 
-def client_options(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a client's job options into (run options, per-call detector options), checked.
+def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A client's job options as run options of the right types, checked.
 
     Names are ``vidtrack run``'s (dashes or underscores). Values may be text (form fields)
     or JSON values.
@@ -105,21 +105,18 @@ def client_options(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
     """
     from pathlib import PurePath
 
-    from vidtrack.detection.base import PER_CALL_OPTIONS
     from vidtrack.options import check_known, normalise_key
 
     check_known(raw)
     types = run_option_types()
     run: dict[str, Any] = {}
-    per_call: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_key(key)
         kind = types.get(name, str)
         if name in SERVER_OPTIONS or (isinstance(kind, type) and issubclass(kind, PurePath)):
             raise OptionError(f"option {name!r} is set by the server", "leave it out: outputs are fetched from the job's URLs")
-        value = coerce(name, value, kind)
-        (per_call if name in PER_CALL_OPTIONS else run)[name] = value
-    return run, per_call
+        run[name] = coerce(name, value, kind)
+    return run
 
 
 @dataclass
@@ -210,9 +207,9 @@ class JobManager:
             OptionError: bad options (nothing is kept).
             UploadError: not a video (415) or a corrupt one (422); nothing is kept.
         """
-        run_options, per_call = client_options(options)
-        self._request(Path(INPUT_NAME), run_options)
-        self.service.detector_for(**per_call)  # unknown classes, bad conf... before the upload is stored
+        run_options = client_options(options)
+        request = self._request(Path(INPUT_NAME), run_options)
+        self.service.detector_for_config(request.detector)  # unknown classes... before the upload is stored
         job = Job(id=secrets.token_urlsafe(16), folder=Path())
         job.folder = self.folder / job.id
         job.folder.mkdir()
@@ -223,7 +220,7 @@ class JobManager:
         except BaseException:
             shutil.rmtree(job.folder, ignore_errors=True)
             raise
-        job.options = {**run_options, **per_call}
+        job.options = dict(run_options)
         job.filename = _display_name(filename)
         with self._lock:
             self._jobs[job.id] = job
@@ -316,12 +313,9 @@ class JobManager:
                     shutil.rmtree(job.folder, ignore_errors=True)
 
     def _run(self, job: Job) -> None:
-        from vidtrack.detection.base import PER_CALL_OPTIONS
         from vidtrack.runner import execute
 
-        run_options = {k: v for k, v in job.options.items() if k not in PER_CALL_OPTIONS}
-        per_call = {k: v for k, v in job.options.items() if k in PER_CALL_OPTIONS}
-        request = self._request(job.folder / INPUT_NAME, run_options, folder=job.folder)
+        request = self._request(job.folder / INPUT_NAME, job.options, folder=job.folder)
         last_persist = [0.0]
 
         def on_start(infos: list[Any], _url: str | None) -> None:
@@ -338,7 +332,7 @@ class JobManager:
                     self._persist(job)
 
         outcome = execute(request, on_start=on_start, on_frame=on_frame,
-                          detector=self.service.detector_for(**per_call), cancel=job.cancel)
+                          detector=self.service.detector_for_config(request.detector), cancel=job.cancel)
         if job.deleted:
             return
         if job.cancel.is_set():

@@ -277,9 +277,8 @@ class LiveHub:
 
 def count_classes(detections: Any) -> dict[str, int]:
     """Objects per class name in one frame's detections (sv.Detections or None)."""
+    from vidtrack.labels import class_names
+
     if detections is None or len(detections) == 0:
         return {}
-    names = detections.data.get("class_name") if hasattr(detections, "data") else None
-    if names is None:
-        names = [str(c) for c in (detections.class_id if detections.class_id is not None else [])]
-    return dict(collections.Counter(str(name) for name in names))
+    return dict(collections.Counter(class_names(detections)))

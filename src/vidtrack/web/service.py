@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidtrack.config import DetectorConfig
+from vidtrack.labels import class_names, tags
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -75,6 +76,25 @@ class DetectionService:
 
         return with_options(self.detector, **{k: v for k, v in options.items() if v is not None})
 
+    def detector_for_config(self, config: DetectorConfig) -> "Detector":
+        """The shared model run as ``config`` asks: its per-call thresholds and, when set, its
+        tiling (a :class:`~vidtrack.detection.tiling.TiledDetector` around the shared model).
+
+        ``config``'s model, input size, device and backend are the server's (jobs cannot set them).
+
+        Raises:
+            OptionError: a bad value or an unknown class.
+        """
+        from vidtrack.detection.base import PER_CALL_OPTIONS, with_options
+        from vidtrack.detection.tiling import wrap_for_tiles
+
+        changes = {name: getattr(config, name) for name in PER_CALL_OPTIONS}
+        tiled = config.tiles != "off" or bool(config.tile_regions)
+        if tiled:
+            changes["single"] = False  # the tiled merge applies it once, at the end
+        inner = with_options(self.detector, **changes)
+        return wrap_for_tiles(inner, config) if tiled else inner
+
     def detect(self, image: np.ndarray, **options: Any) -> tuple["sv.Detections", float]:
         """Detections in one BGR image and the milliseconds the detector took.
 
@@ -87,14 +107,6 @@ class DetectionService:
         return detections, (time.perf_counter() - start) * 1000.0
 
 
-def tags(detections: "sv.Detections") -> dict[str, int]:
-    """Best confidence per class, 0-100 (rounded), most confident first."""
-    best: dict[str, float] = {}
-    for name, conf in zip(detections.data["class_name"], detections.confidence):
-        best[str(name)] = max(best.get(str(name), 0.0), float(conf))
-    return {name: int(round(conf * 100)) for name, conf in sorted(best.items(), key=lambda kv: -kv[1])}
-
-
 def detect_payload(detections: "sv.Detections", width: int, height: int, model: str, time_ms: float) -> dict[str, Any]:
     """``POST /v1/detect``'s answer.
 
@@ -103,11 +115,12 @@ def detect_payload(detections: "sv.Detections", width: int, height: int, model: 
     box as fractions of the width/height (Google Vision style); detections most confident first.
     """
     order = np.argsort(-detections.confidence, kind="stable") if len(detections) else []
+    names = class_names(detections)
     items = []
     for i in order:
         x1, y1, x2, y2 = (float(v) for v in detections.xyxy[i])
         items.append({
-            "class": str(detections.data["class_name"][i]),
+            "class": names[i],
             "class_id": int(detections.class_id[i]),
             "confidence": round(float(detections.confidence[i]), 3),
             "box": {"x": round(x1, 1), "y": round(y1, 1), "w": round(x2 - x1, 1), "h": round(y2 - y1, 1)},
@@ -128,10 +141,11 @@ def detect_payload(detections: "sv.Detections", width: int, height: int, model: 
 def deepstack_payload(detections: "sv.Detections") -> dict[str, Any]:
     """DeepStack's ``/v1/vision/detection`` answer: labels, 0-1 confidences, integer corners."""
     predictions = []
+    names = class_names(detections)
     for i in np.argsort(-detections.confidence, kind="stable") if len(detections) else []:
         x1, y1, x2, y2 = (int(round(float(v))) for v in detections.xyxy[i])
         predictions.append({
-            "label": str(detections.data["class_name"][i]),
+            "label": names[i],
             "confidence": round(float(detections.confidence[i]), 4),
             "x_min": x1, "y_min": y1, "x_max": x2, "y_max": y2,
         })
