@@ -45,6 +45,9 @@ def _register() -> None:
     from vidtrack.cli.eval_detect_cmd import eval_detect_command
 
     app.command("eval-detect", no_args_is_help=True)(eval_detect_command)
+    from vidtrack.cli.batch_cmd import batch_command
+
+    app.command("batch", no_args_is_help=True)(batch_command)
     try:
         from vidtrack.cli.bench_cmd import bench_command
 
@@ -63,8 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:  # pragma: no cover - older typer with click installed
         import click.exceptions as click  # type: ignore[no-redef]
 
+    from vidtrack.cli.batch_cmd import main_args
+
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    argv = main_args(list(sys.argv[1:] if argv is None else argv))
     try:
         code = app(args=argv, prog_name="vidtrack", standalone_mode=False)
     except click.NoArgsIsHelpError as exc:

@@ -1,0 +1,317 @@
+"""The batch driver: plan the files, hand them to an engine, record and publish each result.
+
+Order of a batch (everything that can fail on user input fails before anything is written):
+
+1. check the options (the same :func:`~vidtrack.options.request_from_options` as ``run``),
+   expand INPUTS, check OUT_DIR and the model path, connect the engine (Ray: reachable,
+   vidtrack installed on the workers, inputs readable there);
+2. create OUT_DIR, lock it, delete partial files of killed runs, read the manifest;
+3. skip files done with the same settings fingerprint and unchanged input; run the rest;
+4. for each finished file: fsync a manifest record, *then* rename its outputs from their
+   temporary names; a failed file's partial and old outputs are removed;
+5. write ``report.csv``/``report.jsonl`` (also after Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+
+from vidtrack.batch.inputs import OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, check_out_dir, discover
+from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, remove_quietly
+from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, settings_fingerprint
+from vidtrack.batch.report import make_row, write_report
+from vidtrack.errors import ModelError, OptionError
+
+if TYPE_CHECKING:
+    from vidtrack.batch.local import LocalEngine
+    from vidtrack.batch.ray_engine import RayEngine
+
+#: ``run`` options a batch sets itself per file (outputs) or cannot honour (viewers).
+RESERVED_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "show", "serve", "token")
+
+
+class BatchProgress(Protocol):
+    """What the driver reports while it runs (the CLI draws a rich progress bar from it)."""
+
+    def start(self, total: int, skipped: int, engine: str) -> None:
+        """``total`` files in the batch, ``skipped`` of them already done; ``engine`` in words."""
+
+    def frames(self, count: int) -> None:
+        """``count`` more frames processed (any file, any worker)."""
+
+    def file_done(self, row: dict[str, Any]) -> None:
+        """A file finished (done or failed); ``row`` is its report row."""
+
+
+class _NoProgress:
+    def start(self, total: int, skipped: int, engine: str) -> None:
+        pass
+
+    def frames(self, count: int) -> None:
+        pass
+
+    def file_done(self, row: dict[str, Any]) -> None:
+        pass
+
+
+def output_kinds(video: bool) -> list[str]:
+    """Outputs written per file: annotated video (unless ``video`` is False), JSONL, summary,
+    and events when this vidtrack has an ``events`` run option."""
+    from vidtrack.options import RUN_OPTIONS
+
+    kinds = (["output"] if video else []) + ["jsonl", "summary"]
+    if "events" in RUN_OPTIONS:
+        kinds.append("events")
+    return kinds
+
+
+def check_options(options: Mapping[str, Any] | None, kinds: Sequence[str]) -> tuple[dict[str, Any], str]:
+    """Validate ``run`` options for a batch; returns them normalised and their fingerprint.
+
+    Raises:
+        OptionError: an unknown option, a bad value, or an option the batch sets per file.
+    """
+    from vidtrack.options import normalise_key, request_from_options
+
+    clean = {normalise_key(k): v for k, v in (options or {}).items() if v is not None}
+    for key in RESERVED_OPTIONS:
+        if clean.get(key) not in (None, False):
+            raise OptionError(
+                f"option {key!r} cannot be used with batch", "each file's outputs go under OUT_DIR; drop the option"
+            )
+        clean.pop(key, None)
+    clean["model"] = _model_for_workers(str(clean.get("model") or ""))
+    probe = {kind: f"file{OUTPUT_SUFFIXES[kind]}" for kind in kinds}
+    request = request_from_options(["file"], {**clean, **probe})
+    return clean, settings_fingerprint(request)
+
+
+def _model_for_workers(model: str) -> str:
+    """The model as every worker must see it: the default resolved here (workers may have
+    another ``VIDTRACK_MODEL``), a local path made absolute (workers have another cwd)."""
+    from vidtrack.config import default_model
+    from vidtrack.detection.base import looks_like_path
+
+    model = model or default_model()
+    path = Path(model).expanduser()
+    return str(path.resolve()) if looks_like_path(model) and path.exists() else model
+
+
+def _check_model(options: Mapping[str, Any]) -> None:
+    from vidtrack.detection.base import looks_like_path
+
+    model = str(options["model"])
+    if looks_like_path(model) and not Path(model).expanduser().exists():
+        raise ModelError(f"no model at {model}", "pass --model PATH to an existing model or set VIDTRACK_MODEL")
+
+
+def _remove_partials(out_dir: Path) -> None:
+    """Delete temporary outputs left by a killed batch (they never look finished)."""
+    for root, _dirs, files in os.walk(out_dir):
+        for name in files:
+            if name.startswith(PARTIAL_PREFIX):
+                remove_quietly([os.path.join(root, name)])
+
+
+def _is_current(record: Mapping[str, Any] | None, item: BatchInput, fingerprint: str, out_dir: Path) -> bool:
+    """True when ``record`` says ``item`` is done with these settings and its outputs are intact."""
+    if not record or record.get("status") != DONE or record.get("fingerprint") != fingerprint:
+        return False
+    try:
+        if record.get("input_identity") != input_identity(item.source):
+            return False
+    except OSError:
+        return False
+    for rel, size in (record.get("output_sizes") or {}).items():
+        path = out_dir / rel
+        if not path.is_file() or path.stat().st_size != size:
+            return False
+    return True
+
+
+def make_engine(engine: str, workers: int | None, cores_per_worker: int | None, address: str | None) -> "LocalEngine | RayEngine":
+    """The engine named ``local`` or ``ray`` (Ray: not yet connected)."""
+    if engine == "local":
+        from vidtrack.batch.local import LocalEngine, default_workers
+
+        return LocalEngine(workers or default_workers(), cores_per_worker)
+    if engine == "ray":
+        from vidtrack.batch.ray_engine import RayEngine
+
+        return RayEngine(address, workers=workers, cores_per_worker=cores_per_worker)
+    raise OptionError(f"engine {engine!r} is unknown", "use 'local' or 'ray'")
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    options: Mapping[str, Any] | None = None,
+    engine: str = "local",
+    *,
+    workers: int | None = None,
+    cores_per_worker: int | None = None,
+    address: str | None = None,
+    video: bool = True,
+    overwrite: bool = False,
+    progress: BatchProgress | None = None,
+) -> list[dict[str, Any]]:
+    """Process many video files into OUT_DIR; resumable, one report row per input.
+
+    Args:
+        inputs: video files, folders (searched recursively) and glob patterns.
+        out_dir: where outputs go, mirroring each input's relative path (created).
+        options: ``vidtrack run`` options by name (``conf``, ``classes``, ``max_age``...),
+            without output paths.
+        engine: ``"local"`` (this machine) or ``"ray"`` (a Ray cluster).
+        workers: local worker processes (default :func:`vidtrack.batch.local.default_workers`),
+            or Ray actors (default: the cluster's CPUs / ``cores_per_worker``).
+        cores_per_worker: cores each worker is pinned to / Ray CPUs per actor.
+        address: Ray address (``auto``, ``HOST:PORT``, ``ray://HOST:10001``, ``local``);
+            None: ``RAY_ADDRESS`` or a new local Ray instance.
+        video: write the annotated MP4 of each file.
+        overwrite: redo every file, done or not.
+        progress: receives progress events (None: silent).
+
+    Returns:
+        The report rows, in input order (see :mod:`vidtrack.batch.report`).
+
+    Raises:
+        VidtrackError: bad input (no videos, OUT_DIR inside an input, bad option, missing
+            model, unreachable Ray cluster...): raised before anything is written; or a
+            model that fails to load in the workers (the batch stops).
+        KeyboardInterrupt: Ctrl-C/SIGTERM; finished files are kept, the report written.
+    """
+    progress = progress or _NoProgress()
+    kinds = output_kinds(video)
+    clean, fingerprint = check_options(options, kinds)
+    items, folders = discover(inputs)
+    out = check_out_dir(Path(out_dir), items, folders)
+    _check_model(clean)
+    runner = make_engine(engine, workers, cores_per_worker, address)
+    if hasattr(runner, "connect"):
+        runner.connect([str(item.source) for item in items])
+
+    out.mkdir(parents=True, exist_ok=True)
+    lock = OutDirLock(out)
+    lock.acquire()
+    manifest: Manifest | None = None
+    try:
+        _remove_partials(out)
+        manifest = Manifest(out)
+        manifest.compact()
+        return _Batch(items, out, clean, fingerprint, kinds, manifest, progress, overwrite).run(runner)
+    finally:
+        if manifest is not None:
+            manifest.close()
+        if hasattr(runner, "close"):
+            runner.close()
+        lock.release()
+
+
+class _Batch:
+    """One batch run's state: the rows, the jobs in flight and how results are committed."""
+
+    def __init__(
+        self,
+        items: list[BatchInput],
+        out: Path,
+        options: dict[str, Any],
+        fingerprint: str,
+        kinds: list[str],
+        manifest: Manifest,
+        progress: BatchProgress,
+        overwrite: bool,
+    ) -> None:
+        self.items = {str(item.rel): item for item in items}
+        self.out = out
+        self.options = options
+        self.fingerprint = fingerprint
+        self.kinds = kinds
+        self.manifest = manifest
+        self.progress = progress
+        self.overwrite = overwrite
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.run_id = f"{os.getpid()}{uuid.uuid4().hex[:6]}"
+        self.fatal: str | None = None
+
+    def run(self, runner: Any) -> list[dict[str, Any]]:
+        jobs: list[FileJob] = []
+        for rel, item in self.items.items():
+            record = self.manifest.get(rel)
+            if not self.overwrite and _is_current(record, item, self.fingerprint, self.out):
+                assert record is not None
+                self.rows[rel] = {**record.get("row", {}), "status": "skipped"}
+                continue
+            outputs = {kind: str(item.partial_path(self.out, kind, self.run_id)) for kind in self.kinds}
+            jobs.append(FileJob(source=str(item.source), rel=rel, options=self.options, outputs=outputs))
+        self.progress.start(len(self.items), len(self.items) - len(jobs), runner.describe())
+        try:
+            if jobs:
+                runner.run(jobs, self.commit, self.progress.frames)
+        finally:
+            for job in jobs:  # whatever was in flight when the batch stopped
+                remove_quietly(job.outputs.values())
+            rows = [self.rows.get(rel) or make_row(item.source, rel, "not run") for rel, item in self.items.items()]
+            write_report(self.out, rows)
+        if self.fatal:
+            raise ModelError(self.fatal)
+        return rows
+
+    def commit(self, job: FileJob, result: FileResult) -> bool:
+        """Record and publish one result; returns False when the batch must stop."""
+        item = self.items[job.rel]
+        if result.status == INTERRUPTED:
+            remove_quietly(job.outputs.values())
+            self.rows[job.rel] = make_row(item.source, job.rel, INTERRUPTED, worker=result.worker)
+            return False
+        finals = {kind: item.output_path(self.out, kind) for kind in self.kinds}
+        if result.status == DONE:
+            if result.files is not None:  # the worker ran elsewhere: its files came back as bytes
+                for kind, data in result.files.items():
+                    Path(job.outputs[kind]).parent.mkdir(parents=True, exist_ok=True)
+                    Path(job.outputs[kind]).write_bytes(data)
+            produced = {kind: Path(job.outputs[kind]) for kind in self.kinds if Path(job.outputs[kind]).is_file()}
+            published = {kind: finals[kind].relative_to(self.out).as_posix() for kind in produced}
+            row = make_row(
+                item.source, job.rel, DONE, summary=result.summary, wall_s=result.wall_s,
+                worker=result.worker, outputs=published.values(),
+            )
+            self._record(item, DONE, row, {published[k]: produced[k].stat().st_size for k in produced})
+            for kind, partial in produced.items():
+                os.replace(partial, finals[kind])
+            remove_quietly(str(finals[kind]) for kind in self.kinds if kind not in produced)
+        else:
+            remove_quietly(job.outputs.values())
+            remove_quietly(str(path) for path in finals.values())  # outputs of an earlier run are stale now
+            row = make_row(
+                item.source, job.rel, FAILED, error=result.error, summary=result.summary,
+                wall_s=result.wall_s, worker=result.worker,
+            )
+            self._record(item, FAILED, row, {})
+            if result.fatal:
+                self.fatal = result.error
+        self.rows[job.rel] = row
+        self.progress.file_done(row)
+        return not result.fatal
+
+    def _record(self, item: BatchInput, status: str, row: dict[str, Any], sizes: dict[str, int]) -> None:
+        try:
+            identity: dict[str, int] | None = input_identity(item.source)
+        except OSError:
+            identity = None
+        self.manifest.append(
+            {
+                "rel": str(item.rel),
+                "input": str(item.source),
+                "status": status,
+                "fingerprint": self.fingerprint,
+                "input_identity": identity,
+                "output_sizes": sizes,
+                "row": row,
+                "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
