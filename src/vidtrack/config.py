@@ -120,6 +120,7 @@ class OutputConfig:
     jsonl: Path | None = None
     mot: Path | None = None
     summary: Path | None = None
+    events: Path | None = None  # analytics events, one JSON line each
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than
@@ -136,4 +137,4 @@ class OutputConfig:
             )
 
     def paths(self) -> list[Path]:
-        return [p for p in (self.video, self.jsonl, self.mot, self.summary) if p is not None]
+        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]

@@ -57,4 +57,5 @@ class FrameResult:
     detections: "sv.Detections"
     annotated: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    events: tuple[Any, ...] = ()  # analytics events (vidtrack.analytics.Event) decided at this frame
     extra: dict[str, Any] = field(default_factory=dict)

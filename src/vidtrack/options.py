@@ -31,12 +31,19 @@ DETECTOR_OPTIONS = (
 )
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "loop")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels")
-OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "crf", "preset")
+OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset")
+#: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).
+ANALYTICS_OPTIONS = (
+    "line", "zone", "anchor", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance",
+    "zone_entry_frames", "zone_exit_grace", "loiter", "redact", "redact_region", "redact_mode", "redact_hold",
+    "redact_labels",
+)
 VIEW_OPTIONS = ("show", "serve", "token")
 
 #: Every option name :func:`request_from_options` accepts.
 RUN_OPTIONS: tuple[str, ...] = (
     DETECTOR_OPTIONS + TRACKER_OPTIONS + SOURCE_OPTIONS + OVERLAY_OPTIONS + OUTPUT_OPTIONS + VIEW_OPTIONS
+    + ANALYTICS_OPTIONS
 )
 
 
@@ -88,6 +95,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     Raises:
         OptionError: an unknown option name or a bad value (one line with the fix).
     """
+    from vidtrack.analytics.config import AnalyticsConfig
     from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
     from vidtrack.runner import RunRequest
     from vidtrack.tracking import TrackerConfig
@@ -114,8 +122,9 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         ),
         output=OutputConfig(
             video=_path(o.get("output")), jsonl=_path(o.get("jsonl")), mot=_path(o.get("mot")),
-            summary=_path(o.get("summary")), **output,
+            summary=_path(o.get("summary")), events=_path(o.get("events")), **output,
         ),
+        analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),
         show=bool(o.get("show", False)),
         serve=None if o.get("serve") is None else str(o["serve"]),
         token=o.get("token"),

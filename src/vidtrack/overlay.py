@@ -17,6 +17,8 @@ from vidtrack.config import OverlayConfig
 if TYPE_CHECKING:
     import supervision as sv
 
+    from vidtrack.analytics.stage import AnalyticsFrame
+
     from vidtrack.sources.base import SourceStatus
 
 
@@ -95,22 +97,39 @@ class Overlay:
         self._hud_thickness = max(1, thickness // 2)
 
     def draw(
-        self, image: np.ndarray, detections: "sv.Detections", hud: HudInfo | None = None, in_place: bool = False
+        self,
+        image: np.ndarray,
+        detections: "sv.Detections",
+        hud: HudInfo | None = None,
+        in_place: bool = False,
+        scene: "AnalyticsFrame | None" = None,
     ) -> np.ndarray:
-        """The annotated frame. ``in_place`` draws on ``image`` itself, saving a full-frame copy."""
+        """The annotated frame. ``in_place`` draws on ``image`` itself, saving a full-frame copy.
+
+        ``scene`` adds the analytics layer: zones and lines under the boxes, and no labels
+        on the rows it marks ``hidden`` (redacted objects).
+        """
         size = (image.shape[1], image.shape[0])
         if size != self._size:
             self._build(size)
         cfg = self.config
         canvas = image if in_place else image.copy()
         tracked = detections.tracker_id is not None
+        if scene is not None and (scene.lines or scene.zones):
+            from vidtrack.analytics.draw import draw_analytics
+
+            draw_analytics(canvas, scene, self._hud_scale, self._hud_thickness)
         if len(detections) and tracked:
             if cfg.trails:
                 canvas = self._trace.annotate(canvas, detections)
             if cfg.boxes:
                 canvas = self._box.annotate(canvas, detections)
             if cfg.labels:
-                canvas = self._label.annotate(canvas, detections, labels=track_labels(detections))
+                shown = detections
+                if scene is not None and scene.hidden is not None and scene.hidden.any():
+                    shown = detections[~scene.hidden]
+                if len(shown):
+                    canvas = self._label.annotate(canvas, shown, labels=track_labels(shown))
         if cfg.hud and hud is not None:
             self._draw_hud(canvas, hud.lines())
         return canvas

@@ -32,6 +32,7 @@ from vidtrack.tracking.lookahead import LookAhead
 if TYPE_CHECKING:
     import supervision as sv
 
+    from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
     from vidtrack.sources import Source, SourceStatus
 
@@ -61,6 +62,7 @@ class Lane:
     tracker: Tracker
     sinks: list[Sink] = field(default_factory=list)  # this lane's outputs, closed when the lane ends
     overlay: Overlay | None = None  # None when nothing shows pictures: skip drawing entirely
+    analytics: "AnalyticsStage | None" = None  # lines, zones, events, redaction; None when none asked
     viewers: list[Sink] = field(default_factory=list)  # shared by all lanes; their owner closes them
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
@@ -201,26 +203,34 @@ class Pipeline:
         times.add("detect", detect_ms)
         with Stopwatch(times, "track"):
             tracked = lane.tracker.update_all(detections)
-        for held, confirmed in lane.lookahead.push_detections(frame, tracked):
-            self._emit(lane, held, confirmed, times, rate, out)
+        # The raw detections travel with their frame: redaction hides every detection of a
+        # redacted class, also those no confirmed track reports (fail closed).
+        for (held, raw), confirmed in lane.lookahead.push_detections((frame, detections), tracked):
+            self._emit(lane, held, raw, confirmed, times, rate, out)
 
     def _emit_held(self, lane: Lane, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]") -> None:
         """Emit every frame the look-ahead still holds (end of source, reconnect gap)."""
-        for held, confirmed in lane.lookahead.flush_detections():
-            self._emit(lane, held, confirmed, times, rate, out)
+        for (held, raw), confirmed in lane.lookahead.flush_detections():
+            self._emit(lane, held, raw, confirmed, times, rate, out)
 
     def _emit(
         self,
         lane: Lane,
         frame: Frame,
+        detections: "sv.Detections",
         tracked: "sv.Detections",
         times: StageTimes,
         rate: RateMeter,
         out: "queue.Queue[Any]",
     ) -> None:
-        """The rest of the lane for one frame whose ids are final: clip, draw, hand to the sinks."""
+        """The rest of the lane for one frame whose ids are final: clip, analytics, draw, hand to the sinks.
+
+        ``detections`` are the frame's raw detections, ``tracked`` its confirmed tracks.
+        """
         # The one place boxes are made to fit the picture: every output sees the same boxes.
         tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
+        # Lines, zones and events; redaction of frame.image before anything draws or writes it.
+        scene = lane.analytics.process(frame, detections, tracked) if lane.analytics is not None else None
         counts = class_counts(tracked)
         rate.tick()
         age_ms = (time.monotonic() - frame.captured) * 1000.0
@@ -236,11 +246,12 @@ class Pipeline:
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
-                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True)
+                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene)
         result = FrameResult(
             frame=frame,
             detections=tracked,
             annotated=annotated,
+            events=scene.events if scene is not None else (),
             timings_ms={k: times.current[k] for k in STAGES},  # smoothed, for live displays
             extra={
                 "fps": rate.fps,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from vidtrack.analytics.config import AnalyticsConfig
 from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.frames import FrameResult, SourceInfo
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
@@ -33,6 +34,7 @@ class RunRequest:
     source: SourceConfig = field(default_factory=SourceConfig)
     overlay: OverlayConfig = field(default_factory=OverlayConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)  # lines, zones, redaction
     show: bool = False
     serve: str | None = None  # [HOST:]PORT of the web view
     token: str | None = None
@@ -86,9 +88,11 @@ def _open_sources(request: RunRequest) -> list["Source"]:
     return opened
 
 
-def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list[Any], Any, list[Path]]:
+def _lane_sinks(
+    request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
+) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
 
     out = request.output
     count = len(request.sources)
@@ -106,9 +110,25 @@ def _lane_sinks(request: RunRequest, index: int, info: SourceInfo) -> tuple[list
     if mot is not None:
         sinks.append(MotSink(mot))
         files.append(mot)
+    events = output_for(out.events, index, count)
+    if events is not None:
+        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
+        files.append(events)
     summary = SummaryBuilder(None, info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
+
+
+def _check_analytics(request: RunRequest, sources: list["Source"]) -> None:
+    """Lines, zones and regions against each source's frame size (before the model loads)."""
+    from vidtrack.analytics.geometry import Polygon
+
+    config = request.analytics
+    for source in sources:
+        if source.info.width > 0 and source.info.height > 0:
+            config.geometry(source.info.width, source.info.height)
+            for spec in config.redact.regions:
+                Polygon(spec.points(source.info.width, source.info.height), f"--redact-region {spec.text!r}")
 
 
 def execute(
@@ -126,6 +146,7 @@ def execute(
     ``cancel``: setting this event from another thread stops the run as Ctrl-C would
     (in-flight frames finish, every output is closed).
     """
+    from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import load_detector
     from vidtrack.overlay import Overlay
     from vidtrack.sinks import check_outputs
@@ -136,6 +157,12 @@ def execute(
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
     check_outputs([t for t in targets if t is not None], local_inputs)
     sources = _open_sources(request)
+    try:
+        _check_analytics(request, sources)
+    except BaseException:
+        for source in sources:
+            source.close()
+        raise
     viewers: list[Any] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
@@ -147,9 +174,14 @@ def execute(
             for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
                 detector.warmup(size)
         drawing_import.join()
+        drawing = request.output.video is not None or request.show or request.serve is not None
+        stages = [
+            AnalyticsStage.build(request.analytics, s.info, getattr(detector, "class_names", {}), drawing)
+            for s in sources
+        ]
         viewers = _make_viewers(request)
         for i, source in enumerate(sources):
-            sinks, summary, lane_files = _lane_sinks(request, i, source.info)
+            sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
             files.extend(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
@@ -160,6 +192,7 @@ def execute(
                     sinks=sinks,
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,
+                    analytics=stages[i],
                 )
             )
     except BaseException:
@@ -202,6 +235,10 @@ def execute(
     outcome.viewer_url = viewer_url
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))
+        stage = lanes[i].analytics
+        if stage is not None:
+            stage.finish()
+            summary.update(**stage.summary())
         outcome.summaries.append(summary.build())
         if getattr(source, "truncated", False) and not report.stopped:
             outcome.warnings.append(

@@ -8,7 +8,7 @@ import pytest
 from vidtrack.analytics import LineConfig, LinkConfig, Scene, Segment
 from vidtrack.errors import OptionError
 
-from tests.analytics.scenes import Script, Walker, jitter, straight, times
+from scenes import Script, Walker, jitter, straight, times
 
 # Horizontal line across a 640x480 frame at y=300, drawn left to right: moving down is "in".
 DOOR = ("door", Segment((0.0, 300.0), (640.0, 300.0)))

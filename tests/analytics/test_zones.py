@@ -7,7 +7,7 @@ import pytest
 from vidtrack.analytics import Polygon, Scene, ZoneConfig
 from vidtrack.errors import OptionError
 
-from tests.analytics.scenes import Script, Walker, straight, times
+from scenes import Script, Walker, straight, times
 
 # A U-shaped (concave) zone: two arms 100..200 and 400..500 wide, joined at the bottom (y 400..450).
 U = Polygon([(100, 100), (200, 100), (200, 400), (400, 400), (400, 100), (500, 100), (500, 450), (100, 450)])

@@ -95,6 +95,12 @@ def parse_spec(value: Any, flag: str, min_points: int, max_points: int | None = 
         OptionError: not numbers, an odd count, too few or too many points (one line naming the flag).
     """
     name: str | None = None
+    if isinstance(value, dict):
+        extra = sorted(set(value) - {"points", "name"})
+        if extra or "points" not in value:
+            raise OptionError(f"{flag} {value!r} needs 'points' (and optionally 'name') only", "e.g. {points: [[0, 0], [1, 1]], name: door}")
+        spec = parse_spec(value["points"], flag, min_points, max_points)
+        return Spec(spec.values, str(value["name"]) if value.get("name") is not None else None, spec.text, flag)
     if isinstance(value, str):
         text = value.strip()
         body = text
@@ -244,10 +250,32 @@ class Polygon:
         return inside
 
 
+def check_shape(spec: Spec) -> None:
+    """Frame-size-independent checks: two distinct line points; a simple polygon with an area.
+
+    Raises:
+        OptionError: the problem, naming the spec.
+    """
+    pts = spec.points(1, 1) if spec.fractional else spec.points(0, 0)
+    label = f"{spec.flag} {spec.text!r}"
+    if len(pts) == 2:
+        if pts[0] == pts[1]:
+            raise OptionError(f"{label} has two equal points", "give two different points")
+    else:
+        Polygon(pts, label)
+
+
 def specs(values: Iterable[Any] | None, flag: str, min_points: int, max_points: int | None = None) -> tuple[Spec, ...]:
     """Parse every value of a repeatable option (None → none)."""
     if values is None:
         return ()
     if isinstance(values, (str, bytes)):
         values = [values]
-    return tuple(parse_spec(v, flag, min_points, max_points) for v in values)
+    if isinstance(values, dict):
+        values = [values]
+    out = []
+    for v in values:
+        spec = v if isinstance(v, Spec) else parse_spec(v, flag, min_points, max_points)
+        check_shape(spec)
+        out.append(spec)
+    return tuple(out)

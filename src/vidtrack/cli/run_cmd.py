@@ -22,6 +22,20 @@ from vidtrack.cli.tracker_options import (
     ScoreMemoryOption,
     VelocityGainOption,
 )
+from vidtrack.cli.analytics_options import (
+    LINE_DEFAULTS,
+    LINK_DEFAULTS,
+    PANEL as PANEL_ANALYTICS,
+    AnchorOption,
+    CountModeOption,
+    LineConfirmOption,
+    LineMarginOption,
+    LineOption,
+    LinkDistanceOption,
+    LinkGapOption,
+)
+from vidtrack.analytics.redact import RedactConfig
+from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
 
@@ -32,9 +46,13 @@ PANEL_DETECT = "Detector"
 PANEL_TRACK = "Tracker"
 PANEL_OUTPUT = "Outputs"
 PANEL_LIVE = "Live sources and viewing"
+PANEL_REDACT = "Redaction"
+ZONE_DEFAULTS = ZoneConfig()
+REDACT_DEFAULTS = RedactConfig()
 
 
 def run_command(
+    ctx: typer.Context,
     sources: Annotated[
         list[str],
         typer.Argument(
@@ -86,19 +104,69 @@ def run_command(
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
     serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
+    line: LineOption = None,
+    zone: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--zone",
+            help="Zone polygon x1,y1,x2,y2,x3,y3,...[:name] in pixels or fractions (repeatable; concave is fine). "
+            "Reports occupancy, entries, exits and dwell time per visit.",
+            rich_help_panel=PANEL_ANALYTICS,
+            show_default=False,
+        ),
+    ] = None,
+    anchor: AnchorOption = "bottom-center",
+    count_mode: CountModeOption = LINE_DEFAULTS.count_mode,
+    line_margin: LineMarginOption = LINE_DEFAULTS.margin,
+    line_confirm: LineConfirmOption = LINE_DEFAULTS.confirm_frames,
+    link_gap: LinkGapOption = LINK_DEFAULTS.max_gap_s,
+    link_distance: LinkDistanceOption = LINK_DEFAULTS.max_distance,
+    zone_entry_frames: Annotated[int, typer.Option(help="Observations in a row inside a zone before an entry. Raise: one jumping box is never an entry; entries decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.entry_frames,
+    zone_exit_grace: Annotated[float, typer.Option(help="Seconds unseen inside a zone before an exit. Raise: longer occlusions are not exits; exits decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.exit_grace_s,
+    loiter: Annotated[Optional[float], typer.Option(help="Emit a loiter event once a visit to a zone lasts this many seconds.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_OUTPUT)] = None,
+    redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
+    redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
+    redact_mode: Annotated[str, typer.Option(help="blur, pixelate or fill.", rich_help_panel=PANEL_REDACT)] = REDACT_DEFAULTS.mode,
+    redact_hold: Annotated[int, typer.Option(help="Frames a redacted object stays redacted (at its predicted, padded box) after its last detection. Raise: safer through misses.", rich_help_panel=PANEL_REDACT)] = REDACT_DEFAULTS.hold_frames,
+    redact_labels: Annotated[bool, typer.Option("--redact-labels", help="Draw labels over redacted objects too.", rich_help_panel=PANEL_REDACT)] = False,
+    config: Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of run options (any option above, named as its flag: line, zone, max-age...); options given here override it.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
-    """Detect and track objects in videos, images, webcams or streams; write annotated video and data."""
-    options = {k: v for k, v in locals().items() if k not in ("sources", "quiet")}
+    """Detect and track objects in videos, images, webcams or streams; write annotated video and data.
+
+    Lines count crossings: 'in' is from the left of the line's arrow (x1,y1)->(x2,y2) to its right as seen
+    on screen, 'out' the other way.
+    """
+    options = {k: v for k, v in locals().items() if k not in ("sources", "quiet", "ctx", "config")}
     from vidtrack.options import request_from_options
 
     try:
+        if config is not None:
+            from vidtrack.config_file import load_config_file, merge_options
+
+            options = merge_options(load_config_file(config), options, _given(ctx))
         request = request_from_options(sources, options)
     except VidtrackError as exc:
         from vidtrack.cli import fail
 
         raise fail(exc)
     _execute(request, quiet)
+
+
+def _given(ctx: typer.Context) -> set[str]:
+    """Parameters set on the command line (or by an environment variable), not left at their defaults."""
+    try:
+        from typer._click.core import ParameterSource  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - typer releases that use click itself
+        from click.core import ParameterSource
+
+    given = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            given.add(name)
+    return given
 
 
 def _execute(request: "RunRequest", quiet: bool) -> None:

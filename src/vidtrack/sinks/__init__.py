@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Protocol
 from vidtrack.errors import OutputError, os_error_reason, path_error, short_path
 from vidtrack.paths import stat_mode
 from vidtrack.sinks.data import JsonlSink, MotSink
+from vidtrack.sinks.events import EventsSink
 from vidtrack.sinks.summary import SummaryBuilder
 from vidtrack.sinks.video import VideoSink, VideoWriter, open_video_sink
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
 
 __all__ = [
+    "EventsSink",
     "JsonlSink",
     "MotSink",
     "Sink",

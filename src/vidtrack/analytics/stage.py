@@ -1,0 +1,148 @@
+"""The pipeline's analytics stage: lines, zones and events per frame, and redaction of the picture.
+
+One :class:`AnalyticsStage` per source, held by the pipeline's ``Lane`` and called once per
+frame after tracking and before drawing (``process``). It updates the source's
+:class:`~vidtrack.analytics.scene.Scene` with the tracked detections at the frame's
+presentation time, redacts ``frame.image`` in place when pictures are produced, and returns
+an :class:`AnalyticsFrame` with the frame's events and what the overlay draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from vidtrack.analytics.config import AnalyticsConfig
+from vidtrack.analytics.events import Event
+from vidtrack.analytics.geometry import Polygon
+from vidtrack.analytics.redact import Redactor
+from vidtrack.analytics.scene import Scene
+
+if TYPE_CHECKING:
+    from vidtrack.frames import Frame, SourceInfo
+
+#: Seconds a line or zone is highlighted after one of its events.
+FLASH_S = 0.6
+
+
+@dataclass(frozen=True)
+class LineDrawing:
+    name: str
+    a: tuple[float, float]
+    b: tuple[float, float]
+    count_in: int
+    count_out: int
+    flash: bool
+
+
+@dataclass(frozen=True)
+class ZoneDrawing:
+    name: str
+    points: tuple[tuple[float, float], ...]
+    occupancy: int
+    flash: bool
+
+
+@dataclass(frozen=True)
+class AnalyticsFrame:
+    """What the analytics stage found in one frame.
+
+    ``events`` are the frame's events; ``hidden`` (N,) marks rows of the tracked detections
+    whose labels are not drawn (redacted objects); ``lines``/``zones`` are for the overlay.
+    """
+
+    events: tuple[Event, ...] = ()
+    hidden: np.ndarray | None = None
+    lines: tuple[LineDrawing, ...] = ()
+    zones: tuple[ZoneDrawing, ...] = ()
+
+
+@dataclass
+class AnalyticsStage:
+    """Lines, zones, events and redaction of one source (see the module docstring)."""
+
+    config: AnalyticsConfig
+    class_names: Mapping[int, str] = field(default_factory=dict)
+    pictures: bool = True  # False: no video or viewer, so nothing is redacted or drawn
+
+    def __post_init__(self) -> None:
+        self.scene: Scene | None = None
+        self.redactor = Redactor(self.config.redact, self.class_names) if self.config.redact.active else None
+        self._size: tuple[int, int] | None = None
+        self._flash: dict[str, float] = {}
+        self._finished: list[Event] | None = None
+
+    @classmethod
+    def build(
+        cls, config: AnalyticsConfig, info: "SourceInfo", class_names: Mapping[int, str], pictures: bool
+    ) -> "AnalyticsStage | None":
+        """The stage for one source, or None when there is nothing to do.
+
+        Raises:
+            OptionError: an unknown ``--redact`` class, or (when the source's frame size is
+                known) a line/zone/region outside the frame or malformed.
+        """
+        if not config.active:
+            return None
+        config.redact.check_classes(class_names)
+        stage = cls(config, class_names, pictures)
+        if info.width > 0 and info.height > 0:
+            stage._setup(info.width, info.height)
+        return stage
+
+    def _setup(self, width: int, height: int) -> None:
+        lines, zones = self.config.geometry(width, height)
+        self.scene = Scene(lines, zones, self.config.line, self.config.zone, self.config.link, self.config.anchor)
+        if self.redactor is not None:
+            self.redactor.set_regions(
+                [Polygon(spec.points(width, height), f"--redact-region {spec.text!r}") for spec in self.config.redact.regions]
+            )
+        self._size = (width, height)
+
+    def process(self, frame: "Frame", raw: Any, tracked: Any) -> AnalyticsFrame:
+        """Update counts with this frame's tracked detections; redact ``frame.image`` in place."""
+        if self._size is None:
+            self._setup(frame.image.shape[1], frame.image.shape[0])
+        scene = self.scene
+        assert scene is not None
+        events = tuple(scene.update(tracked, frame.pts, frame.index)) if not scene.empty else ()
+        hidden = None
+        if self.redactor is not None:
+            boxes, hidden = self.redactor.boxes(raw, tracked)
+            if self.pictures:
+                self.redactor.apply(frame.image, boxes)
+        if not self.pictures:
+            return AnalyticsFrame(events, hidden)
+        for event in events:
+            self._flash[event.line or event.zone or ""] = frame.pts
+        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts))
+
+    def _drawings(self, now: float) -> tuple[tuple[LineDrawing, ...], tuple[ZoneDrawing, ...]]:
+        scene = self.scene
+        assert scene is not None
+
+        def flashing(name: str) -> bool:
+            t = self._flash.get(name)
+            return t is not None and 0 <= now - t < FLASH_S
+
+        lines = tuple(
+            LineDrawing(c.name, c.segment.a, c.segment.b, c.total_in, c.total_out, flashing(c.name)) for c in scene.lines
+        )
+        zones = tuple(
+            ZoneDrawing(z.name, tuple(z.polygon.points), sum(z.occupancy.values()), flashing(z.name)) for z in scene.zones
+        )
+        return lines, zones
+
+    def finish(self) -> list[Event]:
+        """End of stream (idempotent): pending crossings count and open visits exit; their events."""
+        if self._finished is None:
+            self._finished = self.scene.finish() if self.scene is not None else []
+        return self._finished
+
+    def summary(self) -> dict[str, Any]:
+        """``{"lines": ..., "zones": ...}`` for the run summary (after :meth:`finish`)."""
+        if self.scene is None:
+            return {"lines": {}, "zones": {}}
+        return self.scene.summary()

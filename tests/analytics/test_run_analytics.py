@@ -1,0 +1,143 @@
+"""``vidtrack run`` with lines, zones, events, redaction and --config: bad input and real clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import make_clip, video_path
+from vidtrack.analytics import Observations, Scene
+from vidtrack.analytics.config import AnalyticsConfig
+from vidtrack.cli import main
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", *args])
+    return int(exit_.value.code), capsys.readouterr().err
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return make_clip(tmp_path / "clip.avi", frames=5)  # 160 x 120
+
+
+BAD = {
+    "line with equal points": (["--line", "10,10,10,10"], "two equal points"),
+    "zone with two points": (["--zone", "0,0,10,10"], "a polygon needs at least 3 points"),
+    "self-intersecting zone": (["--zone", "0,0,100,100,100,0,0,100"], "self-intersecting"),
+    "line outside the frame": (["--line", "10,10,200,50"], "x is 40 px right of the 160-px-wide frame"),
+    "region above the frame": (["--redact-region", "10,-5,50,10,10,40"], "y is 5 px above the frame"),
+    "unknown redact class": (["--redact", "persn"], "'persn' is not a class of this model: did you mean 'person'"),
+    "bad count mode": (["--count-mode", "twice"], "--count-mode 'twice' is unknown"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_analytics_input_is_one_line_exit_2_and_writes_nothing(case, capsys, clip, tmp_path, real_model):
+    args, words = BAD[case]
+    out = tmp_path / "out"
+    out.mkdir()
+    code, err = run_cli(
+        capsys, str(clip), "--model", real_model, "-o", str(out / "o.mp4"), "--events", str(out / "e.jsonl"), *args
+    )
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], err
+    assert list(out.iterdir()) == []
+
+
+CONFIG_ERRORS = {
+    "unknown key": ("max_ages: 3\n", "unknown key in {path} 'max_ages': did you mean 'max_age'?"),
+    "polygon with two points": ("zone:\n  - [[0, 0], [10, 10]]\n", "{path}: key 'zone', item 1"),
+    "self-intersecting polygon": (
+        "zone:\n  - 0,0,50,0,50,50\n  - {points: [[0,0],[100,100],[100,0],[0,100]], name: bow}\n",
+        "{path}: key 'zone', item 2: --zone",
+    ),
+    "wrong type": ("max_age: lots\n", "config key 'max_age' must be a number"),
+    "not yaml": ("line: [unclosed\n", "is not valid YAML"),
+}
+
+
+@pytest.mark.parametrize("case", list(CONFIG_ERRORS))
+def test_config_file_errors_name_the_key(case, capsys, clip, tmp_path):
+    text, words = CONFIG_ERRORS[case]
+    path = tmp_path / "site.yaml"
+    path.write_text(text)
+    out = tmp_path / "o.mp4"
+    code, err = run_cli(capsys, str(clip), "--config", str(path), "-o", str(out))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and words.format(path=path) in err, err
+    assert not out.exists()
+
+
+def test_config_toml_and_cli_override(tmp_path):
+    from vidtrack.config_file import load_config_file, merge_options
+    from vidtrack.options import request_from_options
+
+    path = tmp_path / "site.toml"
+    path.write_text('line = ["0,0.5,1,0.5:door"]\nmax-age = 12\nredact = "person"\nevents = "e.jsonl"\n')
+    loaded = load_config_file(path)
+    request = request_from_options(["a.mp4"], merge_options(loaded, {"max_age": 40, "conf": 0.25}, given={"max_age"}))
+    assert request.tracker.max_age == 40  # the command line wins
+    assert request.analytics.lines[0].name == "door" and request.analytics.redact.classes == ("person",)
+    assert request.output.events == Path("e.jsonl")
+
+
+def _events(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_config_file_run_gives_the_same_events_as_options(capsys, tmp_path, real_model):
+    clip = video_path("pedestrians_pets_mjpeg.avi")
+    options = ["--line", "0,0.5,1,0.5:walkway", "--zone", "0.3,0.3,0.7,0.3,0.7,0.9,0.3,0.9:middle", "--loiter", "3"]
+    code, err = run_cli(capsys, str(clip), "--model", real_model, "-q", "--events", str(tmp_path / "a.jsonl"), *options)
+    assert code == 0, err
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "line:\n  - {points: [[0, 0.5], [1, 0.5]], name: walkway}\n"
+        "zone:\n  - 0.3,0.3,0.7,0.3,0.7,0.9,0.3,0.9:middle\nloiter: 3\n"
+        f"model: {real_model}\nevents: {tmp_path / 'ignored.jsonl'}\n"
+    )
+    code, err = run_cli(capsys, str(clip), "--config", str(site), "-q", "--events", str(tmp_path / "b.jsonl"))
+    assert code == 0, err
+    first, second = _events(tmp_path / "a.jsonl"), _events(tmp_path / "b.jsonl")
+    assert first == second and len(first) >= 3
+    assert not (tmp_path / "ignored.jsonl").exists()  # --events on the command line overrides the file's
+
+
+def test_real_clip_counts_match_the_tracks_and_the_summary(capsys, tmp_path, real_model):
+    """pedestrians_pets: a line across the walkway; events and summary agree with the JSONL tracks."""
+    clip = video_path("pedestrians_pets_h264.avi")
+    line, zone = "0,0.55,1,0.55:walkway", "0.25,0.35,0.75,0.35,0.75,0.95,0.25,0.95:path"
+    code, err = run_cli(
+        capsys, str(clip), "--model", real_model, "-q", "--line", line, "--zone", zone,
+        "--jsonl", str(tmp_path / "t.jsonl"), "--events", str(tmp_path / "e.jsonl"), "--summary", str(tmp_path / "s.json"),
+    )
+    assert code == 0, err
+    events = _events(tmp_path / "e.jsonl")
+    summary = json.loads((tmp_path / "s.json").read_text())
+    crossings = [e for e in events if e["type"] == "cross"]
+    walkway = summary["lines"]["walkway"]
+    assert walkway["in"] == sum(e["direction"] == "in" for e in crossings)
+    assert walkway["out"] == sum(e["direction"] == "out" for e in crossings)
+    assert walkway["in"] + walkway["out"] >= 10  # people walk up and down the path all along
+    path = summary["zones"]["path"]
+    assert path["entries"] == sum(e["type"] == "enter" for e in events) == path["exits"] >= 5
+    assert path["visits"] == path["exits"] and path["dwell_s"]["max"] > 0
+    # Replaying the written tracks through a fresh Scene gives the same events.
+    config = AnalyticsConfig.from_options(line=[line], zone=[zone])
+    scene = Scene(*config.geometry(480, 360))
+    replay = []
+    for row in map(json.loads, (tmp_path / "t.jsonl").read_text().splitlines()):
+        dets = [d for d in row["detections"] if d["track_id"] is not None]
+        xyxy = np.array([[d["x"], d["y"], d["x"] + d["w"], d["y"] + d["h"]] for d in dets]).reshape(-1, 4)
+        obs = Observations.from_arrays(
+            [d["track_id"] for d in dets], xyxy, [d["class"] for d in dets], [d["confidence"] for d in dets],
+            row["t"], row["frame"],
+        )
+        replay.extend(scene.update_observations(obs))
+    replay.extend(scene.finish())
+    key = lambda e: (e["type"], e["frame"], e["track_id"], e.get("line") or e.get("zone"), e["direction"])  # noqa: E731
+    assert sorted(map(key, (e.to_json() for e in replay))) == sorted(map(key, events))
