@@ -1,14 +1,29 @@
 """Tracker and offline-refinement settings as frozen dataclasses, validated once.
 
-Every field says what raising it does. The defaults are one principled set used by
+Every field says what raising it does, once, in its help text (``knob``). The defaults are one principled set used by
 ``vidtrack run`` and ``vidtrack eval`` alike; they are not tuned per sequence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from vidtrack.errors import OptionError
+
+
+def knob(default: Any, help: str) -> Any:
+    """A tracker setting: its default and its one-line help (what raising it does), written once.
+
+    The CLI builds ``--flag`` options from these (``vidtrack.cli.tracker_options``) and a test
+    checks the README's tracker table against them; the comments above each field say why.
+    """
+    return field(default=default, metadata={"help": help})
+
+
+def knob_help(name: str) -> str:
+    """The help text of the :class:`TrackerConfig` setting ``name``."""
+    return next(f.metadata["help"] for f in fields(TrackerConfig) if f.name == name)
 
 
 def _check(ok: bool, flag: str, value: object, fix: str) -> None:
@@ -42,55 +57,73 @@ class TrackerConfig:
     the ranks to keep junk out).
     """
 
-    # Minimum IoU between a confident detection and a track's predicted box to match them.
-    # Raise: fewer wrong matches between neighbours, but fast or jittery objects lose their
-    # track (more id switches after misses). Lower: the opposite.
-    iou_threshold: float = 0.3
-    # Minimum IoU for a weak detection (rank below high_score_rank) to extend a track.
-    # Raise: weak false positives latch onto tracks less often; lower: more partly
-    # occluded objects keep their track.
-    low_iou_threshold: float = 0.5
-    # Detections ranking at least this high among the detector's scores are "confident":
-    # matched first, with the looser iou_threshold. 0.15 treats the detector's bottom
-    # 15% as weak (a raw 0.76 on MOT15's Faster R-CNN boxes). Raise: more
-    # detections must pass the stricter low_iou_threshold (fewer false matches, more
-    # missed ones).
-    high_score_rank: float = 0.15
-    # Detections ranking below this are ignored entirely (0 = keep all). Raise: fewer
-    # false matches, fewer boxes kept through occlusions.
-    min_score_rank: float = 0.0
-    # A new track needs a detection ranking at least this high: the detector's top 65%
-    # (a raw 0.93 on MOT15's detections, 0.39-0.71 on YOLO11n videos at --conf 0.25).
-    # Raise: fewer spurious tracks (higher precision), real objects picked up later or
-    # not at all (lower recall). An object's weaker frames still extend its track once
-    # it exists, so it is lost only if it never ranks this high.
-    new_track_score_rank: float = 0.35
-    # Consecutive matched frames before a track is confirmed and reported with an id.
-    # Raise: fewer short false tracks, every object appears this many frames late.
-    min_hits: int = 3
-    # Frames a confirmed track survives without a match (it is not reported meanwhile),
-    # so it can pick its object up again after an occlusion. Raise: ids survive longer
-    # occlusions, but a lost track may steal a newcomer nearby. Tentative tracks die on
-    # their first miss.
-    max_age: int = 30
-    # Share of the prediction error a new observation corrects in the track's box (0..1).
-    # Raise: the box follows the detector closely (jitter included); lower: steadier
-    # boxes that lag behind sudden changes.
-    position_gain: float = 0.6
-    # Share of the prediction error (per frame) that corrects the track's velocity.
-    # Raise: reacts faster to turns and speed changes, but detector jitter becomes motion
-    # and coasting tracks drift; lower: smoother, slower-reacting prediction.
-    velocity_gain: float = 0.05
-    # Report each track's filtered box instead of the raw detection box. Steadier boxes
-    # that usually fit the object better (MOT15: +1.5 MOTA, +0.7 HOTA); the filter lags a
-    # little behind the object, which costs about 5 HOTA when the boxes are already
-    # perfect (ground truth as detections). Turn off to get the detector's boxes unchanged
-    # (the raw box is always reachable through ``data["det_index"]``).
-    smooth_boxes: bool = True
-    # Detections the score distribution remembers (older ones fade out by halving).
-    # Raise: steadier ranks; lower: ranks follow changes in the scene or the detector
-    # sooner.
-    score_memory: int = 10_000
+    # Applies to confident detections; a missed match means an id switch after the miss.
+    iou_threshold: float = knob(
+        0.3,
+        "Minimum IoU between a detection and a track's predicted box to match. Raise: fewer wrong matches "
+        "between neighbours; lower: fast objects keep their ids.",
+    )
+    low_iou_threshold: float = knob(
+        0.5,
+        "Minimum IoU for a weak detection (ranked below --high-score-rank) to extend a track. Raise: weak "
+        "false boxes latch on less; lower: partly occluded objects keep their track.",
+    )
+    # 0.15 is a raw 0.76 on MOT15's Faster R-CNN boxes.
+    high_score_rank: float = knob(
+        0.15,
+        "Detections whose score ranks at least this high among the detector's scores seen so far (0-1; "
+        "0.15 = all but its bottom 15%) are matched first; weaker ones need --low-iou-threshold. Ranks, "
+        "not raw scores, so one value suits any detector. Raise: fewer false matches, more misses.",
+    )
+    min_score_rank: float = knob(
+        0.0,
+        "The tracker ignores detections ranking below this among the detector's scores (0 = keep all). "
+        "Raise: fewer false matches, fewer boxes kept through occlusions.",
+    )
+    # 0.35 is a raw 0.93 on MOT15's detections, 0.39-0.71 on YOLO11n videos at --conf 0.25.
+    # An object's weaker frames still extend its track once it exists, so it is lost only
+    # if it never ranks this high.
+    new_track_score_rank: float = knob(
+        0.35,
+        "Score rank (0-1) a detection needs to start a new track (0.35 = the detector's top 65%). Raise: "
+        "fewer spurious tracks, objects picked up later.",
+    )
+    min_hits: int = knob(
+        3,
+        "Consecutive matched frames before a track is shown with an id. Raise: fewer short false tracks, "
+        "objects appear later.",
+    )
+    # An unseen track is not reported meanwhile; tentative tracks die on their first miss.
+    max_age: int = knob(
+        30,
+        "Frames a track survives unseen. Raise: ids survive longer occlusions; lost tracks may steal "
+        "nearby newcomers.",
+    )
+    # The share of the prediction error a new observation corrects (alpha-beta filter).
+    position_gain: float = knob(
+        0.6,
+        "How much each detection corrects the track's box (0-1). Raise: follows the detector (and its "
+        "jitter); lower: steadier boxes that lag.",
+    )
+    # Too high and coasting tracks drift with the jitter they took for motion.
+    velocity_gain: float = knob(
+        0.05,
+        "How much each detection corrects the track's velocity (0-1). Raise: reacts to turns faster, "
+        "jitter becomes motion; lower: smoother prediction.",
+    )
+    # Filtered boxes fit better (MOT15: +1.5 MOTA, +0.7 HOTA) but lag a little, which costs
+    # about 5 HOTA when the boxes are already perfect (ground truth as detections). The raw
+    # box is always reachable through ``data["det_index"]``.
+    smooth_boxes: bool = knob(
+        True,
+        "Report the tracks' filtered (steadier) boxes; off (--raw-boxes): the detector's boxes unchanged.",
+    )
+    # Older detections fade out by halving.
+    score_memory: int = knob(
+        10_000,
+        "Detections the score ranking remembers (older ones fade). Raise: steadier ranks; lower: ranks "
+        "adapt sooner when the scene or detector changes.",
+    )
 
     def __post_init__(self) -> None:
         for flag, value in (
