@@ -27,6 +27,7 @@ PANEL_BATCH = "Batch"
 _NOT_FOR_BATCH = {
     "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
     "every_frame", "stall_timeout", "max_retries",
+    "ctx", "config",  # run's click context and --config file: not run options
 }
 
 #: Tokens that ``--ray`` takes as its address; anything else after a bare ``--ray`` is an input.
