@@ -8,6 +8,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Iterator, Protocol
 
 from vidtrack.config import SourceConfig
@@ -174,8 +175,25 @@ def _open(
         from vidtrack.sources.images import ImageSource
 
         return ImageSource(spec, config, source_id=source_id)
+    if kind is SourceKind.STREAM and is_finite_http(spec, config):
+        from vidtrack.sources.files import VideoFileSource
+
+        return VideoFileSource(spec, config, source_id=source_id)
     from vidtrack.sources.live import LiveSource
 
     return LiveSource(
         spec, config, source_id=source_id, webcam=kind is SourceKind.WEBCAM, connect_timeout=connect_timeout
     )
+
+
+def is_finite_http(spec: str, config: SourceConfig) -> bool:
+    """True when ``spec`` is an http(s) URL of a finite resource (a video file, a VOD
+    playlist): it is then read like a file, every frame to its end, never reconnected.
+    MJPEG and live HLS stay live. Decided from the server's answer, see
+    :func:`vidtrack.sources.http.probe_http`; waits at most ``config.stall_timeout`` s.
+    """
+    if urlsplit(spec).scheme.lower() not in ("http", "https"):
+        return False
+    from vidtrack.sources.http import HttpResource, probe_http
+
+    return probe_http(spec.strip(), timeout=config.stall_timeout) is HttpResource.FINITE

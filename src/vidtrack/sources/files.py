@@ -52,6 +52,34 @@ def probe_fps(path: Path) -> Fraction | None:
         return None
 
 
+def _capture(location: str, config: SourceConfig):  # -> cv2.VideoCapture
+    """Open a file, or a URL with FFmpeg's open/read timeouts at ``--stall-timeout``
+    (a stalled server ends the run as a cut file would, it is not waited on forever)."""
+    import cv2
+
+    if "://" not in location:
+        return cv2.VideoCapture(location, cv2.CAP_FFMPEG)
+    ms = int(config.stall_timeout * 1000)
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+    return cv2.VideoCapture(location, cv2.CAP_FFMPEG, params)
+
+
+def _shown(url: str | None) -> str | None:
+    """``url`` with any password masked, for messages."""
+    if url is None:
+        return None
+    from vidtrack.sources.live import redact
+
+    return redact(url)
+
+
+def _url_name(url: str) -> str:
+    """The file name at the end of ``url``'s path (``clip.mp4``), else the masked URL."""
+    from urllib.parse import urlsplit
+
+    return Path(urlsplit(url).path).name or str(_shown(url))
+
+
 class VideoFileSource:
     """A video file of any container/codec FFmpeg reads (mp4, avi, mkv, webm, raw mjpeg...).
 
@@ -64,38 +92,40 @@ class VideoFileSource:
         quiet_ffmpeg()
         import cv2
 
+        # An http(s) URL of a video file is read like a file (sources.base.is_finite_http).
+        self.url = str(path).strip() if "://" in str(path) else None
         self.path = Path(path)
         self.config = config or SourceConfig()
         self.source_id = source_id
-        if self.path.stat().st_size == 0:
+        if self.url is None and self.path.stat().st_size == 0:
             raise SourceError(f"{self.path} is empty (0 bytes)", "give a complete video file")
-        self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        self._cap = _capture(self.url or str(self.path), self.config)
         if not self._cap.isOpened():
             raise SourceError(
-                f"cannot open {self.path} as a video (not a video, or truncated/corrupt)",
+                f"cannot open {_shown(self.url) or self.path} as a video (not a video, or truncated/corrupt)",
                 "check that the file plays, e.g. with ffprobe, or re-export it",
             )
         ok, first = self._cap.read()
         if not ok or first is None:
             self._cap.release()
             raise SourceError(
-                f"{self.path} has no decodable video frames (truncated or corrupt)",
+                f"{_shown(self.url) or self.path} has no decodable video frames (truncated or corrupt)",
                 "check that the file plays, e.g. with ffprobe, or re-export it",
             )
         self._first: np.ndarray | None = first
-        fps = probe_fps(self.path)
+        fps = probe_fps(self.url or self.path)
         if fps is None:
             raw = self._cap.get(cv2.CAP_PROP_FPS)
             fps = Fraction(raw).limit_denominator(1001) if raw and raw > 0 else Fraction(30)
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.info = SourceInfo(
-            name=self.path.name,
+            name=_url_name(self.url) if self.url else self.path.name,
             width=first.shape[1],
             height=first.shape[0],
             fps=fps,
             frame_count=count * self.config.loop if count > 0 else None,
             is_live=False,
-            media_path=self.path if self.config.loop == 1 else None,
+            media_path=self.path if self.config.loop == 1 and self.url is None else None,
         )
         self._stop = threading.Event()
         self._stopped_early = False  # stop() was called: the end was not the file's end
