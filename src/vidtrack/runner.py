@@ -266,7 +266,7 @@ def _is_local_file(spec: str) -> bool:
 
 
 def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
-    """The ``tracker`` and ``lookahead`` of a lane, by the kind of source (README: *Reporting rules*).
+    """The ``tracker`` and ``lookahead`` of a lane, by the kind of source (README: *What is reported, by kind of source*).
 
     * stills (photos): every detection above ``--conf`` is reported, each its own object
       (:class:`StillsTracker`); nothing is held back.
