@@ -86,11 +86,16 @@ class SourceConfig:
     every_frame: bool = False  # live sources: process every frame instead of only the newest
     stall_timeout: float = 5.0  # live: seconds without a new frame before reconnecting
     max_retries: int | None = None  # live: reconnect attempts; None = unlimited
+    # live RTSP: "tcp" (RTP interleaved on the RTSP connection: no smeared frames from lost
+    # packets, passes NAT/firewalls) or "udp" (for cameras that answer 461 to TCP).
+    rtsp_transport: str = "tcp"
     loop: int = 1  # files: play the source this many times (soak tests, benchmarks)
 
     def __post_init__(self) -> None:
         if self.stall_timeout <= 0:
             raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
+        if self.rtsp_transport not in ("tcp", "udp"):
+            raise OptionError(f"--rtsp-transport {self.rtsp_transport!r} is not tcp or udp", "use --rtsp-transport tcp or udp")
         if self.max_retries is not None and self.max_retries < 0:
             raise OptionError(f"--max-retries {self.max_retries} must be >= 0", "omit it for unlimited retries")
         if self.loop < 1:

@@ -42,6 +42,7 @@ log = logging.getLogger("vidtrack")
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
 _DONE = object()
+_AGE_OUT = object()  # live lanes: age out old tracks after a reconnect gap, in frame order
 
 
 class Tracker(Protocol):
@@ -148,34 +149,59 @@ class Pipeline:
         )
         output.start()
         pending: deque[tuple[Frame, Future]] = deque()
+        live = lane.source.info.is_live
         # Files keep one frame queued beyond the busy workers so the detector never idles.
-        # Live lanes take a frame only when a worker is free: a queued frame would age.
-        depth = self._workers if lane.source.info.is_live else self._workers + 1
+        # Live lanes take a frame only when a worker is free (a queued frame would age), and
+        # a finisher thread finishes each frame as soon as its detection is done, instead of
+        # when the next frame arrives (which, for a camera that pauses, may be much later).
+        depth = self._workers if live else self._workers + 1
+        slots = threading.Semaphore(depth)
+        handoff: "queue.Queue[Any]" = queue.Queue()
+        finisher = None
+        if live:
+            finisher = threading.Thread(
+                target=self._finish_loop, args=(lane, handoff, slots, times, rate, out, report), name=f"finish-{index}"
+            )
+            finisher.start()
         seen_reconnects = getattr(lane.source, "reconnects", 0)
+        frames = iter(lane.source.frames())
         try:
-            for frame in lane.source.frames():
-                if self._stop.is_set() or report.error is not None:
+            while True:
+                if live and not self._free_slot(slots, report):
+                    break
+                frame = next(frames, None)
+                if frame is None or self._stop.is_set() or report.error is not None:
                     break
                 reconnects = getattr(lane.source, "reconnects", 0)
                 if reconnects != seen_reconnects:
                     # Finish frames from before the gap first, then let old tracks age out.
-                    while pending:
-                        self._finish(lane, *pending.popleft(), times, rate, out)
-                    self._emit_held(lane, times, rate, out)
-                    self._age_out_tracks(lane)
+                    if live:
+                        handoff.put(_AGE_OUT)
+                    else:
+                        while pending:
+                            self._finish(lane, *pending.popleft(), times, rate, out)
+                        self._emit_held(lane, times, rate, out)
+                        self._age_out_tracks(lane)
                     seen_reconnects = reconnects
-                pending.append((frame, self._executor.submit(self._detect, frame.image)))
+                future = self._executor.submit(self._detect, frame.image)
+                if live:
+                    handoff.put((frame, future))
+                    continue
+                pending.append((frame, future))
                 if len(pending) >= depth:
                     self._finish(lane, *pending.popleft(), times, rate, out)
             while pending and report.error is None:
                 self._finish(lane, *pending.popleft(), times, rate, out)
-            if report.error is None:
+            if not live and report.error is None:  # live: the finisher does it after its last frame
                 self._emit_held(lane, times, rate, out)
         except BaseException as exc:  # finalise outputs, then let the CLI report it
             report.error = report.error or exc
         finally:
             for _, future in pending:
                 future.cancel()
+            if finisher is not None:
+                handoff.put(_DONE)
+                finisher.join()
             report.stopped = self._stop.is_set()
             out.put(_DONE)
             output.join()
@@ -183,6 +209,46 @@ class Pipeline:
             report.status = lane.source.status
             report.wall_s = time.perf_counter() - run_start
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
+
+    def _free_slot(self, slots: threading.Semaphore, report: LaneReport) -> bool:
+        """Wait for a detection slot; False when the run is stopping instead."""
+        while not slots.acquire(timeout=0.1):
+            if self._stop.is_set() or report.error is not None:
+                return False
+        return True
+
+    def _finish_loop(
+        self,
+        lane: Lane,
+        handoff: "queue.Queue[Any]",
+        slots: threading.Semaphore,
+        times: StageTimes,
+        rate: RateMeter,
+        out: "queue.Queue[Any]",
+        report: LaneReport,
+    ) -> None:
+        """Live lanes: finish frames in order as their detections complete; frees a slot each."""
+        while True:
+            item = handoff.get()
+            try:
+                if item is _DONE or item is _AGE_OUT:
+                    if report.error is None:
+                        self._emit_held(lane, times, rate, out)
+                    if item is _DONE:
+                        return
+                    self._age_out_tracks(lane)
+                    continue
+                frame, future = item
+                try:
+                    if report.error is None:
+                        self._finish(lane, frame, future, times, rate, out)
+                    else:
+                        future.cancel()
+                finally:
+                    slots.release()
+            except BaseException as exc:
+                report.error = report.error or exc
+                lane.source.stop()
 
     def _age_out_tracks(self, lane: Lane) -> None:
         """After a reconnect gap, end tracks as if max_age frames had passed with no detections."""

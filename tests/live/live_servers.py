@@ -157,8 +157,9 @@ class MjpegServer:
     BOUNDARY = "vidtrackframe"
 
     def __init__(self, frames: list[np.ndarray], fps: float = 30.0, frozen: bool = False,
-                 port: int | None = None, quality: int = 85) -> None:
+                 port: int | None = None, quality: int = 85, length_error: int = 0) -> None:
         self.frames = frames
+        self.length_error = length_error  # bytes added to each part's Content-Length (a camera bug)
         self.fps = fps
         self.frozen = frozen
         self.quality = quality
@@ -232,7 +233,7 @@ class MjpegServer:
                         if jpeg is None or not server._running.is_set():
                             continue
                         self.wfile.write(
-                            f"--{server.BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+                            f"--{server.BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg) + server.length_error}\r\n\r\n".encode()
                             + jpeg + b"\r\n"
                         )
                 except OSError:  # client went away, or stop() shut the socket
@@ -318,3 +319,210 @@ class BlackholeServer:
         for conn in self._accepted:
             conn.close()
         self._sock.close()
+
+
+def encode_ts_segments(frames: list[np.ndarray], fps: int, per_segment: int) -> list[bytes]:
+    """H.264 MPEG-TS segments of ``per_segment`` frames each, stamped with their global
+    sequence number; timestamps run on across segments (frame n at n / fps s), each segment
+    starts with a keyframe, as an HLS encoder writes them."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    segments: list[bytes] = []
+    for start in range(0, len(frames), per_segment):
+        buf = io.BytesIO()
+        with av.open(buf, "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=fps)
+            stream.height, stream.width = frames[0].shape[:2]
+            stream.pix_fmt = "yuv420p"
+            stream.codec_context.time_base = Fraction(1, fps)
+            stream.codec_context.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(per_segment)}
+            for seq in range(start, min(start + per_segment, len(frames))):
+                frame = av.VideoFrame.from_ndarray(stamp_seq(frames[seq], seq), format="bgr24")
+                frame.pts = seq
+                frame.time_base = Fraction(1, fps)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        segments.append(buf.getvalue())
+    return segments
+
+
+class HlsServer:
+    """A live HLS camera on loopback: ``url`` is a sliding-window playlist over pre-encoded segments.
+
+    Segment ``i`` (``seconds_per_segment`` long) appears in the playlist ``i`` segment
+    durations after start (``burst`` > 1: segments appear ``burst`` at a time, as cameras
+    behind a buffering uplink deliver them). After the last one the playlist gets
+    ``#EXT-X-ENDLIST`` when ``end`` is set; ``stale=(AT, FOR)`` stops updating the playlist
+    at AT s for FOR s (a hung encoder: no ENDLIST, the same list served again). The server
+    stops itself after ``max_seconds``.
+    """
+
+    def __init__(self, segments: list[bytes], seconds_per_segment: float = 1.0, window: int = 3, burst: int = 1,
+                 end: bool = True, stale: tuple[float, float] | None = None, max_seconds: float = 60.0) -> None:
+        self.segments = segments
+        self.duration = seconds_per_segment
+        self.window = window
+        self.burst = burst
+        self.end = end
+        self.stale = stale
+        self.max_seconds = max_seconds
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}/live.m3u8"
+        self.requests: list[str] = []
+        self._started = 0.0
+        self._server: ThreadingHTTPServer | None = None
+        self._timer: threading.Timer | None = None
+
+    def available(self) -> int:
+        """Segments published so far (the playlist holds the last ``window`` of them)."""
+        t = time.monotonic() - self._started
+        if self.stale is not None and t >= self.stale[0]:
+            t = self.stale[0] if t < self.stale[0] + self.stale[1] else t - self.stale[1]
+        published = int(t / self.duration) + 1
+        if self.burst > 1:
+            published = (published // self.burst) * self.burst or 1
+        return min(published, len(self.segments))
+
+    def playlist(self) -> str:
+        count = self.available()
+        first = max(0, count - self.window)
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{int(np.ceil(self.duration))}",
+                 f"#EXT-X-MEDIA-SEQUENCE:{first}"]
+        for i in range(first, count):
+            lines += [f"#EXTINF:{self.duration:.3f},", f"seg{i}.ts"]
+        if self.end and count == len(self.segments):
+            lines.append("#EXT-X-ENDLIST")
+        return "\n".join(lines) + "\n"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0].lstrip("/")
+                server.requests.append(path)
+                if path == "live.m3u8":
+                    body, kind = server.playlist().encode(), "application/vnd.apple.mpegurl"
+                elif path.startswith("seg") and path.endswith(".ts") and path[3:-3].isdigit() \
+                        and int(path[3:-3]) < server.available():
+                    body, kind = server.segments[int(path[3:-3])], "video/mp2t"
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+    def start(self) -> "HlsServer":
+        self._started = time.monotonic()
+        server = ThreadingHTTPServer((LOOPBACK, self.port), self._handler())
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._timer = threading.Timer(self.max_seconds, self.stop)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "HlsServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RtspRefuser:
+    """An RTSP camera that answers but never streams: ``mode="auth"`` wants alice:right (401
+    otherwise), ``mode="udp-only"`` answers 461 to a TCP SETUP. Stops itself after ``max_seconds``."""
+
+    def __init__(self, mode: str, max_seconds: float = 30.0) -> None:
+        self.mode = mode
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((LOOPBACK, 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self._deadline = time.monotonic() + max_seconds
+        self._running = True
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self._sock.settimeout(0.1)
+        while self._running and time.monotonic() < self._deadline:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self._sock.close()
+
+    def _serve(self, conn: socket.socket) -> None:
+        import base64
+
+        want = "Basic " + base64.b64encode(b"alice:right").decode()
+        sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n"
+        buf = b""
+        conn.settimeout(1.0)
+        try:
+            while self._running:
+                try:
+                    chunk = conn.recv(4096)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode("latin-1").split("\r\n")
+                    headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+                    method, cseq = lines[0].split(" ")[0], headers.get("cseq", "0")
+                    extra, body = [], ""
+                    if method == "OPTIONS":
+                        status = "200 OK"
+                        extra = ["Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"]
+                    elif self.mode == "auth" and headers.get("authorization") != want:
+                        status, extra = "401 Unauthorized", ['WWW-Authenticate: Basic realm="cam"']
+                    elif method == "DESCRIBE":
+                        status, body = "200 OK", sdp
+                        extra = ["Content-Type: application/sdp", f"Content-Base: rtsp://{LOOPBACK}:{self.port}/live/"]
+                    elif method == "SETUP" and self.mode == "udp-only" and "TCP" in headers.get("transport", "").upper():
+                        status = "461 Unsupported Transport"
+                    else:
+                        status = "454 Session Not Found"
+                    reply = [f"RTSP/1.0 {status}", f"CSeq: {cseq}", *extra]
+                    if body:
+                        reply.append(f"Content-Length: {len(body)}")
+                    conn.sendall(("\r\n".join(reply) + "\r\n\r\n" + body).encode())
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> "RtspRefuser":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._running = False
+        self._thread.join(timeout=2)

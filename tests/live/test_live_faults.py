@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, model_path, video_path
-from live_servers import BlackholeServer, MjpegServer, free_port, load_frames
+from live_servers import BlackholeServer, MjpegServer, RtspRefuser, free_port, load_frames, read_seq
 
 pytestmark = pytest.mark.live
 
@@ -124,3 +124,118 @@ def test_outage_until_ctrl_c_is_held_and_a_dead_camera_is_not_written(tmp_path: 
     # the 4 s outage until Ctrl-C is in the file as the held last picture
     assert duration >= last_frame_t + (stopped - died) - 0.5
     assert duration < last_frame_t + (stopped - died) + 2.5
+
+
+# --------------------------------------------------------------- camera answers
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("auth", "refused the credentials"),
+    ("udp-only", "only offers RTP over UDP (RTSP 461 to a TCP setup): use --rtsp-transport udp"),
+])
+def test_rtsp_refusal_says_what_the_camera_answered(mode: str, expected: str) -> None:
+    from vidtrack.config import SourceConfig
+    from vidtrack.errors import SourceError
+    from vidtrack.sources.live import LiveSource
+
+    with RtspRefuser(mode) as camera:
+        url = f"rtsp://alice:{SECRET}@127.0.0.1:{camera.port}/live"
+        with pytest.raises(SourceError) as info:
+            LiveSource(url, SourceConfig(stall_timeout=2, max_retries=0))
+    message = str(info.value)
+    assert expected in message, message
+    assert SECRET not in message
+
+
+def test_rtsp_transport_option_is_validated() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vidtrack", "run", "rtsp://127.0.0.1:1/live", "--rtsp-transport", "http", "-q"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+    )
+    assert result.returncode == 2 and "--rtsp-transport" in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------- MJPEG framing
+
+
+@pytest.mark.parametrize("length_error", [-200, 5000])
+def test_mjpeg_with_a_wrong_content_length_is_split_by_jpeg_markers(length_error: int) -> None:
+    from vidtrack.config import SourceConfig
+    from vidtrack.sources.live import LiveSource
+
+    frames = load_frames(video_path("pedestrians_pets_mjpeg.avi"), count=30)
+    with MjpegServer(frames, fps=30, length_error=length_error) as server:
+        source = LiveSource(server.url, SourceConfig(stall_timeout=2))
+        seqs = []
+        end = time.monotonic() + 2.0
+        try:
+            for frame in source.frames():
+                seqs.append(read_seq(frame.image))
+                if time.monotonic() > end:
+                    break
+        finally:
+            source.close()
+    print(f"\nContent-Length off by {length_error}: {len(seqs)} frames in 2 s, {source.reconnects} reconnects")
+    assert source.reconnects == 0
+    assert len(seqs) >= 40  # 30 fps for 2 s, minus scheduling on a busy machine
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def test_jpeg_splitter_ignores_framing_and_keeps_thumbnails_inside() -> None:
+    import cv2
+
+    from vidtrack.sources.mjpeg import JpegSplitter
+
+    image = np.zeros((48, 64, 3), np.uint8)
+    image[10:30, 10:40] = (0, 128, 255)
+    jpeg = cv2.imencode(".jpg", image)[1].tobytes()
+    # an APP1 segment whose payload holds a whole JPEG (an EXIF thumbnail), EOI included
+    thumb = cv2.imencode(".jpg", image[:8, :8])[1].tobytes()
+    app1 = b"\xff\xe1" + (len(thumb) + 2).to_bytes(2, "big") + thumb
+    with_thumb = jpeg[:2] + app1 + jpeg[2:]
+    stream = b"garbage--b\r\nContent-Length: 3\r\n\r\n" + with_thumb + b"\n--b\nContent-Type: image/jpeg\n\n" + jpeg
+    splitter = JpegSplitter()
+    out = []
+    for i in range(0, len(stream), 7):  # byte by byte-ish, as a socket delivers it
+        out += splitter.feed(stream[i : i + 7])
+    assert out == [with_thumb, jpeg]
+
+
+# --------------------------------------------------------------- tcp:// comes back
+
+
+@pytest.mark.realdata
+def test_tcp_source_comes_back_within_two_seconds_of_a_long_outage() -> None:
+    from vidtrack.config import SourceConfig
+    from vidtrack.sources.live import LiveSource
+
+    from live_servers import FfmpegStream
+
+    server = FfmpegStream(video_path("pedestrians_pets_h264.avi"), "tcp", max_seconds=60)
+    server.start()
+    try:
+        source = LiveSource(server.url, SourceConfig(stall_timeout=2))
+        marks: dict[str, float] = {}
+
+        def drive() -> None:
+            time.sleep(1.5)
+            server.stop()
+            time.sleep(8.0)  # long enough for a doubling backoff to reach 4-8 s
+            server.start()
+            marks["back"] = time.monotonic()
+            time.sleep(3.0)
+            source.stop()
+
+        import threading
+
+        driver = threading.Thread(target=drive)
+        driver.start()
+        captured = [f.captured for f in source.frames()]
+        driver.join()
+        source.close()
+    finally:
+        server.stop()
+    after = [t for t in captured if t > marks["back"]]
+    resumed = after[0] - marks["back"] if after else None
+    print(f"\ntcp:// frames again {resumed} s after the server returned from an 8 s outage")
+    assert resumed is not None and resumed <= 2.0

@@ -100,6 +100,7 @@ def run_command(
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
     stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_LIVE)] = 5.0,
     max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
+    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = "tcp",
     loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = 1,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
     serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,

@@ -18,6 +18,7 @@ import collections
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import socket
 import threading
@@ -34,6 +35,7 @@ from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, mask_credentials
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.sources.hls import HlsCursor, StreamEnded
 from vidtrack.sources.files import quiet_ffmpeg
 
 log = logging.getLogger(__name__)
@@ -70,36 +72,42 @@ def redact(spec: str) -> str:
 #: FFmpeg demuxer options for stream opens, in OpenCV's ``key;value|key;value`` form.
 #: fpsprobesize 0 skips FFmpeg's ~20-frame frame-rate probe, halving open and reconnect
 #: time (live frames carry capture timestamps, so the nominal rate is not needed).
-#: rtsp_transport tcp (OpenCV's own default, kept): no smeared frames from lost UDP
-#: packets, and it passes NAT/firewalls; other demuxers ignore it.
-STREAM_OPTIONS = "rtsp_transport;tcp|fpsprobesize;0"
+#: rtsp_transport comes from ``--rtsp-transport`` (tcp by default, OpenCV's own default:
+#: no smeared frames from lost UDP packets, and it passes NAT/firewalls); other demuxers
+#: ignore it.
+STREAM_OPTIONS = "rtsp_transport;{transport}|fpsprobesize;0"
 _FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-_options_lock = threading.Lock()
+_options_cond = threading.Condition()
 _opens_in_flight = 0
+_options_value = ""
 
 
 @contextlib.contextmanager
-def _stream_open_options() -> Iterator[None]:
-    """Set STREAM_OPTIONS in the environment while stream opens are in flight.
+def _stream_open_options(value: str) -> Iterator[None]:
+    """Set ``value`` (FFmpeg options) in the environment while stream opens are in flight.
 
-    OpenCV reads the variable at the start of each open. Every stream open wants the same
-    value, so concurrent opens share it instead of queueing behind a lock for their whole
-    (possibly long) open. A value the user set themselves is left alone.
+    OpenCV reads the variable at the start of each open. Concurrent opens that want the
+    same value share it instead of queueing behind a lock for their whole (possibly long)
+    open; one that wants another value waits for them. A value the user set themselves
+    is left alone.
     """
-    global _opens_in_flight
-    with _options_lock:
+    global _opens_in_flight, _options_value
+    with _options_cond:
+        _options_cond.wait_for(lambda: _opens_in_flight == 0 or _options_value == value)
         owned = _opens_in_flight > 0 or _FFMPEG_OPTIONS_ENV not in os.environ
         if owned:
             _opens_in_flight += 1
-            os.environ[_FFMPEG_OPTIONS_ENV] = STREAM_OPTIONS
+            _options_value = value
+            os.environ[_FFMPEG_OPTIONS_ENV] = value
     try:
         yield
     finally:
         if owned:
-            with _options_lock:
+            with _options_cond:
                 _opens_in_flight -= 1
                 if _opens_in_flight == 0:
                     os.environ.pop(_FFMPEG_OPTIONS_ENV, None)
+                    _options_cond.notify_all()
 
 
 #: While waiting between attempts, how often the server's TCP port is probed (see
@@ -181,6 +189,7 @@ class LiveSource:
         self._first_captured: float | None = None
         self._last_frame_at: float | None = None
         self._connected_at = 0.0
+        self._hls_cursor = HlsCursor()  # HLS: segments already taken, kept across reconnects
 
         #: The source gave up (retries exhausted); the SourceError saying why.
         self.error: SourceError | None = None
@@ -342,41 +351,75 @@ class LiveSource:
         with self._cond:
             self._status = status
 
-    def _open(self) -> Any:
-        """One bounded attempt to open the source; the cv2.VideoCapture or None."""
+    def _open(self) -> tuple[Any, str]:
+        """One bounded attempt to open the source: ``(capture, "")`` or ``(None, why it failed)``.
+
+        The capture has ``read() -> (image, captured) | None`` and ``release()``. HLS
+        playlists and HTTP MJPEG are read by vidtrack itself (sources/hls.py, mjpeg.py);
+        everything else by OpenCV's FFmpeg backend.
+        """
         import cv2
 
+        timeout = self.config.stall_timeout
         if self.webcam:
             # Webcam backends (V4L2, DirectShow, AVFoundation) take no FFmpeg timeouts.
             device: str | int = int(self.spec) if self.spec.isdigit() else self.spec
             cap = cv2.VideoCapture(device)
-        else:
-            timeout_ms = int(self.config.stall_timeout * 1000)
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-            with _stream_open_options():
-                cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
+            if cap.isOpened():
+                return _OpenCvCapture(cap, None), ""
+            cap.release()
+            return None, "the device did not open"
+        scheme = urlsplit(self.spec).scheme.lower()
+        try:
+            if scheme in ("http", "https"):
+                if ".m3u8" in urlsplit(self.spec).path.lower():
+                    return self._open_hls(), ""
+                from vidtrack.sources.mjpeg import MjpegCapture, NotMjpeg
+
+                try:
+                    return _ArrivalCapture(MjpegCapture(self.spec, timeout, timeout, self._stop, not self.config.every_frame)), ""
+                except NotMjpeg as exc:
+                    if "mpegurl" in exc.content_type.lower():
+                        return self._open_hls(), ""
+                    # anything else (MPEG-TS, FLV... over HTTP): FFmpeg below
+        except SourceError as exc:
+            return None, exc.one_line()
+        except StreamEnded:
+            raise
+        except (OSError, ValueError) as exc:
+            return None, f"open failed: {exc}"
+        except Exception as exc:  # http.client and PyAV raise their own types
+            return None, f"open failed: {type(exc).__name__}: {exc}"
+        timeout_ms = int(timeout * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+        started = time.monotonic()
+        with _stream_open_options(STREAM_OPTIONS.format(transport=self.config.rtsp_transport)):
+            cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
         if cap.isOpened():
-            return cap
+            return _OpenCvCapture(cap, StreamClock()), ""
         cap.release()
-        return None
+        reason = f"open failed after {time.monotonic() - started:.1f} s"
+        if scheme in ("rtsp", "rtsps"):
+            from vidtrack.sources.rtsp import probe
 
-    def _nominal_fps(self, cap: Any) -> Fraction | None:
-        """The device's frame rate for webcams; None for streams, whose reported rate is unreliable."""
-        import cv2
+            answer = probe(self.spec, self.config.rtsp_transport, timeout=min(timeout, 3.0))
+            if answer:
+                reason = answer
+        return None, reason
 
-        if not self.webcam:
-            return None
-        raw = cap.get(cv2.CAP_PROP_FPS)
-        # Streams often report nonsense (0, 90000, 1000); only trust a plausible rate.
-        if raw and 1.0 <= raw <= 240.0:
-            return Fraction(raw).limit_denominator(1001)
-        return None
+    def _open_hls(self) -> Any:
+        from vidtrack.sources.hls import HlsCapture
+
+        timeout = self.config.stall_timeout
+        return HlsCapture(self.spec, self._hls_cursor, timeout, timeout, self._stop)
 
     def _publish(self, image: np.ndarray, captured: float) -> None:
         with self._cond:
             self._first_captured = self._first_captured or captured
             self.latest_index += 1
             self.frames_captured += 1
+            if self._last_frame_at is not None and captured <= self._last_frame_at:
+                captured = self._last_frame_at + 1e-3  # capture times strictly increase
             self._last_frame_at = captured
             # decode_ms stays 0: a live read mostly waits for the camera's next frame, on the
             # reader's own thread, so it costs the pipeline nothing.
@@ -397,7 +440,8 @@ class LiveSource:
         if (old.width, old.height) != (width, height):
             if old.width:
                 self._event(None, f"frame size changed {old.width}x{old.height} -> {width}x{height}")
-            self.info = dataclasses.replace(old, width=width, height=height, fps=self._nominal_fps(cap) or old.fps)
+            fps = cap.nominal_fps() if self.webcam else None
+            self.info = dataclasses.replace(old, width=width, height=height, fps=fps or old.fps)
 
     def _probe_address(self) -> tuple[str, int] | None:
         """Host and port to watch during backoff, for servers that take many connections."""
@@ -451,17 +495,18 @@ class LiveSource:
         cap = None
         retries = 0  # connection attempts since the stream last made progress
         lost_at: float | None = None  # when the current outage was detected
-        fingerprint: int | None = None  # kept across reconnects: a still-frozen source stays stalled
+        fingerprint: int | None = None  # of the newest picture checked
+        frozen: int | None = None  # the picture a frozen camera repeats; kept across reconnects
         changed_at = checked_at = connected_at = 0.0
         first_frame = True
         reason = ""  # why the last connection or attempt failed, for the next event
+        stall = self.config.stall_timeout
         try:
             while not self._stop.is_set():
                 if cap is None:
                     if retries:
-                        # While waiting, the state names why the stream was lost when it
-                        # stalled (so a HUD or /stats can show it); during the attempt itself
-                        # it is "reconnecting N".
+                        # While waiting, the state says STALLED when the stream was lost to a
+                        # stall or a freeze (so a HUD or /stats shows it), else RECONNECTING.
                         delay = backoff_delay(retries)
                         if not self.webcam and self._probe_address() is None:
                             delay = min(delay, BACKOFF_MAX_UNPROBED_S)
@@ -471,53 +516,64 @@ class LiveSource:
                         self._event(waiting, f"{reason}; reconnect attempt {retries} in {delay:.1f} s", logging.WARNING)
                         if self._wait_backoff(delay):
                             break
-                        self._set_status(SourceStatus(SourceState.RECONNECTING, retries))
+                        if frozen is None:
+                            self._set_status(SourceStatus(SourceState.RECONNECTING, retries))
                     started = time.monotonic()
-                    cap = self._open()
+                    cap, why = self._open()
                     if cap is None:
-                        reason = f"open failed after {time.monotonic() - started:.1f} s"
+                        reason = why
                         retries += 1
                         if not self._may_retry(retries, reason):
                             return
                         continue
-                    connected_at = changed_at = time.monotonic()  # a new connection gets a full stall_timeout
+                    connected_at = time.monotonic()  # a new connection gets a full stall_timeout
+                    if frozen is None:
+                        changed_at = connected_at
                     checked_at, first_frame = 0.0, True
-                    self._event(SourceStatus(SourceState.CONNECTED), f"opened in {connected_at - started:.2f} s")
+                    self._event(None, f"opened in {connected_at - started:.2f} s")
 
-                ok, image = cap.read()
+                got = cap.read()
                 now = time.monotonic()
                 if self._stop.is_set():
                     break
                 lost = ""
-                if not ok or image is None:
+                if got is None:
                     since = max(self._last_frame_at or connected_at, connected_at)
-                    if now - since >= 0.9 * self.config.stall_timeout:
+                    if now - since >= 0.9 * stall:
                         lost = f"stalled: no frame for {now - since:.1f} s"
                     else:
                         lost = "lost: the stream ended or a read failed"
                 else:
-                    if first_frame:
+                    image, captured = got
+                    if frozen is not None or now - checked_at >= FREEZE_CHECK_INTERVAL_S:
+                        checked_at = now
+                        new_fingerprint = _fingerprint(image)
+                        if new_fingerprint != fingerprint and new_fingerprint != frozen:
+                            fingerprint, changed_at, frozen = new_fingerprint, now, None
+                            retries = 0  # the stream is making progress
+                        elif now - changed_at > stall:
+                            frozen = new_fingerprint
+                            lost = f"stalled: frozen on the same picture for {now - changed_at:.1f} s"
+                        elif frozen is not None:
+                            continue  # still the frozen picture after a reconnect: not live, not shown
+                    if not lost and first_frame:
                         first_frame = False
                         self._update_info(cap, image)
                         if self.connect_s is None:
                             self.connect_s = now - self._created
+                            self._event(SourceStatus(SourceState.CONNECTED), f"first frame after {self.connect_s:.2f} s")
                         elif lost_at is not None and self._last_frame_at is not None:
                             self.reconnects += 1
                             self.last_reconnect_s = now - lost_at
-                            self.last_gap_s = now - self._last_frame_at
+                            self.last_gap_s = captured - self._last_frame_at
                             self._event(
-                                None,
+                                SourceStatus(SourceState.CONNECTED),
                                 f"reconnected: first frame {self.last_reconnect_s:.2f} s after the loss was "
                                 f"detected, {self.last_gap_s:.2f} s after the last frame",
                             )
-                    if now - checked_at >= FREEZE_CHECK_INTERVAL_S:
-                        checked_at = now
-                        new_fingerprint = _fingerprint(image)
-                        if new_fingerprint != fingerprint:
-                            fingerprint, changed_at = new_fingerprint, now
-                            retries, lost_at = 0, None  # the stream is making progress
-                        elif now - changed_at > self.config.stall_timeout:
-                            lost = f"stalled: frozen on the same image for {now - changed_at:.1f} s"
+                        else:
+                            self._event(SourceStatus(SourceState.CONNECTED), "receiving frames")
+                        lost_at = None
                 if lost:
                     reason = lost
                     cap.release()
@@ -527,7 +583,9 @@ class LiveSource:
                     if not self._may_retry(retries, reason):
                         return
                     continue
-                self._publish(image, now)
+                self._publish(image, captured)
+        except StreamEnded as exc:
+            self._event(SourceStatus(SourceState.ENDED), f"the stream ended: {exc}")
         except Exception as exc:  # never die silently: the consumer must see the end
             self.error = SourceError(f"reading {self.name} failed: {exc}", "report this as a bug with the log")
             self._event(SourceStatus(SourceState.ENDED), self.error.problem, logging.ERROR)
@@ -539,3 +597,78 @@ class LiveSource:
                     self._status = SourceStatus(SourceState.ENDED)
                 self._ended = True
                 self._cond.notify_all()
+
+
+class StreamClock:
+    """Maps a stream's timestamps (seconds) to capture times on the monotonic clock.
+
+    A frame cannot have been captured after it arrived, so the mapping offset is the
+    smallest ``arrival - pts`` seen: frames that arrive late (released by FFmpeg at a read
+    timeout after a stall, or queued in FFmpeg's buffers while the reader waits in
+    every-frame mode) keep the time they were captured, not the time they were read.
+    A timestamp that steps back (encoder restart, wrap) starts the mapping over.
+    """
+
+    def __init__(self) -> None:
+        self.offset: float | None = None
+        self.last_pts: float | None = None
+
+    def captured(self, pts: float | None, arrived: float) -> float:
+        """Capture time (monotonic s) of a frame with stream time ``pts`` that arrived at ``arrived``."""
+        if pts is None or not math.isfinite(pts):
+            return arrived
+        if self.last_pts is not None and pts <= self.last_pts:
+            if pts < self.last_pts - 0.5:
+                self.offset = None  # stepped back: a new timeline
+            else:
+                return arrived  # a stream clock that does not advance tells nothing
+        self.last_pts = pts
+        if self.offset is None or arrived - pts < self.offset:
+            self.offset = arrived - pts
+        return self.offset + pts
+
+
+class _OpenCvCapture:
+    """cv2.VideoCapture as a capture: frames with capture times from their stream timestamps."""
+
+    def __init__(self, cap: Any, clock: StreamClock | None) -> None:
+        self.cap = cap
+        self.clock = clock
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        ok, image = self.cap.read()
+        if not ok or image is None:
+            return None
+        arrived = time.monotonic()
+        if self.clock is None:
+            return image, arrived
+        import cv2
+
+        pts = self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        return image, self.clock.captured(pts, arrived)
+
+    def nominal_fps(self) -> Fraction | None:
+        """The device's frame rate (webcams); None when implausible (streams report 0, 90000...)."""
+        import cv2
+
+        raw = self.cap.get(cv2.CAP_PROP_FPS)
+        if raw and 1.0 <= raw <= 240.0:
+            return Fraction(raw).limit_denominator(1001)
+        return None
+
+    def release(self) -> None:
+        self.cap.release()
+
+
+class _ArrivalCapture:
+    """A reader without stream timestamps (MJPEG): each picture is stamped when it arrives."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        image = self.reader.read()
+        return None if image is None else (image, time.monotonic())
+
+    def release(self) -> None:
+        self.reader.release()

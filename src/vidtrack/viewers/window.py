@@ -73,6 +73,64 @@ def highgui_problem(gui: Any) -> str | None:
     return None
 
 
+#: Share of the screen a window may take when it opens (room for title bar and panels).
+SCREEN_SHARE = 0.9
+#: Where Qt finds fonts when the wheel's own font folder is missing (Debian, Fedora, Arch).
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype", "/usr/share/fonts/TTF", "/usr/share/fonts")
+
+
+def quiet_qt(environ: "os._Environ[str] | dict[str, str] | None" = None) -> None:
+    """Point Qt at the system fonts and silence its own warnings, before the first window.
+
+    OpenCV's Qt looks for fonts in a folder the pip wheel does not ship and prints
+    "QFontDatabase: Cannot find font directory" lines; settings the user made are kept.
+    """
+    env = os.environ if environ is None else environ
+    if "QT_QPA_FONTDIR" not in env:
+        for folder in FONT_DIRS:
+            if os.path.isdir(folder):
+                env["QT_QPA_FONTDIR"] = folder
+                break
+    env.setdefault("QT_LOGGING_RULES", "*.debug=false;qt.qpa.*=false;qt.text.font.*=false")
+
+
+def screen_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels, or None when it cannot be asked (no X, Wayland only, not Linux)."""
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if not name:
+        return None
+    try:
+        xlib = ctypes.CDLL(name)
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        display = xlib.XOpenDisplay(None)
+        if not display:
+            return None
+        try:
+            for fn in (xlib.XDefaultScreen, xlib.XDisplayWidth, xlib.XDisplayHeight):
+                fn.argtypes = [ctypes.c_void_p] + ([ctypes.c_int] if fn is not xlib.XDefaultScreen else [])
+            screen = xlib.XDefaultScreen(display)
+            return int(xlib.XDisplayWidth(display, screen)), int(xlib.XDisplayHeight(display, screen))
+        finally:
+            xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+            xlib.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return None
+
+
+def fit_to_screen(width: int, height: int, screen: tuple[int, int] | None) -> tuple[int, int]:
+    """``width`` x ``height`` scaled down, aspect kept, to SCREEN_SHARE of ``screen``; never scaled up."""
+    if screen is None:
+        return width, height
+    scale = min(1.0, SCREEN_SHARE * screen[0] / width, SCREEN_SHARE * screen[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 class WindowView:
     """One window per source showing its newest annotated frame.
 
@@ -133,9 +191,7 @@ class WindowView:
             pending, self._pending = self._pending, {}
         for window, image in pending.values():
             if window not in self._shown:
-                self.gui.namedWindow(window, getattr(self.gui, "WINDOW_NORMAL", 0))
-                self._shown.add(window)
-                self._created = True
+                self._open_window(window, image.shape[1], image.shape[0])
             self.gui.imshow(window, image)
         key = self.gui.waitKey(wait_ms) if self._shown else -1
         if key is not None and key >= 0 and (key & 0xFF) in _QUIT_KEYS:
@@ -148,6 +204,21 @@ class WindowView:
             if visible is not None and visible < 1:
                 self._shown.discard(window)
                 self._quit()
+
+    def _open_window(self, window: str, width: int, height: int) -> None:
+        """A resizable window that keeps the picture's aspect ratio, opened at the frame's
+        size scaled down (never up) to fit the screen."""
+        gui = self.gui
+        if not self._created:
+            quiet_qt()
+        flags = getattr(gui, "WINDOW_NORMAL", 0) | getattr(gui, "WINDOW_KEEPRATIO", 0)
+        flags |= getattr(gui, "WINDOW_GUI_NORMAL", 0)  # no toolbar/status bar eating the picture
+        gui.namedWindow(window, flags)
+        fitted = fit_to_screen(width, height, screen_size())
+        if hasattr(gui, "resizeWindow"):
+            gui.resizeWindow(window, *fitted)
+        self._shown.add(window)
+        self._created = True
 
     def close(self) -> None:
         """Close the windows and stop the UI thread. Idempotent."""
