@@ -144,3 +144,59 @@ def test_drawn_frames_when_a_sink_shows_pictures(tiny_clip: Path) -> None:
     assert not np.array_equal(last.annotated, original)
     assert last.extra["counts"] == {"person": 1}
     assert last.timings_ms.keys() >= {"decode", "detect", "track", "draw"}
+
+
+class PausingCamera:
+    """A live source that sends ``count`` frames, then pauses ``pause_s`` seconds (still open)."""
+
+    def __init__(self, count: int, pause_s: float) -> None:
+        from vidtrack.frames import SourceInfo
+        from vidtrack.sources import SourceState, SourceStatus
+
+        self.info = SourceInfo("cam", 64, 48, None, None, is_live=True)
+        self.status = SourceStatus(SourceState.CONNECTED)
+        self.count, self.pause_s = count, pause_s
+        self.yielded_at: dict[int, float] = {}
+        self._stop = threading.Event()
+
+    def frames(self):
+        import time
+
+        from vidtrack.frames import Frame
+
+        for i in range(self.count):
+            now = time.monotonic()
+            self.yielded_at[i] = now
+            yield Frame(np.zeros((48, 64, 3), np.uint8), i, i / 10, now)
+            time.sleep(0.1)
+        self._stop.wait(self.pause_s)  # the camera pauses; the connection stays open
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def test_live_frame_is_finished_when_its_detection_is_done_not_when_the_next_frame_comes() -> None:
+    import time
+
+    class Detector(SquareDetector):
+        max_in_flight = 2  # two frames in flight: a frame used to wait for the next one to arrive
+
+    arrived: dict[int, float] = {}
+
+    class Stamp(Collect):
+        def write(self, result: FrameResult) -> None:
+            arrived[result.frame.index] = time.monotonic()
+            super().write(result)
+
+    camera = PausingCamera(count=5, pause_s=2.0)
+    lane = Lane(camera, IoUTracker(), [Stamp()])
+    started = time.monotonic()
+    report = Pipeline(Detector(delay=0.02), [lane]).run()[0]
+    assert report.error is None and sorted(arrived) == list(range(5))
+    waits = {i: arrived[i] - camera.yielded_at[i] for i in arrived}
+    print(f"\nyield -> sink per frame: {', '.join(f'{w * 1000:.0f} ms' for w in waits.values())}")
+    assert waits[4] < 0.5  # the last frame before the 2 s pause is out long before the pause ends
+    assert time.monotonic() - started >= 2.0

@@ -59,8 +59,8 @@ def test_ended_playlist_ends_the_source_and_no_segment_is_replayed(segments: lis
 
 
 def test_stale_playlist_reconnects_without_replaying(segments: list[bytes]) -> None:
-    # the playlist stops changing at 3 s for 3 s (a hung encoder), then goes on
-    with HlsServer(segments, end=True, stale=(3.0, 3.0), max_seconds=30) as server:
+    # the playlist stops changing at 3 s for 4 s (a hung encoder), then goes on
+    with HlsServer(segments, end=True, stale=(3.0, 4.0), max_seconds=30) as server:
         source = LiveSource(server.url, SourceConfig(stall_timeout=1), connect_timeout=5)
         try:
             frames = read_all(source, limit_s=25)

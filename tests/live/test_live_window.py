@@ -98,3 +98,65 @@ def test_closing_the_window_quits_and_the_ui_thread_runs_by_itself() -> None:
     assert view.quit_requested.wait(5)
     view.close()
     assert gui.destroyed
+
+
+WINDOW_SCRIPT = """
+import sys, numpy as np, cv2
+from vidtrack.viewers.window import WindowView
+from vidtrack.frames import Frame, FrameResult
+view = WindowView(ui_thread=False)
+for name, (h, w) in (("small", (360, 480)), ("uhd", (2160, 3840))):
+    image = np.full((h, w, 3), 90, np.uint8)
+    for i in range(10):
+        view.write(FrameResult(Frame(image, i, 0.0, 0.0, 0 if name == "small" else 1), None, image,
+                               extra={"source_name": name}))
+        view.pump(10)
+    x, y, rw, rh = cv2.getWindowImageRect("vidtrack - " + name)
+    print(name, rw, rh, flush=True)
+view.close()
+"""
+
+
+def test_window_opens_at_frame_size_fitted_to_the_screen_and_quietly(tmp_path) -> None:
+    """Under a real X server (Xvfb, 1280x720): a 480x360 video opens at 480x360, a 4K one
+    scaled to fit the screen with its aspect kept, and Qt prints nothing."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT, in_ci
+
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        if in_ci():
+            pytest.fail("Xvfb is missing (.ci/run installs xvfb)")
+        pytest.skip("Xvfb is not installed")
+    display = None
+    for number in range(140, 200):
+        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
+            display = number
+            break
+    assert display is not None
+    server = subprocess.Popen([xvfb, f":{display}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(f"/tmp/.X11-unix/X{display}"):
+            assert time.monotonic() < deadline and server.poll() is None, "Xvfb did not start"
+            time.sleep(0.05)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env.update(DISPLAY=f":{display}", PYTHONPATH=str(PROJECT_ROOT / "src"))
+        env.pop("WAYLAND_DISPLAY", None)
+        result = subprocess.run([sys.executable, "-c", WINDOW_SCRIPT], capture_output=True, text=True, env=env,
+                                timeout=60)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    sizes = {line.split()[0]: (int(line.split()[1]), int(line.split()[2])) for line in result.stdout.splitlines()}
+    assert sizes["small"] == (480, 360)
+    width, height = sizes["uhd"]
+    assert width <= 1280 and height <= 720 and width >= 1000  # fitted to the screen, not tiny
+    assert abs(width / height - 16 / 9) < 0.02  # aspect kept
+    assert result.stderr.strip() == "", result.stderr  # no QFontDatabase noise

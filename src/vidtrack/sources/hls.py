@@ -137,8 +137,9 @@ class HlsCapture:
         self.stall_timeout = stall_timeout
         self._stop = stop
         self._queue: deque[tuple[np.ndarray, float]] = deque()
+        self._newest = -1  # newest media sequence number the playlist has listed
+        self._last_growth = time.monotonic()  # when the playlist last listed a new segment
         self._playlist = self._load()  # raises when the URL is not a playlist
-        self._last_growth = time.monotonic()
 
     def _load(self) -> Playlist:
         data, final_url = _fetch(self.url, self.timeout)
@@ -147,6 +148,9 @@ class HlsCapture:
             self.url = playlist.variants[0]
             data, final_url = _fetch(self.url, self.timeout)
             playlist = parse_playlist(data.decode("utf-8", "replace"), final_url)
+        if playlist.segments and playlist.segments[-1][0] > self._newest:
+            self._newest = playlist.segments[-1][0]
+            self._last_growth = time.monotonic()
         return playlist
 
     def _new_segments(self) -> list[tuple[int, float, str]]:
@@ -166,7 +170,6 @@ class HlsCapture:
                 arrived = time.monotonic()
                 frames = decode_segment(data)
                 self.cursor.last_sequence = sequence  # never again, even if it fails to decode
-                self._last_growth = arrived
                 self._queue.extend(frames)
                 self._anchor(frames, arrived)
                 if frames:
