@@ -417,15 +417,20 @@ def count_sequence_lines(
     line_config: "LineConfig | None" = None,
     link_config: "LinkConfig | None" = None,
 ) -> list[LineCountScore]:
-    """Track ``det/det.txt`` and count crossings with the product's line counter, against the ground truth."""
+    """Track ``det/det.txt`` as ``vidtrack run`` does on a file (look-ahead, boxes clipped to the
+    frame) and count crossings with the product's line counter; compare with the ground truth."""
     from vidtrack.analytics.scene import count_crossings
 
-    tracker = IoUTracker(config)
+    rows, _ = track_sequence(sequence, config)
+    width, height = sequence_size(sequence.path)
+    rows[:, [2, 4]] = rows[:, [2, 4]].clip(0, width)
+    rows[:, [3, 5]] = rows[:, [3, 5]].clip(0, height)
+    bounds = np.searchsorted(rows[:, 0], np.arange(1, sequence.length + 2))
 
     def frames() -> Iterator[tuple[float, np.ndarray, np.ndarray]]:
-        for index, (boxes, scores, classes) in enumerate(zip(sequence.boxes, sequence.scores, sequence.classes)):
-            _, ids, tracked = tracker.update_arrays(boxes, scores, classes)
-            yield index / sequence.frame_rate, ids, tracked
+        for index in range(sequence.length):
+            chunk = rows[bounds[index] : bounds[index + 1]]
+            yield index / sequence.frame_rate, chunk[:, 1].astype(np.int64), chunk[:, 2:6]
 
     scene = count_crossings(frames(), lines, line_config, link_config)
     gt = sequence.path / "gt" / "gt.txt"

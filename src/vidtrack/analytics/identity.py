@@ -38,10 +38,10 @@ class LinkConfig:
 
     # Seconds a lost track may be continued. Raise: longer occlusions bridged; a newcomer
     # is more often taken for someone who left.
-    max_gap_s: float = 1.5
+    max_gap_s: float = 0.5
     # Reach in box heights from the lost track's (predicted) anchor. Raise: bigger jumps
     # bridged; neighbours more often merged.
-    max_distance: float = 1.0
+    max_distance: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_gap_s < 0:

@@ -93,7 +93,7 @@ class LineCounter:
     """
 
     def __init__(
-        self, segment: Segment, name: str, config: LineConfig | None = None, lost_after_s: float = 1.5
+        self, segment: Segment, name: str, config: LineConfig | None = None, lost_after_s: float = 0.5
     ) -> None:
         self.segment = segment
         self.lost_after_s = lost_after_s

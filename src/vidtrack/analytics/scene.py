@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from vidtrack.analytics.events import Event
+from vidtrack.analytics.feet import FeetEstimator
 from vidtrack.analytics.geometry import Polygon, Segment
 from vidtrack.analytics.identity import LinkConfig, TrackLinker
 from vidtrack.analytics.lines import LineConfig, LineCounter
@@ -42,6 +43,8 @@ class Scene:
 
         zone_config = zone_config or ZoneConfig()
         self.anchor = anchor
+        # Bottom-centre anchors are the feet: estimated so that a hidden lower body does not move them.
+        self.feet = FeetEstimator() if anchor == "bottom-center" else None
         self.linker = TrackLinker(link_config)
         gap = self.linker.config.max_gap_s
         self.lines = [LineCounter(seg, name, line_config, lost_after_s=gap) for name, seg in lines]
@@ -62,6 +65,8 @@ class Scene:
     def update_observations(self, obs: Observations) -> list[Event]:
         """Like :meth:`update` for prebuilt :class:`Observations`."""
         self._last = (obs.t, obs.frame)
+        if self.feet is not None:
+            obs = self.feet.update(obs)
         objects, forgotten = self.linker.update(obs)
         events: list[Event] = []
         for line in self.lines:
