@@ -1,0 +1,245 @@
+"""Load on `vidtrack serve` vs the FastAPI server a user would write, plus one video job vs `vidtrack run`.
+
+1. Images: N concurrent clients (default 8) post the coco128 images to ``POST /v1/detect``
+   for D seconds (default 30), first to ``vidtrack serve``, then to the baseline: FastAPI
+   with ``ultralytics.YOLO(model).predict`` per request (same model, same images, same
+   clients; the servers run one after the other, never together). Prints images/s,
+   p50/p95 latency, errors, and the server's RSS after warm-up and at the end.
+2. Video: one clip of S seconds (default 20, cut from a shared video) as a job
+   (``POST /v1/jobs`` until the state is finished, server already running) vs
+   ``vidtrack run CLIP -o out.mp4 --jsonl out.jsonl --summary out.json`` (whole process).
+
+Targets (issue 11): throughput >= 1.5x the baseline, p95 no worse, 0 errors, RSS growth
+< 50 MB (over 5,000 requests: pass --duration long enough for that), job <= 1.1x the run.
+
+    python benchmarks/serve_load.py [--model DIR] [--clients 8] [--duration 30] [--video-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "assets"
+DEFAULT_MODEL = SHARED / "models" / "yolo11n_int8_openvino_model"
+
+#: The baseline: what the FastAPI + Ultralytics tutorials write (one global model, predict per request).
+BASELINE_APP = '''
+import io, os
+import numpy as np
+from fastapi import FastAPI, UploadFile
+from PIL import Image
+from ultralytics import YOLO
+
+model = YOLO(os.environ["BASELINE_MODEL"], task="detect")
+app = FastAPI()
+
+
+@app.get("/healthz")
+async def healthz():
+    return {"status": "ok"}
+
+
+@app.post("/v1/detect")
+async def detect(image: UploadFile):
+    picture = Image.open(io.BytesIO(await image.read())).convert("RGB")
+    result = model.predict(picture, verbose=False)[0]
+    return {"detections": [
+        {"class": result.names[int(c)], "confidence": float(p), "box": [float(v) for v in b]}
+        for b, p, c in zip(result.boxes.xyxy.tolist(), result.boxes.conf.tolist(), result.boxes.cls.tolist())
+    ]}
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], port: int, env: dict[str, str], log: Path, timeout: float = 180) -> subprocess.Popen:
+    """Start a server process and wait until /healthz answers."""
+    process = subprocess.Popen(command, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=log.parent)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"server did not start: {log.read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def rss_mb(process: subprocess.Popen) -> float:
+    return psutil.Process(process.pid).memory_info().rss / 1e6
+
+
+def load(url: str, images: list[tuple[str, bytes]], clients: int, duration: float) -> dict[str, float]:
+    """``clients`` threads posting images round-robin for ``duration`` s; throughput and latencies."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def client(offset: int) -> None:
+        with httpx.Client(timeout=60) as http:
+            i = offset
+            while time.monotonic() < stop_at:
+                name, data = images[i % len(images)]
+                i += clients
+                t0 = time.perf_counter()
+                try:
+                    ok = http.post(url, files={"image": (name, data, "image/jpeg")}).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors[0] += 1
+
+    start_t = time.monotonic()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - start_t
+    ordered = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "images_per_s": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(ordered) if ordered else float("nan"),
+        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan"),
+        "errors": errors[0],
+    }
+
+
+def measure_server(name: str, command: list[str], port: int, env: dict[str, str], work: Path,
+                   images: list[tuple[str, bytes]], clients: int, duration: float) -> dict[str, float]:
+    process = start(command, port, env, work / f"{name}.log")
+    try:
+        url = f"http://127.0.0.1:{port}/v1/detect"
+        load(url, images, clients, min(10.0, duration / 3))  # warm-up: compile, caches, allocator
+        rss_start = rss_mb(process)
+        result = load(url, images, clients, duration)
+        result["rss_start_mb"] = rss_start
+        result["rss_end_mb"] = rss_mb(process)
+    finally:
+        stop(process)
+    print(f"{name}: {json.dumps({k: round(v, 1) for k, v in result.items()})}", flush=True)
+    return result
+
+
+def video_job_vs_run(model: str, clip: Path, work: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Seconds to a finished job (upload to state finished) and to a finished `vidtrack run` process."""
+    port = free_port()
+    command = [sys.executable, "-m", "vidtrack", "serve", "--port", str(port), "--model", model,
+               "--jobs-dir", str(work / "jobs"), "--max-upload-mb", "2000"]
+    process = start(command, port, env, work / "serve-video.log")
+    try:
+        t0 = time.monotonic()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+            job = http.post("/v1/jobs", files={"video": (clip.name, clip.read_bytes(), "video/mp4")}).json()
+            while True:
+                state = http.get(job["status_url"]).json()
+                if state["state"] in ("finished", "failed"):
+                    break
+                time.sleep(0.05)
+        job_s = time.monotonic() - t0
+        if state["state"] != "finished":
+            raise SystemExit(f"the job failed: {state['error']}")
+        frames = state["progress"]["frames_done"]
+    finally:
+        stop(process)
+    out = work / "run"
+    out.mkdir()
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-m", "vidtrack", "run", str(clip), "--model", model, "-o", str(out / "out.mp4"),
+                    "--jsonl", str(out / "out.jsonl"), "--summary", str(out / "out.json"), "-q"],
+                   env=env, check=True, cwd=work)
+    run_s = time.monotonic() - t0
+    return job_s, run_s, frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=os.environ.get("VIDTRACK_MODEL") or str(DEFAULT_MODEL))
+    parser.add_argument("--images", type=Path, default=SHARED / "coco128" / "images" / "train2017")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per server")
+    parser.add_argument("--video", type=Path, default=SHARED / "videos" / "pedestrians_pets_h264.avi")
+    parser.add_argument("--video-seconds", type=float, default=20.0)
+    parser.add_argument("--skip-video", action="store_true")
+    args = parser.parse_args()
+
+    images = [(p.name, p.read_bytes()) for p in sorted(args.images.glob("*.jpg"))]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), BASELINE_MODEL=args.model, VIDTRACK_MODEL=args.model,
+               YOLO_VERBOSE="False", PYTHONUNBUFFERED="1")
+    cores = os.cpu_count()
+    print(f"{len(images)} images, {args.clients} clients, {args.duration:g} s per server, {cores} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    with tempfile.TemporaryDirectory(prefix="serve_load_") as tmp:
+        work = Path(tmp)
+        (work / "baseline_app.py").write_text(BASELINE_APP)
+        port = free_port()
+        ours = measure_server("vidtrack", [sys.executable, "-m", "vidtrack", "serve", "--port", str(port), "--model",
+                                           args.model, "--jobs-dir", str(work / "jobs0")],
+                              port, env, work, images, args.clients, args.duration)
+        port = free_port()
+        base = measure_server("baseline", [sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port),
+                                           "--log-level", "warning", "--no-access-log"],
+                              port, env, work, images, args.clients, args.duration)
+        print()
+        print("| measure | vidtrack serve | FastAPI + YOLO.predict | ratio | target |")
+        print("|---|---|---|---|---|")
+        print(f"| images/s | {ours['images_per_s']:.1f} | {base['images_per_s']:.1f} | "
+              f"{ours['images_per_s'] / base['images_per_s']:.2f}x | >= 1.5x |")
+        print(f"| p50 latency | {ours['p50_ms']:.0f} ms | {base['p50_ms']:.0f} ms | {ours['p50_ms'] / base['p50_ms']:.2f}x | |")
+        print(f"| p95 latency | {ours['p95_ms']:.0f} ms | {base['p95_ms']:.0f} ms | {ours['p95_ms'] / base['p95_ms']:.2f}x | <= 1x |")
+        print(f"| requests (errors) | {ours['requests']:.0f} ({ours['errors']:.0f}) | {base['requests']:.0f} "
+              f"({base['errors']:.0f}) | | 0 errors |")
+        print(f"| RSS after warm-up -> end | {ours['rss_start_mb']:.0f} -> {ours['rss_end_mb']:.0f} MB | "
+              f"{base['rss_start_mb']:.0f} -> {base['rss_end_mb']:.0f} MB | | growth < 50 MB |")
+        if not args.skip_video:
+            if shutil.which("ffmpeg") is None:
+                raise SystemExit("ffmpeg is needed to cut the clip")
+            clip = work / "clip.mp4"
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(args.video), "-t", str(args.video_seconds),
+                            "-an", "-c:v", "copy", str(clip)], check=True)
+            job_s, run_s, frames = video_job_vs_run(args.model, clip, work, env)
+            print(f"| {args.video_seconds:g} s video ({frames} frames): job to finished MP4 vs `vidtrack run` | "
+                  f"{job_s:.1f} s | {run_s:.1f} s (run) | {job_s / run_s:.2f}x | <= 1.1x |")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other processes share these {cores} CPUs)")
+
+
+if __name__ == "__main__":
+    main()
