@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,12 +41,13 @@ def _cases(tmp: Path, clip: Path) -> dict[str, tuple[list[str], tuple[str, ...]]
     }
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["long -o", "long --jsonl", "long --summary", "long input", "input through a loop", "output through a loop",
-     "input under a file", "long model", "text model", "huge imgsz"],
-)
-def test_os_error_on_a_path_is_one_line(case: str, tmp_path: Path, clip: Path) -> None:
+CASES = [
+    "long -o", "long --jsonl", "long --summary", "long input", "input through a loop", "output through a loop",
+    "input under a file", "long model", "text model", "huge imgsz",
+]
+
+
+def _args(case: str, tmp_path: Path, clip: Path) -> tuple[list[str], tuple[str, ...], Path]:
     args, words = _cases(tmp_path, clip)[case]
     out = tmp_path / "outputs"
     out.mkdir()
@@ -53,9 +55,28 @@ def test_os_error_on_a_path_is_one_line(case: str, tmp_path: Path, clip: Path) -
         args = [*args, "-o", str(out / "out.mp4"), "--jsonl", str(out / "out.jsonl")]
     if "--model" not in args:  # the path checks come first: this model is never opened
         args = [*args, "--model", str(tmp_path / "unused_model.xml")]
-    result = vidtrack(*args, cwd=tmp_path)
-    _assert_one_line_error(result, *words)
-    assert "--device" not in result.stderr
+    return args, words, out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_os_error_on_a_path_is_one_line(case: str, tmp_path: Path, clip: Path, capsys, monkeypatch) -> None:
+    """In-process (the CLI's own entry point), so ten cases cost one start-up."""
+    from vidtrack.cli import main
+
+    args, words, out = _args(case, tmp_path, clip)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main([*args, "-q"])
+    err = capsys.readouterr().err
+    _assert_one_line_error(subprocess.CompletedProcess(args, info.value.code, "", err), *words)
+    assert "--device" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_name_too_long_from_the_shell(tmp_path: Path, clip: Path) -> None:
+    """The issue's command, as a user types it: a 300-byte -o name."""
+    args, words, out = _args("long -o", tmp_path, clip)
+    _assert_one_line_error(vidtrack(*args, cwd=tmp_path), *words)
     assert list(out.iterdir()) == []
 
 
@@ -137,3 +158,13 @@ def test_compile_errors_name_the_real_cause(device, message, words, not_words) -
         assert word in text
     for word in not_words:
         assert word not in text
+
+
+def test_runtime_failures_print_one_line_naming_the_cause(capsys) -> None:
+    from vidtrack.cli import fail
+
+    exc = RuntimeError("Exception from src/inference/src/cpp/infer_request.cpp:223:\nException from plugin.cpp:54:\nstd::bad_alloc\n\n")
+    exit_ = fail(exc, 1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["error: RuntimeError: std::bad_alloc"]
+    assert exit_.exit_code == 1

@@ -81,7 +81,7 @@ def short_path(path: object, limit: int = 80) -> str:
         return text
     size = len(text.encode("utf-8", "surrogateescape"))
     keep = (limit - 5) // 2
-    return f"{text[:keep]}...{text[-keep:]} ({size} bytes)"
+    return f"{text[:keep]}...{text[-keep:]} [{size} bytes]"
 
 
 def os_error_fix(exc: BaseException) -> str:
@@ -107,3 +107,18 @@ def path_error(cls: type[VidtrackError], what: str, path: object, exc: BaseExcep
     ``OSError`` (or ``RuntimeError`` for symlink loops on ``Path.resolve``) raised for it.
     """
     return cls(f"cannot {what} {short_path(path)} ({os_error_reason(exc)})", os_error_fix(exc))
+
+
+def exception_cause(exc: BaseException, with_type: bool = True, limit: int = 160) -> str:
+    """One line naming what went wrong in ``exc``, for errors that are not VidtrackErrors.
+
+    The first line of the message that is not a C++ source location (OpenVINO stacks
+    ``Exception from src/...cpp:117:`` lines above the cause, e.g. ``std::bad_alloc``),
+    cut to ``limit`` characters, after ``TypeName: `` when ``with_type``.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line for line in lines if not line.startswith("Exception from ")]
+    text = (causes or lines or [""])[0][:limit]
+    if not with_type:
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 import numpy as np
 
 from vidtrack.config import DetectorConfig
-from vidtrack.errors import ModelError, OptionError, VidtrackError, path_error, short_path
+from vidtrack.errors import ModelError, OptionError, VidtrackError, exception_cause, path_error, short_path
 from vidtrack.paths import check_readable, stat_mode
 
 if TYPE_CHECKING:
@@ -156,15 +156,9 @@ def load_detector(config: DetectorConfig) -> Detector:
         raise path_error(ModelError, "read model", config.model, exc) from exc
     except Exception as exc:  # every backend has its own exception types for a bad file
         raise ModelError(
-            f"{short_path(config.model)} is not a model vidtrack can load ({_first_line(exc)})",
+            f"{short_path(config.model)} is not a model vidtrack can load ({exception_cause(exc)})",
             "pass --model with a .pt/.onnx file or an exported model folder, or set VIDTRACK_MODEL",
         ) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    """``TypeName: first line of the message``, cut to 160 characters, for one-line errors."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
 def _load(config: DetectorConfig) -> Detector:

@@ -29,7 +29,7 @@ from vidtrack.detection.yolo_io import (
     plan_letterbox,
     predictions_to_detections,
 )
-from vidtrack.errors import ModelError
+from vidtrack.errors import ModelError, exception_cause
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -108,14 +108,6 @@ def _ov_device(device: str | None) -> str:
     if device.lower().startswith("intel:"):
         return device.partition(":")[2].upper() or "CPU"
     return device.upper()
-
-
-def _runtime_cause(exc: BaseException) -> str:
-    """The informative line of an OpenVINO exception: the last one that is not a C++ location."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    causes = [line for line in lines if not line.startswith("Exception from ")]
-    text = causes[-1] if causes else (lines[-1] if lines else type(exc).__name__)
-    return text[:160]
 
 
 def _dynamic_int8_unsafe(model: Any) -> bool:
@@ -298,7 +290,7 @@ class OpenVINODetector:
         OpenVINO's message is a stack of ``Exception from file:line:`` lines with the
         cause at the end (``std::bad_alloc``, ``Device with "GPU" name is not registered``).
         """
-        cause = _runtime_cause(exc)
+        cause = exception_cause(exc, with_type=False)
         size = f" at input {input_hw[1]}x{input_hw[0]}" if input_hw else ""
         if "bad_alloc" in cause or "memory" in cause.lower():
             return ModelError(
