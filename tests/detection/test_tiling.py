@@ -195,9 +195,10 @@ def test_tiles_keep_the_confident_untiled_boxes_and_add_small_ones(real_model: s
 
     with av.open(str(video_path("people_street_1080p.mp4"))) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="bgr24")
-    plain = load_detector(DetectorConfig(model=real_model)).detect(frame)
-    tiled = load_detector(DetectorConfig(model=real_model, tiles="auto")).detect(frame)
-    assert tiled.metadata["tiles"] == 6
+    detector = load_detector(DetectorConfig(model=real_model, tiles="2"))
+    tiled = detector.detect(frame)
+    plain = detector.inner.detect(frame)  # the wrapped detector alone: the untiled pass
+    assert tiled.metadata["tiles"] == 2
     confident = plain[plain.confidence >= 0.5]
     assert len(confident) >= 3
     iou, _ = _pairwise_iou_ioa(confident.xyxy, tiled.xyxy)
@@ -208,3 +209,10 @@ def test_tiles_keep_the_confident_untiled_boxes_and_add_small_ones(real_model: s
     new = tiled[~matched]
     heights = new.xyxy[:, 3] - new.xyxy[:, 1]
     assert len(new) >= 3 and np.median(heights) < 100  # and new, small ones
+
+
+def test_the_hud_shows_tiles_per_frame_only_when_tiling() -> None:
+    from vidtrack.overlay import HudInfo
+
+    assert HudInfo(fps=12.0, tiles=6).lines()[0].endswith("6 tiles")
+    assert "tiles" not in HudInfo(fps=12.0).lines()[0]

@@ -21,7 +21,9 @@ The merge (:func:`merge_tiled`), class by class:
    a fragment of a cut object and is dropped; so is one longer than ``MAX_TILE_OBJECT`` of
    the tile side (large objects belong to the full-frame view);
 2. tile boxes seen twice in overlapping tiles collapse (greedy, IoU > ``DUPLICATE_IOU``
-   between boxes of different tiles; within a tile the model's NMS already decided);
+   between boxes of different tiles; within a tile the model's NMS already decided), and a
+   tile box mostly inside a much larger box from another tile (a cut part whose edge
+   stopped short of the tile border) is dropped;
 3. a tile box and a full-frame box of the same object (IoU > ``DUPLICATE_IOU``) become one:
    the full-frame box when the object is at least ``FULL_FRAME_MIN_PX`` model-input pixels
    long in the full-frame view (it sees it whole and well), else the tile box, with the
@@ -64,8 +66,10 @@ DUPLICATE_IOU = 0.5
 #: Objects at least this long (model-input pixels, in the full-frame view) keep the
 #: full-frame box; smaller ones take the tile's, which sees them enlarged.
 FULL_FRAME_MIN_PX = 64.0
-#: A tile box this much inside (share of its area) a full-frame box too big for a tile is a part of it.
+#: A tile box this much inside (share of its area) a full-frame box too big for a tile, or a
+#: box from another tile ``FRAGMENT_AREA`` times its area, is a part of that object.
 NESTED_FRACTION = 0.6
+FRAGMENT_AREA = 1.5
 #: Most tiles per frame: a guard against ``--tiles 40`` on a 4K stream.
 MAX_TILES = 256
 
@@ -248,21 +252,31 @@ class MergeSettings:
     nested_fraction: float = NESTED_FRACTION
 
 
-def _cross_tile_duplicates(xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray, tile: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Indices kept when boxes of one class from *different* tiles overlap (highest confidence first).
+def _cross_tile_duplicates(
+    xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray, tile: np.ndarray, settings: "MergeSettings"
+) -> np.ndarray:
+    """Indices of tile boxes kept once copies and fragments seen by *other* tiles are removed.
 
     Boxes of one tile were already separated by the model's own NMS (at its ``--iou``), so
-    two close people in one tile stay two; only the copy of an object seen in an overlap
-    strip is removed.
+    two close people in one tile stay two. Across tiles, (a) of two boxes of one class with
+    IoU above ``duplicate_iou`` the more confident stays (greedy), and (b) a box mostly
+    inside (``nested_fraction`` of its area) a more confident box at least ``FRAGMENT_AREA``
+    times larger from another tile is the part of an object that its tile cut without the cut touching
+    the tile edge; the other tile saw it whole.
     """
     order = np.argsort(-conf, kind="stable")
-    iou, _ = _pairwise_iou_ioa(xyxy[order], xyxy[order])
-    clash = (iou > iou_threshold) & (cls[order][:, None] == cls[order][None, :])
-    clash &= tile[order][:, None] != tile[order][None, :]
+    box, kind, where = xyxy[order], cls[order], tile[order]
+    iou, ioa = _pairwise_iou_ioa(box, box)
+    other = (kind[:, None] == kind[None, :]) & (where[:, None] != where[None, :])
+    clash = (iou > settings.duplicate_iou) & other
     alive = np.ones(len(order), bool)
     for i in range(len(order)):
         if alive[i]:
             alive[i + 1 :] &= ~clash[i, i + 1 :]
+    area = np.clip(box[:, 2] - box[:, 0], 0, None) * np.clip(box[:, 3] - box[:, 1], 0, None)
+    part = other & (ioa > settings.nested_fraction) & (area[None, :] >= FRAGMENT_AREA * area[:, None])
+    part &= np.triu(np.ones_like(part), 1).T.astype(bool)  # the whole is the more confident one
+    alive &= ~(part & alive[None, :]).any(axis=1)
     return np.sort(order[alive])
 
 
@@ -306,7 +320,7 @@ def merge_tiled(
         return full
     tiled = sv.Detections.merge(kept_tiles) if len(kept_tiles) > 1 else kept_tiles[0]
     tile_of = np.concatenate(origin)
-    tiled = tiled[_cross_tile_duplicates(tiled.xyxy, tiled.confidence, tiled.class_id, tile_of, settings.duplicate_iou)]
+    tiled = tiled[_cross_tile_duplicates(tiled.xyxy, tiled.confidence, tiled.class_id, tile_of, settings)]
     if not len(full):
         return tiled
     biggest_tile = float(np.max(np.maximum(tiles[:, 2] - tiles[:, 0], tiles[:, 3] - tiles[:, 1])))
