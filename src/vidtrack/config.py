@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidtrack.errors import OptionError
+from vidtrack.errors import OptionError, check_option
 
 #: The model used when neither ``--model`` nor ``VIDTRACK_MODEL`` says otherwise.
 #: Ultralytics downloads it on first use on a machine with internet access.
@@ -29,9 +29,8 @@ def default_model() -> str:
 MAX_IMGSZ = 4096
 
 
-def _check_range(name: str, value: float, lo: float, hi: float, flag: str) -> None:
-    if not (lo <= value <= hi):
-        raise OptionError(f"{flag} {value} is out of range", f"use a value between {lo} and {hi}")
+def _check_range(value: float, lo: float, hi: float, flag: str) -> None:
+    check_option(lo <= value <= hi, flag, value, f"use a value between {lo} and {hi}")
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ class DetectorConfig:
 
         object.__setattr__(self, "tiles", parse_tiles(self.tiles))
         object.__setattr__(self, "tile_regions", tuple(parse_polygon(p) for p in self.tile_regions))
-        _check_range("conf", self.conf, 0.0, 1.0, "--conf")
-        _check_range("iou", self.iou, 0.0, 1.0, "--iou")
+        _check_range(self.conf, 0.0, 1.0, "--conf")
+        _check_range(self.iou, 0.0, 1.0, "--iou")
         if self.imgsz < 32 or self.imgsz % 32:
             raise OptionError(f"--imgsz {self.imgsz} is not a positive multiple of 32", "use e.g. 320, 640 or 1280")
         if self.imgsz > MAX_IMGSZ:
@@ -133,7 +132,7 @@ class OutputConfig:
     preset: str = "ultrafast"
 
     def __post_init__(self) -> None:
-        _check_range("crf", self.crf, 0, 51, "--crf")
+        _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
         if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):

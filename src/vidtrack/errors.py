@@ -57,6 +57,25 @@ class OptionError(VidtrackError):
     """A command-line option has a bad value."""
 
 
+def quiet_ffmpeg() -> None:
+    """Keep OpenCV/FFmpeg from printing decoder chatter on bad input: vidtrack reports errors itself.
+
+    Sets the environment variables OpenCV reads when it loads; call it before the first
+    ``import cv2`` (the CLI does at start, the sources before opening anything).
+    """
+    import os
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+
+
+def check_option(ok: bool, flag: str, value: object, fix: str) -> None:
+    """The one range check for option values: raise ``OptionError("<flag> <value> is out of range", fix)`` unless ``ok``."""
+    if not ok:
+        raise OptionError(f"{flag} {value} is out of range", fix)
+
+
+
 #: What to do about the OS errors a path the user gave can raise, by errno name.
 _OS_ERROR_FIXES = {
     "ENAMETOOLONG": "shorten it: at most 255 bytes per file or folder name, 4096 for the whole path",

@@ -6,7 +6,6 @@ output paths, model, viewer options) is checked before any output file is create
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from vidtrack.analytics.config import AnalyticsConfig
 from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.frames import FrameResult, SourceInfo
+from vidtrack.paths import write_json_atomic
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
 from vidtrack.tracking import TrackerConfig
 
@@ -294,13 +294,6 @@ def _report_fields(report: LaneReport) -> dict[str, Any]:
         "stopped_early": report.stopped,
         "source_state": None if report.status is None else str(report.status),
     }
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON so that a kill leaves either the old file or the whole new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def _one_opencv_thread() -> None:

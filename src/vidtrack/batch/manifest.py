@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from vidtrack.batch.inputs import BatchInputError
+from vidtrack.paths import atomic_write
 
 if TYPE_CHECKING:
     from vidtrack.runner import RunRequest
@@ -93,13 +94,9 @@ class Manifest:
 
     def compact(self) -> None:
         """Rewrite the file with only the latest record per input (atomically)."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+        with atomic_write(self.path, fsync=True) as handle:
             for record in self.records.values():
                 handle.write(json.dumps(record, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
 
     def append(self, record: dict[str, Any]) -> None:
         """Add a record and make it durable (fsync) before returning."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from vidtrack.paths import atomic_write
 
 REPORT_CSV = "report.csv"
 REPORT_JSONL = "report.jsonl"
@@ -89,15 +90,11 @@ def write_report(out_dir: Path, rows: list[dict[str, Any]]) -> tuple[Path, Path]
     columns = list(COLUMNS)
     extra = sorted({key for flat in flats for key in flat} - set(columns))
     csv_path, jsonl_path = out_dir / REPORT_CSV, out_dir / REPORT_JSONL
-    tmp = csv_path.with_name(csv_path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(csv_path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns + extra, restval="")
         writer.writeheader()
         writer.writerows(flats)
-    os.replace(tmp, csv_path)
-    tmp = jsonl_path.with_name(jsonl_path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_write(jsonl_path) as handle:
         for row in rows:
             handle.write(json.dumps(row) + "\n")
-    os.replace(tmp, jsonl_path)
     return csv_path, jsonl_path

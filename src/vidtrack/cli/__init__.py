@@ -6,12 +6,11 @@ stays instant (no torch, ultralytics or OpenCV import).
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 
-from vidtrack.errors import VidtrackError, mask_credentials
+from vidtrack.errors import VidtrackError, mask_credentials, quiet_ffmpeg
 
 app = typer.Typer(
     name="vidtrack",
@@ -76,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from vidtrack.cli.batch_cmd import main_args
 
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    quiet_ffmpeg()
     argv = main_args(list(sys.argv[1:] if argv is None else argv))
     try:
         code = app(args=argv, prog_name="vidtrack", standalone_mode=False)

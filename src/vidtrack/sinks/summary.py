@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from array import array
@@ -133,9 +132,9 @@ class SummaryBuilder:
             self._closed = True
             return
         self._closed = True
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        from vidtrack.paths import write_json_atomic
+
         try:
-            tmp.write_text(json.dumps(self.build(), indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json_atomic(self.path, self.build())
         except OSError as exc:
             raise OutputError(f"writing {self.path} failed ({exc.strerror or exc})", "choose a writable path") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -13,18 +12,12 @@ from typing import Iterator
 import numpy as np
 
 from vidtrack.config import SourceConfig
-from vidtrack.errors import SourceError
+from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
-
-
-def quiet_ffmpeg() -> None:
-    """Keep OpenCV/FFmpeg from printing decoder chatter on bad input; we report errors ourselves."""
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 
 def probe_fps(path: Path) -> Fraction | None:

@@ -32,11 +32,10 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from vidtrack.config import SourceConfig
-from vidtrack.errors import SourceError, mask_credentials
+from vidtrack.errors import SourceError, mask_credentials, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
 from vidtrack.sources.hls import HlsCursor, StreamEnded
-from vidtrack.sources.files import quiet_ffmpeg
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from vidtrack.errors import OptionError
+from vidtrack.errors import check_option
 
 
 def knob(default: Any, help: str) -> Any:
@@ -24,11 +24,6 @@ def knob(default: Any, help: str) -> Any:
 def knob_help(name: str) -> str:
     """The help text of the :class:`TrackerConfig` setting ``name``."""
     return next(f.metadata["help"] for f in fields(TrackerConfig) if f.name == name)
-
-
-def _check(ok: bool, flag: str, value: object, fix: str) -> None:
-    if not ok:
-        raise OptionError(f"{flag} {value} is out of range", fix)
 
 
 @dataclass(frozen=True)
@@ -135,12 +130,12 @@ class TrackerConfig:
             ("--position-gain", self.position_gain),
             ("--velocity-gain", self.velocity_gain),
         ):
-            _check(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
-        _check(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
-        _check(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
-        _check(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
-        _check(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
-        _check(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
+            check_option(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
+        check_option(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
+        check_option(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
+        check_option(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
+        check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
+        check_option(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
 
 
 @dataclass(frozen=True)
@@ -166,7 +161,7 @@ class RefineConfig:
     smooth_window: int = 5
 
     def __post_init__(self) -> None:
-        _check(self.max_gap >= 0, "--refine-max-gap", self.max_gap, "use 0 or more frames")
-        _check(self.min_length >= 1, "--refine-min-length", self.min_length, "use 1 or more")
-        _check(self.smooth_window >= 1, "--refine-smooth-window", self.smooth_window, "use 1 (off) or more")
-        _check(0.0 <= self.keep_score_rank <= 1.0, "--refine-keep-score-rank", self.keep_score_rank, "use 0..1")
+        check_option(self.max_gap >= 0, "--refine-max-gap", self.max_gap, "use 0 or more frames")
+        check_option(self.min_length >= 1, "--refine-min-length", self.min_length, "use 1 or more")
+        check_option(self.smooth_window >= 1, "--refine-smooth-window", self.smooth_window, "use 1 (off) or more")
+        check_option(0.0 <= self.keep_score_rank <= 1.0, "--refine-keep-score-rank", self.keep_score_rank, "use 0..1")

@@ -341,7 +341,7 @@ class JobManager:
             raise outcome.error
         summary = dict(outcome.summaries[0]) if outcome.summaries else None
         if summary is not None:  # name the client's file, not the server's copy of it
-            from vidtrack.runner import write_json_atomic
+            from vidtrack.paths import write_json_atomic
 
             summary["source"] = job.filename
             write_json_atomic(job.folder / "summary.json", summary)
@@ -366,7 +366,7 @@ class JobManager:
 
     def _persist(self, job: Job) -> None:
         """Write record.json atomically. Caller holds ``_lock``."""
-        from vidtrack.runner import write_json_atomic
+        from vidtrack.paths import write_json_atomic
 
         if job.folder.is_dir():
             write_json_atomic(job.folder / "record.json", job.record())
