@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtrack.sources.files import quiet_ffmpeg
+from vidtrack.errors import quiet_ffmpeg
 
 quiet_ffmpeg()  # before the helpers open any capture: FFmpeg chatter off
 

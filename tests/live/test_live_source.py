@@ -22,7 +22,7 @@ from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame
 from vidtrack.sources.base import SourceState, open_source
-from vidtrack.sources.files import quiet_ffmpeg
+from vidtrack.errors import quiet_ffmpeg
 from vidtrack.sources.live import LiveSource, backoff_delay, redact
 
 quiet_ffmpeg()
