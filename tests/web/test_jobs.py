@@ -39,7 +39,7 @@ def test_video_job_progress_outputs_playback_and_delete(detection_service: Any, 
     jobs_dir = tmp_path / "jobs"
     with running_server(detection_service, jobs_dir) as server, httpx.Client(base_url=server.base_url, timeout=60) as http:
         submitted = http.post("/v1/jobs", files={"video": ("my clip.mp4", clip.read_bytes(), "video/mp4")},
-                              data={"conf": "0.3", "max_age": "20"})
+                              data={"conf": "0.3", "max_age": "20", "line": ["0,120,320,120:mid", "160,0,160,240"]})
         assert submitted.status_code == 202, submitted.text
         job = submitted.json()
         assert len(job["id"]) == 22 and job["status_url"] == f"/v1/jobs/{job['id']}"
@@ -59,7 +59,8 @@ def test_video_job_progress_outputs_playback_and_delete(detection_service: Any, 
         assert state["state"] == "finished", state
         assert seen == sorted(seen) and any(0 < n < FRAMES for n in seen), seen  # progress advanced
         assert state["progress"] == {"frames_done": FRAMES, "frames_total": FRAMES, "fraction": 1.0}
-        assert state["filename"] == "my clip.mp4" and state["options"] == {"conf": 0.3, "max_age": 20}
+        assert state["filename"] == "my clip.mp4"
+        assert state["options"] == {"conf": 0.3, "max_age": 20, "line": ["0,120,320,120:mid", "160,0,160,240"]}
         assert str(jobs_dir) not in json.dumps(state)  # no server paths leak
         assert not (jobs_dir / job["id"] / "input.video").exists()  # the upload is gone once done
 
@@ -67,6 +68,8 @@ def test_video_job_progress_outputs_playback_and_delete(detection_service: Any, 
         assert len(lines) == FRAMES and [json.loads(x)["frame"] for x in lines] == list(range(FRAMES))
         summary = http.get(state["outputs"]["summary"]).json()
         assert summary["frames"] == FRAMES and summary["source"] == "my clip.mp4"
+        assert len(summary["lines"]) == 2  # analytics options are run options too
+        assert http.get(state["outputs"]["events"]).status_code == 200
         video_url = state["outputs"]["video"]
         part = http.get(video_url, headers={"Range": "bytes=100-199"})
         assert part.status_code == 206 and len(part.content) == 100

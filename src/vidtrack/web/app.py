@@ -318,7 +318,11 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
                 raise api_error(422, "the 'options' field is not JSON", 'send e.g. options={"conf": 0.4}') from None
             if not isinstance(options, dict):
                 raise api_error(422, "the 'options' field is not a JSON object", 'send e.g. options={"conf": 0.4}')
-        options.update({k: v for k, v in form.items() if k not in ("video", "options") and isinstance(v, str)})
+        fields: dict[str, list[str]] = {}
+        for key, value in form.multi_items():  # a repeated field (line=..., line=...) is a list
+            if key not in ("video", "options") and isinstance(value, str):
+                fields.setdefault(key, []).append(value)
+        options.update({k: v[0] if len(v) == 1 else v for k, v in fields.items()})
         job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options)
         return JSONResponse({"id": job.id, "state": job.state, "status_url": f"/v1/jobs/{job.id}"}, 202,
                             headers={**NO_STORE, "Location": f"/v1/jobs/{job.id}"})

@@ -70,11 +70,17 @@ def run_option_types() -> dict[str, Any]:
 
 
 def coerce(name: str, value: Any, kind: Any) -> Any:
-    """A form field's text as the option's type.
+    """A form field's text (or texts, for a repeatable option) as the option's type.
 
     Raises:
         OptionError: the text is not a value of that type.
     """
+    import typing
+
+    if typing.get_origin(kind) is list:  # repeatable (--line, --zone...): one value or several
+        return [value] if isinstance(value, str) else value
+    if isinstance(value, list):
+        raise OptionError(f"option {name} is given {len(value)} times", "give it once")
     if not isinstance(value, str) or kind is str:
         return value
     text = value.strip()
