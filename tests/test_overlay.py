@@ -2,7 +2,8 @@ import numpy as np
 
 from vidtrack.config import OverlayConfig
 from vidtrack.detection.base import make_detections
-from vidtrack.overlay import HudInfo, Overlay, class_counts, track_labels
+from vidtrack.labels import class_counts
+from vidtrack.overlay import HudInfo, Overlay, track_labels
 from vidtrack.sources.base import SourceState, SourceStatus
 
 

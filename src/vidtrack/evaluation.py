@@ -196,11 +196,11 @@ def track_sequence_refined(
 
 def write_mot(path: Path, rows: np.ndarray) -> None:
     """Write (frame, id, x1, y1, x2, y2, conf) rows as MOTChallenge ``frame,id,x,y,w,h,conf,-1,-1,-1``."""
+    from vidtrack.sinks.data import mot_line
+
     with open(path, "w", encoding="utf-8") as out:
         for frame, track_id, x1, y1, x2, y2, conf in rows.tolist():
-            out.write(
-                f"{int(frame)},{int(track_id)},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
-            )
+            out.write(mot_line(int(frame), int(track_id), x1, y1, x2, y2, conf))
 
 
 # -- scoring ------------------------------------------------------------------------------

@@ -25,6 +25,15 @@ def class_names(detections: "sv.Detections") -> list[str]:
     return [str(int(c)) for c in detections.class_id]
 
 
+def class_counts(detections: "sv.Detections") -> dict[str, int]:
+    """How many objects of each class are in this frame, most frequent first (ties: by name)."""
+    if len(detections) == 0:
+        return {}
+    values, counts = np.unique(np.asarray(class_names(detections), dtype=str), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {str(values[i]): int(counts[i]) for i in order}
+
+
 def confidence_tags(best: Mapping[str, float]) -> dict[str, int]:
     """Best confidence per class (0-1) → image-tagging style ``{"person": 98}`` (0-100), best first."""
     return {name: int(round(conf * 100)) for name, conf in sorted(best.items(), key=lambda kv: -kv[1])}

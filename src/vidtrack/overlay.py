@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidtrack.config import OverlayConfig
+from vidtrack.labels import class_names
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -24,25 +25,15 @@ if TYPE_CHECKING:
 
 def track_labels(detections: "sv.Detections") -> list[str]:
     """``#12 person 0.87`` for each detection (no ``#id`` part for untracked ones)."""
-    names = detections.data.get("class_name")
+    names = class_names(detections)
     ids = detections.tracker_id
     labels = []
     for i in range(len(detections)):
-        name = str(names[i]) if names is not None else str(int(detections.class_id[i]))
+        name = names[i]
         conf = f" {float(detections.confidence[i]):.2f}" if detections.confidence is not None else ""
         prefix = f"#{int(ids[i])} " if ids is not None else ""
         labels.append(f"{prefix}{name}{conf}")
     return labels
-
-
-def class_counts(detections: "sv.Detections") -> dict[str, int]:
-    """How many objects of each class are in this frame, most frequent first."""
-    names = detections.data.get("class_name")
-    if names is None or len(detections) == 0:
-        return {}
-    values, counts = np.unique(np.asarray(names, dtype=str), return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return {str(values[i]): int(counts[i]) for i in order}
 
 
 @dataclass

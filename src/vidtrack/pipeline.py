@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from vidtrack.frames import Frame, FrameResult, SourceInfo
-from vidtrack.overlay import HudInfo, Overlay, class_counts
+from vidtrack.labels import class_counts
+from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch
 from vidtrack.tracking.clip import clip_to_frame

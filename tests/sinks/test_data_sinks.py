@@ -114,9 +114,9 @@ def test_mot_rows(tmp_path: Path) -> None:
     sink.close()
     lines = path.read_text().splitlines()
     assert lines == [
-        "1,3,10.0,20.0,40.5,100.3,0.876,-1,-1,-1",
-        "1,7,300.0,40.0,60.0,40.0,0.500,-1,-1,-1",
-        "3,4,5.0,5.0,10.0,20.0,0.400,-1,-1,-1",
+        "1,3,10.04,20.00,40.46,100.26,0.8764,-1,-1,-1",  # the one MOT precision, shared with vidtrack eval
+        "1,7,300.00,40.00,60.00,40.00,0.5000,-1,-1,-1",
+        "3,4,5.00,5.00,10.00,20.00,0.4000,-1,-1,-1",
     ]
     table = np.loadtxt(path, delimiter=",")
     assert table.shape == (3, 10)

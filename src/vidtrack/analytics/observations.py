@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from vidtrack.analytics.geometry import anchor_points
+from vidtrack.labels import class_names
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,7 @@ class Observations:
         ids = np.asarray(ids).astype(np.int64)
         keep = ids >= 0
         xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)[keep]
-        names = detections.data.get("class_name") if getattr(detections, "data", None) else None
-        if names is not None:
-            classes = tuple(str(c) for c in np.asarray(names)[keep])
-        elif detections.class_id is not None:
-            classes = tuple(str(int(c)) for c in np.asarray(detections.class_id)[keep])
-        else:
-            classes = ("object",) * int(keep.sum())
+        classes = tuple(name for name, kept in zip(class_names(detections), keep) if kept)
         conf = (
             np.full(int(keep.sum()), np.nan)
             if detections.confidence is None

@@ -27,6 +27,7 @@ import numpy as np
 
 from vidtrack.analytics.geometry import Polygon, Spec, specs
 from vidtrack.errors import OptionError
+from vidtrack.labels import class_names as row_class_names
 
 REDACT_MODES = ("blur", "pixelate", "fill")
 
@@ -118,11 +119,7 @@ class Redactor:
         n = len(detections)
         if n == 0 or not self._names:
             return np.zeros(n, bool)
-        names = detections.data.get("class_name") if getattr(detections, "data", None) else None
-        if names is not None:
-            by_name = np.isin(np.asarray(names, dtype=str), list(self._names))
-        else:
-            by_name = np.zeros(n, bool)
+        by_name = np.isin(np.asarray(row_class_names(detections), dtype=str), list(self._names))
         by_id = np.isin(np.asarray(detections.class_id), list(self._ids)) if detections.class_id is not None else by_name
         return by_name | by_id
 

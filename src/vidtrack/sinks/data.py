@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from vidtrack.errors import OutputError
+from vidtrack.labels import class_names
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -34,18 +35,12 @@ def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
     conf = detections.confidence
     class_id = detections.class_id
     track = detections.tracker_id
-    names = detections.data.get("class_name") if detections.data else None
+    names = class_names(detections)
     for i in range(n):
         x1, y1, x2, y2 = xyxy[i]
-        if names is not None:
-            cls: Any = str(names[i])
-        elif class_id is not None:
-            cls = int(class_id[i])
-        else:
-            cls = None
         yield {
             "track_id": int(track[i]) if track is not None and track[i] >= 0 else None,
-            "class": cls,
+            "class": names[i],
             "confidence": round(float(conf[i]), 3) if conf is not None else None,
             "x": round(float(x1), 1),
             "y": round(float(y1), 1),
@@ -102,6 +97,15 @@ class JsonlSink:
         self._out.close()
 
 
+def mot_line(frame: int, track_id: int, x1: float, y1: float, x2: float, y2: float, conf: float) -> str:
+    """One MOTChallenge row ``frame,id,x,y,w,h,conf,-1,-1,-1`` (newline included) from an xyxy box.
+
+    The one MOT format of vidtrack (``--mot`` and ``vidtrack eval``): pixels to 0.01,
+    confidence to 0.0001; ``frame`` is 1-based as MOTChallenge counts.
+    """
+    return f"{frame},{track_id},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
+
+
 class MotSink:
     """MOTChallenge rows ``frame,id,x,y,w,h,conf,-1,-1,-1`` with 1-based frame numbers.
 
@@ -113,12 +117,16 @@ class MotSink:
         self._out = _LineFile(path)
 
     def write(self, result: "FrameResult") -> None:
+        det = result.detections
+        if len(det) == 0 or det.tracker_id is None:
+            return
+        xyxy = np.asarray(det.xyxy, dtype=np.float64).reshape(-1, 4)
+        conf = np.ones(len(det)) if det.confidence is None else np.asarray(det.confidence, dtype=np.float64)
         frame_no = result.frame.index + 1
         lines = [
-            f"{frame_no},{row['track_id']},{row['x']:.1f},{row['y']:.1f},{row['w']:.1f},{row['h']:.1f},"
-            f"{row['confidence'] if row['confidence'] is not None else 1:.3f},-1,-1,-1\n"
-            for row in detection_rows(result.detections)
-            if row["track_id"] is not None
+            mot_line(frame_no, int(track_id), *xyxy[i], float(conf[i]))
+            for i, track_id in enumerate(det.tracker_id)
+            if track_id >= 0
         ]
         if lines:
             self._out.write("".join(lines))
