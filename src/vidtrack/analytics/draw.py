@@ -31,11 +31,11 @@ def draw_analytics(canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, th
         x, y = max(0, x), max(0, y)
         if x2 > x and y2 > y:
             roi = canvas[y:y2, x:x2]
-            mask = np.zeros(roi.shape[:2], np.uint8)
-            cv2.fillPoly(mask, [pts - [x, y]], 1)
             alpha = min(0.45, 0.12 + 0.08 * zone.occupancy)
-            m = mask.astype(bool)
-            roi[m] = (roi[m] * (1 - alpha) + np.array(ZONE_COLOUR) * alpha).astype(np.uint8)
+            # Outside the polygon the overlay equals the picture, so the blend leaves it as it was.
+            overlay = roi.copy()
+            cv2.fillPoly(overlay, [pts - [x, y]], ZONE_COLOUR)
+            cv2.addWeighted(overlay, alpha, roi, 1 - alpha, 0, dst=roi)
         colour = FLASH_COLOUR if zone.flash else ZONE_COLOUR
         cv2.polylines(canvas, [pts], True, colour, thickness * (2 if zone.flash else 1), cv2.LINE_AA)
         cx, cy = pts.mean(axis=0).astype(int)
