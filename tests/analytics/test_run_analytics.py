@@ -141,3 +141,22 @@ def test_real_clip_counts_match_the_tracks_and_the_summary(capsys, tmp_path, rea
     replay.extend(scene.finish())
     key = lambda e: (e["type"], e["frame"], e["track_id"], e.get("line") or e.get("zone"), e["direction"])  # noqa: E731
     assert sorted(map(key, (e.to_json() for e in replay))) == sorted(map(key, events))
+
+
+def test_end_of_run_table_shows_counts_and_dwell():
+    from rich.console import Console
+
+    from vidtrack.cli.report import analytics_table
+
+    summary = {
+        "source": "cam",
+        "lines": {"door": {"in": 4, "out": 2, "by_class": {"person": {"in": 4, "out": 2}}}},
+        "zones": {"desk": {"entries": 3, "exits": 3, "visits": 3, "entries_by_class": {"person": 3},
+                           "dwell_s": {"mean": 2.5, "median": 2.0, "max": 4.25}}},
+    }
+    console = Console(record=True, width=160)
+    console.print(analytics_table([summary]))
+    text = console.export_text()
+    assert "line door" in text and "in 4  out 2" in text and "person 4/2" in text
+    assert "zone desk" in text and "entries 3  exits 3  visits 3" in text and "2.5 / 2.0 / 4.2 s" in text
+    assert analytics_table([{"source": "cam", "frames": 3}]) is None

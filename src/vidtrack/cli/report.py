@@ -72,8 +72,39 @@ def print_summary(outcome: "RunOutcome") -> None:
             age_text,
         )
     console.print(table)
+    analytics = analytics_table(outcome.summaries)
+    if analytics is not None:
+        console.print(analytics)
     for path in outcome.outputs:
         if path.exists():
             console.print(f"wrote {path}")
         else:  # the video file is created with its first frame: a camera that never connected
             console.print(f"{path} not written: no frames from the source")
+
+
+def analytics_table(summaries: list[dict]) -> "object | None":
+    """Counts per line and visits per zone of every source (None when no run had any)."""
+    from rich.table import Table
+
+    rows = []
+    for data in summaries:
+        source = str(data.get("source", ""))
+        for name, line in data.get("lines", {}).items():
+            by_class = ", ".join(f"{c} {v['in']}/{v['out']}" for c, v in line.get("by_class", {}).items()) or "-"
+            rows.append((source, f"line {name}", f"in {line['in']}  out {line['out']}", by_class, "-"))
+        for name, zone in data.get("zones", {}).items():
+            dwell = zone.get("dwell_s", {})
+            dwell_text = (
+                "-" if dwell.get("mean") is None else f"{dwell['mean']:.1f} / {dwell['median']:.1f} / {dwell['max']:.1f} s"
+            )
+            counts = f"entries {zone['entries']}  exits {zone['exits']}  visits {zone['visits']}"
+            by_class = ", ".join(f"{c} {n}" for c, n in zone.get("entries_by_class", {}).items()) or "-"
+            rows.append((source, f"zone {name}", counts, by_class, dwell_text))
+    if not rows:
+        return None
+    table = Table(title="lines and zones")
+    for column in ("source", "where", "counts", "by class", "dwell mean / median / max"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
