@@ -229,6 +229,8 @@ class MjpegServer:
                     while server._running.is_set():
                         with server._cond:
                             server._cond.wait_for(lambda: server.latest_seq != sent or not server._running.is_set(), 0.5)
+                            if server.latest_seq == sent:  # paused: send nothing (not the last frame again)
+                                continue
                             jpeg, sent = server._jpeg, server.latest_seq
                         if jpeg is None or not server._running.is_set():
                             continue

@@ -66,7 +66,7 @@ def test_sources_open_in_parallel_so_a_hung_camera_costs_others_little() -> None
                 source.close()
     print(f"\nopened 2 sources (one hung) in {took:.2f} s")
     # sequentially the hung camera alone took stall_timeout + 1 = 6 s
-    assert took < PARALLEL_CONNECT_S + 1.0
+    assert took < PARALLEL_CONNECT_S + 1.5
     assert states[1] is SourceState.CONNECTED and states[0] is not SourceState.CONNECTED
 
 
@@ -220,7 +220,7 @@ def test_tcp_source_comes_back_within_two_seconds_of_a_long_outage() -> None:
         def drive() -> None:
             time.sleep(1.5)
             server.stop()
-            time.sleep(8.0)  # long enough for a doubling backoff to reach 4-8 s
+            time.sleep(5.5)  # a doubling backoff (0.5, 1, 2, 4 s) would next try at 7.5 s: 2 s late
             server.start()
             marks["back"] = time.monotonic()
             time.sleep(3.0)
@@ -237,5 +237,5 @@ def test_tcp_source_comes_back_within_two_seconds_of_a_long_outage() -> None:
         server.stop()
     after = [t for t in captured if t > marks["back"]]
     resumed = after[0] - marks["back"] if after else None
-    print(f"\ntcp:// frames again {resumed} s after the server returned from an 8 s outage")
+    print(f"\ntcp:// frames again {resumed} s after the server returned from a 5.5 s outage")
     assert resumed is not None and resumed <= 2.0

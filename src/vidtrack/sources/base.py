@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import glob
 import re
+import time
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,10 +176,13 @@ def _open(
         from vidtrack.sources.images import ImageSource
 
         return ImageSource(spec, config, source_id=source_id)
-    if kind is SourceKind.STREAM and is_finite_http(spec, config):
+    started = time.monotonic()
+    if kind is SourceKind.STREAM and is_finite_http(spec, config, connect_timeout):
         from vidtrack.sources.files import VideoFileSource
 
         return VideoFileSource(spec, config, source_id=source_id)
+    if connect_timeout is not None:  # the probe above spent part of it
+        connect_timeout = max(0.1, connect_timeout - (time.monotonic() - started))
     from vidtrack.sources.live import LiveSource
 
     return LiveSource(
@@ -186,14 +190,16 @@ def _open(
     )
 
 
-def is_finite_http(spec: str, config: SourceConfig) -> bool:
+def is_finite_http(spec: str, config: SourceConfig, timeout: float | None = None) -> bool:
     """True when ``spec`` is an http(s) URL of a finite resource (a video file, a VOD
     playlist): it is then read like a file, every frame to its end, never reconnected.
     MJPEG and live HLS stay live. Decided from the server's answer, see
-    :func:`vidtrack.sources.http.probe_http`; waits at most ``config.stall_timeout`` s.
+    :func:`vidtrack.sources.http.probe_http`; waits at most ``config.stall_timeout`` s
+    (or ``timeout`` s when shorter: parallel opens must not wait on a hung camera).
     """
     if urlsplit(spec).scheme.lower() not in ("http", "https"):
         return False
     from vidtrack.sources.http import HttpResource, probe_http
 
-    return probe_http(spec.strip(), timeout=config.stall_timeout) is HttpResource.FINITE
+    wait = config.stall_timeout if timeout is None else min(timeout, config.stall_timeout)
+    return probe_http(spec.strip(), timeout=wait) is HttpResource.FINITE

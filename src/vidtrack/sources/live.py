@@ -496,6 +496,7 @@ class LiveSource:
         lost_at: float | None = None  # when the current outage was detected
         fingerprint: int | None = None  # of the newest picture checked
         frozen: int | None = None  # the picture a frozen camera repeats; kept across reconnects
+        last_image: np.ndarray | None = None  # the newest picture handed on
         changed_at = checked_at = connected_at = 0.0
         first_frame = True
         reason = ""  # why the last connection or attempt failed, for the next event
@@ -551,8 +552,9 @@ class LiveSource:
                             fingerprint, changed_at, frozen = new_fingerprint, now, None
                             retries = 0  # the stream is making progress
                         elif now - changed_at > stall:
+                            what = "frozen on the same picture" if frozen is None else "no new picture"
                             frozen = new_fingerprint
-                            lost = f"stalled: frozen on the same picture for {now - changed_at:.1f} s"
+                            lost = f"stalled: {what} for {now - changed_at:.1f} s"
                         elif frozen is not None:
                             continue  # still the frozen picture after a reconnect: not live, not shown
                     if not lost and first_frame:
@@ -577,12 +579,17 @@ class LiveSource:
                     reason = lost
                     cap.release()
                     cap = None
+                    if frozen is None and last_image is not None:
+                        # A camera that resends its last picture on reconnect (most MJPEG
+                        # cameras do) has sent nothing new: that picture is not progress.
+                        frozen = _fingerprint(last_image)
                     lost_at = lost_at if lost_at is not None else now
                     retries += 1
                     if not self._may_retry(retries, reason):
                         return
                     continue
                 self._publish(image, captured)
+                last_image = image
         except StreamEnded as exc:
             self._event(SourceStatus(SourceState.ENDED), f"the stream ended: {exc}")
         except Exception as exc:  # never die silently: the consumer must see the end
