@@ -78,6 +78,12 @@ def check_options(options: Mapping[str, Any] | None, kinds: Sequence[str]) -> tu
     from vidtrack.options import normalise_key, request_from_options
 
     clean = {normalise_key(k): v for k, v in (options or {}).items() if v is not None}
+    config = clean.pop("config", None)
+    if config is not None:  # a --config file (YAML/TOML of run options); explicit options win
+        from vidtrack.config_file import load_config_file
+
+        from_file = {k: v for k, v in load_config_file(config).items() if k not in RESERVED_OPTIONS}
+        clean = {**from_file, **clean}
     for key in RESERVED_OPTIONS:
         if clean.get(key) not in (None, False):
             raise OptionError(
@@ -164,8 +170,9 @@ def run_batch(
     Args:
         inputs: video files, folders (searched recursively) and glob patterns.
         out_dir: where outputs go, mirroring each input's relative path (created).
-        options: ``vidtrack run`` options by name (``conf``, ``classes``, ``max_age``...),
-            without output paths.
+        options: ``vidtrack run`` options by name (``conf``, ``classes``, ``max_age``,
+            ``line``, ``zone``...), without output paths; ``config`` names a YAML/TOML file of
+            options, which the others override (its output paths are ignored).
         engine: ``"local"`` (this machine) or ``"ray"`` (a Ray cluster).
         workers: local worker processes (default :func:`vidtrack.batch.local.default_workers`),
             or Ray actors (default: the cluster's CPUs / ``cores_per_worker``).

@@ -25,7 +25,7 @@ PANEL_BATCH = "Batch"
 #: ``run`` parameters that batch does not take: it names each file's outputs itself, has no
 #: viewers, and its inputs are files (no live-source settings).
 _NOT_FOR_BATCH = {
-    "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
+    "ctx", "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
     "every_frame", "stall_timeout", "max_retries",
     "ctx", "config",  # run's click context and --config file: not run options
 }
@@ -62,6 +62,7 @@ def expand_ray_flag(args: list[str]) -> list[str]:
 
 
 def batch_command(
+    ctx: typer.Context,
     inputs: Annotated[
         list[str],
         typer.Argument(help="Video files, folders (searched recursively for videos) or quoted glob patterns.", show_default=False),
@@ -86,6 +87,7 @@ def batch_command(
     reporter = BatchReporter(enabled=not quiet)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        options = _with_config_file(ctx, options)
         rows = run_batch(
             inputs,
             out_dir,
@@ -114,6 +116,23 @@ def batch_command(
     if failed:
         typer.echo(f"{failed} of {len(rows)} files failed: see {out_dir / 'report.csv'}", err=True)
         raise typer.Exit(1)
+
+
+def _with_config_file(ctx: typer.Context, options: dict[str, Any]) -> dict[str, Any]:
+    """``--config FILE``: its options under those given on the command line (as ``run`` does).
+
+    Output paths in the file (``output``, ``jsonl``, ``events``...) are ignored: a batch
+    names each file's outputs itself.
+    """
+    path = options.pop("config", None)
+    if path is None:
+        return options
+    from vidtrack.batch.driver import RESERVED_OPTIONS
+    from vidtrack.cli.run_cmd import _given
+    from vidtrack.config_file import load_config_file, merge_options
+
+    from_file = {k: v for k, v in load_config_file(path).items() if k not in RESERVED_OPTIONS}
+    return merge_options(from_file, options, _given(ctx))
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
