@@ -138,7 +138,20 @@ def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("case", ["no videos", "out inside input", "unreachable ray", "reserved option"])
+def test_config_file_options_apply_under_explicit_ones(tmp_path: Path) -> None:
+    from vidtrack.batch.driver import check_options
+
+    config = tmp_path / "site.yaml"
+    config.write_text("conf: 0.6\nmax-age: 12\njsonl: ignored.jsonl\nline: ['0.5,0,0.5,1:gate']\n")
+    kinds = ["jsonl", "summary"]
+    merged, fingerprint = check_options({"config": str(config), "max_age": 40, "model": "m.pt"}, kinds)
+    assert merged["conf"] == 0.6 and merged["max_age"] == 40 and "jsonl" not in merged and merged["line"]
+    same, again = check_options({"conf": 0.6, "max_age": 40, "model": "m.pt", "line": merged["line"]}, kinds)
+    assert again == fingerprint
+    assert check_options({"config": str(config), "model": "m.pt"}, kinds)[1] != fingerprint
+
+
+@pytest.mark.parametrize("case", ["no videos", "out inside input", "unreachable ray", "reserved option", "bad config"])
 def test_cli_bad_input_is_one_line_exit_2_nothing_written(case: str, tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     _touch(inputs / "readme.txt")
@@ -152,9 +165,13 @@ def test_cli_bad_input_is_one_line_exit_2_nothing_written(case: str, tmp_path: P
     elif case == "unreachable ray":
         _touch(inputs / "a.mp4")
         args, words = [str(inputs), "-o", str(out), "--ray", "127.0.0.1:9"], "cannot reach the Ray cluster"
-    else:
+    elif case == "reserved option":
         _touch(inputs / "a.mp4")
         args, words = [str(inputs), "-o", str(out), "--jsonl", "x.jsonl"], "No such option"
+    else:
+        _touch(inputs / "a.mp4")
+        config = _touch(tmp_path / "site.yaml", b"max_aeg: 3\n")
+        args, words = [str(inputs), "-o", str(out), "--config", str(config)], "unknown key"
     result = _cli("batch", *args)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()

@@ -21,11 +21,15 @@ import pytest
 
 from conftest import PROJECT_ROOT, model_path, video_path
 
+from vidtrack.batch.driver import output_kinds
+
 pytestmark = pytest.mark.realdata
 
 #: Short clips of four containers/codecs (frames: 100, 120, 59, 50).
 CLIPS = ("pedestrians_pets_mjpeg.avi", "carphone_176x144.mp4", "overpass_traffic_vp8.webm", "crosswalk_3fps_320x240.mp4")
 BAD = ("empty.mp4", "notes.mp4")  # a zero-byte file and a text file named .mp4
+#: A counting line and a zone (fractions of the frame), so counts and events are compared too.
+ANALYTICS = ("--line", "0,0.5,1,0.5:middle", "--zone", "0,0,0.5,0,0.5,1,0,1:left")
 SERVICE_FILES = {"manifest.jsonl", "report.csv", "report.jsonl", ".vidtrack-batch.lock"}
 
 
@@ -97,7 +101,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first_run(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("serial") / "out"
-    return out, batch(str(archive), "-o", str(out), "--workers", "1")
+    return out, batch(str(archive), "-o", str(out), "--workers", "1", *ANALYTICS)
 
 
 def test_report_lists_every_input_and_outputs_play(first_run, archive: Path) -> None:
@@ -116,7 +120,10 @@ def test_report_lists_every_input_and_outputs_play(first_run, archive: Path) -> 
         assert decoded_frames(out / f"{stem}.mp4") == frames
         assert len((out / f"{stem}.jsonl").read_text().splitlines()) == frames
         assert json.loads((out / f"{stem}.summary.json").read_text())["frames"] == frames
-    assert rows["overpass_traffic_vp8.webm"]["tracks.car"]  # counts per class reach the report
+    overpass = rows["overpass_traffic_vp8.webm"]  # counts per class, line counts, zone visits reach the report
+    assert int(overpass["tracks.car"]) > 0 and int(overpass["lines.middle.in"]) + int(overpass["lines.middle.out"]) > 0
+    assert int(overpass["zones.left.visits"]) > 0
+    assert (out / "overpass_traffic_vp8.events.jsonl").read_text().count('"cross"') > 0
     assert not list(out.rglob(".partial-*")) and unrecorded_outputs(out) == []
     assert len((out / "report.jsonl").read_text().splitlines()) == 6
 
@@ -124,9 +131,9 @@ def test_report_lists_every_input_and_outputs_play(first_run, archive: Path) -> 
 def test_second_run_skips_done_files_and_retries_failures(first_run, archive: Path) -> None:
     out, _ = first_run
     before = {p: p.stat().st_mtime_ns for clip in CLIPS for p in out.glob(Path(clip).stem + ".*")}
-    assert len(before) == 3 * len(CLIPS)
+    assert len(before) == len(output_kinds(video=True)) * len(CLIPS)
     records_before = len(manifest_records(out))
-    result = batch(str(archive), "-o", str(out), "--workers", "1")
+    result = batch(str(archive), "-o", str(out), "--workers", "1", *ANALYTICS)
     assert result.returncode == 1, result.stderr
     rows = read_report(out)
     assert {rows[c]["status"] for c in CLIPS} == {"skipped"}
@@ -159,7 +166,7 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
     assert done == ["a_short.mp4"]  # killed while the longer file was still running
     assert unrecorded_outputs(out) == []  # nothing looks finished without its record
     kept = {p: p.stat().st_mtime_ns for p in out.glob("a_short.*")}
-    assert len(kept) == 3
+    assert len(kept) == len(output_kinds(video=True))
 
     result = batch(str(folder), "-o", str(out))
     assert result.returncode == 0, result.stderr
@@ -173,7 +180,7 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
 def test_workers_give_the_same_results_as_serial(first_run, archive: Path, tmp_path: Path) -> None:
     serial, _ = first_run
     out = tmp_path / "out"
-    result = batch(str(archive), "-o", str(out), "--workers", "2", "--no-video")
+    result = batch(str(archive), "-o", str(out), "--workers", "2", "--no-video", *ANALYTICS)
     assert result.returncode == 1, result.stderr
     assert per_file_results(out) == per_file_results(serial)
     assert not list(out.glob("*.mp4"))
@@ -233,7 +240,7 @@ def ray_head() -> str:
 def test_ray_gives_the_same_results_as_serial(first_run, archive: Path, tmp_path: Path, ray_head: str) -> None:
     serial, _ = first_run
     out = tmp_path / "out"
-    result = batch(str(archive), "-o", str(out), "--ray", ray_head, "--no-video", env=RAY_ENV)
+    result = batch(str(archive), "-o", str(out), "--ray", ray_head, "--no-video", *ANALYTICS, env=RAY_ENV)
     assert result.returncode == 1, result.stderr
     rows = read_report(out)
     assert {rows[c]["status"] for c in CLIPS} == {"done"} and {rows[b]["status"] for b in BAD} == {"failed"}

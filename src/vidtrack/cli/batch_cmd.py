@@ -23,11 +23,11 @@ from vidtrack.errors import VidtrackError
 PANEL_BATCH = "Batch"
 
 #: ``run`` parameters that batch does not take: it names each file's outputs itself, has no
-#: viewers, and its inputs are files (no live-source settings).
+#: viewers, and its inputs are files (no live-source settings). ``ctx`` is batch's own (first,
+#: as typer needs it); ``--config`` is copied and loaded as ``run`` loads it.
 _NOT_FOR_BATCH = {
     "ctx", "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
     "every_frame", "stall_timeout", "max_retries",
-    "ctx", "config",  # run's click context and --config file: not run options
 }
 
 #: Tokens that ``--ray`` takes as its address; anything else after a bare ``--ray`` is an input.
