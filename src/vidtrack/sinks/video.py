@@ -256,16 +256,16 @@ class VideoSink:
     know its size until it connects. Until then nothing is on disk.
 
     Live (timestamped) output ends when the session ends, not at the last frame: on close
-    the last picture is held until now on the capture clock (an outage that lasted until
-    Ctrl-C shows as a held picture, as outages in the middle do), so the file plays for
-    the session's length.
+    the last picture is held for as long as no frame has come since it was written (an
+    outage that lasted until Ctrl-C shows as a held picture, as outages in the middle do),
+    so the file plays for the session's length.
     """
 
     def __init__(self, open_writer: Callable[[int, int], VideoWriter]) -> None:
         self._open_writer = open_writer
         self.writer: VideoWriter | None = None
         self._warnings: list[str] = []
-        self._last: tuple[np.ndarray, float, float] | None = None  # image, pts, captured (monotonic s)
+        self._last: tuple[np.ndarray, float, float] | None = None  # image, pts, when written (monotonic s)
 
     @property
     def warnings(self) -> list[str]:
@@ -277,7 +277,9 @@ class VideoSink:
             self.writer = self._open_writer(image.shape[1], image.shape[0])
         self.writer.write(image, result.frame.pts)
         if self.writer.use_timestamps:
-            self._last = (image, result.frame.pts, result.frame.captured)
+            import time
+
+            self._last = (image, result.frame.pts, time.monotonic())
 
     def close(self) -> None:
         if self.writer is None:
@@ -285,8 +287,10 @@ class VideoSink:
         if self._last is not None:
             import time
 
-            image, pts, captured = self._last
-            held = time.monotonic() - captured
+            # Held for as long as no frame came before the close: an outage, not the
+            # pipeline's latency (a stream that ended closes right after its last frame).
+            image, pts, written = self._last
+            held = time.monotonic() - written
             if held > 1.5 / float(self.writer.fps):  # more than a frame interval without a new picture
                 try:
                     self.writer.write(image, pts + held)
