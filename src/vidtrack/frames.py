@@ -22,7 +22,9 @@ class Frame:
     """One decoded image and when it was taken.
 
     ``pts`` is the presentation time in seconds from the start of the source: the stream
-    timestamp for files, the capture clock for live sources. ``captured`` is the
+    timestamp for files (``index / fps`` exactly for constant-rate files, the file's own
+    times otherwise), the capture clock for live sources. ``duration`` is how long the frame
+    shows in seconds, when the source knows it (files). ``captured`` is the
     ``time.monotonic()`` reading when the frame left the decoder/camera, used to measure
     frame age (capture to annotated output).
     """
@@ -33,11 +35,16 @@ class Frame:
     captured: float
     source_id: int = 0
     decode_ms: float = 0.0  # time spent reading/decoding this frame
+    duration: float | None = None  # seconds on screen (files); None: until the next frame
 
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
-    """What is known about a source before reading it."""
+    """What is known about a source before reading it.
+
+    ``width`` x ``height`` is the first frame's size in pixels (later frames of a file may
+    differ); ``fps`` the average rate of a file (frames / duration), exact.
+    """
 
     name: str
     width: int
@@ -47,6 +54,9 @@ class SourceInfo:
     is_live: bool = False
     media_path: Path | None = None  # the file itself, for audio pass-through
     stills: bool = False  # unrelated photos: each frame is its own scene, nothing is tracked across them
+    time_base: Fraction | None = None  # the file's timestamp tick in seconds (1/30000, 1/90000...)
+    start_time: float = 0.0  # source time (s) of the first frame: where the copied audio starts
+    sample_aspect_ratio: Fraction | None = None  # pixel width/height when not square (32/27 for 16:9 DVD)
 
 
 @dataclass(slots=True)

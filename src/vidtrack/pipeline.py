@@ -166,6 +166,7 @@ class Pipeline:
             finisher.start()
         seen_reconnects = getattr(lane.source, "reconnects", 0)
         frames = iter(lane.source.frames())
+        size: tuple[int, ...] | None = None
         try:
             while True:
                 if live and not self._free_slot(slots, report):
@@ -174,8 +175,10 @@ class Pipeline:
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
                 reconnects = getattr(lane.source, "reconnects", 0)
-                if reconnects != seen_reconnects:
-                    # Finish frames from before the gap first, then let old tracks age out.
+                new_size = size is not None and frame.image.shape[:2] != size
+                if reconnects != seen_reconnects or new_size:
+                    # Finish frames from before the gap or size change first, then let old
+                    # tracks age out: their boxes are in another picture's coordinates.
                     if live:
                         handoff.put(_AGE_OUT)
                     else:
@@ -184,6 +187,7 @@ class Pipeline:
                         self._emit_held(lane, times, rate, out)
                         self._age_out_tracks(lane)
                     seen_reconnects = reconnects
+                size = frame.image.shape[:2]
                 future = self._executor.submit(self._detect, frame.image)
                 if live:
                     handoff.put((frame, future))

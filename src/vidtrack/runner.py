@@ -167,6 +167,7 @@ def execute(
     lanes: list[Lane] = []
     summaries: list[Any] = []
     files: list[Path] = []
+    files_of_lane: list[list[Path]] = []
     try:
         if detector is None:
             detector = load_detector(request.detector)
@@ -184,6 +185,7 @@ def execute(
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
             files.extend(lane_files)
+            files_of_lane.append(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
             lanes.append(
                 Lane(
@@ -233,12 +235,31 @@ def execute(
         for sink in lane.sinks:
             outcome.warnings.extend(getattr(sink, "warnings", []))
     outcome.viewer_url = viewer_url
+    failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
             summary.update(**stage.summary())
+        if report.error is not None:
+            summary.update(complete=False, error=str(report.error))
+            if report.frames == 0:  # nothing usable was written: leave nothing behind
+                failed_empty.add(i)
+                for path in files_of_lane[i]:
+                    path.unlink(missing_ok=True)
+        size_changes = getattr(source, "size_changes", [])
+        if size_changes:
+            summary.update(size_changes=[
+                {"frame": index, "t": round(t, 3), "width": width, "height": height}
+                for index, t, width, height in size_changes
+            ])
+            first = size_changes[0]
+            outcome.warnings.append(
+                f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
+                f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
+                "own size, boxes are in its coordinates, and tracks restart at each change"
+            )
         outcome.summaries.append(summary.build())
         if getattr(source, "truncated", False) and not report.stopped:
             outcome.warnings.append(
@@ -250,10 +271,13 @@ def execute(
     summary_path = request.output.summary
     if summary_path is not None:
         for i, data in enumerate(outcome.summaries):
+            if i in failed_empty:
+                continue
             target = output_for(summary_path, i, count)
             assert target is not None
             write_json_atomic(target, data)
             files.append(target)
+    outcome.outputs = [path for path in files if path.exists()]
     return outcome
 
 

@@ -45,6 +45,7 @@ class SummaryBuilder:
         self.frames = 0
         self._first_pts: float | None = None
         self._last_pts: float | None = None
+        self._last_duration: float | None = None
         self._first_wall: float | None = None
         self._last_wall: float | None = None
         self._tracks: dict[str, set[int]] = defaultdict(set)
@@ -63,6 +64,7 @@ class SummaryBuilder:
         if self._first_pts is None:
             self._first_pts, self._first_wall = frame.pts, now
         self._last_pts, self._last_wall = frame.pts, now
+        self._last_duration = frame.duration
         det = result.detections
         if len(det):
             classes = class_names(det)
@@ -90,9 +92,16 @@ class SummaryBuilder:
 
     @property
     def duration(self) -> float:
-        """Seconds of video covered: frames / fps for files, the capture-time span for live."""
+        """Seconds of video covered.
+
+        Files: from the first frame's time to the end of the last frame (its time plus its
+        duration), so a variable-rate file reports its real length; for a constant-rate file
+        this is frames / fps. Live: the capture-time span plus one frame.
+        """
         if self.frames == 0:
             return 0.0
+        if self._last_duration is not None and not self.use_timestamps:
+            return float(self._last_pts - self._first_pts) + self._last_duration  # type: ignore[operator]
         if self.use_timestamps or self.fps is None:
             span = float(self._last_pts - self._first_pts)  # type: ignore[operator]
             step = 1 / float(self.fps) if self.fps else (span / (self.frames - 1) if self.frames > 1 else 0.0)

@@ -1,10 +1,15 @@
 """Annotated video out: H.264 MP4 (or MKV/MOV, or VP9 WebM) written with PyAV.
 
-Files keep the source's exact frame rate and frame count (constant frame rate, one tick
-of ``1/fps`` per frame, so 30000/1001 stays exact). Live sources write each frame at its
-capture time instead (variable frame rate), so a 60 s session plays for 60 s however fast
-the pipeline ran and a reconnect gap shows as a held frame. The source's audio is copied
-through packet by packet, interleaved as the video is written, so memory stays constant.
+Every frame is written at its own time. Files: at the source's presentation time, in a
+time base that holds both the ``1/fps`` frame step and the source's own tick, so a
+constant-rate file comes out constant-rate with its exact rate, frame count and duration
+(30000/1001 stays exact) and a variable-rate file keeps every frame where it was (VFR
+phones, dropped frames). Live sources: at the capture time, so a 60 s session plays for
+60 s however fast the pipeline ran and a reconnect gap shows as a held frame. The source's
+audio is copied through packet by packet, interleaved as the video is written, so memory
+stays constant; audio whose timestamps repeat or go back is re-timed from packet durations.
+Non-square source pixels are declared in the output (H.264 VUI and MP4 ``pasp``), so players
+show the source's display shape.
 
 x264 runs at the configured preset (``ultrafast`` by default, for real-time 1080p on two
 cores) with frame threads, live or not: the output is a file, so the few frames of encoder
@@ -14,6 +19,8 @@ while ``tune=zerolatency`` would trade that for a bigger file and lower throughp
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 import threading
 from fractions import Fraction
@@ -37,6 +44,27 @@ DEFAULT_FPS = Fraction(30)
 #: rounding capture times to it never reorders or merges frames.
 LIVE_TIME_BASE = Fraction(1, 90000)
 
+#: Finest file time base used: beyond it (a 1/1200000 s tick) frames go on the 1/90000 s clock.
+MAX_TIME_BASE_DEN = 1 << 20
+
+
+def file_time_base(fps: Fraction, tick: Fraction | None) -> Fraction:
+    """The coarsest time base in which both ``1/fps`` and the source's ``tick`` are whole.
+
+    1/30 and 1/1000 (a 30 fps MKV) give 1/3000; 1001/30000 and 1/30000 give 1/30000. Frames of
+    a constant-rate source then fall on exact ticks, and so do a variable-rate source's own
+    times. When that would need more than 2**20 ticks a second the 1/90000 s clock is used.
+    """
+    step = 1 / Fraction(fps)
+    if tick is None or tick <= 0:
+        return step
+    for other in (Fraction(tick), LIVE_TIME_BASE):
+        num = math.gcd(step.numerator * other.denominator, other.numerator * step.denominator)
+        base = Fraction(num, step.denominator * other.denominator)
+        if base.denominator <= MAX_TIME_BASE_DEN:
+            return base
+    return LIVE_TIME_BASE
+
 
 # Audio codecs each container takes as they are (copied without re-encoding). Anything
 # else is transcoded to the container's usual codec. MP4/MOV keep to what browsers play.
@@ -53,14 +81,19 @@ _FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 class VideoWriter:
     """Encode BGR frames to a browser-playable video file.
 
-    ``write(image, pts)`` takes one BGR ``uint8`` image and its time in seconds; ``close()``
-    flushes the encoder, the rest of the audio and the trailer. Without ``use_timestamps``
-    the pts is ignored and frame *n* is shown at ``n / fps`` (files). With it, frames are
-    placed at their pts relative to the first one (live). Images of another size than the
-    output (a camera that reconnected at a new resolution) are scaled to fit. Thread-safe:
-    ``close()`` may come from another thread or a signal path while ``write()`` runs.
+    ``write(image, pts, duration)`` takes one BGR ``uint8`` image, its time and how long it
+    shows, in seconds; ``close()`` flushes the encoder, the rest of the audio and the trailer.
+    Frames are placed at their pts relative to the first one, in :func:`file_time_base` of
+    ``fps`` and the source's ``time_base`` (files) or on a 1/90000 s clock
+    (``use_timestamps``: live). Without a pts a frame comes one frame (``1/fps``) after the
+    previous one. Images of another size than the output (a file that changes resolution, a
+    camera that reconnected at a new one) are scaled to fit with black bars, and a warning
+    says so once. ``sample_aspect_ratio`` (pixel width/height) is written into the stream.
+    Thread-safe: ``close()`` may come from another thread or a signal path while ``write()``
+    runs. Raises :class:`OutputError` naming the cause when a frame cannot be written.
 
-    ``warnings`` collects what the user should hear about (audio dropped or transcoded).
+    ``warnings`` collects what the user should hear about (audio dropped, re-timed or
+    transcoded, frames resized).
     """
 
     def __init__(
@@ -75,6 +108,9 @@ class VideoWriter:
         audio_source: str | os.PathLike[str] | None = None,
         use_timestamps: bool = False,
         threads: int = 0,  # encoder threads; 0 lets the encoder pick from the core count
+        time_base: Fraction | None = None,  # the source's timestamp tick (files), for exact placement
+        sample_aspect_ratio: Fraction | None = None,  # source pixel width/height, kept for players
+        audio_start: float = 0.0,  # source time (s) of the first frame: audio before it is cut
     ) -> None:
         import av
 
@@ -97,6 +133,9 @@ class VideoWriter:
         self._closed = False
         self._first_pts: float | None = None
         self._last_ticks = -1
+        self._resized_from: tuple[int, int] | None = None
+        self.sample_aspect_ratio = Fraction(sample_aspect_ratio) if sample_aspect_ratio else None
+        self._source_tick = Fraction(time_base) if time_base else None
         self._end_ticks = 0  # where the video ends, in stream ticks (pts + duration of the last frame)
         self._audio: _AudioTrack | None = None
 
@@ -113,7 +152,9 @@ class VideoWriter:
         try:
             self._stream = self._add_video_stream(crf, preset, threads)
             if audio_source is not None:
-                self._audio = _AudioTrack.open(Path(audio_source), self._container, self.format, self.warnings)
+                self._audio = _AudioTrack.open(
+                    Path(audio_source), self._container, self.format, self.warnings, audio_start
+                )
         except BaseException:
             self._container.close()
             _unlink_quietly(self.path)
@@ -140,59 +181,57 @@ class VideoWriter:
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = "yuv420p"
         stream.codec_context.thread_count = threads
-        if self.use_timestamps:
-            stream.codec_context.time_base = LIVE_TIME_BASE
-            stream.time_base = LIVE_TIME_BASE
-        else:
-            stream.codec_context.time_base = 1 / self.fps
-            stream.time_base = 1 / self.fps
+        base = LIVE_TIME_BASE if self.use_timestamps else file_time_base(self.fps, self._source_tick)
+        stream.codec_context.time_base = base
+        stream.time_base = base
+        if self.sample_aspect_ratio is not None:
+            stream.codec_context.sample_aspect_ratio = self.sample_aspect_ratio
         return stream
 
     @staticmethod
     def _crf_x264(crf: int) -> int:
         return max(0, min(51, int(crf)))
 
-    def write(self, image: np.ndarray, pts: float | None = None) -> None:
-        """Encode one BGR image shown at ``pts`` seconds (used only with ``use_timestamps``)."""
+    def write(self, image: np.ndarray, pts: float | None = None, duration: float | None = None) -> None:
+        """Encode one BGR image shown at ``pts`` seconds for ``duration`` seconds (None: 1/fps)."""
         import av
         import cv2
 
         with self._lock:
             if self._closed:
                 raise OutputError(f"{self.path} is already closed", "open a new VideoWriter")
-            ticks, duration = self._next_ticks(pts)
+            ticks, length = self._next_ticks(pts, duration)
             yuv = cv2.cvtColor(self._fit(image), cv2.COLOR_BGR2YUV_I420)
             frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             frame.pts = ticks
             frame.time_base = self._time_base
-            frame.duration = duration
+            frame.duration = length
             try:
                 for packet in self._stream.encode(frame):
                     self._container.mux(packet)
-                self.frames_written += 1
-                self._end_ticks = ticks + duration
-                if self._audio is not None:
-                    # Keep the audio just ahead of the video so the muxer can interleave.
-                    self._audio.feed_until(float(self._end_ticks * self._time_base))
             except (OSError, av.FFmpegError) as exc:
-                raise OutputError(
-                    f"writing {self.path} failed ({exc})", "check free disk space and that the folder is writable"
-                ) from None
+                raise _write_error(self.path, "video", exc) from None
+            self.frames_written += 1
+            self._end_ticks = ticks + length
+            if self._audio is not None:
+                # Keep the audio just ahead of the video so the muxer can interleave.
+                if not self._audio.feed_until(float(self._end_ticks * self._time_base)):
+                    self._audio = None
 
-    def _next_ticks(self, pts: float | None) -> tuple[int, int]:
+    def _next_ticks(self, pts: float | None, duration: float | None = None) -> tuple[int, int]:
         """The frame's pts and duration in stream ticks; strictly increasing."""
         nominal = max(1, round(1 / (self.fps * self._time_base)))
-        if not self.use_timestamps or pts is None:
-            ticks = self._last_ticks + (nominal if self.use_timestamps else 1)
-            ticks = max(ticks, 0)
+        if pts is None:
+            ticks = max(self._last_ticks + nominal, 0)
         else:
             if self._first_pts is None:
                 self._first_pts = pts
             ticks = round((pts - self._first_pts) / self._time_base)
             if ticks <= self._last_ticks:  # a clock that stood still or stepped back
                 ticks = self._last_ticks + 1
+        length = max(1, round(duration / self._time_base)) if duration else nominal
         self._last_ticks = ticks
-        return ticks, nominal if self.use_timestamps else 1
+        return ticks, length
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         """``image`` as a contiguous BGR array of exactly the output size."""
@@ -206,6 +245,13 @@ class VideoWriter:
         if (w, h) == self.source_size:
             image = image[: self.height, : self.width]
         elif (w, h) != (self.width, self.height):
+            if self._resized_from is None:
+                self._resized_from = (w, h)
+                self.warnings.append(
+                    f"{self.path.name}: frames of {w}x{h} after the first {self.frames_written} were scaled to fit "
+                    f"the video's {self.width}x{self.height} with black bars (detections and data are in each "
+                    "frame's own size)"
+                )
             image = _letterbox(image, self.width, self.height)
         if image.dtype != np.uint8:
             image = np.clip(image, 0, 255).astype(np.uint8)
@@ -223,6 +269,8 @@ class VideoWriter:
         (trailer written, so the file plays up to the last frame) even if flushing is
         interrupted. A writer that received no frame removes its empty file.
         """
+        import av
+
         with self._lock:
             if self._closed:
                 return
@@ -233,6 +281,8 @@ class VideoWriter:
                         self._container.mux(packet)
                     if self._audio is not None:
                         self._audio.finish(float(self._end_ticks * self._time_base))
+            except (OSError, av.FFmpegError) as exc:
+                raise _write_error(self.path, "video", exc) from None
             finally:
                 try:
                     if self._audio is not None:
@@ -275,7 +325,7 @@ class VideoSink:
         image = result.annotated if result.annotated is not None else result.frame.image
         if self.writer is None:
             self.writer = self._open_writer(image.shape[1], image.shape[0])
-        self.writer.write(image, result.frame.pts)
+        self.writer.write(image, result.frame.pts, result.frame.duration)
         if self.writer.use_timestamps:
             import time
 
@@ -315,6 +365,9 @@ def open_video_sink(path: str | os.PathLike[str], info: "SourceInfo", config: "O
             preset=config.preset,
             audio_source=None if info.is_live else info.media_path,
             use_timestamps=info.is_live,
+            time_base=info.time_base,
+            sample_aspect_ratio=info.sample_aspect_ratio,
+            audio_start=info.start_time,
         )
 
     return VideoSink(open_writer)
@@ -337,6 +390,25 @@ def _letterbox(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+#: errno values that mean the disk or the file system, not the data, is the problem.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM}
+
+
+def _is_disk_error(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) in _DISK_ERRNOS
+
+
+def _write_error(path: Path, what: str, exc: BaseException) -> OutputError:
+    """A one-line error that names the real cause: the disk, or what FFmpeg refused."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    if _is_disk_error(exc):
+        return OutputError(f"writing {path} failed ({reason})", "check free disk space and that the folder is writable")
+    return OutputError(
+        f"writing the {what} of {path} failed: FFmpeg refused it ({reason})",
+        "re-encode the input (e.g. ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4) and run again",
+    )
+
+
 def _unlink_quietly(path: Path) -> None:
     try:
         path.unlink()
@@ -350,6 +422,11 @@ class _AudioTrack:
     Packets are copied as they are when the container takes the codec; otherwise they
     are decoded and re-encoded (e.g. AAC to Opus for WebM). Source time is shifted so
     that the source's first video frame is output time zero.
+
+    Timestamps that repeat or go back (a stream copied into AVI, a cut file) are rebuilt:
+    such a packet starts where the previous one ended (its pts plus its duration), and a
+    warning counts them. When the muxer still refuses a packet, the audio stops there with
+    a warning naming FFmpeg's reason; the video goes on.
     """
 
     def __init__(
@@ -370,10 +447,17 @@ class _AudioTrack:
         self._packets = source.demux(in_stream)
         self._pending: Any = None  # a packet read ahead of the current video time
         self._done = False
+        self._next_pts: int | None = None  # where the previous packet ended, in its ticks
+        self.retimed = 0  # packets whose timestamps were rebuilt
 
     @classmethod
     def open(
-        cls, path: Path, container: "av.container.OutputContainer", fmt: str, warnings: list[str]
+        cls,
+        path: Path,
+        container: "av.container.OutputContainer",
+        fmt: str,
+        warnings: list[str],
+        start: float | None = None,  # source time (s) of the first video frame; None: the video stream's start
     ) -> "_AudioTrack | None":
         """Add an audio stream to ``container`` for ``path``'s first audio track, if any."""
         import av
@@ -389,7 +473,9 @@ class _AudioTrack:
         in_stream = source.streams.audio[0]
         codec = in_stream.codec_context.name
         offset = 0.0
-        if source.streams.video:
+        if start is not None:
+            offset = start
+        elif source.streams.video:
             video = source.streams.video[0]
             if video.start_time is not None and video.time_base is not None:
                 offset = float(video.start_time * video.time_base)
@@ -408,8 +494,28 @@ class _AudioTrack:
             warnings.append(f"audio not copied: {codec} audio cannot go into {fmt} ({exc})")
             return None
 
-    def feed_until(self, end: float) -> None:
-        """Mux the audio that starts before ``end`` seconds of output time."""
+    def feed_until(self, end: float) -> bool:
+        """Mux the audio that starts before ``end`` seconds of output time.
+
+        Returns False when the audio had to stop (a warning says why); the caller then
+        drops this track. Disk errors raise :class:`OutputError`.
+        """
+        import av
+
+        try:
+            self._feed(end)
+        except (OSError, av.FFmpegError) as exc:
+            if _is_disk_error(exc):
+                raise _write_error(Path(self._out.container.name), "audio", exc) from None
+            self._warnings.append(
+                f"audio stopped at {end:.2f} s: FFmpeg refused an audio packet "
+                f"({getattr(exc, 'strerror', None) or exc}); the video is complete"
+            )
+            self._done = True
+            return False
+        return True
+
+    def _feed(self, end: float) -> None:
         import av
 
         while not self._done:
@@ -425,8 +531,10 @@ class _AudioTrack:
                     self._warnings.append(f"audio stopped early: {exc}")
                     self._end_of_audio()
                     return
-                if packet.pts is None or packet.size == 0:
-                    continue  # the demuxer's end-of-stream marker, or no timing to place it by
+                if packet.size == 0:
+                    continue  # the demuxer's end-of-stream marker
+                if not self._retime(packet):
+                    continue  # no timing to place it by
             start = float(packet.pts * packet.time_base) - self._offset
             if start >= end:
                 self._pending = packet
@@ -434,6 +542,25 @@ class _AudioTrack:
             if start < 0:
                 continue  # audio from before the first video frame
             self._mux(packet)
+
+    def _retime(self, packet: "av.Packet") -> bool:
+        """Make the packet start no earlier than the previous one ended; False if it can't be placed."""
+        pts = packet.pts
+        if pts is None or (self._next_pts is not None and pts < self._next_pts):
+            if self._next_pts is None:
+                return False
+            self.retimed += 1
+            packet.pts = self._next_pts
+            packet.dts = self._next_pts
+        elif packet.dts is None or packet.dts > packet.pts:
+            packet.dts = packet.pts
+        duration = packet.duration
+        if not duration:
+            frame_size = self._in.codec_context.frame_size or 1024
+            rate = self._in.codec_context.sample_rate or 48000
+            duration = max(1, round(Fraction(frame_size, rate) / packet.time_base))
+        self._next_pts = packet.pts + duration
+        return True
 
     def _mux(self, packet: "av.Packet") -> None:
         shift = round(self._offset / packet.time_base)
@@ -455,11 +582,21 @@ class _AudioTrack:
 
     def finish(self, end: float) -> None:
         """Mux the audio up to the end of the video and flush the audio encoder."""
-        self.feed_until(end)
+        import av
+
+        ok = self.feed_until(end)
         self._done = True
-        if not self._copy:
-            for out_packet in self._out.encode(None):
-                self._out.container.mux(out_packet)
+        if ok and not self._copy:
+            try:
+                for out_packet in self._out.encode(None):
+                    self._out.container.mux(out_packet)
+            except av.FFmpegError as exc:
+                self._warnings.append(f"audio end not written: FFmpeg refused it ({exc})")
+        if self.retimed:
+            self._warnings.append(
+                f"audio: {self.retimed} packets had repeated or backward timestamps; "
+                "they were placed one after another by their durations"
+            )
 
     def close(self) -> None:
         self._source.close()

@@ -1,4 +1,9 @@
-"""Video files, read frame by frame with OpenCV (FFmpeg backend) and a decode-ahead thread."""
+"""Video files, decoded with PyAV (FFmpeg) on a decode-ahead thread.
+
+Each frame keeps its own presentation time (see :mod:`vidtrack.sources.timeline`), its own
+size (a file may change resolution part-way) and is turned upright as players show it
+(a phone's rotation flag).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import threading
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -15,6 +20,7 @@ from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.sources.timeline import Timeline
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
@@ -33,28 +39,20 @@ def probe_fps(path: Path) -> Fraction | None:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 return None
-            stream = container.streams.video[0]
-            rates = [Fraction(r) for r in (stream.average_rate, stream.guessed_rate, stream.base_rate) if r]
-            if not rates:
-                return None
-            if stream.frames and stream.duration and stream.time_base:
-                seconds = float(stream.duration * stream.time_base)
-                return min(rates, key=lambda r: abs(stream.frames / float(r) - seconds))
-            return rates[0]
-    except Exception:  # PyAV can't read it; OpenCV's float rate is the fallback
+            return _exact_rate(container.streams.video[0])
+    except Exception:  # PyAV can't read it
         return None
 
 
-def _capture(location: str, config: SourceConfig):  # -> cv2.VideoCapture
-    """Open a file, or a URL with FFmpeg's open/read timeouts at ``--stall-timeout``
-    (a stalled server ends the run as a cut file would, it is not waited on forever)."""
-    import cv2
-
-    if "://" not in location:
-        return cv2.VideoCapture(location, cv2.CAP_FFMPEG)
-    ms = int(config.stall_timeout * 1000)
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-    return cv2.VideoCapture(location, cv2.CAP_FFMPEG, params)
+def _exact_rate(stream: Any) -> Fraction | None:
+    """:func:`probe_fps`'s choice for an open PyAV video stream."""
+    rates = [Fraction(r) for r in (stream.average_rate, stream.guessed_rate, stream.base_rate) if r]
+    if not rates:
+        return None
+    if stream.frames and stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+        return min(rates, key=lambda r: abs(stream.frames / float(r) - seconds))
+    return rates[0]
 
 
 def _shown(url: str | None) -> str | None:
@@ -74,56 +72,125 @@ def _url_name(url: str) -> str:
 
 
 class VideoFileSource:
-    """A video file of any container/codec FFmpeg reads (mp4, avi, mkv, webm, raw mjpeg...).
+    """A video file of any container/codec FFmpeg reads (mp4, avi, mkv, webm, ts, raw mjpeg...),
+    or an http(s) URL of one (:func:`vidtrack.sources.base.is_finite_http`), read the same way
+    with FFmpeg's open/read timeouts at ``--stall-timeout``.
 
-    Frames are timestamped ``index / fps`` so outputs keep the input's exact rate, frame
-    count and duration. Headers that lie about the frame count don't matter: every frame
-    that decodes is yielded.
+    ``Frame.pts`` is the frame's presentation time in seconds from the first frame: exactly
+    ``index / fps`` for a constant-rate file (29.97 stays 1001/30000 s steps), the source's own
+    times when they are not a constant rate, and never backwards (see
+    :class:`~vidtrack.sources.timeline.Timeline`). ``Frame.duration`` is how long it shows.
+    Frames are BGR ``uint8`` arrays of their own decoded size; a size change part-way is
+    recorded in :attr:`size_changes` as ``(index, seconds, width, height)``. Headers that lie
+    about the frame count don't matter: every frame that decodes is yielded.
+
+    Raises :class:`~vidtrack.errors.SourceError` (one line, with the fix) when the file is
+    empty, not a video, or has no decodable frame.
     """
+
+    #: Frames decoded at open: their stamps choose between pts and dts before any is placed.
+    SEED_FRAMES = 8
 
     def __init__(self, path: str | Path, config: SourceConfig | None = None, source_id: int = 0) -> None:
         quiet_ffmpeg()
-        import cv2
+        import av
 
         # An http(s) URL of a video file is read like a file (sources.base.is_finite_http).
         self.url = str(path).strip() if "://" in str(path) else None
         self.path = Path(path)
         self.config = config or SourceConfig()
         self.source_id = source_id
+        shown = _shown(self.url) or self.path
         if self.url is None and self.path.stat().st_size == 0:
             raise SourceError(f"{self.path} is empty (0 bytes)", "give a complete video file")
-        self._cap = _capture(self.url or str(self.path), self.config)
-        if not self._cap.isOpened():
+        try:
+            if self.url is None:
+                self._container = av.open(str(self.path))
+            else:  # a stalled server ends the run as a cut file would; it is not waited on forever
+                self._container = av.open(self.url, timeout=self.config.stall_timeout)
+        except (av.FFmpegError, OSError, ValueError):
             raise SourceError(
-                f"cannot open {_shown(self.url) or self.path} as a video (not a video, or truncated/corrupt)",
+                f"cannot open {shown} as a video (not a video, or truncated/corrupt)",
+                "check that the file plays, e.g. with ffprobe, or re-export it",
+            ) from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise SourceError(f"cannot open {shown} as a video (it has no video stream)", "give a video file")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._decoded = self._decode_all()
+        self._head: list[Any] = []
+        for frame in self._decoded:
+            self._head.append(frame)
+            if len(self._head) >= self.SEED_FRAMES:
+                break
+        if not self._head:
+            self._container.close()
+            raise SourceError(
+                f"{shown} has no decodable video frames (truncated or corrupt)",
                 "check that the file plays, e.g. with ffprobe, or re-export it",
             )
-        ok, first = self._cap.read()
-        if not ok or first is None:
-            self._cap.release()
-            raise SourceError(
-                f"{_shown(self.url) or self.path} has no decodable video frames (truncated or corrupt)",
-                "check that the file plays, e.g. with ffprobe, or re-export it",
-            )
-        self._first: np.ndarray | None = first
-        fps = probe_fps(self.url or self.path)
-        if fps is None:
-            raw = self._cap.get(cv2.CAP_PROP_FPS)
-            fps = Fraction(raw).limit_denominator(1001) if raw and raw > 0 else Fraction(30)
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        stream = self._stream
+        fps = _exact_rate(stream) or _rate_of(stream) or Fraction(30)
+        tick = Fraction(stream.time_base) if stream.time_base else 1 / fps
+        self.timeline = Timeline(fps, tick)
+        self.timeline.seed([(f.pts, f.dts) for f in self._head])
+        first = self._head[0]
+        first_time = first.dts if self.timeline.uses_dts else first.pts
+        if first_time is None:
+            first_time = first.pts if first.pts is not None else first.dts
+        self.timeline.origin = first_time
+        if self.timeline.uses_dts and stream.start_time is not None and first_time is not None:
+            start_ticks = min(stream.start_time, first_time)  # the decoder's delay is not a time
+        else:
+            start_ticks = first_time
+        image = self._to_bgr(first)
+        sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+        header_frames = stream.frames or 0
+        if header_frames and stream.duration and stream.time_base:
+            # An edit list (or a cut) can leave fewer frames on screen than the header stores.
+            header_frames = min(header_frames, round(float(stream.duration * stream.time_base) * fps))
         self.info = SourceInfo(
             name=_url_name(self.url) if self.url else self.path.name,
-            width=first.shape[1],
-            height=first.shape[0],
+            width=image.shape[1],
+            height=image.shape[0],
             fps=fps,
-            frame_count=count * self.config.loop if count > 0 else None,
+            frame_count=header_frames * self.config.loop if header_frames > 0 else None,
             is_live=False,
             media_path=self.path if self.config.loop == 1 and self.url is None else None,
+            time_base=tick,
+            start_time=float(start_ticks * tick) if start_ticks is not None else 0.0,
+            sample_aspect_ratio=Fraction(sar) if sar and Fraction(sar) != 1 and float(sar) > 0 else None,
         )
+        self._first_image: np.ndarray | None = image
         self._stop = threading.Event()
         self._stopped_early = False  # stop() was called: the end was not the file's end
         self._status = SourceStatus(SourceState.CONNECTED)
         self.frames_decoded = 0
+        self.end_time = 0.0  # seconds: the last frame's time plus its duration
+        self.size_changes: list[tuple[int, float, int, int]] = []
+        self.decode_error: str | None = None  # why decoding stopped before the end, if it did
+
+    def _decode_all(self) -> Iterator[Any]:
+        """PyAV frames in presentation order; a corrupt tail ends the file, not the run."""
+        import av
+
+        try:
+            for packet in self._container.demux(self._stream):
+                try:
+                    yield from packet.decode()
+                except av.InvalidDataError:
+                    continue  # one broken packet: skip it, as players do
+        except (av.FFmpegError, OSError) as exc:
+            self.decode_error = str(exc)
+
+    def _to_bgr(self, frame: Any) -> np.ndarray:
+        """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do)."""
+        image = frame.to_ndarray(format="bgr24")
+        turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+        if turns:
+            image = np.ascontiguousarray(np.rot90(image, turns))
+        return image
 
     @property
     def status(self) -> SourceStatus:
@@ -134,35 +201,46 @@ class VideoFileSource:
         self._stopped_early = True
         self._stop.set()
 
+    def _laps(self) -> Iterator[Any]:
+        """Every decoded frame, ``config.loop`` times over."""
+        yield from self._head
+        self._head = []
+        yield from self._decoded
+        for _ in range(self.config.loop - 1):
+            if self._stop.is_set():
+                return
+            self._container.seek(0)
+            yield from self._decode_all()
+
     def _decode(self, out: "queue.Queue[Frame | None]") -> None:
         """Reader thread: decode into ``out`` until the end, then put a None sentinel."""
-        import cv2
-
-        fps = float(self.info.fps or 30)
         index = 0
+        size = (self.info.width, self.info.height)
         try:
-            for lap in range(self.config.loop):
-                if lap > 0:
-                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                while not self._stop.is_set():
-                    start = time.perf_counter()
-                    if self._first is not None:
-                        image, self._first = self._first, None
-                    else:
-                        ok, image = self._cap.read()
-                        if not ok or image is None:
-                            break
-                    decode_ms = (time.perf_counter() - start) * 1000.0
-                    frame = Frame(image, index, index / fps, time.monotonic(), self.source_id, decode_ms)
-                    while not self._stop.is_set():
-                        try:
-                            out.put(frame, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    index += 1
+            start = time.perf_counter()
+            for decoded in self._laps():
                 if self._stop.is_set():
                     break
+                if self._first_image is not None:
+                    image, self._first_image = self._first_image, None
+                else:
+                    image = self._to_bgr(decoded)
+                stamp = self.timeline.place(decoded.pts, decoded.dts, decoded.duration)
+                decode_ms = (time.perf_counter() - start) * 1000.0
+                frame = Frame(image, index, float(stamp.time), time.monotonic(), self.source_id, decode_ms)
+                frame.duration = float(stamp.duration)
+                if (image.shape[1], image.shape[0]) != size:
+                    size = (image.shape[1], image.shape[0])
+                    self.size_changes.append((index, frame.pts, size[0], size[1]))
+                self.end_time = float(stamp.time + stamp.duration)
+                while not self._stop.is_set():
+                    try:
+                        out.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                index += 1
+                start = time.perf_counter()
         finally:
             self.frames_decoded = index
             self._status = SourceStatus(SourceState.ENDED)
@@ -194,10 +272,21 @@ class VideoFileSource:
 
     def close(self) -> None:
         self._stop.set()
-        self._cap.release()
+        self._container.close()
 
     @property
     def truncated(self) -> bool:
-        """True when fewer frames decoded than the header promised (lying header or cut file)."""
+        """True when fewer frames decoded than the header promised (lying header or cut file).
+
+        The promise is the header's frame count, capped by what its duration holds at the
+        file's rate: an edit list that hides the first frames is not a cut.
+        """
         expected = self.info.frame_count
         return expected is not None and self.frames_decoded < expected and not self._stopped_early
+
+
+def _rate_of(stream: Any) -> Fraction | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return Fraction(rate)
+    return None
