@@ -132,3 +132,36 @@ def test_every_shared_video_decodes_every_frame(name: str) -> None:
     count = sum(1 for _ in source.frames())
     source.close()
     assert count == SHARED_FRAMES[name]
+
+
+def test_constant_rate_with_millisecond_stamps_stays_exact() -> None:
+    source = open_source(str(video_path("person_indoor.mkv")))  # 30 fps, stamps 0, 33, 67, 100 ms
+    frames = list(source.frames())
+    source.close()
+    assert [f.pts for f in frames] == [i / 30 for i in range(89)]
+    assert all(f.duration == pytest.approx(1 / 30) for f in frames)
+
+
+def test_a_dropped_frame_keeps_its_gap() -> None:
+    source = open_source(str(video_path("overpass_traffic_vp8.webm")))  # 29.97 fps with missing frames
+    frames = list(source.frames())
+    source.close()
+    steps = np.diff([f.pts for f in frames])
+    assert steps.min() == pytest.approx(1001 / 30000, abs=1e-6)
+    assert steps.max() > 1.5 * 1001 / 30000  # the gap is kept, not closed up
+
+
+def test_rotation_flag_turns_frames_upright(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run(
+        [shutil.which("ffmpeg") or "/usr/bin/ffmpeg", "-v", "error", "-i", str(video_path("carphone_176x144.mp4")),
+         "-frames:v", "3", "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)],
+        check=True, timeout=30,
+    )
+    source = open_source(str(rotated))
+    image = next(iter(source.frames())).image
+    source.close()
+    assert (source.info.width, source.info.height) == (144, 176) and image.shape == (176, 144, 3)

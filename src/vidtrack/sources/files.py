@@ -118,6 +118,7 @@ class VideoFileSource:
             raise SourceError(f"cannot open {shown} as a video (it has no video stream)", "give a video file")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        self.hidden_frames = 0  # packets an edit list keeps off screen (before time zero)
         self._decoded = self._decode_all()
         self._head: list[Any] = []
         for frame in self._decoded:
@@ -147,9 +148,6 @@ class VideoFileSource:
         image = self._to_bgr(first)
         sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
         header_frames = stream.frames or 0
-        if header_frames and stream.duration and stream.time_base:
-            # An edit list (or a cut) can leave fewer frames on screen than the header stores.
-            header_frames = min(header_frames, round(float(stream.duration * stream.time_base) * fps))
         self.info = SourceInfo(
             name=_url_name(self.url) if self.url else self.path.name,
             width=image.shape[1],
@@ -177,6 +175,8 @@ class VideoFileSource:
 
         try:
             for packet in self._container.demux(self._stream):
+                if packet.is_discard and packet.size:
+                    self.hidden_frames += 1
                 try:
                     yield from packet.decode()
                 except av.InvalidDataError:
@@ -278,11 +278,12 @@ class VideoFileSource:
     def truncated(self) -> bool:
         """True when fewer frames decoded than the header promised (lying header or cut file).
 
-        The promise is the header's frame count, capped by what its duration holds at the
-        file's rate: an edit list that hides the first frames is not a cut.
+        Frames that an edit list keeps off screen (an MP4 whose stream starts before time zero)
+        count as delivered: hiding them is not a cut.
         """
         expected = self.info.frame_count
-        return expected is not None and self.frames_decoded < expected and not self._stopped_early
+        delivered = self.frames_decoded + self.hidden_frames
+        return expected is not None and delivered < expected and not self._stopped_early
 
 
 def _rate_of(stream: Any) -> Fraction | None:

@@ -7,7 +7,7 @@ Kept apart from the decoding so the rules can be tested on numbers alone:
   stamps frames in decode order). As FFmpeg's ``guess_correct_pts`` does, count how often
   each goes backwards and trust the one that goes backwards less (decided on the first
   frames before any is placed, then kept up to date).
-- **Constant rate stays exact.** A time within the source's rounding (one tick of its time
+- **Constant rate stays exact.** A time within the source's rounding (half a tick of its time
   base, at most a quarter frame) of the ``k / fps`` grid *is* ``k / fps``: 29.97 fps in a
   millisecond container is 1001/30000 s steps, not 33 ms then 34 ms.
 - **Variable rate is kept.** Times off the grid (VFR phones, dropped or inserted frames) are
@@ -48,7 +48,7 @@ class Timeline:
         self.fps = Fraction(fps)
         self.tick = Fraction(tick)
         self.frame = 1 / self.fps
-        self.tolerance = min(self.tick, self.frame / 4)
+        self.tolerance = min(self.tick / 2, self.frame / 4)  # the source rounds to its tick
         self.origin = origin
         self.rebases = 0
         self._faulty_pts = self._faulty_dts = 0
