@@ -161,6 +161,7 @@ class VideoFileSource:
             sample_aspect_ratio=Fraction(sar) if sar and Fraction(sar) != 1 and float(sar) > 0 else None,
         )
         self._first_image: np.ndarray | None = image
+        self._reader: threading.Thread | None = None
         self._stop = threading.Event()
         self._stopped_early = False  # stop() was called: the end was not the file's end
         self._status = SourceStatus(SourceState.CONNECTED)
@@ -259,6 +260,7 @@ class VideoFileSource:
     def frames(self) -> Iterator[Frame]:
         out: "queue.Queue[Frame | None]" = queue.Queue(maxsize=PREFETCH)
         reader = threading.Thread(target=self._decode, args=(out,), name=f"decode-{self.source_id}", daemon=True)
+        self._reader = reader
         reader.start()
         try:
             while True:
@@ -271,7 +273,17 @@ class VideoFileSource:
             reader.join(timeout=5)
 
     def close(self) -> None:
+        """Stop the reader thread, then close the file. Idempotent.
+
+        The container is closed only once the reader has left it (closing it under a running
+        demuxer crashes FFmpeg); a reader stuck in a network read past 5 s leaves it to the GC.
+        """
         self._stop.set()
+        reader = self._reader
+        if reader is not None and reader.is_alive():
+            reader.join(timeout=5)
+            if reader.is_alive():
+                return
         self._container.close()
 
     @property
