@@ -171,3 +171,41 @@ def test_write_errors_name_the_real_cause() -> None:
     assert "No space left" in str(disk) and "free disk space" in str(disk)
     refused = _write_error(Path("o.mp4"), "video", OSError(errno.EINVAL, "Invalid argument"))
     assert "FFmpeg refused" in str(refused) and "disk" not in str(refused)
+
+
+class _FailsAt:
+    """A detector (the conftest square finder) that raises at frame ``n``, like a model erroring part-way."""
+
+    def __init__(self, n: int) -> None:
+        from conftest import SquareDetector
+
+        self.inner, self.n, self.calls = SquareDetector(), n, 0
+        self.class_names, self.max_in_flight = self.inner.class_names, 1
+
+    def detect(self, image: np.ndarray):
+        self.calls += 1
+        if self.calls > self.n:
+            raise RuntimeError("inference failed: device lost")
+        return self.inner.detect(image)
+
+
+@pytest.mark.parametrize("fail_at", [0, 12])
+def test_a_run_that_fails_part_way_leaves_only_finalised_outputs(tmp_path: Path, fail_at: int) -> None:
+    from conftest import make_clip
+    from vidtrack.config import OutputConfig
+    from vidtrack.runner import RunRequest, execute
+
+    clip = make_clip(tmp_path / "clip.avi", frames=30)
+    out = tmp_path / "out"
+    out.mkdir()
+    config = OutputConfig(video=out / "o.mp4", jsonl=out / "o.jsonl", mot=out / "o.txt", summary=out / "o.json")
+    outcome = execute(RunRequest(sources=[str(clip)], output=config), detector=_FailsAt(fail_at))
+    assert "device lost" in str(outcome.error)  # the real cause, not the disk
+    if fail_at == 0:
+        assert list(out.iterdir()) == []  # nothing usable was written: nothing is left
+        return
+    written = video_frames(out / "o.mp4")[0]
+    assert 0 < len(written) <= fail_at and len(jsonl(out / "o.jsonl")) == len(written)  # playable, whole lines
+    summary = json.loads((out / "o.json").read_text())
+    assert summary["complete"] is False and "device lost" in summary["error"]
+    assert summary["frames"] == len(written)
