@@ -1,9 +1,10 @@
 """Load on `vidtrack serve` vs the FastAPI server a user would write, plus one video job vs `vidtrack run`.
 
 1. Images: N concurrent clients (default 8) post the coco128 images to ``POST /v1/detect``
-   for D seconds (default 30), first to ``vidtrack serve``, then to the baseline: FastAPI
-   with ``ultralytics.YOLO(model).predict`` per request (same model, same images, same
-   clients; the servers run one after the other, never together). Prints images/s,
+   for D seconds (default 30) to ``vidtrack serve`` and to the baseline: FastAPI with
+   ``ultralytics.YOLO(model).predict`` per request (same model, images and clients). The
+   load alternates between the two in R turns (default 3 of 10 s each), only one server
+   loaded at a time, so that the machine's other load hits both alike. Prints images/s,
    p50/p95 latency, errors, and the server's RSS after warm-up and at the end.
 2. Video: one clip of S seconds (default 20, cut from a shared video) as a job
    (``POST /v1/jobs`` until the state is finished, server already running) vs
@@ -101,8 +102,8 @@ def rss_mb(process: subprocess.Popen) -> float:
     return psutil.Process(process.pid).memory_info().rss / 1e6
 
 
-def load(url: str, images: list[tuple[str, bytes]], clients: int, duration: float) -> dict[str, float]:
-    """``clients`` threads posting images round-robin for ``duration`` s; throughput and latencies."""
+def load(url: str, images: list[tuple[str, bytes]], clients: int, duration: float) -> tuple[list[float], int, float]:
+    """``clients`` threads posting images round-robin for ``duration`` s: (latencies s, errors, wall s)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -132,31 +133,47 @@ def load(url: str, images: list[tuple[str, bytes]], clients: int, duration: floa
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.monotonic() - start_t
+    return latencies, errors[0], time.monotonic() - start_t
+
+
+def summarise(latencies: list[float], errors: int, wall: float) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
-        "requests": len(latencies),
-        "images_per_s": len(latencies) / wall,
+        "requests": len(ordered),
+        "images_per_s": len(ordered) / wall,
         "p50_ms": 1000 * statistics.median(ordered) if ordered else float("nan"),
         "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan"),
-        "errors": errors[0],
+        "errors": errors,
     }
 
 
-def measure_server(name: str, command: list[str], port: int, env: dict[str, str], work: Path,
-                   images: list[tuple[str, bytes]], clients: int, duration: float) -> dict[str, float]:
-    process = start(command, port, env, work / f"{name}.log")
+def compare_servers(servers: dict[str, tuple[list[str], int]], env: dict[str, str], work: Path,
+                    images: list[tuple[str, bytes]], clients: int, duration: float, rounds: int) -> dict[str, dict]:
+    """Start every server, warm each up, then load them in turns (``rounds`` slices of
+    ``duration / rounds`` s each, alternating), so that a change in the machine's other load
+    hits both alike. Only one server is under load at any time."""
+    processes = {name: start(command, port, env, work / f"{name}.log") for name, (command, port) in servers.items()}
+    collected: dict[str, dict] = {name: {"latencies": [], "errors": 0, "wall": 0.0} for name in servers}
     try:
-        url = f"http://127.0.0.1:{port}/v1/detect"
-        load(url, images, clients, min(10.0, duration / 3))  # warm-up: compile, caches, allocator
-        rss_start = rss_mb(process)
-        result = load(url, images, clients, duration)
-        result["rss_start_mb"] = rss_start
-        result["rss_end_mb"] = rss_mb(process)
+        for name, (_, port) in servers.items():  # warm-up: compile, caches, allocator
+            load(f"http://127.0.0.1:{port}/v1/detect", images, clients, min(10.0, duration / 3))
+            collected[name]["rss_start_mb"] = rss_mb(processes[name])
+        for _ in range(rounds):
+            for name, (_, port) in servers.items():
+                latencies, errors, wall = load(f"http://127.0.0.1:{port}/v1/detect", images, clients, duration / rounds)
+                collected[name]["latencies"] += latencies
+                collected[name]["errors"] += errors
+                collected[name]["wall"] += wall
+        results = {}
+        for name, data in collected.items():
+            results[name] = summarise(data["latencies"], data["errors"], data["wall"])
+            results[name]["rss_start_mb"] = data["rss_start_mb"]
+            results[name]["rss_end_mb"] = rss_mb(processes[name])
+            print(f"{name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
     finally:
-        stop(process)
-    print(f"{name}: {json.dumps({k: round(v, 1) for k, v in result.items()})}", flush=True)
-    return result
+        for process in processes.values():
+            stop(process)
+    return results
 
 
 def video_job_vs_run(model: str, clip: Path, work: Path, env: dict[str, str]) -> tuple[float, float, int]:
@@ -195,7 +212,8 @@ def main() -> None:
     parser.add_argument("--model", default=os.environ.get("VIDTRACK_MODEL") or str(DEFAULT_MODEL))
     parser.add_argument("--images", type=Path, default=SHARED / "coco128" / "images" / "train2017")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per server")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per server, in total")
+    parser.add_argument("--rounds", type=int, default=3, help="the load alternates between the servers in this many turns")
     parser.add_argument("--video", type=Path, default=SHARED / "videos" / "pedestrians_pets_h264.avi")
     parser.add_argument("--video-seconds", type=float, default=20.0)
     parser.add_argument("--skip-video", action="store_true")
@@ -210,14 +228,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="serve_load_") as tmp:
         work = Path(tmp)
         (work / "baseline_app.py").write_text(BASELINE_APP)
-        port = free_port()
-        ours = measure_server("vidtrack", [sys.executable, "-m", "vidtrack", "serve", "--port", str(port), "--model",
-                                           args.model, "--jobs-dir", str(work / "jobs0")],
-                              port, env, work, images, args.clients, args.duration)
-        port = free_port()
-        base = measure_server("baseline", [sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port),
-                                           "--log-level", "warning", "--no-access-log"],
-                              port, env, work, images, args.clients, args.duration)
+        ours_port, base_port = free_port(), free_port()
+        results = compare_servers({
+            "vidtrack": ([sys.executable, "-m", "vidtrack", "serve", "--port", str(ours_port), "--model", args.model,
+                          "--jobs-dir", str(work / "jobs0")], ours_port),
+            "baseline": ([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(base_port),
+                          "--log-level", "warning", "--no-access-log"], base_port),
+        }, env, work, images, args.clients, args.duration, args.rounds)
+        ours, base = results["vidtrack"], results["baseline"]
         print()
         print("| measure | vidtrack serve | FastAPI + YOLO.predict | ratio | target |")
         print("|---|---|---|---|---|")

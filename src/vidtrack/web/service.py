@@ -37,8 +37,13 @@ class DetectionService:
     """
 
     def __init__(self, config: DetectorConfig) -> None:
+        import cv2
+
         from vidtrack.detection import load_detector
 
+        # Requests already run side by side on the server's threads, and the model runtime
+        # uses every core: OpenCV's own thread pool on top would only oversubscribe the CPU.
+        cv2.setNumThreads(1)
         self.config = config
         self.detector: Detector = load_detector(config)
         self.model_name = Path(config.model).name or str(config.model)

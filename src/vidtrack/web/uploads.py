@@ -52,8 +52,9 @@ def decode_image(data: bytes) -> np.ndarray:
             if width * height > MAX_PIXELS:
                 raise UploadError(413, f"the image is {width}x{height} pixels, over the {MAX_PIXELS:,} limit",
                                   "scale it down before sending")
-            probe.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            probe.load()
+            if not _looks_complete(kind, data):
+                probe.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                probe.load()
     except UnidentifiedImageError:
         raise UploadError(415, "the upload is not an image (its content matches no image format)",
                           "send a JPEG, PNG, WebP, BMP or TIFF; videos go to POST /v1/jobs") from None
@@ -69,6 +70,20 @@ def decode_image(data: bytes) -> np.ndarray:
     if image is None:  # a format Pillow reads and OpenCV does not (GIF on some builds)
         image = _pillow_bgr(data)
     return image
+
+
+def _looks_complete(kind: str, data: bytes) -> bool:
+    """True when a JPEG ends with its end-of-image marker or a PNG with its IEND chunk.
+
+    Such files skip the 1/8-scale trial decode (about a third of the decoding time); any
+    other file, including one with bytes after its end marker, gets the trial decode.
+    """
+    tail = data.rstrip(b"\0")[-12:]
+    if kind in ("JPEG", "MPO"):
+        return tail.endswith(b"\xff\xd9")
+    if kind == "PNG":
+        return tail.endswith(b"IEND\xaeB`\x82")
+    return False
 
 
 def _pillow_bgr(data: bytes) -> np.ndarray:
