@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vidtrack.config import DetectorConfig, OutputConfig
+from vidtrack.stats import frames_per_second
 
 STAGES = ("decode", "preprocess", "infer", "postprocess", "track", "draw", "encode")
 KEPT_FRAMES = 16  # decoded frames kept for the model-alone runs: enough variety, bounded memory
@@ -186,7 +187,7 @@ def run_bench(
                 per_stage["encode"] = [ms + (time.perf_counter() - t) * 1e3 / len(per_stage["encode"])
                                        for ms in per_stage["encode"]]
         if loop_start is not None and report.frames > 1:
-            report.sequential_fps = (report.frames - 1) / (time.perf_counter() - loop_start)
+            report.sequential_fps = frames_per_second(report.frames, time.perf_counter() - loop_start)
     finally:
         src.close()
         if writer is not None:

@@ -26,7 +26,7 @@ from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
-from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch
+from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_second
 from vidtrack.tracking.clip import clip_to_frame
 from vidtrack.tracking.lookahead import LookAhead
 
@@ -377,4 +377,4 @@ class Pipeline:
                 except BaseException as exc:
                     report.error = report.error or exc
             if first is not None and last is not None and last > first:
-                report.processing_fps = (report.frames - 1) / (last - first)
+                report.processing_fps = frames_per_second(report.frames, last - first)

@@ -9,12 +9,17 @@ from collections import deque
 STAGES = ("decode", "detect", "track", "draw", "encode")
 
 
-class RateMeter:
-    """Frames per second over a sliding window of recent frame times.
+def frames_per_second(frames: int, span_s: float) -> float:
+    """The one frame-rate formula: ``frames`` results spread over ``span_s`` seconds, first to last.
 
-    n timestamps span n - 1 intervals; dividing by n would overstate the rate (an
-    off-by-one seen in other tools).
+    n frames span n - 1 intervals; dividing by n would overstate the rate (an off-by-one
+    seen in other tools). 0.0 when fewer than two frames or no time passed.
     """
+    return (frames - 1) / span_s if frames > 1 and span_s > 0 else 0.0
+
+
+class RateMeter:
+    """Frames per second over a sliding window of recent frame times (:func:`frames_per_second`)."""
 
     def __init__(self, window: int = 30) -> None:
         self._times: deque[float] = deque(maxlen=window)
@@ -24,10 +29,9 @@ class RateMeter:
 
     @property
     def fps(self) -> float:
-        if len(self._times) < 2:
+        if not self._times:
             return 0.0
-        span = self._times[-1] - self._times[0]
-        return (len(self._times) - 1) / span if span > 0 else 0.0
+        return frames_per_second(len(self._times), self._times[-1] - self._times[0])
 
 
 class StageTimes:

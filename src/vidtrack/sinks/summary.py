@@ -46,8 +46,6 @@ class SummaryBuilder:
         self._first_pts: float | None = None
         self._last_pts: float | None = None
         self._last_duration: float | None = None
-        self._first_wall: float | None = None
-        self._last_wall: float | None = None
         self._tracks: dict[str, set[int]] = defaultdict(set)
         self._detections: dict[str, int] = defaultdict(int)
         self._best: dict[str, float] = {}
@@ -62,8 +60,8 @@ class SummaryBuilder:
         frame = result.frame
         self.frames += 1
         if self._first_pts is None:
-            self._first_pts, self._first_wall = frame.pts, now
-        self._last_pts, self._last_wall = frame.pts, now
+            self._first_pts = frame.pts
+        self._last_pts = frame.pts
         self._last_duration = frame.duration
         det = result.detections
         if len(det):
@@ -110,14 +108,11 @@ class SummaryBuilder:
 
     def build(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict."""
-        wall = (self._last_wall - self._first_wall) if self.frames > 1 else 0.0  # type: ignore[operator]
         summary: dict[str, Any] = {
             "frames": self.frames,
             "duration": round(self.duration, 3),
             "fps": round(float(self.fps), 3) if self.fps else None,
             "fps_exact": f"{self.fps.numerator}/{self.fps.denominator}" if self.fps else None,
-            # n frames span n - 1 intervals between the first and the last result
-            "processing_fps": round((self.frames - 1) / wall, 2) if wall > 0 else None,
             "tracks": {cls: len(ids) for cls, ids in sorted(self._tracks.items())},
             "detections": dict(sorted(self._detections.items())),
             "tags": confidence_tags(self._best),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 import numpy as np
 
 from vidtrack.errors import OptionError
+from vidtrack.stats import frames_per_second
 
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
@@ -68,8 +69,7 @@ class _Channel:
         fps = self.fps
         if fps is None and len(self.written_at) >= 2:
             recent = [t for t in self.written_at if t >= self.written_at[-1] - FPS_WINDOW_S]
-            if len(recent) >= 2 and recent[-1] > recent[0]:
-                fps = (len(recent) - 1) / (recent[-1] - recent[0])
+            fps = frames_per_second(len(recent), recent[-1] - recent[0])
         status = self.status
         if self.status_fn is not None:
             try:
