@@ -187,3 +187,23 @@ def test_token_protected_server(detection_service: Any) -> None:
         assert http.get("/healthz?token=s3cret").status_code == 200
     with running_server(detection_service) as server, httpx.Client(base_url=server.base_url) as http:
         assert_error(http.get("/healthz", headers={"Host": "evil.example"}), 403)  # DNS rebinding
+
+
+def test_serve_command_refuses_bad_setups_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT
+
+    env = {"PYTHONPATH": str(PROJECT_ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for args, words in ((["--host", "0.0.0.0"], "--token"), (["--port", str(port), "--max-jobs", "1"], "another port")):
+            result = subprocess.run([sys.executable, "-m", "vidtrack", "serve", "--port", "0", *args], env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert result.returncode == 2, result.stderr
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []  # no jobs folder made on the way out

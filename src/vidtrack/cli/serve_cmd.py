@@ -56,19 +56,25 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
         raise OptionError(f"--port {port} is out of range", "use 1-65535, or 0 for any free port")
     if max_upload_mb <= 0:
         raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
+    if max_jobs < 1:
+        raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
     from vidtrack.web.app import create_app
     from vidtrack.web.jobs import JobManager, default_jobs_dir
-    from vidtrack.web.server import Server
+    from vidtrack.web.server import Server, bind
     from vidtrack.web.service import DetectionService
 
-    service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
-    jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
+    sock = bind(host, port, "--port")  # a taken port fails now, not after the model has loaded
+    jobs = None
     try:
+        service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
+        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
                          cors_origins=cors_origins)
-        server = Server(app, host, port, flag="--port")
+        server = Server(app, host, port, flag="--port", sock=sock)
     except BaseException:
-        jobs.close()
+        sock.close()
+        if jobs is not None:
+            jobs.close()
         raise
     return server, jobs

@@ -63,15 +63,17 @@ class Server:
     returns once it accepts connections; ``serve_forever()`` runs it on the calling thread
     (``vidtrack serve``: Ctrl-C and SIGTERM stop it). ``stop()`` is idempotent.
 
+    ``sock``: a socket already bound with :func:`bind` (to fail fast before slow set-up).
+
     Raises:
         OptionError: from :func:`bind`.
     """
 
-    def __init__(self, app: Any, host: str, port: int, flag: str = "--serve") -> None:
+    def __init__(self, app: Any, host: str, port: int, flag: str = "--serve", sock: socket.socket | None = None) -> None:
         import uvicorn
 
         self.host = host
-        self._socket = bind(host, port, flag)
+        self._socket = sock if sock is not None else bind(host, port, flag)
         self.port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             app,
