@@ -127,7 +127,7 @@ def test_trimmed_avi_with_repeated_audio_stamps_finishes_with_every_frame_and_it
         audio = container.streams.audio[0]
         assert audio.codec_context.name == "aac"
         assert float(audio.duration * audio.time_base) == pytest.approx(5.0, abs=0.1)  # re-timed, not 1.2 s
-    assert "warning: audio:" in faults["stderr"] and "repeated or backward timestamps" in faults["stderr"]
+    assert "warning: audio:" in faults["stderr"] and "repeated, backward or restarted timestamps" in faults["stderr"]
 
 
 def test_a_size_change_is_processed_at_each_frame_size_and_written_at_one(faults: dict) -> None:

@@ -84,3 +84,13 @@ def test_file_time_base_holds_the_frame_step_and_the_source_tick(
     assert ((1 / fps) / base).denominator == 1
     if tick is not None and base != Fraction(1, 90000):
         assert (tick / base).denominator == 1
+
+
+@pytest.mark.parametrize("discontinuous", [False, True])
+def test_a_jump_forward_is_a_gap_unless_the_format_restarts_its_clock(discontinuous: bool) -> None:
+    # an hour between two joined recordings: MP4/MKV keep it (a held frame), MPEG-TS continues
+    stamps = [3000 * n for n in range(30)] + [3600 * 90000 + 3000 * n for n in range(30)]
+    timeline = Timeline(Fraction(30), Fraction(1, 90000), discontinuous=discontinuous)
+    placed = [timeline.place(t, t, 3000).time for t in stamps]
+    assert placed[30] == (1 if discontinuous else 3600)
+    assert placed[59] - placed[30] == Fraction(29, 30)

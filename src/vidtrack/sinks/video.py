@@ -448,6 +448,10 @@ class _AudioTrack:
         self._pending: Any = None  # a packet read ahead of the current video time
         self._done = False
         self._next_pts: int | None = None  # where the previous packet ended, in its ticks
+        from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, MAX_GAP
+
+        names = set((source.format.name or "").split(","))
+        self._max_gap = MAX_GAP if names & DISCONTINUOUS_FORMATS else None  # as the video's timeline does
         self.retimed = 0  # packets whose timestamps were rebuilt
 
     @classmethod
@@ -546,7 +550,13 @@ class _AudioTrack:
     def _retime(self, packet: "av.Packet") -> bool:
         """Make the packet start no earlier than the previous one ended; False if it can't be placed."""
         pts = packet.pts
-        if pts is None or (self._next_pts is not None and pts < self._next_pts):
+        restarted = (
+            self._max_gap is not None
+            and pts is not None
+            and self._next_pts is not None
+            and (pts - self._next_pts) * packet.time_base > self._max_gap
+        )
+        if pts is None or restarted or (self._next_pts is not None and pts < self._next_pts):
             if self._next_pts is None:
                 return False
             self.retimed += 1
@@ -594,7 +604,7 @@ class _AudioTrack:
                 self._warnings.append(f"audio end not written: FFmpeg refused it ({exc})")
         if self.retimed:
             self._warnings.append(
-                f"audio: {self.retimed} packets had repeated or backward timestamps; "
+                f"audio: {self.retimed} packets had repeated, backward or restarted timestamps; "
                 "they were placed one after another by their durations"
             )
 

@@ -20,7 +20,7 @@ from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.sources.base import SourceState, SourceStatus
-from vidtrack.sources.timeline import Timeline
+from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
@@ -134,7 +134,7 @@ class VideoFileSource:
         stream = self._stream
         fps = _exact_rate(stream) or _rate_of(stream) or Fraction(30)
         tick = Fraction(stream.time_base) if stream.time_base else 1 / fps
-        self.timeline = Timeline(fps, tick)
+        self.timeline = Timeline(fps, tick, discontinuous=_discontinuous(self._container))
         self.timeline.seed([(f.pts, f.dts) for f in self._head])
         first = self._head[0]
         first_time = first.dts if self.timeline.uses_dts else first.pts
@@ -296,6 +296,12 @@ class VideoFileSource:
         expected = self.info.frame_count
         delivered = self.frames_decoded + self.hidden_frames
         return expected is not None and delivered < expected and not self._stopped_early
+
+
+def _discontinuous(container: Any) -> bool:
+    """True for formats whose clock may restart anywhere (MPEG-TS, PS, FLV)."""
+    names = set((getattr(container.format, "name", "") or "").split(","))
+    return bool(names & DISCONTINUOUS_FORMATS)
 
 
 def _rate_of(stream: Any) -> Fraction | None:

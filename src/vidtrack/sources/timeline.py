@@ -17,13 +17,22 @@ Kept apart from the decoding so the rules can be tested on numbers alone:
   ``cat``, a stream that restarted, the next ``--loop`` lap) continues the timeline one frame
   duration after the previous frame; smaller steps back and repeated stamps (a muxing fault)
   put the frame half a frame after the previous one, so later frames keep their times.
-  Gaps forward are kept as they are (the picture holds, as players show it).
+  Gaps forward are kept as they are (the picture holds, as players show it), except in
+  formats whose clock may restart anywhere (MPEG-TS/PS, FLV: ``discontinuous``), where a jump
+  of more than :data:`MAX_GAP` seconds is a discontinuity too, as FFmpeg treats it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+
+#: Longest forward jump (s) taken as a real gap in a discontinuous format (FFmpeg's
+#: ``dts_delta_threshold`` for such formats is 10 s too).
+MAX_GAP = Fraction(10)
+
+#: Demuxer names (PyAV ``container.format.name``) whose timestamps may restart anywhere.
+DISCONTINUOUS_FORMATS = frozenset({"mpegts", "mpegtsraw", "mpeg", "mpegvideo", "flv", "live_flv", "hls"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,10 @@ class Timeline:
     where the audio is cut so that it stays in sync.
     """
 
-    def __init__(self, fps: Fraction, tick: Fraction, origin: int | None = None) -> None:
+    def __init__(
+        self, fps: Fraction, tick: Fraction, origin: int | None = None, discontinuous: bool = False
+    ) -> None:
+        self.discontinuous = discontinuous  # forward jumps beyond MAX_GAP are restarts, not gaps
         self.fps = Fraction(fps)
         self.tick = Fraction(tick)
         self.frame = 1 / self.fps
@@ -97,7 +109,8 @@ class Timeline:
                 self.origin = best
             time = (best - self.origin) * self.tick + self._offset
         if self._prev is not None and best is not None:
-            if time < self._prev - 2 * self.frame:
+            jumped = self.discontinuous and time > self._prev + self._prev_duration + MAX_GAP
+            if time < self._prev - 2 * self.frame or jumped:
                 target = self._prev + self._prev_duration
                 self._offset += target - time
                 time = target
