@@ -1,6 +1,7 @@
 """The web page at / in headless Chromium: an image gets boxes and tags, a video ends up playing.
 
-The screenshot is kept as docs/web_page.png (the README shows it; CI keeps it as an artifact).
+The screenshot is kept as docs/artifacts/web_page.png (a CI artifact, not tracked by git; the
+README shows a copy committed as docs/web_page.png).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from servers import IMAGE_9, image_9, make_video, running_server
 
 pytestmark = [pytest.mark.realdata, pytest.mark.browser]
 
-SCREENSHOT = PROJECT_ROOT / "docs" / "web_page.png"
+SCREENSHOT = PROJECT_ROOT / "docs" / "artifacts" / "web_page.png"
 
 #: How many of the canvas' pixels along a box's top edge differ from the plain image there.
 EDGE_CHANGED = """async ([box, jpegBase64]) => {
@@ -43,6 +44,7 @@ def save_screenshot(png: bytes) -> None:
 
     from PIL import Image
 
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(io.BytesIO(png)) as shot:
         shot.convert("RGB").quantize(256).save(SCREENSHOT, optimize=True)
 
