@@ -89,22 +89,41 @@ def _events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_config_file_run_gives_the_same_events_as_options(capsys, tmp_path, real_model):
-    clip = video_path("pedestrians_pets_mjpeg.avi")
-    options = ["--line", "0,0.5,1,0.5:walkway", "--zone", "0.3,0.3,0.7,0.3,0.7,0.9,0.3,0.9:middle", "--loiter", "3"]
-    code, err = run_cli(capsys, str(clip), "--model", real_model, "-q", "--events", str(tmp_path / "a.jsonl"), *options)
-    assert code == 0, err
-    site = tmp_path / "site.yaml"
+def test_config_file_run_gives_the_same_events_as_options(tmp_path, square_detector):
+    """The same run described by options and by a --config file: identical events (stand-in detector)."""
+    from conftest import SquareDetector
+    from vidtrack.config_file import load_config_file, merge_options
+    from vidtrack.options import request_from_options
+    from vidtrack.runner import execute
+
+    clip = make_clip(tmp_path / "walk.avi", frames=60)  # a square moving right, 3 px a frame
+    options = {
+        "line": ["80,0,80,120:gate"], "zone": ["0.55,0.1,0.95,0.1,0.95,0.9,0.75,0.5,0.55,0.9:v"],
+        "zone_entry_frames": 2, "loiter": 0.3, "min_hits": 2, "events": str(tmp_path / "a.jsonl"),
+    }
+    execute(request_from_options([str(clip)], options), detector=SquareDetector())
+    site = tmp_path / "site.toml"
     site.write_text(
-        "line:\n  - {points: [[0, 0.5], [1, 0.5]], name: walkway}\n"
-        "zone:\n  - 0.3,0.3,0.7,0.3,0.7,0.9,0.3,0.9:middle\nloiter: 3\n"
-        f"model: {real_model}\nevents: {tmp_path / 'ignored.jsonl'}\n"
+        'line = [{points = [[80, 0], [80, 120]], name = "gate"}]\n'
+        'zone = ["0.55,0.1,0.95,0.1,0.95,0.9,0.75,0.5,0.55,0.9:v"]\n'
+        f'zone-entry-frames = 2\nloiter = 0.3\nmin_hits = 2\nevents = "{tmp_path / "b.jsonl"}"\n'
     )
-    code, err = run_cli(capsys, str(clip), "--config", str(site), "-q", "--events", str(tmp_path / "b.jsonl"))
-    assert code == 0, err
+    execute(request_from_options([str(clip)], merge_options(load_config_file(site), {}, set())), detector=SquareDetector())
     first, second = _events(tmp_path / "a.jsonl"), _events(tmp_path / "b.jsonl")
-    assert first == second and len(first) >= 3
-    assert not (tmp_path / "ignored.jsonl").exists()  # --events on the command line overrides the file's
+    assert first == second
+    assert [e["type"] for e in first if e["type"] != "cross"][:2] == ["enter", "loiter"]
+    assert [(e["type"], e["line"], e["direction"]) for e in first if e["type"] == "cross"] == [("cross", "gate", "out")]
+
+
+def test_real_clip_counts_are_stable_run_to_run(capsys, tmp_path, real_model):
+    clip = video_path("pedestrians_pets_mjpeg.avi")  # the first 100 frames of pedestrians_pets_h264.avi
+    options = ["--line", "0,0.5,1,0.5:walkway", "--zone", "0.3,0.3,0.7,0.3,0.7,0.9,0.3,0.9:middle", "--loiter", "3"]
+    runs = []
+    for name in ("a", "b"):
+        code, err = run_cli(capsys, str(clip), "--model", real_model, "-q", "--events", str(tmp_path / f"{name}.jsonl"), *options)
+        assert code == 0, err
+        runs.append(_events(tmp_path / f"{name}.jsonl"))
+    assert runs[0] == runs[1] and len(runs[0]) >= 3
 
 
 def test_real_clip_counts_match_the_tracks_and_the_summary(capsys, tmp_path, real_model):
