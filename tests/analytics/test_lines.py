@@ -158,3 +158,15 @@ def test_a_hidden_lower_body_does_not_cross():
     naive = Scene([line], line_config=LineConfig(count_mode="every-crossing"))
     naive.feet = None  # the raw bottom-centre: the occlusion reads as out and back in
     assert [e.direction for e in Script([occluded], times(40)).run(naive)] == ["out", "in"]
+
+
+def test_counting_and_zone_logic_import_no_cv2_torch_or_supervision():
+    import subprocess
+    import sys
+
+    code = (
+        "import vidtrack.analytics.scene, vidtrack.analytics.lines, vidtrack.analytics.zones, vidtrack.analytics.config, sys;"
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('cv2', 'torch', 'supervision', 'ultralytics')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
