@@ -95,6 +95,9 @@ class SquareDetector:
         self.delay = delay
         self.calls = 0
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
+
     def detect(self, image: np.ndarray):
         import time
 

@@ -22,6 +22,8 @@ class Collect:
         self.results: list[FrameResult] = []
         self.closed = 0
 
+    warnings: tuple[str, ...] = ()
+
     def write(self, result: FrameResult) -> None:
         self.results.append(result)
 
@@ -158,6 +160,10 @@ class PausingCamera:
         self.count, self.pause_s = count, pause_s
         self.yielded_at: dict[int, float] = {}
         self._stop = threading.Event()
+
+    reconnects = 0
+    truncated = False
+    size_changes = ()
 
     def frames(self):
         import time

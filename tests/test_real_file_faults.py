@@ -182,6 +182,9 @@ class _FailsAt:
         self.inner, self.n, self.calls = SquareDetector(), n, 0
         self.class_names, self.max_in_flight = self.inner.class_names, 1
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
+
     def detect(self, image: np.ndarray):
         self.calls += 1
         if self.calls > self.n:

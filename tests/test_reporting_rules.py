@@ -25,6 +25,8 @@ class Collect:
     def __init__(self) -> None:
         self.results: list[FrameResult] = []
 
+    warnings: tuple[str, ...] = ()
+
     def write(self, result: FrameResult) -> None:
         self.results.append(result)
 
@@ -80,6 +82,9 @@ class OutOfFrame:
 
     class_names = {0: "person"}
     max_in_flight = 1
+
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
 
     def detect(self, image: np.ndarray):
         boxes = np.array([[-8.1, -3.0, 30.0, 40.0], [140.0, 90.0, 171.5, 132.4]])

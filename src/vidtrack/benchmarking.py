@@ -109,7 +109,7 @@ def run_bench(
         frames=0,
         input_size=(info.width, info.height),
         startup_s=0.0,
-        max_in_flight=int(getattr(detector, "max_in_flight", 1)),
+        max_in_flight=int(detector.max_in_flight),
     )
 
     tracker, overlay, writer = None, None, None
@@ -135,7 +135,9 @@ def run_bench(
     except Exception as exc:  # noqa: BLE001
         report.missing["encode"] = f"vidtrack.sinks.video unavailable ({type(exc).__name__}: {exc})"
 
-    timed = hasattr(detector, "detect_timed")
+    from vidtrack.detection.base import TimedDetector
+
+    timed = isinstance(detector, TimedDetector)
     if not timed:
         report.missing["preprocess"] = report.missing["postprocess"] = "inside the backend: counted in infer"
     per_stage: dict[str, list[float]] = {s: [] for s in STAGES}

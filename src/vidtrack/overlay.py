@@ -66,6 +66,7 @@ class Overlay:
     def __init__(self, config: OverlayConfig | None = None) -> None:
         self.config = config or OverlayConfig()
         self._size: tuple[int, int] | None = None
+        self._trace: "sv.TraceAnnotator | None" = None  # made on the first frame, kept over size changes
 
     def _build(self, size: tuple[int, int]) -> None:
         import supervision as sv
@@ -79,7 +80,7 @@ class Overlay:
             text_scale=scale, text_thickness=max(1, thickness // 2), color_lookup=lookup
         )
         # A new trail annotator only on the first frame: a size change must not wipe history.
-        if not hasattr(self, "_trace"):
+        if self._trace is None:
             self._trace = sv.TraceAnnotator(
                 trace_length=self.config.trail_length, thickness=thickness, color_lookup=lookup,
                 position=sv.Position.BOTTOM_CENTER,

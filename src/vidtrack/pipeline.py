@@ -20,13 +20,14 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_second
+from vidtrack.tracking.base import Tracker
 from vidtrack.tracking.clip import clip_to_frame
 from vidtrack.tracking.lookahead import LookAhead
 
@@ -43,17 +44,7 @@ log = logging.getLogger("vidtrack")
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
 _DONE = object()
-_AGE_OUT = object()  # live lanes: age out old tracks after a reconnect gap, in frame order
-
-
-class Tracker(Protocol):
-    """What a lane needs of its tracker (:class:`IoUTracker`, :class:`StillsTracker`)."""
-
-    def update(self, detections: "sv.Detections") -> "sv.Detections":
-        """Rows matched to confirmed tracks, ``tracker_id`` set."""
-
-    def update_all(self, detections: "sv.Detections") -> "sv.Detections":
-        """Every matched row, tentative ones with ``tracker_id`` 0 and ``data["track_key"]``."""
+_END_TRACKS = object()  # live lanes: end old tracks after a reconnect gap, in frame order
 
 
 @dataclass
@@ -99,7 +90,7 @@ class Pipeline:
         self.lanes = list(lanes)
         self.on_frame = on_frame  # called from output threads with (lane index, result)
         self._stop = threading.Event()
-        workers = max(1, int(getattr(detector, "max_in_flight", 1)))
+        workers = max(1, int(detector.max_in_flight))
         self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
 
@@ -164,7 +155,7 @@ class Pipeline:
                 target=self._finish_loop, args=(lane, handoff, slots, times, rate, out, report), name=f"finish-{index}"
             )
             finisher.start()
-        seen_reconnects = getattr(lane.source, "reconnects", 0)
+        seen_reconnects = lane.source.reconnects
         frames = iter(lane.source.frames())
         size: tuple[int, ...] | None = None
         try:
@@ -174,18 +165,18 @@ class Pipeline:
                 frame = next(frames, None)
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
-                reconnects = getattr(lane.source, "reconnects", 0)
+                reconnects = lane.source.reconnects
                 new_size = size is not None and frame.image.shape[:2] != size
                 if reconnects != seen_reconnects or new_size:
                     # Finish frames from before the gap or size change first, then let old
-                    # tracks age out: their boxes are in another picture's coordinates.
+                    # tracks end: their boxes are in another picture's coordinates.
                     if live:
-                        handoff.put(_AGE_OUT)
+                        handoff.put(_END_TRACKS)
                     else:
                         while pending:
                             self._finish(lane, *pending.popleft(), times, rate, out)
                         self._emit_held(lane, times, rate, out)
-                        self._age_out_tracks(lane)
+                        lane.tracker.end_tracks()
                     seen_reconnects = reconnects
                 size = frame.image.shape[:2]
                 future = self._executor.submit(self._detect, frame.image)
@@ -236,12 +227,12 @@ class Pipeline:
         while True:
             item = handoff.get()
             try:
-                if item is _DONE or item is _AGE_OUT:
+                if item is _DONE or item is _END_TRACKS:
                     if report.error is None:
                         self._emit_held(lane, times, rate, out)
                     if item is _DONE:
                         return
-                    self._age_out_tracks(lane)
+                    lane.tracker.end_tracks()
                     continue
                 frame, future = item
                 try:
@@ -254,16 +245,6 @@ class Pipeline:
             except BaseException as exc:
                 report.error = report.error or exc
                 lane.source.stop()
-
-    def _age_out_tracks(self, lane: Lane) -> None:
-        """After a reconnect gap, end tracks as if max_age frames had passed with no detections."""
-        from vidtrack.detection.base import make_detections
-        import numpy as np
-
-        max_age = int(getattr(getattr(lane.tracker, "config", None), "max_age", 30))
-        empty = make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {})
-        for _ in range(max_age + 1):
-            lane.tracker.update(empty)
 
     def _finish(
         self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"

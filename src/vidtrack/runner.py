@@ -22,6 +22,7 @@ from vidtrack.tracking import TrackerConfig
 if TYPE_CHECKING:
     from vidtrack.detection import Detector
     from vidtrack.sources import Source
+    from vidtrack.viewers import Viewer
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def execute(
         for source in sources:
             source.close()
         raise
-    viewers: list[Any] = []
+    viewers: list["Viewer"] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
     files: list[Path] = []
@@ -171,13 +172,12 @@ def execute(
     try:
         if detector is None:
             detector = load_detector(request.detector)
-        if hasattr(detector, "warmup"):  # compile for the sources' frame sizes before frames arrive
-            for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
-                detector.warmup(size)
+        for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
+            detector.warmup(size)  # compile for the sources' frame sizes before frames arrive
         drawing_import.join()
         drawing = request.output.video is not None or request.show or request.serve is not None
         stages = [
-            AnalyticsStage.build(request.analytics, s.info, getattr(detector, "class_names", {}), drawing)
+            AnalyticsStage.build(request.analytics, s.info, detector.class_names, drawing)
             for s in sources
         ]
         viewers = _make_viewers(request)
@@ -209,12 +209,10 @@ def execute(
 
     pipeline = Pipeline(detector, lanes, on_frame=on_frame)
     for viewer in viewers:
-        if hasattr(viewer, "on_quit"):
-            viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
-        if hasattr(viewer, "add_source"):
-            for i, source in enumerate(sources):
-                viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
-    viewer_url = next((getattr(v, "url", None) for v in viewers if getattr(v, "url", None)), None)
+        viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
+        for i, source in enumerate(sources):
+            viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
+    viewer_url = next((v.url for v in viewers if v.url), None)
     if on_start is not None:
         on_start([s.info for s in sources], viewer_url)
     restore = _install_signal_handlers(pipeline) if install_signals else None
@@ -233,7 +231,10 @@ def execute(
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
     for lane in lanes:
         for sink in lane.sinks:
-            outcome.warnings.extend(getattr(sink, "warnings", []))
+            outcome.warnings.extend(sink.warnings)
+    for viewer in viewers:  # a viewer that failed mid-run (no display...): the run went on without it
+        if viewer.error is not None:
+            outcome.warnings.append(str(viewer.error))
     outcome.viewer_url = viewer_url
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
@@ -248,7 +249,7 @@ def execute(
                 failed_empty.add(i)
                 for path in files_of_lane[i]:
                     path.unlink(missing_ok=True)
-        size_changes = getattr(source, "size_changes", [])
+        size_changes = source.size_changes
         if size_changes:
             summary.update(size_changes=[
                 {"frame": index, "t": round(t, 3), "width": width, "height": height}
@@ -261,7 +262,7 @@ def execute(
                 "own size, boxes are in its coordinates, and tracks restart at each change"
             )
         outcome.summaries.append(summary.build())
-        if getattr(source, "truncated", False) and not report.stopped:
+        if source.truncated and not report.stopped:
             outcome.warnings.append(
                 f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
                 " (truncated file or wrong header); every decodable frame was processed"
@@ -348,12 +349,12 @@ def _import_in_background(module: str) -> threading.Thread:
     return thread
 
 
-def _make_viewers(request: RunRequest) -> list[Any]:
-    viewers: list[Any] = []
+def _make_viewers(request: RunRequest) -> list["Viewer"]:
+    viewers: list["Viewer"] = []
     if request.serve is not None:
         from vidtrack.viewers.web import WebView
 
-        viewers.append(WebView.from_spec(request.serve, token=request.token))
+        viewers.append(WebView(request.serve, token=request.token))
     if request.show:
         from vidtrack.viewers.window import WindowView
 

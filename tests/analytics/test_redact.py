@@ -108,6 +108,9 @@ class FlakyTexturedDetector:
         self.miss = miss
         self.calls = 0
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
+
     def detect(self, image: np.ndarray):
         index = self.calls
         self.calls += 1
@@ -122,6 +125,8 @@ class FlakyTexturedDetector:
 class Collect:
     def __init__(self) -> None:
         self.results = []
+
+    warnings: tuple[str, ...] = ()
 
     def write(self, result) -> None:
         self.results.append(result)

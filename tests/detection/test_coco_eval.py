@@ -40,6 +40,9 @@ class LabelDetector:
     def __init__(self, labels: Path, shift: float = 0.0) -> None:
         self.labels, self.shift = labels, shift
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
+
     def detect(self, image: np.ndarray):
         stem = list(LABELS)[int(image[0, 0, 0]) // 40 - 1]
         truth = read_yolo_labels(self.labels / f"{stem}.txt", image.shape[:2])

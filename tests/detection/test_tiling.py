@@ -135,6 +135,9 @@ class BlobDetector:
     def __init__(self) -> None:
         self.batches: list[int] = []
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        pass  # nothing to prepare
+
     def detect(self, image: np.ndarray):
         return self.detect_many([image])[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +29,18 @@ class Detector(Protocol):
     max_in_flight: int
 
     def detect(self, image: np.ndarray) -> "sv.Detections": ...
+
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        """Prepare for frames of ``image_hw`` (height, width) pixels before the first arrives
+        (compile, allocate); a no-op for backends that need nothing. Called once per size."""
+
+
+@runtime_checkable
+class TimedDetector(Detector, Protocol):
+    """A detector that also reports its preprocess/infer/postprocess milliseconds (``vidtrack bench``)."""
+
+    def detect_timed(self, image: np.ndarray, timings: dict[str, float] | None) -> "sv.Detections":
+        """``detect`` that adds each inner stage's milliseconds to ``timings`` (when not None)."""
 
 
 def resolve_classes(wanted: Sequence[str] | None, names: dict[int, str]) -> list[int] | None:

@@ -80,6 +80,9 @@ class OnnxDetector:
         """The input geometry used for an image of ``image_hw`` (as Ultralytics' ``predict``)."""
         return plan_letterbox(image_hw, self._target_hw, self.info.stride, self._minimal_rect)
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        """Nothing to prepare: the ONNX Runtime session is built when the model loads."""
+
     def detect(self, image: np.ndarray) -> "sv.Detections":
         """Detect objects in one BGR uint8 image (thread-safe)."""
         return self.detect_timed(image, None)

@@ -57,6 +57,9 @@ class UltralyticsDetector:
         self.class_ids = resolve_classes(config.classes, self.class_names)
         self._lock = threading.Lock()
 
+    def warmup(self, image_hw: tuple[int, int]) -> None:
+        """Nothing to prepare: Ultralytics sets itself up on the first ``predict``."""
+
     def detect(self, image: np.ndarray) -> "sv.Detections":
         cfg = self.config
         with self._lock:

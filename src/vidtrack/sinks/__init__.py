@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 from vidtrack.errors import OutputError, os_error_reason, path_error, short_path
 from vidtrack.paths import stat_mode
@@ -40,6 +40,9 @@ __all__ = [
 
 class Sink(Protocol):
     """Takes every processed frame in order, then is closed once."""
+
+    #: What the user should be told at the end of the run (audio dropped...); usually empty.
+    warnings: Sequence[str]
 
     def write(self, result: "FrameResult") -> None: ...
 

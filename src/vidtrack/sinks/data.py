@@ -82,6 +82,8 @@ class JsonlSink:
     ``t`` is the frame's time in seconds (stream time for files, capture time for live).
     """
 
+    warnings: tuple[str, ...] = ()  # nothing to report
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._out = _LineFile(path)
 
@@ -112,6 +114,8 @@ class MotSink:
     Only tracked detections are written (MOT rows need an id); scorers such as TrackEval
     read the file as it is.
     """
+
+    warnings: tuple[str, ...] = ()  # nothing to report
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._out = _LineFile(path)

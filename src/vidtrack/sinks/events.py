@@ -24,6 +24,8 @@ class EventsSink:
     ``final_events`` is called once at close for the end-of-stream events (may be None).
     """
 
+    warnings: tuple[str, ...] = ()  # nothing to report
+
     def __init__(
         self, path: str | os.PathLike[str], final_events: "Callable[[], Iterable[Event]] | None" = None
     ) -> None:

@@ -32,6 +32,8 @@ class SummaryBuilder:
     :meth:`build` the summary (for the CLI's end-of-run table).
     """
 
+    warnings: tuple[str, ...] = ()  # nothing to report
+
     def __init__(
         self,
         path: str | os.PathLike[str] | None,

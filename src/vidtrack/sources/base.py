@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, path_error, short_path
@@ -66,6 +66,15 @@ class Source(Protocol):
     """Yields frames in order until the source ends or ``stop()`` is called."""
 
     info: SourceInfo
+    #: Times the stream was lost and reopened (live sources; always 0 for files and images).
+    #: The pipeline ends the lane's tracks when it changes: the picture had a gap.
+    reconnects: int
+    #: ``(frame index, seconds, width, height)`` where the picture changed size (files).
+    size_changes: Sequence[tuple[int, float, int, int]]
+
+    @property
+    def truncated(self) -> bool:
+        """True when the source ended before the frame count its header promised (files only)."""
 
     def frames(self) -> Iterator[Frame]: ...
 

@@ -38,6 +38,11 @@ def list_images(spec: str) -> list[Path]:
 class ImageSource:
     """Images in natural order; unreadable images are an error, not a silent skip."""
 
+    reconnects = 0  # nothing to reopen
+    truncated = False  # every listed image is read or reported
+    # Photos of different sizes are independent scenes, not a picture changing size.
+    size_changes: tuple[tuple[int, float, int, int], ...] = ()
+
     def __init__(self, spec: str, config: SourceConfig | None = None, source_id: int = 0) -> None:
         import cv2
 

@@ -159,6 +159,9 @@ class LiveSource:
     first frame arrives), keeps trying in the background and can be stopped any time.
     """
 
+    truncated = False  # a live stream has no promised length
+    size_changes: tuple[tuple[int, float, int, int], ...] = ()  # a new size arrives with a reconnect
+
     def __init__(
         self,
         spec: str | int,

@@ -41,3 +41,6 @@ class StillsTracker:
         return out
 
     update_all = update  # nothing is ever tentative
+
+    def end_tracks(self) -> None:
+        """Nothing to end: every detection is its own one-frame track."""

@@ -86,6 +86,17 @@ class IoUTracker:
         self._ranks_version = -1
         self._min_bin = self._high_bin = self._new_bin = 0
 
+    def end_tracks(self) -> None:
+        """End every live track now, as if ``max_age`` frames had passed without detections.
+
+        For gaps in the picture (a reconnect, a size change): old boxes are in another
+        picture's coordinates. Ids keep counting (no id is reused) and the score ranking
+        is kept (same detector).
+        """
+        self._count = 0
+        self._last_birth = -(10**9)
+        self._last_boxes = _NO_BOXES
+
     @property
     def active_count(self) -> int:
         """Live tracks, tentative and coasting ones included."""

@@ -5,7 +5,40 @@ frame and ``close()`` at the end. ``write`` never blocks the pipeline: a viewer 
 the newest frame per source and drops the rest.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Protocol
+
 from vidtrack.viewers.web import WebView, parse_serve_address
 from vidtrack.viewers.window import WindowView
 
-__all__ = ["WebView", "WindowView", "parse_serve_address"]
+if TYPE_CHECKING:
+    from vidtrack.errors import VidtrackError
+    from vidtrack.frames import FrameResult
+    from vidtrack.sources.base import SourceStatus
+
+__all__ = ["Viewer", "WebView", "WindowView", "parse_serve_address"]
+
+
+class Viewer(Protocol):
+    """What a run relies on in a live viewer (:class:`WindowView`, :class:`WebView`).
+
+    A viewer is shared by all lanes: ``write`` comes from every lane's output thread and
+    must not block; the runner closes it once after the run.
+    """
+
+    #: Where to watch (the web page's address), None when there is nothing to open.
+    url: str | None
+    #: Called (from the viewer's thread) when the user quits in the viewer; the runner sets it.
+    on_quit: Callable[[], None] | None
+    #: Set when the viewer failed mid-run (no display...); the run goes on and reports it.
+    error: VidtrackError | None
+
+    def add_source(self, source_id: int, name: str, status: Callable[[], SourceStatus] | None = None) -> None:
+        """Announce a source before its first frame; ``status`` is polled for its state."""
+
+    def write(self, result: FrameResult) -> None:
+        """Take the newest finished frame; never blocks the pipeline."""
+
+    def close(self) -> None:
+        """Stop showing; idempotent."""

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from vidtrack.web.addresses import DEFAULT_HOST, check_bind, is_loopback, parse_serve_address
 
 if TYPE_CHECKING:
+    from vidtrack.errors import VidtrackError
     from vidtrack.frames import FrameResult
     from vidtrack.sources.base import SourceStatus
 
@@ -73,12 +74,11 @@ class WebView:
         #: The page's address (with the token when one is set).
         self.url = f"http://{url_host(host)}:{self.port}/live" + (f"?token={quote(self.token)}" if self.token else "")
         self._closed = False
+        #: The page has no quit control: the run ends with Ctrl-C or its sources.
+        self.on_quit: Callable[[], None] | None = None
+        #: The server runs on its own thread and reports its failures to clients, not here.
+        self.error: VidtrackError | None = None
         log.info("web view at %s", self.url if not self.token else self.url.split("?")[0] + "?token=...")
-
-    @classmethod
-    def from_spec(cls, spec: str, token: str | None = None) -> "WebView":
-        """The web view for ``--serve SPEC [--token TOKEN]``."""
-        return cls(spec, token=token)
 
     @property
     def frames_encoded(self) -> int:

@@ -175,6 +175,12 @@ class WindowView:
             self._thread = threading.Thread(target=self._ui_loop, name="window-viewer", daemon=True)
             self._thread.start()
 
+    #: A window has no address to open.
+    url: str | None = None
+
+    def add_source(self, source_id: int, name: str, status: Callable[[], Any] | None = None) -> None:
+        """Nothing to do before the first frame: a source's window opens with it."""
+
     def write(self, result: "FrameResult") -> None:
         """Replace the frame waiting to be shown for this source (never blocks)."""
         image = result.annotated if result.annotated is not None else result.frame.image

@@ -47,9 +47,7 @@ class DetectionService:
         self.config = config
         self.detector: Detector = load_detector(config)
         self.model_name = Path(config.model).name or str(config.model)
-        warmup = getattr(self.detector, "warmup", None)
-        if warmup is not None:  # compile for the commonest photo shape now, not on the first request
-            warmup(WARMUP_HW)
+        self.detector.warmup(WARMUP_HW)  # compile for the commonest photo shape now, not on the first request
 
     @property
     def backend(self) -> str:
