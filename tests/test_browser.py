@@ -122,3 +122,18 @@ def test_outputs_play_in_headless_chromium(tmp_path: Path, monkeypatch: pytest.M
         assert got["currentTime"] > 0, got  # it played, not just parsed the header
         assert got["meanPixel"] > 20, got  # decoded pictures, not a black frame
     assert results["pipeline.mp4"]["canH264"] == "probably"
+
+
+def test_non_square_pixels_display_at_the_source_shape_in_chromium(tmp_path: Path, browser) -> None:
+    """A 720x480 picture with 32:27 pixels (16:9 DVD) written by vidtrack shows 16:9 in the browser."""
+    from vidtrack.sinks import VideoWriter
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    writer = VideoWriter(folder / "sar.mp4", 720, 480, Fraction(30), sample_aspect_ratio=Fraction(32, 27))
+    for i in range(15):
+        writer.write(np.full((480, 720, 3), 60 + 8 * i, np.uint8))
+    writer.close()
+    got = play_in_chromium(browser, folder, ["sar.mp4"])["sar.mp4"]
+    assert got["error"] is None and got["readyState"] >= 2, got
+    assert got["videoWidth"] / got["videoHeight"] == pytest.approx(16 / 9, abs=0.01), got
