@@ -144,7 +144,7 @@ def test_drawn_frames_when_a_sink_shows_pictures(tiny_clip: Path) -> None:
     clean = open_source(str(tiny_clip))
     original = [f.image for f in clean.frames()][-1]
     assert not np.array_equal(last.annotated, original)
-    assert last.extra["counts"] == {"person": 1}
+    assert last.counts == {"person": 1}
     assert last.timings_ms.keys() >= {"decode", "detect", "track", "draw"}
 
 

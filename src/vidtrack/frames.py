@@ -16,6 +16,8 @@ import numpy as np
 if TYPE_CHECKING:  # supervision imports cv2; keep this module light
     import supervision as sv
 
+    from vidtrack.sources.base import SourceStatus
+
 
 @dataclass(slots=True)
 class Frame:
@@ -68,4 +70,8 @@ class FrameResult:
     annotated: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     events: tuple[Any, ...] = ()  # analytics events (vidtrack.analytics.Event) decided at this frame
-    extra: dict[str, Any] = field(default_factory=dict)
+    fps: float | None = None  # the lane's processing rate, frames/s over its last 30 frames
+    frame_age_ms: float | None = None  # capture (or decode) to finished, milliseconds
+    counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
+    source_name: str = ""  # the source as shown to people (credentials masked)
+    status: "SourceStatus | None" = None  # the source's state when the frame was finished

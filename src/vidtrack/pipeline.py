@@ -305,13 +305,11 @@ class Pipeline:
             annotated=annotated,
             events=scene.events if scene is not None else (),
             timings_ms={k: times.current[k] for k in STAGES},  # smoothed, for live displays
-            extra={
-                "fps": rate.fps,
-                "frame_age_ms": age_ms,
-                "status": lane.source.status,
-                "source_name": lane.source.info.name,
-                "counts": counts,
-            },
+            fps=rate.fps,
+            frame_age_ms=age_ms,
+            counts=counts,
+            source_name=lane.source.info.name,
+            status=lane.source.status,
         )
         out.put(result)
 

@@ -34,9 +34,10 @@ def result(source_id: int, i: int, name: str = "cam") -> FrameResult:
         class_id=np.array([0]),
         data={"class_name": np.array(["person"])},
     )
-    extra = {"fps": 15.0, "frame_age_ms": 40.0 + i % 7, "status": SourceStatus(SourceState.CONNECTED), "source_name": f"{name}{source_id}",
-             "counts": {"person": 1 + i % 3}}
-    return FrameResult(Frame(image, i, i / 15, time.monotonic(), source_id), detections, image, extra=extra)
+    return FrameResult(
+        Frame(image, i, i / 15, time.monotonic(), source_id), detections, image, fps=15.0, frame_age_ms=40.0 + i % 7,
+        status=SourceStatus(SourceState.CONNECTED), source_name=f"{name}{source_id}", counts={"person": 1 + i % 3},
+    )
 
 
 class Feeder:

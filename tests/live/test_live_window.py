@@ -42,7 +42,7 @@ class FakeGui:
 
 def result(i: int, source_id: int = 0) -> FrameResult:
     image = np.full((8, 8, 3), i, np.uint8)
-    return FrameResult(Frame(image, i, 0.0, 0.0, source_id), None, image, extra={"source_name": f"cam{source_id}"})
+    return FrameResult(Frame(image, i, 0.0, 0.0, source_id), None, image, source_name=f"cam{source_id}")
 
 
 def test_no_display_gives_a_clear_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +109,7 @@ for name, (h, w) in (("small", (360, 480)), ("uhd", (2160, 3840))):
     image = np.full((h, w, 3), 90, np.uint8)
     for i in range(10):
         view.write(FrameResult(Frame(image, i, 0.0, 0.0, 0 if name == "small" else 1), None, image,
-                               extra={"source_name": name}))
+                               source_name=name))
         view.pump(10)
     x, y, rw, rh = cv2.getWindowImageRect("vidtrack - " + name)
     print(name, rw, rh, flush=True)

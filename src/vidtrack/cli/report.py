@@ -41,7 +41,7 @@ class ProgressReporter:
 
     def frame(self, lane: int, result: "FrameResult") -> None:
         if self._progress is not None:
-            self._progress.update(self._tasks[lane], advance=1, fps=float(result.extra.get("fps", 0.0)))
+            self._progress.update(self._tasks[lane], advance=1, fps=result.fps or 0.0)
 
     def stop(self) -> None:
         if self._progress is not None:

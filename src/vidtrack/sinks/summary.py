@@ -18,9 +18,6 @@ from vidtrack.labels import class_names, confidence_tags
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
 
-#: ``FrameResult.extra`` key with the frame's age (capture to annotated output) in ms.
-#: When absent the summary measures the age itself when the result reaches it.
-FRAME_AGE_KEY = "frame_age_ms"
 
 
 class SummaryBuilder:
@@ -80,7 +77,7 @@ class SummaryBuilder:
         for stage, ms in result.timings_ms.items():
             self._timing_sum[stage] += float(ms)
             self._timing_n[stage] += 1
-        age = result.extra.get(FRAME_AGE_KEY)
+        age = result.frame_age_ms  # when not given, measured here, as the result arrives
         if age is None and frame.captured > 0:
             age = (now - frame.captured) * 1000.0
         if age is not None:

@@ -184,7 +184,7 @@ class WindowView:
     def write(self, result: "FrameResult") -> None:
         """Replace the frame waiting to be shown for this source (never blocks)."""
         image = result.annotated if result.annotated is not None else result.frame.image
-        name = result.extra.get("source_name")
+        name = result.source_name
         window = f"{self.title} - {name}" if name else f"{self.title} [{result.frame.source_id}]"
         with self._lock:
             self._pending[result.frame.source_id] = (window, image)

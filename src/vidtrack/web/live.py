@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 import numpy as np
 
 from vidtrack.errors import OptionError
+from vidtrack.labels import class_counts
 from vidtrack.stats import frames_per_second
 
 if TYPE_CHECKING:
@@ -136,29 +137,26 @@ class LiveHub:
     def write(self, result: "FrameResult") -> None:
         """Take the newest annotated frame and its stats. Never blocks: it replaces, not queues."""
         frame = result.frame
-        extra = result.extra
         image = result.annotated if result.annotated is not None else frame.image
         now = time.monotonic()
-        age = extra.get("frame_age_ms")
+        age = result.frame_age_ms
         if age is None:
             age = (now - frame.captured) * 1000.0
-        counts = extra.get("counts")
-        if counts is None:
-            counts = count_classes(result.detections)
+        counts = result.counts or (class_counts(result.detections) if result.detections is not None else {})
         with self._cond:
-            channel = self._channel(frame.source_id, str(extra.get("source_name") or f"source {frame.source_id}"))
-            if extra.get("source_name"):
-                channel.name = str(extra["source_name"])
+            channel = self._channel(frame.source_id, result.source_name or f"source {frame.source_id}")
+            if result.source_name:
+                channel.name = result.source_name
             channel.image = image
             channel.image_seq += 1
             channel.frames += 1
             channel.height, channel.width = image.shape[:2]
-            channel.fps = float(extra["fps"]) if extra.get("fps") is not None else None
+            channel.fps = result.fps
             channel.ages_ms.append(float(age))
             channel.written_at.append(now)
             channel.counts = {str(k): int(v) for k, v in counts.items()}
-            if extra.get("status") is not None:
-                channel.status = extra["status"]
+            if result.status is not None:
+                channel.status = result.status
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -273,12 +271,3 @@ class LiveHub:
                 self.frames_encoded += 1
                 channel.jpeg, channel.jpeg_seq = buffer.tobytes(), seq
             self._wake_streams()
-
-
-def count_classes(detections: Any) -> dict[str, int]:
-    """Objects per class name in one frame's detections (sv.Detections or None)."""
-    from vidtrack.labels import class_names
-
-    if detections is None or len(detections) == 0:
-        return {}
-    return dict(collections.Counter(class_names(detections)))
