@@ -36,7 +36,7 @@ class Collect:
 
 def _run(spec: str, detector, tmp_path: Path, config: TrackerConfig = TrackerConfig()):
     source = open_source(spec)
-    collect, summary = Collect(), SummaryBuilder(None, source.info.fps)
+    collect, summary = Collect(), SummaryBuilder(source.info.fps)
     sinks = [collect, JsonlSink(tmp_path / "out.jsonl"), MotSink(tmp_path / "out.txt"), summary]
     lane = Lane(source=source, sinks=sinks, **tracking_stages(source.info, config))
     report = Pipeline(detector, [lane]).run()[0]

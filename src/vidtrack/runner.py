@@ -115,7 +115,7 @@ def _lane_sinks(
     if events is not None:
         sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
         files.append(events)
-    summary = SummaryBuilder(None, info.fps, use_timestamps=info.is_live)
+    summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
 

@@ -40,12 +40,9 @@ def _register() -> None:
 
     app.command("run", no_args_is_help=True)(run_command)
     app.command("demo")(demo_command)
-    try:
-        from vidtrack.cli.eval_cmd import eval_command
+    from vidtrack.cli.eval_cmd import eval_command
 
-        app.command("eval", no_args_is_help=True)(eval_command)
-    except ImportError:  # pragma: no cover - only while a command is being developed
-        pass
+    app.command("eval", no_args_is_help=True)(eval_command)
     from vidtrack.cli.serve_cmd import serve_command
 
     app.command("serve")(serve_command)
@@ -55,12 +52,9 @@ def _register() -> None:
     from vidtrack.cli.batch_cmd import batch_command
 
     app.command("batch", no_args_is_help=True)(batch_command)
-    try:
-        from vidtrack.cli.bench_cmd import bench_command
+    from vidtrack.cli.bench_cmd import bench_command
 
-        app.command("bench", no_args_is_help=True)(bench_command)
-    except ImportError:  # pragma: no cover
-        pass
+    app.command("bench", no_args_is_help=True)(bench_command)
 
 
 _register()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from array import array
 from collections import defaultdict
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidtrack.errors import OutputError
 from vidtrack.labels import class_names, confidence_tags
 
 if TYPE_CHECKING:
@@ -21,24 +18,22 @@ if TYPE_CHECKING:
 
 
 class SummaryBuilder:
-    """Accumulates per-frame results into one JSON document written at ``close()``.
+    """Accumulates per-frame results into one JSON-ready document, :meth:`build`.
 
     Memory is constant in the run length except for frame ages (4 bytes a frame, kept so
     p50/p95 are exact). ``update(**fields)`` adds or overrides top-level fields (e.g. the
-    source name, stream state, the pipeline's own fps). ``path`` may be None to only
-    :meth:`build` the summary (for the CLI's end-of-run table).
+    source name, stream state, the pipeline's own fps). The runner writes the result
+    (``--summary``, atomically) and shows it in the end-of-run table.
     """
 
     warnings: tuple[str, ...] = ()  # nothing to report
 
     def __init__(
         self,
-        path: str | os.PathLike[str] | None,
         fps: Fraction | None,
         *,
         use_timestamps: bool = False,  # live: duration from capture times, not frames / fps
     ) -> None:
-        self.path = Path(path) if path is not None else None
         self.fps = Fraction(fps) if fps else None
         self.use_timestamps = use_timestamps
         self.frames = 0
@@ -52,7 +47,6 @@ class SummaryBuilder:
         self._timing_n: dict[str, int] = defaultdict(int)
         self._ages = array("f")
         self._fields: dict[str, Any] = {}
-        self._closed = False
 
     def write(self, result: "FrameResult") -> None:
         now = time.monotonic()
@@ -130,14 +124,4 @@ class SummaryBuilder:
         return summary
 
     def close(self) -> None:
-        """Write the summary (atomically: a kill leaves the old file or the whole new one)."""
-        if self._closed or self.path is None:
-            self._closed = True
-            return
-        self._closed = True
-        from vidtrack.paths import write_json_atomic
-
-        try:
-            write_json_atomic(self.path, self.build())
-        except OSError as exc:
-            raise OutputError(f"writing {self.path} failed ({exc.strerror or exc})", "choose a writable path") from None
+        """Nothing to finalise: the runner writes :meth:`build`'s result (``--summary``) after the run."""

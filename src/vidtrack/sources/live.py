@@ -185,7 +185,6 @@ class LiveSource:
         self._fifo: collections.deque[Frame] = collections.deque()  # every-frame mode
         self._ended = False
         self._events: collections.deque[LiveEvent] = collections.deque(maxlen=EVENT_LOG_SIZE)
-        self._unread_events: list[LiveEvent] = []
         self._created = time.monotonic()
         self._origin: float | None = None  # capture time of the first frame handed out: pts 0
         self._first_captured: float | None = None
@@ -271,26 +270,6 @@ class LiveSource:
         with self._cond:
             return list(self._events)
 
-    def pop_new_events(self) -> list[LiveEvent]:
-        """Events not returned by an earlier call, for printing them as they happen."""
-        with self._cond:
-            new, self._unread_events = self._unread_events, []
-            return new
-
-    def stats(self) -> dict[str, Any]:
-        """Counters for logs and the run summary."""
-        return {
-            "state": str(self.status),
-            "frames_captured": self.frames_captured,
-            "frames_yielded": self.frames_yielded,
-            "frames_skipped": self.frames_skipped,
-            "reconnects": self.reconnects,
-            "last_reconnect_s": self.last_reconnect_s,
-            "last_gap_s": self.last_gap_s,
-            "connect_s": self.connect_s,
-            "error": self.error.one_line() if self.error else None,
-        }
-
     # ------------------------------------------------------------ consumer side
 
     def _take(self) -> Frame | None:
@@ -343,9 +322,6 @@ class LiveSource:
                     self._connected_at = now
             event = LiveEvent(round(now - self._created, 3), self._status, message)
             self._events.append(event)
-            self._unread_events.append(event)
-            if len(self._unread_events) > EVENT_LOG_SIZE:
-                del self._unread_events[0]
             self._cond.notify_all()
         log.log(level, "%s [%s] %s", self.name, event.status, message)
 
