@@ -207,3 +207,34 @@ def test_serve_command_refuses_bad_setups_in_one_line(tmp_path: Path) -> None:
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
     assert list(tmp_path.iterdir()) == []  # no jobs folder made on the way out
+
+
+def test_serve_command_stops_cleanly_on_sigterm(tmp_path: Path, real_model: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PYTHONPATH": str(PROJECT_ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "vidtrack", "serve", "--port", str(port), "--model", real_model,
+                                "--jobs-dir", str(tmp_path / "jobs")], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and f"127.0.0.1:{port}" in stderr

@@ -310,6 +310,9 @@ class JobManager:
                 self._persist(job)
             try:
                 self._run(job)
+            except VidtrackError as exc:  # a bad upload, a stop: the record says it all
+                log.warning("job %s failed: %s", job.id, exc)
+                self._fail(job, exc)
             except BaseException as exc:  # a job must never take its worker down
                 log.exception("job %s failed", job.id)
                 self._fail(job, exc)

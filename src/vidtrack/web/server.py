@@ -60,8 +60,8 @@ class Server:
     """One ASGI app served by uvicorn on ``host:port``.
 
     ``start()`` runs it on a background thread (``vidtrack run --serve``, tests) and
-    returns once it accepts connections; ``serve_forever()`` runs it on the calling thread
-    (``vidtrack serve``: Ctrl-C and SIGTERM stop it). ``stop()`` is idempotent.
+    returns once it accepts connections; ``serve_forever()`` also blocks until Ctrl-C or
+    SIGTERM (``vidtrack serve``). ``stop()`` is idempotent.
 
     ``sock``: a socket already bound with :func:`bind` (to fail fast before slow set-up).
 
@@ -109,11 +109,26 @@ class Server:
             time.sleep(0.01)
 
     def serve_forever(self) -> None:
-        """Serve on this thread until Ctrl-C/SIGTERM (uvicorn handles the signals)."""
+        """Serve until Ctrl-C or SIGTERM, then stop gracefully and return (call from the main thread).
+
+        uvicorn runs on its background thread; the signals are caught here, so whatever the
+        caller does after this returns (closing video jobs) runs, and the process exits normally.
+        """
+        import signal
+
+        stopping = threading.Event()
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, lambda _signum, _frame: stopping.set())
         try:
-            self._server.run(sockets=[self._socket])
+            self.start()
+            while not stopping.wait(0.5):
+                if self._thread is not None and not self._thread.is_alive():
+                    break
         finally:
-            self._socket.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.stop()
 
     def stop(self) -> None:
         """Stop accepting, give open requests :data:`GRACEFUL_STOP_S`, and join the thread."""
