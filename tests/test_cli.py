@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, make_clip, video_path
+from conftest import PROJECT_ROOT, make_clip
 
 PY = sys.executable
 
@@ -71,14 +71,26 @@ def clip(tmp_path: Path) -> Path:
     return make_clip(tmp_path / "clip.avi", frames=10)
 
 
+def _mp4_clip(path: Path, frames: int = 30) -> Path:
+    """A small synthetic MP4 (OpenCV's mp4v), written the usual way: its index at the end."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 120))
+    for i in range(frames):
+        writer.write(np.full((120, 160, 3), (i * 8) % 255, np.uint8))
+    writer.release()
+    return path
+
+
 def _bad_input_cases(tmp: Path, clip: Path) -> dict[str, tuple[list[str], tuple[str, ...]]]:
     empty = tmp / "empty.mp4"
     empty.write_bytes(b"")
     text = tmp / "text.mp4"
     text.write_text("not a video\n" * 50)
-    real = video_path("people_street_1080p.mp4").read_bytes()
+    whole = _mp4_clip(tmp / "whole.mp4")
     cut = tmp / "cut.mp4"
-    cut.write_bytes(real[: len(real) // 2])
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # index (moov) at the end: cut off
     fake_model = tmp / "fake.pt"
     fake_model.write_text("not weights")
     return {
@@ -105,14 +117,15 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(case: str, tmp_path: Path, clip: Path, real_model: str) -> None:
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(case: str, tmp_path: Path, clip: Path) -> None:
+    """Inputs, outputs and options are checked before the model is loaded: no real model needed."""
     args, words = _bad_input_cases(tmp_path, clip)[case]
     out_dir = tmp_path / "outputs"
     out_dir.mkdir()
     if "-o" not in args:
         args = [*args, "-o", str(out_dir / "out.mp4"), "--jsonl", str(out_dir / "out.jsonl")]
-    if "--model" not in args:
-        args = [*args, "--model", real_model]
+    if "--model" not in args:  # never reached: the bad input is reported first
+        args = [*args, "--model", str(tmp_path / "never_loaded.pt")]
     result = vidtrack(*args)
     _assert_one_line_error(result, *words)
     assert list(out_dir.iterdir()) == []
