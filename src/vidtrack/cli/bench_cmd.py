@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, OutputConfig
+from vidtrack.cli.run_cmd import BackendOption, DeviceOption, ImgszOption
+from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig
 
 
 def bench_command(
@@ -15,9 +16,9 @@ def bench_command(
         Optional[str],
         typer.Option(help=f"Model file or exported folder. Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", show_default=False),
     ] = None,
-    imgsz: Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32): smaller is faster, finds fewer small objects.")] = 640,
-    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx.")] = "auto",
-    device: Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, intel:gpu.")] = None,
+    imgsz: ImgszOption = DetectorConfig.imgsz,
+    backend: BackendOption = DetectorConfig.backend,
+    device: DeviceOption = None,
     frames: Annotated[int, typer.Option(min=2, help="Frames timed stage by stage (and model-alone calls).")] = 120,
     pipeline: Annotated[bool, typer.Option("--pipeline/--no-pipeline", help="Also run the whole file through the real, overlapped pipeline.")] = True,
     crf: Annotated[int, typer.Option(help="x264 quality used for the encode stage.")] = OutputConfig.crf,

@@ -51,6 +51,12 @@ ZONE_DEFAULTS = ZoneConfig()
 REDACT_DEFAULTS = RedactConfig()
 
 
+#: Detector options that ``vidtrack bench`` offers too: help written once, here.
+ImgszOption = Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)]
+BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
+DeviceOption = Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)]
+
+
 def run_command(
     ctx: typer.Context,
     sources: Annotated[
@@ -68,15 +74,15 @@ def run_command(
         Optional[str],
         typer.Option(help=f"Model file or exported folder (.pt, .onnx, OpenVINO dir). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", rich_help_panel=PANEL_DETECT, show_default=False),
     ] = None,
-    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_DETECT)] = 0.25,
-    iou: Annotated[float, typer.Option(help="NMS IoU (0-1). Lower merges more overlapping boxes.", rich_help_panel=PANEL_DETECT)] = 0.7,
-    imgsz: Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)] = 640,
-    device: Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)] = None,
+    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.conf,
+    iou: Annotated[float, typer.Option(help="NMS IoU (0-1). Lower merges more overlapping boxes.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.iou,
+    imgsz: ImgszOption = DetectorConfig.imgsz,
+    device: DeviceOption = None,
     classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_DETECT)] = None,
-    max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = 300,
+    max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.max_det,
     single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
-    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)] = "auto",
-    tiles: Annotated[str, typer.Option(help="Sliced inference for small objects: auto (frames >= 2x the model input), off, or N tiles along the long side. Each tile costs about one more model call.", rich_help_panel=PANEL_DETECT)] = "off",
+    backend: BackendOption = DetectorConfig.backend,
+    tiles: Annotated[str, typer.Option(help="Sliced inference for small objects: auto (frames >= 2x the model input), off, or N tiles along the long side. Each tile costs about one more model call.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.tiles,
     tile_region: Annotated[Optional[list[str]], typer.Option(help='Tile only inside this polygon, "x,y x,y x,y ..." in pixels (or fractions <= 1 of the frame). Repeatable. Keeps live streams fast.', rich_help_panel=PANEL_DETECT, show_default=False)] = None,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
@@ -98,10 +104,10 @@ def run_command(
     crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.crf,
     preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.preset,
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
-    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_LIVE)] = 5.0,
+    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_LIVE)] = SourceConfig.stall_timeout,
     max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
-    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = "tcp",
-    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = 1,
+    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = SourceConfig.rtsp_transport,
+    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = SourceConfig.loop,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
     serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
