@@ -88,7 +88,6 @@ def test_leaving_the_loop_stops_the_run_and_finalises_the_video(tmp_path: Path, 
 
 
 def test_track_reads_a_live_stream_until_closed(tmp_path: Path, square_model: SquareDetector) -> None:
-    sys.path.insert(0, str(Path(__file__).parent / "live"))
     from live_servers import MjpegServer
 
     frames = [np.full((120, 160, 3), 40, np.uint8) for _ in range(4)]
