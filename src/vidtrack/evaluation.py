@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from vidtrack.errors import OptionError, VidtrackError
+from vidtrack.errors import OptionError, VidtrackError, check_option
 from vidtrack.tracking import IoUTracker, RefineConfig, TrackerConfig, TrackLog, refine_tracks
 from vidtrack.tracking.lookahead import LookAhead
 from vidtrack.tracking.assignment import hungarian_solver
@@ -299,8 +299,7 @@ def evaluate(
     a temporary folder that is removed afterwards (``EvalReport.out_dir`` then no longer
     exists).
     """
-    if not 0.0 <= min_confidence <= 1.0:
-        raise OptionError(f"--min-conf {min_confidence} is out of range", "use a value between 0 and 1")
+    check_option(0.0 <= min_confidence <= 1.0, "--min-conf", min_confidence, "use a value between 0 and 1")
     config = config if config is not None else TrackerConfig()
     hungarian_solver()  # load scipy now, not inside the first sequence's timed loop
     paths = find_sequences(Path(mot_root), sequences)

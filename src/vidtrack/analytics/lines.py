@@ -35,7 +35,7 @@ import numpy as np
 from vidtrack.analytics.events import Event
 from vidtrack.analytics.geometry import Segment
 from vidtrack.analytics.observations import Observations
-from vidtrack.errors import OptionError
+from vidtrack.errors import OptionError, check_option
 
 COUNT_MODES = ("once-per-object", "every-crossing")
 IN, OUT = "in", "out"
@@ -57,8 +57,7 @@ class LineConfig:
     def __post_init__(self) -> None:
         if self.count_mode not in COUNT_MODES:
             raise OptionError(f"--count-mode {self.count_mode!r} is unknown", f"use {' or '.join(COUNT_MODES)}")
-        if not 0 <= self.margin <= 2:
-            raise OptionError(f"--line-margin {self.margin} is out of range", "use box heights between 0 and 2, e.g. 0.05")
+        check_option(0 <= self.margin <= 2, "--line-margin", self.margin, "use box heights between 0 and 2, e.g. 0.05")
         if self.confirm_frames < 1:
             raise OptionError(f"--line-confirm {self.confirm_frames} must be at least 1", "use e.g. 2")
 

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from vidtrack.analytics.geometry import Polygon, Spec, specs
-from vidtrack.errors import OptionError
+from vidtrack.errors import OptionError, check_option
 from vidtrack.labels import class_names as row_class_names
 
 REDACT_MODES = ("blur", "pixelate", "fill")
@@ -51,8 +51,7 @@ class RedactConfig:
             raise OptionError(f"--redact-mode {self.mode!r} is unknown", f"use {', '.join(REDACT_MODES)}")
         if self.hold_frames < 0:
             raise OptionError(f"--redact-hold {self.hold_frames} is negative", "use frames, e.g. 5")
-        if not 0 <= self.padding <= 2:
-            raise OptionError(f"redaction padding {self.padding} is out of range", "use a fraction 0-2, e.g. 0.15")
+        check_option(0 <= self.padding <= 2, "redaction padding", self.padding, "use a fraction 0-2, e.g. 0.15")
 
     @classmethod
     def from_options(

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV
-from vidtrack.errors import VidtrackError
+from vidtrack.errors import VidtrackError, check_option
 
 #: Bytes allowed on top of --max-upload-mb for the multipart headers and option fields.
 MULTIPART_SLACK = 64 * 1024
@@ -52,8 +52,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     from vidtrack.web.addresses import check_bind
 
     check_bind(host, port, token, flag="--host")
-    if not 0 <= port <= 65535:
-        raise OptionError(f"--port {port} is out of range", "use 1-65535, or 0 for any free port")
+    check_option(0 <= port <= 65535, "--port", port, "use 1-65535, or 0 for any free port")
     if max_upload_mb <= 0:
         raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
     if max_jobs < 1:
