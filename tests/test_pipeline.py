@@ -164,6 +164,7 @@ class PausingCamera:
     reconnects = 0
     truncated = False
     size_changes = ()
+    error = None
 
     def frames(self):
         import time

@@ -56,6 +56,7 @@ class ReconnectingCamera:
 
     truncated = False
     size_changes = ()
+    error = None
 
     def __init__(self, frames: int, gap_at: int) -> None:
         self.info = SourceInfo("cam", 160, 120, None, None, is_live=True)
@@ -92,3 +93,18 @@ def test_a_reconnect_ends_every_track(monkeypatch: pytest.MonkeyPatch) -> None:
     before = {i for index, row in ids.items() if index < 8 for i in row}
     after = {i for index, row in ids.items() if index >= 8 for i in row}
     assert before == {1} and after == {2}, ids
+
+
+def test_a_source_that_gives_up_mid_run_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidtrack.errors import SourceError
+
+    class GivesUp(ReconnectingCamera):
+        def frames(self):
+            yield from super().frames()
+            self.error = SourceError("cam did not come back after 3 reconnect attempts", "check the camera")
+
+    camera = GivesUp(frames=4, gap_at=99)
+    monkeypatch.setattr(runner, "_open_sources", lambda request: [camera])
+    outcome = execute(RunRequest(sources=["cam"]), detector=SquareDetector())
+    assert any("ended early" in w and "3 reconnect attempts" in w for w in outcome.warnings), outcome.warnings
+    assert "3 reconnect attempts" in outcome.summaries[0]["source_error"]

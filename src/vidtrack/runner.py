@@ -262,6 +262,10 @@ def execute(
                 "own size, boxes are in its coordinates, and tracks restart at each change"
             )
         outcome.summaries.append(summary.build())
+        if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
+            outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
+            summary_fields = outcome.summaries[-1]
+            summary_fields["source_error"] = source.error.one_line()
         if source.truncated and not report.stopped:
             outcome.warnings.append(
                 f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"

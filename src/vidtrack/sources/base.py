@@ -71,6 +71,9 @@ class Source(Protocol):
     reconnects: int
     #: ``(frame index, seconds, width, height)`` where the picture changed size (files).
     size_changes: Sequence[tuple[int, float, int, int]]
+    #: Why the source ended on its own before it was stopped (a live stream given up after
+    #: ``--max-retries``); None otherwise. The runner reports it to the user.
+    error: SourceError | None
 
     @property
     def truncated(self) -> bool:

@@ -91,6 +91,7 @@ class VideoFileSource:
     #: Frames decoded at open: their stamps choose between pts and dts before any is placed.
     SEED_FRAMES = 8
     reconnects = 0  # a file is never reopened
+    error = None  # a file cut short is reported through ``truncated``
 
     def __init__(self, path: str | Path, config: SourceConfig | None = None, source_id: int = 0) -> None:
         quiet_ffmpeg()

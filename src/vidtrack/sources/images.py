@@ -39,6 +39,7 @@ class ImageSource:
     """Images in natural order; unreadable images are an error, not a silent skip."""
 
     reconnects = 0  # nothing to reopen
+    error = None  # an unreadable image raises at once
     truncated = False  # every listed image is read or reported
     # Photos of different sizes are independent scenes, not a picture changing size.
     size_changes: tuple[tuple[int, float, int, int], ...] = ()
