@@ -378,8 +378,10 @@ class TiledDetector:
 
     Thread-safe when the wrapped detector is. Each ``detect`` sends the full frame and its
     tiles to the wrapped detector's ``detect_many`` (one batched model call per group of
-    same-sized inputs), split over ``max_in_flight`` worker threads so that every infer
-    request is busy; detectors without ``detect_many`` get one ``detect`` call per tile.
+    same-sized inputs). A frame detected alone is split into ``max_in_flight`` batches run
+    at once, so every infer request works on it; when the pipeline already keeps
+    ``max_in_flight`` frames here, each frame goes as one batch. Detectors without
+    ``detect_many`` get one ``detect`` call per tile.
     The returned detections carry ``metadata["tiles"]``, the number of tiles used.
 
     Args:
@@ -402,6 +404,7 @@ class TiledDetector:
         self.settings = MergeSettings()
         self._plans: dict[tuple[int, int], np.ndarray] = {}
         self._lock = threading.Lock()
+        self._active = 0  # detect calls running now
         self._pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="tiles")
 
     def tiles_for(self, frame_hw: tuple[int, int]) -> np.ndarray:
@@ -413,9 +416,9 @@ class TiledDetector:
                 self._plans[frame_hw] = plan
         return plan
 
-    def _chunks(self, count: int) -> list[list[int]]:
+    def _chunks(self, count: int, workers: int) -> list[list[int]]:
         """Split ``count`` inputs (0 = full frame, then tiles) into one batch per worker."""
-        per = math.ceil(count / self.max_in_flight)
+        per = math.ceil(count / max(1, workers))
         return [list(range(i, min(count, i + per))) for i in range(0, count, per)]
 
     def warmup(self, frame_hw: tuple[int, int]) -> None:
@@ -428,7 +431,8 @@ class TiledDetector:
         if not len(tiles):
             return
         x1, y1, x2, y2 = (int(v) for v in tiles[0])
-        for batch in {len(c) for c in self._chunks(len(tiles) + 1)}:
+        sizes = {len(c) for workers in {1, self.max_in_flight} for c in self._chunks(len(tiles) + 1, workers)}
+        for batch in sorted(sizes):
             try:
                 warm((y2 - y1, x2 - x1), batch)
             except TypeError:  # a backend whose warmup knows no batches
@@ -451,12 +455,22 @@ class TiledDetector:
             detections.metadata["tiles"] = 0
             return detections
         crops = [image] + [image[y1:y2, x1:x2] for x1, y1, x2, y2 in tiles]
-        chunks = self._chunks(len(crops))
-        if len(chunks) == 1:
-            results = self._run(crops)
-        else:
-            futures = [self._pool.submit(self._run, [crops[i] for i in chunk]) for chunk in chunks]
-            results = [d for future in futures for d in future.result()]
+        with self._lock:
+            self._active += 1
+            # Requests not taken by other frames in flight (the pipeline keeps max_in_flight
+            # frames here at once): alone, a frame's batch is split over every request, for
+            # latency; in a busy pipeline each frame sends one batch, the fewest model calls.
+            workers = max(1, self.max_in_flight // self._active)
+        try:
+            chunks = self._chunks(len(crops), workers)
+            if len(chunks) == 1:
+                results = self._run(crops)
+            else:
+                futures = [self._pool.submit(self._run, [crops[i] for i in chunk]) for chunk in chunks]
+                results = [d for future in futures for d in future.result()]
+        finally:
+            with self._lock:
+                self._active -= 1
         full, per_tile = results[0], results[1:]
         for dets, (x1, y1, _, _) in zip(per_tile, tiles):
             _shift(dets, float(x1), float(y1))
