@@ -134,7 +134,7 @@ def _export(weights: Path, target: Path) -> float:
             ul_log.setLevel(logging.WARNING)  # its exporter logs a dozen lines at INFO
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # torch.jit.trace deprecation notices
-                produced = Path(model.export(format="openvino", dynamic=True, half=False, verbose=False))
+                produced = Path(model.export(format="openvino", dynamic=True, verbose=False))  # FP32: the default
         except Exception as exc:  # Ultralytics raises many types from its exporters
             raise ExportError(
                 f"{weights} could not be exported to OpenVINO ({type(exc).__name__}: {str(exc)[:120]})",
