@@ -395,7 +395,7 @@ class TiledDetector:
         self.inner = inner
         self.config = config
         self.class_names = inner.class_names
-        self.max_in_flight = max(1, int(getattr(inner, "max_in_flight", 1)))
+        self.max_in_flight = max(1, int(inner.max_in_flight))
         self.model_input = int(model_input or config.imgsz)
         self.mode = parse_tiles(config.tiles)
         self.regions = tuple(config.tile_regions)
@@ -423,9 +423,7 @@ class TiledDetector:
 
     def warmup(self, frame_hw: tuple[int, int]) -> None:
         """Compile the model for this frame size's full-frame and tile batches (if the backend compiles)."""
-        warm = getattr(self.inner, "warmup", None)
-        if warm is None:
-            return
+        warm = self.inner.warmup  # declared by the Detector protocol (a no-op where nothing compiles)
         tiles = self.tiles_for(frame_hw)
         warm(frame_hw)
         if not len(tiles):
