@@ -207,3 +207,18 @@ def test_live_frame_is_finished_when_its_detection_is_done_not_when_the_next_fra
     print(f"\nyield -> sink per frame: {', '.join(f'{w * 1000:.0f} ms' for w in waits.values())}")
     assert waits[4] < 0.5  # the last frame before the 2 s pause is out long before the pause ends
     assert time.monotonic() - started >= 2.0
+
+
+def test_file_hud_never_shows_the_source_state(tiny_clip: Path) -> None:
+    """A file's decode-ahead thread ends before the lane draws its last frames; the HUD must not say 'ended'."""
+    drawn: list[list[str]] = []
+
+    class Recording(Overlay):
+        def draw(self, image, detections, hud=None, in_place=False, scene=None):
+            drawn.append(hud.lines() if hud is not None else [])
+            return super().draw(image, detections, hud, in_place=in_place, scene=scene)
+
+    lane = Lane(open_source(str(tiny_clip)), IoUTracker(), [Collect()], Recording())
+    Pipeline(SquareDetector(delay=0.02), [lane]).run()
+    assert len(drawn) == 30
+    assert not [lines for lines in drawn if any(line.startswith("source ") for line in lines)]

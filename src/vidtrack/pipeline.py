@@ -294,7 +294,8 @@ class Pipeline:
                     stage_ms={k: times.current[k] for k in STAGES},
                     counts=counts,
                     frame_age_ms=age_ms if lane.source.info.is_live else None,
-                    status=lane.source.status,
+                    # A file's reader ends ahead of the lane: its 'ended' would stamp the last frames.
+                    status=lane.source.status if lane.source.info.is_live else None,
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
