@@ -177,3 +177,14 @@ def test_cli_bad_input_is_one_line_exit_2_nothing_written(case: str, tmp_path: P
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("counts", [{"workers": 0}, {"workers": -2}, {"cores_per_worker": 0}])
+def test_worker_counts_below_one_are_refused(counts: dict, tmp_path: Path) -> None:
+    from vidtrack.batch.driver import run_batch
+    from vidtrack.errors import OptionError
+
+    _touch(tmp_path / "in" / "a.mp4")
+    with pytest.raises(OptionError, match="out of range"):
+        run_batch([tmp_path / "in"], tmp_path / "out", {"model": "m.pt"}, **counts)
+    assert not (tmp_path / "out").exists()

@@ -24,7 +24,7 @@ from vidtrack.batch.inputs import OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, c
 from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, remove_quietly
 from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, settings_fingerprint
 from vidtrack.batch.report import make_row, write_report
-from vidtrack.errors import ModelError, OptionError
+from vidtrack.errors import ModelError, OptionError, check_option
 
 if TYPE_CHECKING:
     from vidtrack.batch.local import LocalEngine
@@ -192,6 +192,11 @@ def run_batch(
             model that fails to load in the workers (the batch stops).
         KeyboardInterrupt: Ctrl-C/SIGTERM; finished files are kept, the report written.
     """
+    check_option(workers is None or workers >= 1, "--workers", workers, "use 1 or more, or leave it out (one per core)")
+    check_option(
+        cores_per_worker is None or cores_per_worker >= 1, "--cores-per-worker", cores_per_worker,
+        "use 1 or more, or leave it out (cores / workers)",
+    )
     progress = progress or _NoProgress()
     kinds = output_kinds(video)
     clean, fingerprint = check_options(options, kinds)
