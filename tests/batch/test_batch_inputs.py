@@ -188,3 +188,17 @@ def test_worker_counts_below_one_are_refused(counts: dict, tmp_path: Path) -> No
     with pytest.raises(OptionError, match="out of range"):
         run_batch([tmp_path / "in"], tmp_path / "out", {"model": "m.pt"}, **counts)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_call_from_a_spawned_worker_says_to_add_a_main_guard(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing
+
+    from vidtrack.batch.driver import run_batch
+    from vidtrack.errors import OptionError
+
+    _touch(tmp_path / "in" / "a.mp4")
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(OptionError) as error:
+        run_batch([tmp_path / "in"], tmp_path / "out", {"model": "m.pt"})
+    assert '__name__ == "__main__"' in error.value.fix
+    assert not (tmp_path / "out").exists()

@@ -189,9 +189,19 @@ def run_batch(
     Raises:
         VidtrackError: bad input (no videos, OUT_DIR inside an input, bad option, missing
             model, unreachable Ray cluster...): raised before anything is written; or a
-            model that fails to load in the workers (the batch stops).
+            model that fails to load in the workers (the batch stops); a call from inside a
+            spawned process (a script without ``if __name__ == "__main__":``).
         KeyboardInterrupt: Ctrl-C/SIGTERM; finished files are kept, the report written.
     """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A spawned worker still importing the parent's script (the flag multiprocessing's own
+        # bootstrapping check reads): a script without a main guard would start a batch in each.
+        raise OptionError(
+            "run_batch was called in a batch worker process (the script re-ran on import)",
+            "put the call under `if __name__ == \"__main__\":` in your script",
+        )
     check_option(workers is None or workers >= 1, "--workers", workers, "use 1 or more, or leave it out (one per core)")
     check_option(
         cores_per_worker is None or cores_per_worker >= 1, "--cores-per-worker", cores_per_worker,
