@@ -219,9 +219,14 @@ def _validator_protocol(detector, image: np.ndarray, imgsz: int = 640, stride: i
         size = (min(math.ceil(w0 * r), imgsz), min(math.ceil(h0 * r), imgsz))
         image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR if r > 1 else cv2.INTER_AREA)
     h, w = image.shape[:2]
-    aspect = h / w
-    shape = (aspect, 1.0) if aspect < 1 else (1.0, 1 / aspect) if aspect > 1 else (1.0, 1.0)
-    target = (np.ceil(np.array(shape) * imgsz / stride + 0.5).astype(int) * stride).tolist()
+    if detector.letterbox_for((imgsz // 2, imgsz)).input_hw == (imgsz, imgsz):
+        # a runtime that takes square inputs only (INT8 on AMX CPUs): the validator then drops
+        # its rectangular batches and pads every image to imgsz x imgsz
+        target = [imgsz, imgsz]
+    else:
+        aspect = h / w
+        shape = (aspect, 1.0) if aspect < 1 else (1.0, 1 / aspect) if aspect > 1 else (1.0, 1.0)
+        target = (np.ceil(np.array(shape) * imgsz / stride + 0.5).astype(int) * stride).tolist()
     box = plan_letterbox((h, w), (target[0], target[1]), stride, scaleup=False)
     raw = detector.raw_output(image, box)
     xyxy, conf, cls = decode_predictions(raw, 0.001, 0.7, None, 300, multi_label=True)

@@ -204,7 +204,9 @@ class OpenVINODetector:
         in_shape = self._model.inputs[0].get_partial_shape()
         graph_dynamic = in_shape.is_dynamic
         if graph_dynamic and _dynamic_int8_unsafe(self._model):
-            self._fixed_hw: tuple[int, int] | None = (config.imgsz, config.imgsz)
+            # As Ultralytics does there: a square letterbox for every image (few recompiles) and a
+            # static compile per input shape met (raw_output may still ask for other shapes).
+            self._fixed_hw: tuple[int, int] | None = None
             self._minimal_rect = False
             self._static_shapes = 1 << 30  # never compile the dynamic model there
         elif graph_dynamic:
