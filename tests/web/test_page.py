@@ -79,3 +79,10 @@ def test_page_draws_boxes_and_tags_then_plays_a_tracked_video(
         page.close()
         assert errors == []
     assert 0 < SCREENSHOT.stat().st_size < 300 * 1024
+
+
+@pytest.mark.parametrize("page", ["index.html", "live.html"])
+def test_pages_declare_an_inline_icon(page: str) -> None:
+    """Without one, every browser asks for /favicon.ico and logs a 404 in the page's console."""
+    html = (PROJECT_ROOT / "src" / "vidtrack" / "web" / "static" / page).read_text()
+    assert '<link rel="icon" href="data:,">' in html.split("</head>")[0]
