@@ -52,3 +52,12 @@ def test_hud_lines_show_state_and_age_only_when_relevant() -> None:
     assert "frame age 40 ms" in lines
     assert "source reconnecting 2" in lines
     assert not any("source" in line for line in HudInfo(status=SourceStatus(SourceState.CONNECTED)).lines())
+
+
+def test_hud_text_fits_a_tiny_frame() -> None:
+    """A 176x144 clip: the stage line is shrunk to the frame's width, not cut at its right edge."""
+    image = np.zeros((144, 176, 3), np.uint8)
+    hud = HudInfo(fps=8.4, stage_ms={"decode": 10.7, "detect": 220.7, "track": 1.5, "draw": 4.5, "encode": 2.8})
+    out = Overlay().draw(image, make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {0: "person"}), hud)
+    assert out[100:, :100].max() > 200  # the HUD text is there
+    assert out[:, -4:].max() < 100  # and none of it reaches the right edge

@@ -132,14 +132,18 @@ class Overlay:
 
         font = cv2.FONT_HERSHEY_SIMPLEX
         scale, thick = self._hud_scale, self._hud_thickness
-        sizes = [cv2.getTextSize(line, font, scale, thick) for line in lines]
-        line_h = max(h + base for (_, h), base in sizes) + 6
         h, w = canvas.shape[:2]
-        width = min(w, max(tw for (tw, _), _ in sizes) + 16)
+        sizes = [cv2.getTextSize(line, font, scale, thick) for line in lines]
+        line_h = max(th + base for (_, th), base in sizes) + 6
+        # On a small frame a line wider than the frame is shrunk to fit, not cut at the edge;
+        # the others keep their size.
+        fits = [min(1.0, (w - 16) / max(1, tw)) for (tw, _), _ in sizes]
+        width = min(w, max(tw * f for ((tw, _), _), f in zip(sizes, fits)) + 16)
         height = min(h, line_h * len(lines) + 8)
         top = h - height
-        region = canvas[top:h, 0:width]
+        region = canvas[top:h, 0:int(width)]
         region[:] = (region * 0.4).astype(np.uint8)
-        for i, line in enumerate(lines):
+        for i, (line, fit) in enumerate(zip(lines, fits)):
             y = top + 4 + line_h * (i + 1) - 6
-            cv2.putText(canvas, line, (8, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)
+            line_thick = thick if fit == 1.0 else 1
+            cv2.putText(canvas, line, (8, y), font, scale * fit, (255, 255, 255), line_thick, cv2.LINE_AA)
