@@ -165,3 +165,16 @@ def test_rotation_flag_turns_frames_upright(tmp_path: Path) -> None:
     image = next(iter(source.frames())).image
     source.close()
     assert (source.info.width, source.info.height) == (144, 176) and image.shape == (176, 144, 3)
+
+
+def test_a_webcam_that_does_not_exist_is_a_one_line_error_not_endless_retries(tmp_path) -> None:
+    from vidtrack.errors import SourceError
+    from vidtrack.sources.base import check_camera_device
+
+    (tmp_path / "video2").touch()
+    check_camera_device("2", dev=tmp_path)  # present: accepted (it may still be busy, then it is retried)
+    with pytest.raises(SourceError, match=r"no camera at .*video0 \(cameras here: video2\)"):
+        check_camera_device("0", dev=tmp_path)
+    (tmp_path / "video2").unlink()
+    with pytest.raises(SourceError, match="and no camera is connected"):
+        check_camera_device("/dev/video5", dev=tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import glob
 import re
+import sys
 import time
 import stat
 from dataclasses import dataclass
@@ -188,6 +189,8 @@ def _open(
         from vidtrack.sources.images import ImageSource
 
         return ImageSource(spec, config, source_id=source_id)
+    if kind is SourceKind.WEBCAM:
+        check_camera_device(spec)
     started = time.monotonic()
     if kind is SourceKind.STREAM and is_finite_http(spec, config, connect_timeout):
         from vidtrack.sources.files import VideoFileSource
@@ -200,6 +203,33 @@ def _open(
     return LiveSource(
         spec, config, source_id=source_id, webcam=kind is SourceKind.WEBCAM, connect_timeout=connect_timeout
     )
+
+
+def camera_device(spec: str) -> Path:
+    """The V4L2 device node a webcam spec names on Linux: ``"0"`` -> ``/dev/video0``."""
+    spec = spec.strip()
+    return Path(f"/dev/video{spec}") if spec.isdigit() else Path(spec)
+
+
+def check_camera_device(spec: str, dev: Path = Path("/dev")) -> None:
+    """On Linux, refuse a webcam whose device node does not exist (instead of retrying forever).
+
+    A camera that exists but is busy or unplugged later is still retried like any live source.
+    ``dev`` is the device folder (a parameter for tests).
+
+    Raises:
+        SourceError: no such device, naming the cameras that do exist.
+    """
+    if not sys.platform.startswith("linux") or not Path("/dev").is_dir():
+        return
+    node = camera_device(spec)
+    if dev != Path("/dev"):
+        node = dev / node.name
+    if node.exists():
+        return
+    present = sorted(p.name for p in dev.glob("video*"))
+    found = f" (cameras here: {', '.join(present)})" if present else ", and no camera is connected"
+    raise SourceError(f"no camera at {node}{found}", "plug one in, or give a video file, image folder or stream URL")
 
 
 def is_finite_http(spec: str, config: SourceConfig, timeout: float | None = None) -> bool:
