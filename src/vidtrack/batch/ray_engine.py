@@ -14,14 +14,16 @@ vidtrack (the same version) and that the nodes can read the inputs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from vidtrack.batch.inputs import BatchInputError
 from vidtrack.batch.job import DONE, FAILED, FileJob, FileResult
@@ -114,7 +116,6 @@ class RayEngine:
             BatchInputError: the cluster cannot be reached, a node lacks vidtrack (or has
                 another version), or a node cannot read the inputs.
         """
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # no C++ warnings on the console
         try:
             import ray
         except ImportError:
@@ -127,17 +128,22 @@ class RayEngine:
         if address in (None, "local"):
             kwargs["include_dashboard"] = False
         try:
-            ray.init(address=address, **kwargs)
+            with _quiet_stderr():  # Ray's C++ core logs connection retries straight to fd 2
+                ray.init(address=address, **kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError from Ray's own checks
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             fix = "start one with `ray start --head` and pass its address, e.g. --ray HOST:6379"
-            if "auth" in str(exc).lower():
-                fix = "set RAY_AUTH_MODE=token and the cluster's token (RAY_AUTH_TOKEN or ~/.ray/auth_token) here"
+            if match or "auth" in str(exc).lower():  # the port answered: a refusal, not a missing cluster
+                fix = (
+                    "check that it is the head's GCS port and that Ray versions match; with token"
+                    " authentication set RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN here"
+                )
             raise BatchInputError(
                 f"cannot connect to the Ray cluster at {address or 'a new local instance'} ({first})", fix
             ) from None
         self._ray = ray
-        self._check_nodes(inputs)
+        with _quiet_stderr():
+            self._check_nodes(inputs)
 
     def _check_nodes(self, inputs: list[str]) -> None:
         from vidtrack import __version__
@@ -248,6 +254,26 @@ class RayEngine:
         self._actors = []
         self._ray.shutdown()
         self._ray = None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a while (C++ logging bypasses Python's)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _check_reachable(address: str, host: str, port: int) -> None:
