@@ -13,7 +13,8 @@ Every video of ../shared/assets/videos (played --loop times so the set holds at 
 For each: wall time (start to last file written), frames/s over the whole set, CPU
 utilisation (CPU seconds of every process of the run, Ray's too, / wall / cores), peak
 RSS (all processes of the run together), and for the batches the overhead per file: wall
-time not spent in frames (the summary's steady processing rate), per file.
+time not spent in frames (the summary's steady processing rate), per file: start-up (model
+loading), opening and closing files, and workers left idle at the end.
 
     python benchmarks/batch_throughput.py [--model M] [--skip-yolo] [--runs serial,workers2,...]
 
@@ -140,13 +141,14 @@ def _outside(pid: int, session: int) -> bool:
         return False
 
 
-def batch_frames_and_overhead(out: Path, wall: float) -> tuple[int, float]:
-    """Total frames from report.csv, and (wall - steady processing time) / files."""
+def batch_frames_and_overhead(out: Path, wall: float, workers: int) -> tuple[int, float]:
+    """Total frames from report.csv, and worker time not spent in steady processing, per file:
+    (wall x workers - sum of each file's frames / its steady rate) / files."""
     with open(out / "report.csv", newline="", encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["status"] == "done"]
     frames = sum(int(r["frames"]) for r in rows)
     steady = sum((int(r["frames"]) - 1) / float(r["processing_fps"]) for r in rows if r["processing_fps"])
-    return frames, (wall - steady) / max(1, len(rows))
+    return frames, (wall * workers - steady) / max(1, len(rows))
 
 
 def free_port() -> int:
@@ -235,13 +237,13 @@ def main() -> int:
                                extra_sessions={head.pid}, env=ray_env)
             finally:
                 stop_ray_head(head, temp)
-            result.frames, result.overhead_per_file_s = batch_frames_and_overhead(out, result.wall_s)
+            result.frames, result.overhead_per_file_s = batch_frames_and_overhead(out, result.wall_s, 2)
         else:
             workers = {"serial": ["--workers", "1"], "workers2": ["--workers", "2"],
                        "workers2-unpinned": ["--workers", "2", "--cores-per-worker", str(cores)]}[run]
             out = work / run
             result = timed(f"batch {' '.join(workers)}", [*base, "-o", str(out), *workers])
-            result.frames, result.overhead_per_file_s = batch_frames_and_overhead(out, result.wall_s)
+            result.frames, result.overhead_per_file_s = batch_frames_and_overhead(out, result.wall_s, 1 if run == "serial" else 2)
         results.append(result)
         print(f"  {result.wall_s:.1f} s, {result.frames / result.wall_s:.1f} frames/s, load {result.load[0]:.1f} -> {result.load[1]:.1f}")
 

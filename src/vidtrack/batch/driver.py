@@ -234,6 +234,13 @@ def run_batch(
         lock.release()
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 class _Batch:
     """One batch run's state: the rows, the jobs in flight and how results are committed."""
 
@@ -270,6 +277,8 @@ class _Batch:
                 continue
             outputs = {kind: str(item.partial_path(self.out, kind, self.run_id)) for kind in self.kinds}
             jobs.append(FileJob(source=str(item.source), rel=rel, options=self.options, outputs=outputs))
+        if runner.parallel:  # biggest files first: the last ones to finish are short, few workers idle
+            jobs.sort(key=lambda job: -_size(job.source))
         self.progress.start(len(self.items), len(self.items) - len(jobs), runner.describe())
         try:
             if jobs:

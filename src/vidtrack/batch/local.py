@@ -65,6 +65,7 @@ class LocalEngine:
 
         self.workers = max(1, int(workers))
         self.cores_per_worker = cores_per_worker or max(1, machine_cores() // self.workers)
+        self.parallel = self.workers > 1  # files run side by side (the driver queues big ones first)
 
     def describe(self) -> str:
         """One line for the log: how files are run."""
@@ -182,12 +183,17 @@ def _shutdown(pool: ProcessPoolExecutor, kill: bool) -> None:
         process.join(timeout=5)
 
 
-#: Cores per worker process when --workers is not given (see default_workers).
-DEFAULT_CORES_PER_WORKER = 1
+#: Cores per worker process when --workers is not given. One pipeline already keeps two
+#: cores busy (decode, two inference requests and encoding overlap in threads): on 2 cores,
+#: benchmarks/batch_throughput.py measured serial 14.5 frames/s against 11.1 for two workers
+#: pinned to one core each and 9.7 for two unpinned workers (load average 2.5-8 from other
+#: users; an earlier run at load 10: 5.9, 5.1 and 8.0). So the default is one worker per two cores.
+DEFAULT_CORES_PER_WORKER = 2
 
 
 def default_workers() -> int:
-    """Worker processes for ``--workers`` unset: the machine's cores / :data:`DEFAULT_CORES_PER_WORKER`."""
+    """Worker processes for ``--workers`` unset: the machine's cores / :data:`DEFAULT_CORES_PER_WORKER`
+    (at least 1): 1 on 2 cores, 8 on 16."""
     from vidtrack.batch.cpus import machine_cores
 
     return max(1, machine_cores() // DEFAULT_CORES_PER_WORKER)

@@ -35,8 +35,9 @@ IN_FLIGHT_PER_ACTOR = 2
 MAX_RETRIES = 2
 #: Seconds to wait for the cluster to answer the per-node checks.
 PROBE_TIMEOUT_S = 120.0
-#: CPUs per actor when --cores-per-worker is not given.
-DEFAULT_CPUS_PER_ACTOR = 1
+#: CPUs per actor when --cores-per-worker is not given: as locally, one pipeline keeps two
+#: cores busy (see vidtrack.batch.local.DEFAULT_CORES_PER_WORKER).
+DEFAULT_CPUS_PER_ACTOR = 2
 
 _HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>[\w.\-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)$")
 
@@ -92,6 +93,7 @@ class RayEngine:
     """
 
     name = "ray"
+    parallel = True
 
     def __init__(self, address: str | None, workers: int | None = None, cores_per_worker: int | None = None) -> None:
         self.address = address

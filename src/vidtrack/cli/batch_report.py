@@ -23,6 +23,7 @@ class BatchReporter:
         self._files = self._frames = 0
 
     def start(self, total: int, skipped: int, engine: str) -> None:
+        """Print the plan (files, already done, engine) and start the bars."""
         if not self.enabled:
             return
         from rich.console import Console
@@ -45,16 +46,19 @@ class BatchReporter:
         self._frames = self._progress.add_task("frames", total=None, info="")
 
     def frames(self, count: int) -> None:
+        """Add ``count`` processed frames (from any worker) and refresh the frames/s."""
         if self._progress is not None:
             self._progress.update(self._frames, advance=count)
             task = self._progress.tasks[self._frames]
             self._progress.update(self._frames, info=f"{task.speed or 0:.1f} frames/s")
 
     def file_done(self, row: dict[str, Any]) -> None:
+        """Advance the files bar and show the last file's status."""
         if self._progress is not None:
             self._progress.update(self._files, advance=1, info=f"last: {row['rel']} {row['status']}")
 
     def stop(self) -> None:
+        """Remove the bars (idempotent)."""
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
