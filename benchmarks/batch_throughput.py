@@ -6,7 +6,7 @@ Every video of ../shared/assets/videos (played --loop times so the set holds at 
 - ``serial``: ``vidtrack batch IN -o OUT --workers 1`` (files one after another, one model);
 - ``workers 2``: two worker processes, each pinned to its share of the cores (the default);
 - ``workers 2 unpinned``: the same, each worker free to use every core (what pinning avoids);
-- ``ray``: ``--ray HOST:PORT`` on a local head node started here (``ray start --head``;
+- ``ray``: ``--ray HOST:PORT --workers 2 --cores-per-worker 1`` on a local head node started here (``ray start --head``;
   start-up of the head is not timed, connecting and the actors' model loading are);
 - ``yolo loop``: ``for f in IN/*; do yolo track model=M source=$f tracker=bytetrack.yaml save=True; done``.
 
@@ -233,7 +233,7 @@ def main() -> int:
             head, address, temp = start_ray_head(cores, ray_env)
             try:
                 out = work / "ray"
-                result = timed("batch --ray (local head)", [*base, "-o", str(out), "--ray", address, "--workers", "2"],
+                result = timed("batch --ray (local head)", [*base, "-o", str(out), "--ray", address, "--workers", "2", "--cores-per-worker", "1"],
                                extra_sessions={head.pid}, env=ray_env)
             finally:
                 stop_ray_head(head, temp)
