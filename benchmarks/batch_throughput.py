@@ -4,7 +4,7 @@ Every video of ../shared/assets/videos (played --loop times so the set holds at 
 --min-frames frames), annotated MP4s written, one run of each:
 
 - ``serial``: ``vidtrack batch IN -o OUT --workers 1`` (files one after another, one model);
-- ``workers 2``: two worker processes, each pinned to its share of the cores (the default);
+- ``workers 2``: two worker processes, each pinned to its share of the cores (one core each);
 - ``workers 2 unpinned``: the same, each worker free to use every core (what pinning avoids);
 - ``ray``: ``--ray HOST:PORT --workers 2 --cores-per-worker 1`` on a local head node started here (``ray start --head``;
   start-up of the head is not timed, connecting and the actors' model loading are);
