@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 def load_yolo(model: str):  # -> ultralytics.YOLO
     """``ultralytics.YOLO(model)`` with its failures turned into one-line errors."""
     os.environ.setdefault("YOLO_VERBOSE", "False")  # ultralytics logs model loading to stdout otherwise
+    # Ultralytics pip-installs missing optional packages at run time unless told not to: a run
+    # (or a server answering a request) must never install software behind the user's back.
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
     try:
         from ultralytics import YOLO
     except ImportError as exc:  # pragma: no cover - depends on the install

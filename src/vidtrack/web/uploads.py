@@ -55,7 +55,9 @@ def decode_image(data: bytes) -> np.ndarray:
             if not _looks_complete(kind, data):
                 probe.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 probe.load()
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ImportError):
+        # ImportError: Ultralytics, once imported, patches Image.open to retry unknown content with
+        # the optional pi_heif plugin; without that package the content is still not an image we take
         raise UploadError(415, "the upload is not an image (its content matches no image format)",
                           "send a JPEG, PNG, WebP, BMP or TIFF; videos go to POST /v1/jobs") from None
     except Image.DecompressionBombError:
@@ -104,7 +106,7 @@ def is_image(path: Path) -> bool:
     try:
         with Image.open(path):
             return True
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, ImportError, OSError, ValueError, SyntaxError):  # ImportError: see decode_image
         return False
 
 
