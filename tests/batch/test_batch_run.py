@@ -150,7 +150,7 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
     os.symlink(video_path("crosswalk_3fps_320x240.mp4"), folder / "a_short.mp4")
     os.symlink(video_path("pedestrians_pets_mjpeg.avi"), folder / "b_long.avi")
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "vidtrack", "batch", str(folder), "-o", str(out), "--model", model_path(), "-q"]
+    args = [sys.executable, "-m", "vidtrack", "batch", str(folder), "-o", str(out), "--model", model_path(), "--workers", "1", "-q"]
     process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240
