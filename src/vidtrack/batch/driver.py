@@ -18,7 +18,7 @@ import datetime
 import os
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from vidtrack.batch.inputs import OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, check_out_dir, discover
 from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, remove_quietly
@@ -26,12 +26,35 @@ from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, settin
 from vidtrack.batch.report import make_row, write_report
 from vidtrack.errors import ModelError, OptionError, check_option
 
-if TYPE_CHECKING:
-    from vidtrack.batch.local import LocalEngine
-    from vidtrack.batch.ray_engine import RayEngine
-
 #: ``run`` options a batch sets itself per file (outputs) or cannot honour (viewers).
 RESERVED_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "show", "serve", "token")
+
+
+class BatchEngine(Protocol):
+    """Where a batch's files run: :class:`~vidtrack.batch.local.LocalEngine` (this machine) or
+    :class:`~vidtrack.batch.ray_engine.RayEngine` (a Ray cluster). The driver relies on these only."""
+
+    #: True when files run side by side (the driver then queues the biggest first).
+    parallel: bool
+
+    def describe(self) -> str:
+        """The engine in words, for the progress line (e.g. "2 worker processes, 1 core(s) each")."""
+
+    def connect(self, inputs: list[str]) -> None:
+        """Get ready before anything is written (Ray: reach the cluster, check every node can read
+        ``inputs``); raises a VidtrackError with the fix when it cannot."""
+
+    def run(
+        self,
+        jobs: Iterable[FileJob],
+        on_result: Callable[[FileJob, FileResult], bool],
+        on_frames: Callable[[int], None],
+    ) -> None:
+        """Run every job; ``on_result`` is called in the caller's thread and returns False to stop;
+        ``on_frames(n)`` reports n more frames processed."""
+
+    def close(self) -> None:
+        """Release what :meth:`connect` and :meth:`run` acquired (safe to call more than once)."""
 
 
 class BatchProgress(Protocol):
@@ -139,7 +162,7 @@ def _is_current(record: Mapping[str, Any] | None, item: BatchInput, fingerprint:
     return True
 
 
-def make_engine(engine: str, workers: int | None, cores_per_worker: int | None, address: str | None) -> "LocalEngine | RayEngine":
+def make_engine(engine: str, workers: int | None, cores_per_worker: int | None, address: str | None) -> BatchEngine:
     """The engine named ``local`` or ``ray`` (Ray: not yet connected)."""
     if engine == "local":
         from vidtrack.batch.local import LocalEngine, default_workers
@@ -214,8 +237,7 @@ def run_batch(
     out = check_out_dir(Path(out_dir), items, folders)
     _check_model(clean)
     runner = make_engine(engine, workers, cores_per_worker, address)
-    if hasattr(runner, "connect"):
-        runner.connect([str(item.source) for item in items])
+    runner.connect([str(item.source) for item in items])
 
     out.mkdir(parents=True, exist_ok=True)
     lock = OutDirLock(out)
@@ -229,8 +251,7 @@ def run_batch(
     finally:
         if manifest is not None:
             manifest.close()
-        if hasattr(runner, "close"):
-            runner.close()
+        runner.close()
         lock.release()
 
 
@@ -267,7 +288,7 @@ class _Batch:
         self.run_id = f"{os.getpid()}{uuid.uuid4().hex[:6]}"
         self.fatal: str | None = None
 
-    def run(self, runner: Any) -> list[dict[str, Any]]:
+    def run(self, runner: BatchEngine) -> list[dict[str, Any]]:
         jobs: list[FileJob] = []
         for rel, item in self.items.items():
             record = self.manifest.get(rel)

@@ -73,6 +73,12 @@ class LocalEngine:
             return "1 worker (this process)"
         return f"{self.workers} worker processes, {self.cores_per_worker} core(s) each"
 
+    def connect(self, inputs: list[str]) -> None:
+        """Nothing to reach on this machine (worker processes start in :meth:`run`)."""
+
+    def close(self) -> None:
+        """Nothing held between runs: :meth:`run` stops its worker processes itself."""
+
     def run(
         self,
         jobs: Iterable[FileJob],
