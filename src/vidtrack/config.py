@@ -142,3 +142,57 @@ class OutputConfig:
 
     def paths(self) -> list[Path]:
         return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]
+
+
+#: ``--detect-every auto``: the longest stride, frames. Longer strides save little more (the
+#: detector is already idle most of the time) and hold more frames back for interpolation.
+AUTO_MAX_STRIDE = 4
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """When the detector runs (see ``detection/schedule.py``): motion gating and strided detection.
+
+    ``motion_gate``: ``on`` skips the detector on frames where nothing moves (tracks are held
+    stationary, re-checked by a full detection every ``recheck_s`` seconds); ``off`` never
+    skips; ``auto`` is ``on`` for video (files and live) and ``off`` for photos.
+    ``detect_every``: ``"N"`` runs the detector on every N-th frame of moving scenes (tracks
+    interpolated between, on files; predicted, on live sources); ``"auto"`` picks 1 to
+    :data:`AUTO_MAX_STRIDE` from the objects' speed, size and distance to lines/zones.
+    ``motion_mask``: polygons (the ``--zone`` syntax, pixels or fractions) where motion is ignored.
+    """
+
+    motion_gate: str = "off"  # on: skip the detector where nothing moves; stationary objects held
+    detect_every: str = "1"  # N or auto: higher is faster, boxes between detections interpolated
+    motion_mask: tuple = ()  # analytics.geometry.Spec polygons; motion inside them is ignored
+    recheck_s: float = 2.0  # gated: seconds between full detections of a still scene
+
+    def __post_init__(self) -> None:
+        from vidtrack.analytics.geometry import specs
+
+        gate = str(self.motion_gate).strip().lower()
+        if gate not in ("auto", "on", "off"):
+            raise OptionError(f"--motion-gate {self.motion_gate!r} is unknown", "use auto, on or off")
+        object.__setattr__(self, "motion_gate", gate)
+        every = str(self.detect_every).strip().lower()
+        if every != "auto":
+            try:
+                ok = int(every) >= 1
+            except ValueError:
+                ok = False
+            if not ok:
+                raise OptionError(f"--detect-every {self.detect_every!r} is not a whole number >= 1 or auto", "use e.g. 1, 3 or auto")
+            every = str(int(every))
+        object.__setattr__(self, "detect_every", every)
+        object.__setattr__(self, "motion_mask", specs(self.motion_mask or None, "--motion-mask", 3))
+        if not self.recheck_s > 0:
+            raise OptionError(f"recheck {self.recheck_s} must be positive", "use e.g. 2 seconds")
+
+    @property
+    def max_stride(self) -> int:
+        """The longest gap between two detected frames of a moving scene."""
+        return AUTO_MAX_STRIDE if self.detect_every == "auto" else int(self.detect_every)
+
+    def gated(self, stills: bool) -> bool:
+        """Whether the motion gate runs for a source (``auto``: every video, no photos)."""
+        return self.motion_gate == "on" or (self.motion_gate == "auto" and not stills)

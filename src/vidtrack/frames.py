@@ -75,3 +75,6 @@ class FrameResult:
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: "SourceStatus | None" = None  # the source's state when the frame was finished
+    # Where the tracks come from: "detect" (the detector ran), "interpolate" (between two detected
+    # frames), "predict" (live, ahead of the last detection) or "hold" (nothing moved).
+    detector: str = "detect"

@@ -39,11 +39,13 @@ ANALYTICS_OPTIONS = (
     "redact_labels",
 )
 VIEW_OPTIONS = ("show", "serve", "token")
+#: When the detector runs (:class:`vidtrack.config.ScheduleConfig`).
+SCHEDULE_OPTIONS = ("motion_gate", "motion_mask", "detect_every")
 
 #: Every option name :func:`request_from_options` accepts.
 RUN_OPTIONS: tuple[str, ...] = (
     DETECTOR_OPTIONS + TRACKER_OPTIONS + SOURCE_OPTIONS + OVERLAY_OPTIONS + OUTPUT_OPTIONS + VIEW_OPTIONS
-    + ANALYTICS_OPTIONS
+    + ANALYTICS_OPTIONS + SCHEDULE_OPTIONS
 )
 
 
@@ -96,7 +98,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         OptionError: an unknown option name or a bad value (one line with the fix).
     """
     from vidtrack.analytics.config import AnalyticsConfig
-    from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+    from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, ScheduleConfig, SourceConfig
     from vidtrack.runner import RunRequest
     from vidtrack.tracking import TrackerConfig
 
@@ -125,6 +127,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
             summary=_path(o.get("summary")), events=_path(o.get("events")), **output,
         ),
         analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),
+        schedule=ScheduleConfig(**{k: o[k] for k in SCHEDULE_OPTIONS if k in o}),
         show=bool(o.get("show", False)),
         serve=None if o.get("serve") is None else str(o["serve"]),
         token=o.get("token"),

@@ -46,11 +46,14 @@ class HudInfo:
     frame_age_ms: float | None = None
     status: "SourceStatus | None" = None  # shown only when not CONNECTED
     tiles: int | None = None  # tiles the detector ran on this frame (--tiles); None: not tiling
+    schedule: str | None = None  # --motion-gate/--detect-every: share of frames detected, gated, strided
 
     def lines(self) -> list[str]:
         lines = [f"{self.fps:5.1f} FPS" + (f"  {self.tiles} tiles" if self.tiles is not None else "")]
         if self.stage_ms:
             lines.append(" ".join(f"{k} {v:.1f}" for k, v in self.stage_ms.items()) + " ms")
+        if self.schedule is not None:
+            lines.append(self.schedule)
         if self.frame_age_ms is not None:
             lines.append(f"frame age {self.frame_age_ms:.0f} ms")
         if self.status is not None and not self.status.ok:

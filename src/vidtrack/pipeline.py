@@ -7,6 +7,12 @@ however long the run:
     decode thread ──▶ lane thread: detect (up to N frames in flight) → track → draw ──▶ output thread: sinks
        (per source)        (detector workers shared by all lanes)                       (encode, JSONL, web view)
 
+When to run the detector (``--motion-gate``, ``--detect-every``) is the lane's
+:class:`~vidtrack.detection.schedule.DetectSchedule`: a frame it skips still travels the whole
+lane, with tracks interpolated between the detected frames around it (files: the lane holds
+the skipped frames until the next detection is tracked), predicted (live) or held where
+nothing moved (:mod:`vidtrack.tracking.stride`).
+
 Stopping (Ctrl-C, SIGTERM, ``q`` in the window) asks every source to stop; frames already
 in flight are finished and written, and every sink is closed, so outputs stay valid.
 """
@@ -22,6 +28,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+import numpy as np
+
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
@@ -30,12 +38,14 @@ from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_
 from vidtrack.tracking.base import Tracker
 from vidtrack.tracking.clip import clip_to_frame
 from vidtrack.tracking.lookahead import LookAhead
+from vidtrack.tracking import stride as strided
 
 if TYPE_CHECKING:
     import supervision as sv
 
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
+    from vidtrack.detection.schedule import DetectSchedule, ScheduleCounts
     from vidtrack.sources import Source, SourceStatus
 
 log = logging.getLogger("vidtrack")
@@ -60,6 +70,25 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
+    # When the detector runs (motion gate, stride); None: on every frame.
+    schedule: "DetectSchedule | None" = None
+    _gaps: "_GapState" = field(default_factory=lambda: _GapState())
+
+
+@dataclass
+class _GapState:
+    """A lane's tracks around frames the detector skipped (only the lane's own thread touches it)."""
+
+    last: "sv.Detections | None" = None  # tracker output of the latest detected frame (a copy)
+    previous: "sv.Detections | None" = None  # ... of the detected frame before it
+    gap: int = 0  # frames from ``previous`` to ``last``
+    since: int = 0  # frames since ``last``
+    skipped: list = field(default_factory=list)  # files: frames waiting for the next detection
+
+    def clear(self) -> None:
+        self.last = self.previous = None
+        self.gap = self.since = 0
+        self.skipped.clear()
 
 
 @dataclass
@@ -72,6 +101,7 @@ class LaneReport:
     first_output_s: float | None = None  # run start → first finished frame
     processing_fps: float = 0.0  # excluding start-up: first to last finished frame
     stage_ms: dict[str, float] = field(default_factory=dict)
+    schedule: "ScheduleCounts | None" = None  # frames detected / gated / strided, when scheduled
     status: "SourceStatus | None" = None  # the source's status when the lane ended
     stopped: bool = False  # stopped early by the user or a signal
     error: BaseException | None = None
@@ -178,8 +208,17 @@ class Pipeline:
                         self._emit_held(lane, times, rate, out)
                         lane.tracker.end_tracks()
                     seen_reconnects = reconnects
+                    if lane.schedule is not None:
+                        lane.schedule.reset()
                 size = frame.image.shape[:2]
-                future = self._executor.submit(self._detect, frame.image)
+                action = "detect"
+                if lane.schedule is not None:
+                    action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
+                if action == "detect":
+                    future = self._executor.submit(self._detect, frame.image)
+                else:  # no detector: a finished future carries the schedule's verdict
+                    future = Future()
+                    future.set_result((action, 0.0))
                 if live:
                     handoff.put((frame, future))
                     continue
@@ -205,6 +244,7 @@ class Pipeline:
             report.status = lane.source.status
             report.wall_s = time.perf_counter() - run_start
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
+            report.schedule = lane.schedule.counts if lane.schedule is not None else None
 
     def _free_slot(self, slots: threading.Semaphore, report: LaneReport) -> bool:
         """Wait for a detection slot; False when the run is stopping instead."""
@@ -249,21 +289,87 @@ class Pipeline:
     def _finish(
         self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
     ) -> None:
-        """Track one detected frame, then emit the frames the look-ahead lets go (0 or more)."""
+        """Track one frame, then emit the frames the look-ahead lets go (0 or more).
+
+        A frame the schedule kept from the detector carries its verdict instead of detections
+        (:meth:`_undetected`).
+        """
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
+        if isinstance(detections, str):
+            self._undetected(lane, frame, detections, times, rate, out)
+            return
         times.add("detect", detect_ms)
         with Stopwatch(times, "track"):
             tracked = lane.tracker.update_all(detections)
+        if lane.schedule is not None:
+            self._detected(lane, frame, tracked, times, rate, out)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
-        for (held, raw), confirmed in lane.lookahead.push_detections((frame, detections), tracked):
-            self._emit(lane, held, raw, confirmed, times, rate, out)
+        self._push(lane, frame, detections, tracked, "detect", times, rate, out)
+
+    def _push(
+        self, lane: Lane, frame: Frame, raw: "sv.Detections", tracked: "sv.Detections", action: str,
+        times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]",
+    ) -> None:
+        for (held, held_raw, held_action), confirmed in lane.lookahead.push_detections((frame, raw, action), tracked):
+            self._emit(lane, held, held_raw, confirmed, times, rate, out, held_action)
+
+    def _detected(
+        self, lane: Lane, frame: Frame, tracked: "sv.Detections", times: StageTimes, rate: RateMeter,
+        out: "queue.Queue[Any]",
+    ) -> None:
+        """A detected frame of a scheduled lane: interpolate the frames skipped before it; next stride."""
+        gaps = lane._gaps
+        if gaps.skipped:
+            steps = len(gaps.skipped) + 1
+            for k, skipped in enumerate(gaps.skipped, start=1):
+                between = strided.interpolate(gaps.last, tracked, k, steps) if gaps.last is not None else _empty_like(None)
+                self._push(lane, skipped, between, between, "interpolate", times, rate, out)
+            gaps.skipped.clear()
+        schedule = lane.schedule
+        assert schedule is not None
+        gap = gaps.since + 1
+        if schedule.auto:
+            near = lane.analytics.near_lines(tracked, 1.0) if lane.analytics is not None else None
+            schedule.set_stride(
+                strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.image.shape[0], near)
+            )
+        gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
+
+    def _undetected(
+        self, lane: Lane, frame: Frame, action: str, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
+    ) -> None:
+        """A frame the detector skipped: held tracks (nothing moved), or interpolated/predicted (stride)."""
+        gaps = lane._gaps
+        gaps.since += 1
+        if action == "skip" and not lane.source.info.is_live and gaps.last is not None:
+            gaps.skipped.append(frame)  # emitted once the next detected frame is tracked
+            return
+        if gaps.last is None:
+            tracked = _empty_like(None)
+        elif action == "skip":
+            tracked = strided.predict(gaps.previous, gaps.last, gaps.gap, gaps.since)
+            action = "predict"
+        else:
+            tracked = strided.hold(gaps.last)
+        self._push(lane, frame, tracked, tracked, action, times, rate, out)
+
+    def _flush_skipped(self, lane: Lane, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]") -> None:
+        """Frames still waiting for a detection that will not come (end, gap): predicted tracks."""
+        gaps = lane._gaps
+        waiting, gaps.skipped = gaps.skipped, []
+        for k, frame in enumerate(waiting, start=1):
+            tracked = strided.predict(gaps.previous, gaps.last, gaps.gap, k) if gaps.last is not None else _empty_like(None)
+            self._push(lane, frame, tracked, tracked, "predict", times, rate, out)
+        gaps.clear()
 
     def _emit_held(self, lane: Lane, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]") -> None:
         """Emit every frame the look-ahead still holds (end of source, reconnect gap)."""
-        for (held, raw), confirmed in lane.lookahead.flush_detections():
-            self._emit(lane, held, raw, confirmed, times, rate, out)
+        if lane.schedule is not None:
+            self._flush_skipped(lane, times, rate, out)
+        for (held, raw, action), confirmed in lane.lookahead.flush_detections():
+            self._emit(lane, held, raw, confirmed, times, rate, out, action)
 
     def _emit(
         self,
@@ -274,10 +380,12 @@ class Pipeline:
         times: StageTimes,
         rate: RateMeter,
         out: "queue.Queue[Any]",
+        action: str = "detect",
     ) -> None:
         """The rest of the lane for one frame whose ids are final: clip, analytics, draw, hand to the sinks.
 
-        ``detections`` are the frame's raw detections, ``tracked`` its confirmed tracks.
+        ``detections`` are the frame's raw detections, ``tracked`` its confirmed tracks,
+        ``action`` where they come from (detect, interpolate, predict, hold).
         """
         # The one place boxes are made to fit the picture: every output sees the same boxes.
         tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
@@ -297,6 +405,7 @@ class Pipeline:
                     # A file's reader ends ahead of the lane: its 'ended' would stamp the last frames.
                     status=lane.source.status if lane.source.info.is_live else None,
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
+                    schedule=_schedule_line(lane.schedule, rate.fps),
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene)
@@ -311,6 +420,7 @@ class Pipeline:
             counts=counts,
             source_name=lane.source.info.name,
             status=lane.source.status,
+            detector=action,
         )
         out.put(result)
 
@@ -358,3 +468,24 @@ class Pipeline:
                     report.error = report.error or exc
             if first is not None and last is not None and last > first:
                 report.processing_fps = frames_per_second(report.frames, last - first)
+
+
+def _empty_like(_: Any) -> "sv.Detections":
+    import supervision as sv
+
+    empty = sv.Detections.empty()
+    empty.tracker_id = np.zeros(0, dtype=int)
+    empty.data["track_key"] = np.zeros(0, dtype=np.int64)
+    return empty
+
+
+def _schedule_line(schedule: "DetectSchedule | None", fps: float) -> str | None:
+    """HUD: how much the detector ran (share of frames, effective detections per second)."""
+    if schedule is None or not schedule.counts.frames:
+        return None
+    counts = schedule.counts
+    share = counts.detected / counts.frames
+    return (
+        f"detected {share:.0%} ({fps * share:.1f}/s)  gated {counts.gated / counts.frames:.0%}"
+        f"  strided {counts.strided / counts.frames:.0%}"
+    )

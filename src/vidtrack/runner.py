@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from vidtrack.analytics.config import AnalyticsConfig
-from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, ScheduleConfig, SourceConfig
 from vidtrack.frames import FrameResult, SourceInfo
 from vidtrack.paths import write_json_atomic
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
@@ -36,6 +36,7 @@ class RunRequest:
     overlay: OverlayConfig = field(default_factory=OverlayConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)  # lines, zones, redaction
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)  # --motion-gate, --detect-every
     show: bool = False
     serve: str | None = None  # [HOST:]PORT of the web view
     token: str | None = None
@@ -190,7 +191,7 @@ def execute(
             lanes.append(
                 Lane(
                     source=source,
-                    **tracking_stages(source.info, request.tracker),
+                    **tracking_stages(source.info, request.tracker, request.schedule),
                     sinks=sinks,
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,
@@ -294,7 +295,7 @@ def _is_local_file(spec: str) -> bool:
         return False
 
 
-def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
+def tracking_stages(info: SourceInfo, config: TrackerConfig, schedule: ScheduleConfig | None = None) -> dict[str, Any]:
     """The ``tracker`` and ``lookahead`` of a lane, by the kind of source (README: *What is reported, by kind of source*).
 
     * stills (photos): every detection above ``--conf`` is reported, each its own object
@@ -303,6 +304,10 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
       confirmed track is reported from its first frame.
     * live sources: the IoU tracker, no look-ahead: a track is reported once confirmed
       (latency first).
+
+    With ``schedule`` (``--motion-gate``, ``--detect-every``) on video, the lane also gets its
+    :class:`~vidtrack.detection.schedule.DetectSchedule`; a file's look-ahead then spans
+    ``min_hits - 1`` detections (``(min_hits - 1) * stride`` frames).
     """
     from vidtrack.tracking import IoUTracker
     from vidtrack.tracking.lookahead import LookAhead
@@ -310,8 +315,24 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
 
     if info.stills:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
-    window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    built = make_schedule(schedule, info) if schedule is not None else None
+    stride = built.max_stride if built is not None else 1
+    window = 0 if info.is_live else (config.min_hits - 1) * stride
+    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window), "schedule": built}
+
+
+def make_schedule(config: ScheduleConfig, info: SourceInfo) -> Any:
+    """The lane's :class:`DetectSchedule`, or None when every frame is detected."""
+    from vidtrack.detection.schedule import DetectSchedule
+
+    gate = None
+    if config.gated(info.stills):
+        from vidtrack.detection.motion import MotionGate
+
+        specs = config.motion_mask
+        gate = MotionGate(lambda w, h: [spec.points(w, h) for spec in specs])
+    built = DetectSchedule(gate, config.max_stride, config.recheck_s, auto=config.detect_every == "auto")
+    return built if built.active else None
 
 
 def _report_fields(report: LaneReport) -> dict[str, Any]:
@@ -321,7 +342,23 @@ def _report_fields(report: LaneReport) -> dict[str, Any]:
         "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
         "timings_ms": report.stage_ms,
         "stopped_early": report.stopped,
+        **_schedule_fields(report),
         "source_state": None if report.status is None else str(report.status),
+    }
+
+
+def _schedule_fields(report: LaneReport) -> dict[str, Any]:
+    """Summary: what the detector skipped (``--motion-gate``/``--detect-every``)."""
+    counts = report.schedule
+    if counts is None:
+        return {}
+    return {
+        "detector": {
+            "frames_detected": counts.detected,
+            "frames_gated": counts.gated,  # nothing moved: tracks held
+            "frames_strided": counts.strided,  # between detections: tracks interpolated or predicted
+            "detections_per_s": round(counts.detected / report.wall_s, 2) if report.wall_s > 0 else None,
+        }
     }
 
 

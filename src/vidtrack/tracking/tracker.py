@@ -102,6 +102,11 @@ class IoUTracker:
         """Live tracks, tentative and coasting ones included."""
         return self._count
 
+    @property
+    def has_tentative(self) -> bool:
+        """True while a track waits for confirmation (its first ``min_hits`` matches)."""
+        return bool(np.count_nonzero(self._state[: self._count, _ID] == 0))
+
     # -- public API -------------------------------------------------------------------
 
     def update(self, detections: "sv.Detections") -> "sv.Detections":
