@@ -297,8 +297,14 @@ class Pipeline:
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
         if isinstance(detections, str):
-            self._undetected(lane, frame, detections, times, rate, out)
-            return
+            if not (detections == "hold" and getattr(lane.tracker, "has_tentative", False)):
+                self._undetected(lane, frame, detections, times, rate, out)
+                return
+            # Decided before the frame ahead of it was tracked: a new object waits for
+            # confirmation, so detect after all (a held frame would not count towards it).
+            assert lane.schedule is not None
+            lane.schedule.promote(frame)
+            detections, detect_ms = self._detect(frame.image)
         times.add("detect", detect_ms)
         with Stopwatch(times, "track"):
             tracked = lane.tracker.update_all(detections)

@@ -104,6 +104,12 @@ class DetectSchedule:
         self.counts.add(action)
         return action
 
+    def promote(self, frame: "Frame") -> None:
+        """A frame decided ``HOLD`` was detected after all (a track turned out to be tentative)."""
+        self.counts.gated -= 1
+        self.counts.detected += 1
+        self._detected_at = frame.pts
+
     def reset(self) -> None:
         """After a reconnect gap or size change: the next frame is detected."""
         self._last = None

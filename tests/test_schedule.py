@@ -1,0 +1,179 @@
+"""When the detector runs: motion gating and strided detection keep every frame's answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SquareDetector, make_clip
+from vidtrack.analytics.config import AnalyticsConfig
+from vidtrack.config import ScheduleConfig
+from vidtrack.errors import OptionError
+from vidtrack.frames import FrameResult
+from vidtrack.pipeline import Lane, Pipeline
+from vidtrack.runner import RunRequest, execute, tracking_stages
+from vidtrack.sources import open_source
+from vidtrack.tracking import TrackerConfig
+
+
+class Collect:
+    warnings: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.results: list[FrameResult] = []
+
+    def write(self, result: FrameResult) -> None:
+        self.results.append(result)
+
+    def close(self) -> None:
+        pass
+
+
+def parked_then_moving(path: Path, still: int = 40, moving: int = 20, seed: int = 7) -> Path:
+    """A noisy MJPEG clip: the square stands still for ``still`` frames, then moves 3 px a frame."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    width, height = 160, 120
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (width, height))
+    background = np.zeros((height, width, 3), np.float64)
+    background[:] = np.linspace(0, 80, width)[None, :, None]
+    for i in range(still + moving):
+        image = np.clip(background + rng.normal(0, 2.0, background.shape), 0, 255).astype(np.uint8)
+        x = 20 + 3 * max(0, i - still + 1)
+        image[40:70, x : x + 25] = (40, 200, 250)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def run_lane(clip: Path, schedule: ScheduleConfig, detector: SquareDetector) -> tuple[Collect, object]:
+    source = open_source(str(clip))
+    sink = Collect()
+    lane = Lane(source=source, sinks=[sink], **tracking_stages(source.info, TrackerConfig(), schedule))
+    report = Pipeline(detector, [lane]).run()[0]
+    assert report.error is None
+    return sink, report
+
+
+def test_gate_skips_the_detector_on_a_still_scene_and_resumes_on_motion(tmp_path: Path) -> None:
+    clip = parked_then_moving(tmp_path / "parked.avi")
+    detector = SquareDetector()
+    sink, report = run_lane(clip, ScheduleConfig(motion_gate="on"), detector)
+    results = sink.results
+    assert [r.frame.index for r in results] == list(range(60))  # every frame reported, in order
+    assert all(len(r.detections) == 1 and r.detections.tracker_id[0] == 1 for r in results)  # parked: kept
+    still = [r.detector for r in results[:40]]
+    assert still.count("hold") >= 30  # the detector slept through the still stretch (noise, JPEG flicker)
+    assert report.schedule.gated == still.count("hold")
+    assert all(r.detector == "detect" for r in results[41:])  # motion: every frame detected again
+    held = [r for r in results[:40] if r.detector == "hold"]
+    assert all(np.allclose(r.detections.xyxy, held[0].detections.xyxy) for r in held)  # stationary box
+    assert detector.calls == report.schedule.detected < 30
+
+
+def test_gate_rechecks_a_still_scene_every_few_seconds(tmp_path: Path) -> None:
+    clip = parked_then_moving(tmp_path / "parked.avi", still=150, moving=1)
+    detector = SquareDetector()
+    sink, report = run_lane(clip, ScheduleConfig(motion_gate="on", recheck_s=1.0), detector)
+    detected = [r.frame.index for r in sink.results if r.detector == "detect"]
+    late = [i for i in detected if 10 < i < 150]
+    assert late and all(b - a <= 31 for a, b in zip(late, late[1:]))  # one full detection a second
+    assert len(detected) < 20
+
+
+def test_motion_mask_ignores_motion_inside_it(tmp_path: Path) -> None:
+    from vidtrack.detection.motion import MotionGate
+
+    rng = np.random.default_rng(3)
+    frame = np.full((120, 160, 3), 60, np.uint8)
+    masked = MotionGate([[(0, 0), (80, 0), (80, 120), (0, 120)]])
+    open_gate = MotionGate()
+    for gate in (masked, open_gate):
+        assert gate.moving(frame)  # the first frame always counts
+    for i in range(10):
+        image = frame.copy()
+        image[40:80, 10 + 3 * i : 40 + 3 * i] = 250  # a blob moving inside the left half
+        image = np.clip(image + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8)
+        assert not masked.moving(image)
+        assert open_gate.moving(image)
+
+
+def test_gate_takes_a_lighting_change_as_one_recheck_not_as_lasting_motion() -> None:
+    from vidtrack.detection.motion import MotionGate
+
+    gate = MotionGate()
+    dark = np.full((120, 160, 3), 60, np.uint8)
+    gate.moving(dark)
+    assert not gate.moving(dark)
+    bright = np.full((120, 160, 3), 140, np.uint8)
+    assert gate.moving(bright)  # lights on: one detection re-checks the scene
+    assert not gate.moving(bright)  # ...and the new lighting is the background at once
+
+
+def test_stride_interpolates_every_skipped_frame(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "tiny.avi", frames=30)
+    detector = SquareDetector()
+    sink, report = run_lane(clip, ScheduleConfig(detect_every="3"), detector)
+    results = sink.results
+    assert [r.frame.index for r in results] == list(range(30))
+    assert detector.calls == 10 and report.schedule.strided == 20
+    kinds = [r.detector for r in results[:27]]
+    assert kinds == ["detect", "interpolate", "interpolate"] * 9
+    x = np.array([float(r.detections.xyxy[0, 0]) for r in results[:28]])
+    assert np.allclose(np.diff(x), 3.0, atol=0.6)  # the square moves 3 px a frame: so do the skipped frames
+    assert {int(r.detections.tracker_id[0]) for r in results[:28]} == {1}  # reported from frame 0, one id
+
+
+def test_a_crossing_between_detected_frames_is_counted_at_an_interpolated_time(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "tiny.avi", frames=30)
+    analytics = AnalyticsConfig.from_options(line=["60,0,60,120:door"])
+
+    def crossings(schedule: ScheduleConfig) -> list[tuple[object, str, float]]:
+        events = []
+        action: dict[int, str] = {}
+
+        def on_frame(_lane: int, result: FrameResult) -> None:
+            action[result.frame.index] = result.detector
+            events.extend(e for e in result.events if e.type == "cross")
+
+        execute(RunRequest(sources=[str(clip)], analytics=analytics, schedule=schedule), on_frame=on_frame,
+                detector=SquareDetector())
+        return [(e.direction, action[e.frame], e.t) for e in events]
+
+    full = crossings(ScheduleConfig())
+    strided = crossings(ScheduleConfig(detect_every="4"))
+    assert len(full) == len(strided) == 1 and full[0][0] == strided[0][0]
+    assert strided[0][1] == "interpolate"  # found on a frame the detector skipped
+    assert abs(strided[0][2] - full[0][2]) <= 4 / 30 + 1e-9  # within one detector interval
+
+
+def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -> None:
+    import supervision as sv
+
+    from vidtrack.tracking.stride import auto_stride
+
+    def tracks(x: float) -> sv.Detections:
+        return sv.Detections(xyxy=np.array([[x, 10.0, x + 20, 60.0]]), tracker_id=np.array([1]),
+                             data={"track_key": np.array([1])})
+
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 360) == 4  # still
+    assert auto_stride(tracks(0), tracks(20), 1, 4, 360) == 1  # fast: 0.4 box heights a frame
+    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 2  # 0.1 box heights a frame
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 360, near_line=np.array([True])) == 1
+    assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
+
+
+@pytest.mark.parametrize("value", ["0", "x", "-2", "2.5"])
+def test_bad_detect_every_is_a_one_line_error(value: str) -> None:
+    with pytest.raises(OptionError, match="--detect-every"):
+        ScheduleConfig(detect_every=value)
+
+
+def test_bad_motion_gate_and_mask_are_one_line_errors() -> None:
+    with pytest.raises(OptionError, match="--motion-gate"):
+        ScheduleConfig(motion_gate="sometimes")
+    with pytest.raises(OptionError, match="--motion-mask"):
+        ScheduleConfig(motion_mask=("1,2,3",))
