@@ -177,3 +177,73 @@ def test_bad_motion_gate_and_mask_are_one_line_errors() -> None:
         ScheduleConfig(motion_gate="sometimes")
     with pytest.raises(OptionError, match="--motion-mask"):
         ScheduleConfig(motion_mask=("1,2,3",))
+
+
+def test_summary_and_hud_say_what_was_skipped(tmp_path: Path) -> None:
+    from vidtrack.overlay import HudInfo
+
+    clip = parked_then_moving(tmp_path / "parked.avi")
+    outcome = execute(
+        RunRequest(sources=[str(clip)], schedule=ScheduleConfig(motion_gate="on", detect_every="2"), annotate=True),
+        detector=SquareDetector(),
+    )
+    detector = outcome.summaries[0]["detector"]
+    assert detector["frames_detected"] + detector["frames_gated"] + detector["frames_strided"] == 60
+    assert detector["frames_gated"] >= 30 and detector["frames_strided"] >= 5
+    assert detector["detections_per_s"] > 0
+    line = "detected 40% (12.0/s)  gated 50%  strided 10%"
+    assert line in HudInfo(fps=30.0, schedule=line).lines()
+    plain = execute(RunRequest(sources=[str(clip)]), detector=SquareDetector())
+    assert "detector" not in plain.summaries[0]  # full rate: nothing skipped, nothing said
+
+
+class BusyCamera:
+    """A live source that always has a new frame (a camera the lane can never keep up with)."""
+
+    def __init__(self, mark: int) -> None:
+        from vidtrack.sources import SourceState, SourceStatus
+
+        self.info = __import__("vidtrack.frames", fromlist=["SourceInfo"]).SourceInfo(
+            f"cam{mark}", 160, 120, None, None, is_live=True
+        )
+        self.status = SourceStatus(SourceState.CONNECTED)
+        self.reconnects = 0
+        self.mark = mark
+        self._stop = False
+
+    def frames(self):
+        import time
+
+        i = 0
+        while not self._stop:
+            image = np.zeros((120, 160, 3), np.uint8)
+            image[0, 0] = self.mark
+            yield __import__("vidtrack.frames", fromlist=["Frame"]).Frame(image, i, i / 30, time.monotonic())
+            i += 1
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def close(self) -> None:
+        self._stop = True
+
+
+def test_a_busy_camera_cannot_starve_another_sharing_the_detector() -> None:
+    calls: list[int] = []
+
+    class Recording(SquareDetector):
+        def detect(self, image: np.ndarray):
+            calls.append(int(image[0, 0, 0]))
+            if len(calls) == 80:
+                pipeline.stop()
+            return super().detect(image)
+
+    lanes = [Lane(BusyCamera(mark), __import__("vidtrack.tracking", fromlist=["IoUTracker"]).IoUTracker(), [Collect()])
+             for mark in (1, 2)]
+    pipeline = Pipeline(Recording(delay=0.005), lanes)
+    pipeline.run()
+    first = calls[:80]
+    print("".join(map(str, first)))
+    assert min(first.count(1), first.count(2)) >= 0.35 * len(first), first  # about equal shares
+    longest = max(len(run) for run in "".join(map(str, first)).replace("12", "1 2").replace("21", "2 1").split())
+    assert longest <= 4, first  # neither waits behind a long run of the other's frames

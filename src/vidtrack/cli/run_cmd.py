@@ -86,7 +86,7 @@ def run_command(
     backend: BackendOption = DetectorConfig.backend,
     tiles: Annotated[str, typer.Option(help="Sliced inference for small objects: auto (frames >= 2x the model input), off, or N tiles along the long side. Each tile costs about one more model call.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.tiles,
     tile_region: Annotated[Optional[list[str]], typer.Option(help='Tile only inside this polygon, "x,y x,y x,y ..." in pixels (or fractions <= 1 of the frame). Repeatable. Keeps live streams fast.', rich_help_panel=PANEL_DETECT, show_default=False)] = None,
-    motion_gate: Annotated[str, typer.Option(help="Skip the detector where nothing moves: on, off, or auto (on for video). Still objects keep their tracks, re-checked every 2 s.", rich_help_panel=PANEL_DETECT)] = ScheduleConfig.motion_gate,
+    motion_gate: Annotated[str, typer.Option(help="Skip the detector where nothing moves: on, off, or auto (on for video). Still objects keep their tracks, re-checked every 5 s.", rich_help_panel=PANEL_DETECT)] = ScheduleConfig.motion_gate,
     motion_mask: Annotated[Optional[list[str]], typer.Option("--motion-mask", help="Polygon x1,y1,x2,y2,x3,y3,... (pixels or fractions) where motion is ignored: trees, clocks, burned-in time (repeatable).", rich_help_panel=PANEL_DETECT, show_default=False)] = None,
     detect_every: Annotated[str, typer.Option(help="Run the detector on every N-th frame of moving scenes, or auto (1-4 by speed, size, lines). Files: tracks interpolated between; live: predicted.", rich_help_panel=PANEL_DETECT)] = ScheduleConfig.detect_every,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,

@@ -4,19 +4,23 @@ A cheap test on a small gray copy of the frame (``WIDTH`` pixels wide, about 1 m
 in the spirit of Frigate's motion detector:
 
 1. shrink (area average: sensor noise of a few levels averages out), gray, 5x5 Gaussian blur;
-2. compare with a running background (exponential average, ``alpha`` per frame: a change that
-   stays, such as a parked car or a light switched on, is absorbed within a few seconds);
-3. pixels differing by more than ``threshold`` gray levels are changed; one 3x3 erosion removes
-   isolated pixels (compression flicker, block edges); pixels under ``--motion-mask`` polygons
-   are ignored (trees, clocks, timestamps burned into the picture);
-4. motion when at least ``min_area`` of the unmasked pixels changed. When more than
-   ``lighting`` of them changed at once (lights, auto exposure, a camera bump) the background is
-   replaced by the frame: the frame counts as motion (one detection re-checks the scene) and
-   the next frames compare against the new lighting.
+2. compare with a running background (exponential average, ``alpha`` per frame);
+3. pixels differing from it by more than ``threshold`` gray levels are changed; pixels under
+   ``--motion-mask`` polygons are ignored (trees, clocks, timestamps burned into the picture);
+4. motion when at least ``min_area`` of the unmasked pixels changed.
 
-Thresholds: 25 gray levels is over 8 sigma of the light sensor noise left after the shrink; a
-person 30 pixels tall in a 480x360 frame changes ~0.3 % of the small frame, over ``min_area``
-(0.05 %). OpenCV is imported when the first gate is built.
+Changes that stay put are absorbed quickly: a changed pixel that did not change since the
+previous frame (a car that parked, a person who left the background showing again) blends
+into the background at ``settle`` per frame (~6 frames) instead of ``alpha`` (~70 frames),
+so a scene is idle again a fraction of a second after things stop moving. When more than
+``lighting`` of the pixels changed at once (lights, auto exposure, a camera bump) the
+background is replaced by the frame: that frame counts as motion (one detection re-checks the
+scene) and the next frames compare against the new lighting.
+
+Thresholds: 25 gray levels is over 8 sigma of the light sensor noise left after the shrink and
+blur (and above JPEG/H.264 flicker at usual qualities); a person 30 pixels tall in a 480x360
+frame changes ~0.2 % of the small frame, ten times ``min_area`` (0.02 %, 4 pixels at 160x120).
+OpenCV is imported when the first gate is built.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ class MotionGate:
         mask: Union[Sequence[Sequence[tuple[float, float]]], Callable[[int, int], Sequence[Sequence[tuple[float, float]]]]] = (),
         threshold: float = 25.0,
         alpha: float = 0.02,
-        min_area: float = 0.0005,
+        min_area: float = 0.0002,
         lighting: float = 0.5,
+        settle: float = 0.25,
     ) -> None:
         self.mask = mask
         self.polygons: list[list[tuple[float, float]]] = [] if callable(mask) else [list(p) for p in mask]
@@ -51,6 +56,8 @@ class MotionGate:
         self.alpha = alpha
         self.min_area = min_area
         self.lighting = lighting
+        self.settle = settle
+        self._previous: np.ndarray | None = None
         self._background: np.ndarray | None = None
         self._valid: np.ndarray | None = None  # uint8 255 where motion counts
         self._shape: tuple[int, ...] | None = None
@@ -83,6 +90,7 @@ class MotionGate:
         self._valid = valid
         self._valid_count = max(1, int(np.count_nonzero(valid)))
         self._background = gray.astype(np.float32)
+        self._previous = gray
 
     def moving(self, image: np.ndarray) -> bool:
         """True when something moves in ``image`` (BGR or gray, any size); updates the background."""
@@ -96,13 +104,18 @@ class MotionGate:
         background = self._background
         diff = cv2.absdiff(gray, cv2.convertScaleAbs(background))
         _, changed = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
-        changed = cv2.erode(changed, np.ones((3, 3), np.uint8))
         if self.polygons:
             changed = cv2.bitwise_and(changed, self._valid)
         share = cv2.countNonZero(changed) / self._valid_count
         self.last_changed = share
+        previous, self._previous = self._previous, gray
         if share > self.lighting:
             self._background = gray.astype(np.float32)
             return True
         cv2.accumulateWeighted(gray, background, self.alpha)
+        if share > 0 and previous is not None:
+            # Changed but still since the last frame (dilated: an edge that moved is not still).
+            _, stepped = cv2.threshold(cv2.absdiff(gray, previous), self.threshold / 2, 255, cv2.THRESH_BINARY)
+            still = cv2.bitwise_and(changed, cv2.bitwise_not(cv2.dilate(stepped, np.ones((5, 5), np.uint8))))
+            cv2.accumulateWeighted(gray, background, self.settle, mask=still)
         return share >= self.min_area

@@ -1,0 +1,264 @@
+"""Cost per camera-hour: motion gating and strided detection against today's full-rate processing.
+
+One process, one loaded model, every ratio against the full-rate run of the same input in the
+same run (medians of ``--reps``):
+
+(a) idle-heavy CCTV, built in a temporary folder (never in the repo) from the static-camera
+    ``pedestrians_pets_h264.avi``: the empty scene is the temporal median of the clip's frames
+    (the parked cars stay in it); stretches of it with light sensor noise (Gaussian, sigma 2
+    gray levels, a new draw per frame), each ``--idle-minutes`` / 3 long, alternate with two
+    pieces of the clip's activity, so ~80 % of the frames are idle. Runs: decode only (the
+    floor), today's full rate with ``--jsonl --events --summary`` and a line and a zone, then
+    ``--motion-gate on --detect-every auto``. Counts and events must be identical, times
+    within one detector interval.
+(b) busy scenes (people_street_1080p, pedestrians_pets, highway_traffic_720p): full rate vs
+    ``--detect-every auto`` (and ``--motion-gate on``), tracks scored with IDF1 against the
+    full-rate run's tracks as ground truth, line counts (a horizontal and a vertical line
+    across the middle) compared; with ``--video``, both again writing ``-o`` video.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/camera_hours.py [--parts a b] [--reps 1] [--video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "assets"
+VIDEOS = SHARED / "videos"
+MODEL = SHARED / "models" / "yolo11n_int8_openvino_model"
+LINES = ["0,0.55,1,0.55:horizontal", "0.5,0,0.5,1:vertical"]
+ZONE = "0.55,0.45,0.95,0.45,0.95,0.95,0.55,0.95:corner"
+GATED = {"motion_gate": "on", "detect_every": "auto"}
+
+
+# -- the idle-heavy clip ---------------------------------------------------------------------------
+
+
+def build_cctv(folder: Path, idle_minutes: float, seed: int = 1) -> tuple[Path, float]:
+    """Write ``cctv.mp4`` (H.264) into ``folder``; returns its path and its share of idle frames."""
+    import av
+
+    source = VIDEOS / "pedestrians_pets_h264.avi"
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        fps = stream.average_rate
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(stream)]
+    empty = np.median(np.stack(frames[::4]), axis=0).astype(np.float32)
+    idle_frames = int(round(idle_minutes * 60 * float(fps) / 3))
+    pieces = [frames[100:300], frames[450:650]]  # people walking through
+    rng = np.random.default_rng(seed)
+    path = folder / "cctv.mp4"
+    idle = 0
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height = frames[0].shape[1], frames[0].shape[0]
+        video.pix_fmt = "yuv420p"
+        video.options = {"crf": "23", "preset": "veryfast", "g": "20"}
+
+        def put(image: np.ndarray) -> None:
+            for packet in video.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                out.mux(packet)
+
+        for stretch in range(3):
+            for _ in range(idle_frames):
+                noisy = empty + rng.normal(0.0, 2.0, empty.shape).astype(np.float32)
+                put(np.clip(noisy, 0, 255).astype(np.uint8))
+                idle += 1
+            if stretch < 2:
+                for image in pieces[stretch]:
+                    put(image)
+        for packet in video.encode():
+            out.mux(packet)
+    total = idle + sum(len(p) for p in pieces)
+    return path, idle / total
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
+def decode_only(path: Path) -> tuple[int, float]:
+    """Frames and seconds to decode the file to BGR with the run's own file source."""
+    from vidtrack.sources.files import VideoFileSource
+
+    start = time.perf_counter()
+    source = VideoFileSource(path)
+    frames = sum(1 for _ in source.frames())
+    source.close()
+    return frames, time.perf_counter() - start
+
+
+def run(detector: Any, path: Path, out: Path, name: str, **options: Any) -> dict[str, Any]:
+    """One ``vidtrack run`` in this process with ``detector``; its summary plus wall seconds and events."""
+    from vidtrack.options import request_from_options
+    from vidtrack.runner import execute
+
+    options = {"jsonl": out / f"{name}.jsonl", "summary": out / f"{name}.json", "events": out / f"{name}.events.jsonl",
+               **options}
+    request = request_from_options([str(path)], options)
+    start = time.perf_counter()
+    outcome = execute(request, detector=detector)
+    wall = time.perf_counter() - start
+    if outcome.error is not None:
+        raise RuntimeError(f"{name}: {outcome.error}")
+    summary = outcome.summaries[0]
+    events = [json.loads(line) for line in (out / f"{name}.events.jsonl").read_text().splitlines() if line.strip()]
+    return {"summary": summary, "wall": wall, "fps": summary["frames"] / wall, "events": events,
+            "jsonl": out / f"{name}.jsonl"}
+
+
+def tracks_of(jsonl: Path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """frame -> (ids (N,), xyxy (N,4)) from a JSONL output."""
+    frames = {}
+    for line in jsonl.read_text().splitlines():
+        record = json.loads(line)
+        rows = [d for d in record["detections"] if d["track_id"] is not None]
+        ids = np.array([d["track_id"] for d in rows], dtype=np.int64)
+        boxes = np.array([[d["x"], d["y"], d["x"] + d["w"], d["y"] + d["h"]] for d in rows], dtype=np.float64)
+        frames[record["frame"]] = (ids, boxes.reshape(-1, 4))
+    return frames
+
+
+def idf1(truth: dict[int, tuple[np.ndarray, np.ndarray]], test: dict[int, tuple[np.ndarray, np.ndarray]]) -> float:
+    """IDF1 (Ristani et al. 2016): 2 IDTP / (truth rows + test rows), identities matched once for the
+    whole clip (Hungarian on the frames each pair of ids overlaps at IoU >= 0.5)."""
+    from scipy.optimize import linear_sum_assignment
+
+    from vidtrack.tracking import iou_matrix
+
+    pairs: dict[tuple[int, int], int] = {}
+    n_truth = n_test = 0
+    for frame, (t_ids, t_boxes) in truth.items():
+        s_ids, s_boxes = test.get(frame, (np.zeros(0, np.int64), np.zeros((0, 4))))
+        n_truth += len(t_ids)
+        n_test += len(s_ids)
+        if len(t_ids) and len(s_ids):
+            rows, cols = np.nonzero(iou_matrix(t_boxes, s_boxes) >= 0.5)
+            for r, c in zip(rows.tolist(), cols.tolist()):
+                key = (int(t_ids[r]), int(s_ids[c]))
+                pairs[key] = pairs.get(key, 0) + 1
+    n_test += sum(len(v[0]) for f, v in test.items() if f not in truth)
+    if not pairs:
+        return 0.0
+    t_index = {t: i for i, t in enumerate(sorted({k[0] for k in pairs}))}
+    s_index = {s: i for i, s in enumerate(sorted({k[1] for k in pairs}))}
+    gain = np.zeros((len(t_index), len(s_index)))
+    for (t, s), n in pairs.items():
+        gain[t_index[t], s_index[s]] = n
+    rows, cols = linear_sum_assignment(-gain)
+    return 2.0 * gain[rows, cols].sum() / max(1, n_truth + n_test)
+
+
+def line_totals(summary: dict[str, Any]) -> dict[str, int]:
+    totals = {}
+    for name, line in summary.get("lines", {}).items():
+        totals[name] = int(line.get("in", 0)) + int(line.get("out", 0)) if "in" in line else sum(
+            int(c.get("in", 0)) + int(c.get("out", 0)) for c in line.get("by_class", {}).values()
+        )
+    return totals
+
+
+def event_keys(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted((e["type"], e.get("line"), e.get("zone"), e.get("direction"), e.get("class")) for e in events)
+
+
+def event_time_shift(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> float:
+    """Largest time difference between the k-th events of each kind in two runs (seconds)."""
+    worst = 0.0
+    kinds = {(e["type"], e.get("line"), e.get("zone"), e.get("direction")) for e in a + b}
+    for kind in kinds:
+        ta = sorted(e["t"] for e in a if (e["type"], e.get("line"), e.get("zone"), e.get("direction")) == kind)
+        tb = sorted(e["t"] for e in b if (e["type"], e.get("line"), e.get("zone"), e.get("direction")) == kind)
+        for x, y in zip(ta, tb):
+            worst = max(worst, abs(x - y))
+    return worst
+
+
+def median_run(reps: int, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    results = [run(*args, **kwargs) for _ in range(reps)]
+    results.sort(key=lambda r: r["wall"])
+    return results[len(results) // 2]
+
+
+# -- parts ----------------------------------------------------------------------------------------
+
+
+def part_a(detector: Any, folder: Path, reps: int, idle_minutes: float) -> None:
+    clip, idle_share = build_cctv(folder, idle_minutes)
+    frames, decode_s = min(decode_only(clip) for _ in range(max(1, reps)))
+    floor = frames / decode_s
+    analytics = {"line": LINES, "zone": [ZONE]}
+    full = median_run(reps, detector, clip, folder, "a_full", **analytics)
+    gated = median_run(reps, detector, clip, folder, "a_gated", **analytics, **GATED)
+    exact = median_run(reps, detector, clip, folder, "a_gate_only", **analytics, motion_gate="on")
+    print(f"(a) idle-heavy CCTV: {frames} frames, {idle_share:.0%} idle, {frames / 10 / 60:.1f} min at 10 fps")
+    print(f"    decode only (floor)              {floor:7.1f} frames/s")
+    for name, r in (("today, full rate", full), ("--motion-gate on", exact), ("--motion-gate on --detect-every auto", gated)):
+        d = r["summary"].get("detector", {})
+        print(
+            f"    {name:36s} {r['fps']:7.1f} frames/s  {r['fps'] / full['fps']:5.2f}x today  "
+            f"{floor / r['fps']:5.2f}x above the floor  detected {d.get('frames_detected', frames)}"
+            f"  gated {d.get('frames_gated', 0)}  strided {d.get('frames_strided', 0)}"
+        )
+        same = event_keys(r["events"]) == event_keys(full["events"])
+        print(
+            f"      lines {r['summary'].get('lines')}  zones {json.dumps(r['summary'].get('zones'))[:160]}\n"
+            f"      events {len(r['events'])} (today {len(full['events'])}) identical kinds: {same}, "
+            f"largest time shift {event_time_shift(r['events'], full['events']):.2f} s; "
+            f"IDF1 vs today {idf1(tracks_of(full['jsonl']), tracks_of(r['jsonl'])):.3f}"
+        )
+
+
+def part_b(detector: Any, folder: Path, reps: int, video: bool) -> None:
+    print("(b) busy scenes, --detect-every auto vs today's full rate")
+    for clip_name in ("people_street_1080p.mp4", "pedestrians_pets_h264.avi", "highway_traffic_720p.mp4"):
+        clip = VIDEOS / clip_name
+        stem = clip_name.split(".")[0]
+        for label, extra in (("auto", {"detect_every": "auto"}), ("auto+gate", GATED)):
+            for with_video in ((False, True) if video else (False,)):
+                out = {"output": folder / f"{stem}.mp4"} if with_video else {}
+                full = median_run(reps, detector, clip, folder, f"b_{stem}_full", line=LINES, **out)
+                fast = median_run(reps, detector, clip, folder, f"b_{stem}_{label}", line=LINES, **out, **extra)
+                score = idf1(tracks_of(full["jsonl"]), tracks_of(fast["jsonl"]))
+                a, b = line_totals(full["summary"]), line_totals(fast["summary"])
+                errors = {k: (b.get(k, 0) - v) / v if v else float(b.get(k, 0) != 0) for k, v in a.items()}
+                d = fast["summary"].get("detector", {})
+                print(
+                    f"    {stem:22s} {label:9s}{' -o' if with_video else '   '} today {full['fps']:6.1f} frames/s, "
+                    f"{label} {fast['fps']:6.1f} ({fast['fps'] / full['fps']:.2f}x)  IDF1 {score:.3f}  "
+                    f"lines today {a} {label} {b} (worst {max((abs(e) for e in errors.values()), default=0):.1%})  "
+                    f"detected {d.get('frames_detected')}/{fast['summary']['frames']}"
+                )
+                if label == "auto+gate":
+                    break  # the gate adds nothing to busy scenes' video runs; one row is enough
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", nargs="+", default=["a", "b"], choices=["a", "b"])
+    parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument("--idle-minutes", type=float, default=3.0)
+    parser.add_argument("--video", action="store_true", help="(b): also with -o video")
+    parser.add_argument("--model", default=str(MODEL))
+    args = parser.parse_args()
+    from vidtrack.config import DetectorConfig
+    from vidtrack.detection import load_detector
+
+    detector = load_detector(DetectorConfig(model=args.model))
+    with tempfile.TemporaryDirectory(prefix="camera_hours_") as tmp:
+        folder = Path(tmp)
+        if "a" in args.parts:
+            part_a(detector, folder, args.reps, args.idle_minutes)
+        if "b" in args.parts:
+            part_b(detector, folder, args.reps, args.video)
+
+
+if __name__ == "__main__":
+    main()
