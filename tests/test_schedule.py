@@ -247,3 +247,17 @@ def test_a_busy_camera_cannot_starve_another_sharing_the_detector() -> None:
     assert min(first.count(1), first.count(2)) >= 0.35 * len(first), first  # about equal shares
     longest = max(len(run) for run in "".join(map(str, first)).replace("12", "1 2").replace("21", "2 1").split())
     assert longest <= 4, first  # neither waits behind a long run of the other's frames
+
+
+def test_frames_the_detector_skips_are_never_converted_to_bgr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidtrack.sources.files import VideoFileSource
+
+    converted: list[int] = []
+    to_bgr = VideoFileSource._to_bgr
+    monkeypatch.setattr(VideoFileSource, "_to_bgr", lambda self, frame: converted.append(1) or to_bgr(self, frame))
+    clip = parked_then_moving(tmp_path / "parked.avi")
+    outcome = execute(RunRequest(sources=[str(clip)], schedule=ScheduleConfig(motion_gate="on")), detector=SquareDetector())
+    detector = outcome.summaries[0]["detector"]
+    assert detector["frames_gated"] >= 30
+    assert len(converted) <= detector["frames_detected"] + 2  # the first frame (size probe) and the detected ones
+    assert outcome.summaries[0]["tracks"] == {"person": 1}

@@ -161,6 +161,10 @@ class Pipeline:
         detections = self.detector.detect(image)
         return detections, (time.perf_counter() - t0) * 1000.0
 
+    def _detect_frame(self, frame: Frame) -> tuple["sv.Detections", float]:
+        """Detect in ``frame`` on a detector worker (where an unconverted frame gets its BGR picture)."""
+        return self._detect(frame.image)
+
     def _run_lane(self, index: int, report: LaneReport, run_start: float) -> None:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
@@ -196,7 +200,7 @@ class Pipeline:
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
                 reconnects = lane.source.reconnects
-                new_size = size is not None and frame.image.shape[:2] != size
+                new_size = size is not None and frame.size != size
                 if reconnects != seen_reconnects or new_size:
                     # Finish frames from before the gap or size change first, then let old
                     # tracks end: their boxes are in another picture's coordinates.
@@ -210,12 +214,12 @@ class Pipeline:
                     seen_reconnects = reconnects
                     if lane.schedule is not None:
                         lane.schedule.reset()
-                size = frame.image.shape[:2]
+                size = frame.size
                 action = "detect"
                 if lane.schedule is not None:
                     action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
                 if action == "detect":
-                    future = self._executor.submit(self._detect, frame.image)
+                    future = self._executor.submit(self._detect_frame, frame)
                 else:  # no detector: a finished future carries the schedule's verdict
                     future = Future()
                     future.set_result((action, 0.0))
@@ -339,7 +343,7 @@ class Pipeline:
         if schedule.auto:
             near = lane.analytics.near_lines(tracked, 1.0) if lane.analytics is not None else None
             schedule.set_stride(
-                strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.image.shape[0], near)
+                strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.size[1], near)
             )
         gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
 
@@ -394,7 +398,7 @@ class Pipeline:
         ``action`` where they come from (detect, interpolate, predict, hold).
         """
         # The one place boxes are made to fit the picture: every output sees the same boxes.
-        tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
+        tracked = clip_to_frame(tracked, *frame.size)
         # Lines, zones and events; redaction of frame.image before anything draws or writes it.
         scene = lane.analytics.process(frame, detections, tracked) if lane.analytics is not None else None
         counts = class_counts(tracked)

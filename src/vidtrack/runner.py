@@ -188,10 +188,14 @@ def execute(
             files.extend(lane_files)
             files_of_lane.append(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
+            stages_of_lane = tracking_stages(source.info, request.tracker, request.schedule)
+            if stages_of_lane.get("schedule") is not None and not drawing and hasattr(source, "lazy_color"):
+                # Frames the detector skips are seen by the motion gate only: keep them unconverted.
+                source.lazy_color = stages_of_lane["schedule"].gate is not None
             lanes.append(
                 Lane(
                     source=source,
-                    **tracking_stages(source.info, request.tracker, request.schedule),
+                    **stages_of_lane,
                     sinks=sinks,
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,

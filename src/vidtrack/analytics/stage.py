@@ -104,7 +104,7 @@ class AnalyticsStage:
     def process(self, frame: "Frame", raw: Any, tracked: Any) -> AnalyticsFrame:
         """Update counts with this frame's tracked detections; redact ``frame.image`` in place."""
         if self._size is None:
-            self._setup(frame.image.shape[1], frame.image.shape[0])
+            self._setup(*frame.size)
         scene = self.scene
         assert scene is not None
         events = tuple(scene.update(tracked, frame.pts, frame.index)) if not scene.empty else ()

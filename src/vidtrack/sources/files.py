@@ -163,6 +163,9 @@ class VideoFileSource:
             sample_aspect_ratio=Fraction(sar) if sar and Fraction(sar) != 1 and float(sar) > 0 else None,
         )
         self._first_image: np.ndarray | None = image
+        #: Hand frames over unconverted (``Frame.convert``/``luma``): set by the runner when
+        #: only a motion gate may look at most frames (nothing drawn, no video written).
+        self.lazy_color = False
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
         self._stopped_early = False  # stop() was called: the end was not the file's end
@@ -195,6 +198,21 @@ class VideoFileSource:
             image = np.ascontiguousarray(np.rot90(image, turns))
         return image
 
+    def _unconverted(self, frame: Any) -> dict[str, Any]:
+        """``Frame`` arguments that leave ``frame`` unconverted until someone reads its BGR image."""
+        turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+        width, height = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+
+        def luma() -> np.ndarray:
+            if frame.format.name in _LUMA_FIRST:  # the Y plane as it is: no conversion, no copy
+                plane = frame.planes[0]
+                gray = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+            else:
+                gray = frame.to_ndarray(format="gray")
+            return np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray
+
+        return {"convert": lambda: self._to_bgr(frame), "luma": luma, "size": (width, height)}
+
     @property
     def status(self) -> SourceStatus:
         """CONNECTED while frames remain, ENDED after the last one (or stop())."""
@@ -224,16 +242,19 @@ class VideoFileSource:
             for decoded in self._laps():
                 if self._stop.is_set():
                     break
+                lazy = None
                 if self._first_image is not None:
                     image, self._first_image = self._first_image, None
+                elif self.lazy_color:
+                    image, lazy = None, self._unconverted(decoded)
                 else:
                     image = self._to_bgr(decoded)
                 stamp = self.timeline.place(decoded.pts, decoded.dts, decoded.duration)
                 decode_ms = (time.perf_counter() - start) * 1000.0
-                frame = Frame(image, index, float(stamp.time), time.monotonic(), self.source_id, decode_ms)
+                frame = Frame(image, index, float(stamp.time), time.monotonic(), self.source_id, decode_ms, **(lazy or {}))
                 frame.duration = float(stamp.duration)
-                if (image.shape[1], image.shape[0]) != size:
-                    size = (image.shape[1], image.shape[0])
+                if frame.size != size:
+                    size = frame.size
                     self.size_changes.append((index, frame.pts, size[0], size[1]))
                 self.end_time = float(stamp.time + stamp.duration)
                 while not self._stop.is_set():
@@ -298,6 +319,10 @@ class VideoFileSource:
         expected = self.info.frame_count
         delivered = self.frames_decoded + self.hidden_frames
         return expected is not None and delivered < expected and not self._stopped_early
+
+
+#: Pixel formats whose first plane is the 8-bit luma picture, row by row.
+_LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"})
 
 
 def _discontinuous(container: Any) -> bool:
