@@ -162,7 +162,15 @@ def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -
     assert auto_stride(tracks(0), tracks(0), 1, 4, 360) == 4  # still
     assert auto_stride(tracks(0), tracks(20), 1, 4, 360) == 1  # fast: 0.4 box heights a frame
     assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 2  # 0.1 box heights a frame
-    assert auto_stride(tracks(0), tracks(0), 1, 4, 360, near_line=np.array([True])) == 1
+    reaches: list[float] = []
+
+    def line_at_60(reach: np.ndarray) -> np.ndarray:
+        reaches.append(float(reach[0]))
+        return np.abs(np.array([45.0]) - 60.0) <= reach  # the anchor (x 45) is 15 px from a line at x 60
+
+    assert auto_stride(tracks(35), tracks(35), 1, 4, 360, near_line=line_at_60) == 4  # still: never reaches it
+    assert auto_stride(tracks(31), tracks(35), 1, 4, 360, near_line=line_at_60) == 1  # 4 px a frame: reaches it
+    assert reaches == [pytest.approx(5.0), pytest.approx(21.0)]
     assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
 
 

@@ -341,7 +341,8 @@ class Pipeline:
         assert schedule is not None
         gap = gaps.since + 1
         if schedule.auto:
-            near = lane.analytics.near_lines(tracked, 1.0) if lane.analytics is not None else None
+            analytics = lane.analytics
+            near = None if analytics is None else (lambda reach: analytics.near_lines(tracked, reach))
             schedule.set_stride(
                 strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.size[1], near)
             )

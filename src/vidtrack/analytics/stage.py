@@ -141,25 +141,23 @@ class AnalyticsStage:
             self._finished = self.scene.finish() if self.scene is not None else []
         return self._finished
 
-    def near_lines(self, tracked: Any, margin: float) -> np.ndarray | None:
-        """(N,) True for each tracked row whose anchor is within ``margin`` box heights of a
-        line or zone edge (``--detect-every auto`` detects every frame there); None when the
-        source has no line or zone."""
+    def near_lines(self, tracked: Any, reach: np.ndarray) -> np.ndarray:
+        """(N,) True for each tracked row whose anchor is within ``reach`` (N,) pixels of a line or
+        a zone edge (``--detect-every auto`` detects every frame there); all False without any."""
+        near = np.zeros(len(tracked), dtype=bool)
         scene = self.scene
         if scene is None or scene.empty or not len(tracked):
-            return None
+            return near
         from vidtrack.analytics.geometry import anchor_points
 
-        boxes = np.asarray(tracked.xyxy, dtype=np.float64)
-        points = anchor_points(boxes, scene.anchor)
-        reach = margin * np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
-        near = np.zeros(len(boxes), dtype=bool)
+        points = anchor_points(np.asarray(tracked.xyxy, dtype=np.float64), scene.anchor)
         for line in scene.lines:
             near |= np.abs(line.segment.signed_distance(points)) <= reach
         for zone in scene.zones:
             inside = zone.polygon.contains(points)
-            grown = zone.polygon.contains(points + np.stack([np.zeros_like(reach), reach], axis=1))
-            near |= inside != grown
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                moved = points + np.stack([dx * reach, dy * reach], axis=1)
+                near |= zone.polygon.contains(moved) != inside
         return near
 
     def summary(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ than one detector interval otherwise.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -84,19 +84,21 @@ def auto_stride(
     gap: int,
     max_stride: int,
     frame_height: int,
-    near_line: "np.ndarray | None" = None,
+    near_line: "Callable[[np.ndarray], np.ndarray] | None" = None,
     max_shift: float = 0.2,
     min_size: float = 0.03,
 ) -> int:
     """Frames until the next detection for ``--detect-every auto``: 1 when objects are fast, small or near a line.
 
-    Speed is each track's displacement per frame between its last two tracked boxes, as a fraction
-    of its box height; the stride keeps the displacement between two detections at most
+    Speed is each track's displacement per frame between its last two tracked boxes, as a
+    fraction of its box height; the stride keeps the displacement between two detections at most
     ``max_shift`` box heights (0.2 keeps the IoU between consecutive detections of the same
     object above about 0.65, well over the tracker's match threshold). A track whose box is
-    shorter than ``min_size`` of the frame height (small: the detector often misses it) or whose
-    row is flagged in ``near_line`` (a boolean per row of ``following``) asks for every frame.
-    With no track seen twice yet, or none at all, ``max_stride``. Returns 1..max_stride.
+    shorter than ``min_size`` of the frame height (small: the detector often misses it) asks for
+    every frame, and so does one that may reach a line or zone edge before the next detection:
+    ``near_line(reach)`` gets each row's reach in pixels (its travel over ``max_stride`` frames,
+    plus a tenth of its height) and returns a boolean per row. With no track seen twice yet,
+    1 (speeds unknown); with no track at all, ``max_stride``. Returns 1..max_stride.
     """
     if max_stride <= 1 or not len(following):
         return max(1, max_stride)
@@ -104,15 +106,20 @@ def auto_stride(
     heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
     if np.count_nonzero(heights < min_size * frame_height):
         return 1
-    if near_line is not None and np.count_nonzero(near_line):
-        return 1
     if previous is None or gap <= 0:
         return 1  # first detection of a scene: learn the speeds first
     common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
     if not len(common):
         return 1
+    travel = np.full(len(boxes), np.nan)
     old = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
-    shift = np.abs(boxes[next_rows] - old).max(axis=1) / gap / heights[next_rows]
+    travel[next_rows] = np.abs(boxes[next_rows] - old).max(axis=1) / gap  # pixels per frame
+    if near_line is not None:
+        unknown = np.isnan(travel)
+        reach = np.where(unknown, 0.5 * heights, np.nan_to_num(travel) * max_stride + 0.1 * heights)
+        if np.count_nonzero(near_line(reach)):
+            return 1
+    shift = travel[next_rows] / heights[next_rows]
     fastest = float(shift.max())
     if fastest <= 0:
         return max_stride
