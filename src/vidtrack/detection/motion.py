@@ -9,10 +9,11 @@ in the spirit of Frigate's motion detector:
    ``--motion-mask`` polygons are ignored (trees, clocks, timestamps burned into the picture);
 4. motion when at least ``min_area`` of the unmasked pixels changed.
 
-Changes that stay put are absorbed quickly: a changed pixel that did not change since the
-previous frame (a car that parked, a person who left the background showing again) blends
-into the background at ``settle`` per frame (~6 frames) instead of ``alpha`` (~70 frames),
-so a scene is idle again a fraction of a second after things stop moving. When more than
+Changes that stay put are absorbed sooner: a changed pixel that has not changed for
+``settle_s`` seconds (a car that parked, a person who left and the background showing again;
+compared with the frame ``settle_s`` ago, edges widened by 2 pixels so a slow walker's inside
+does not count as still) blends into the background at ``settle`` per frame (~14 frames)
+instead of ``alpha`` (~70 frames), so a scene is idle again soon after things stop moving. When more than
 ``lighting`` of the pixels changed at once (lights, auto exposure, a camera bump) the
 background is replaced by the frame: that frame counts as motion (one detection re-checks the
 scene) and the next frames compare against the new lighting.
@@ -25,6 +26,7 @@ OpenCV is imported when the first gate is built.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable, Sequence, Union
 
 import numpy as np
@@ -48,7 +50,8 @@ class MotionGate:
         alpha: float = 0.02,
         min_area: float = 0.0002,
         lighting: float = 0.5,
-        settle: float = 0.25,
+        settle: float = 0.1,
+        settle_s: float = 1.0,
     ) -> None:
         self.mask = mask
         self.polygons: list[list[tuple[float, float]]] = [] if callable(mask) else [list(p) for p in mask]
@@ -57,7 +60,8 @@ class MotionGate:
         self.min_area = min_area
         self.lighting = lighting
         self.settle = settle
-        self._previous: np.ndarray | None = None
+        self.settle_s = settle_s
+        self._history: deque[tuple[float, np.ndarray]] = deque(maxlen=256)
         self._background: np.ndarray | None = None
         self._valid: np.ndarray | None = None  # uint8 255 where motion counts
         self._shape: tuple[int, ...] | None = None
@@ -90,15 +94,21 @@ class MotionGate:
         self._valid = valid
         self._valid_count = max(1, int(np.count_nonzero(valid)))
         self._background = gray.astype(np.float32)
-        self._previous = gray
+        self._history.clear()
 
-    def moving(self, image: np.ndarray) -> bool:
-        """True when something moves in ``image`` (BGR or gray, any size); updates the background."""
+    def moving(self, image: np.ndarray, t: float | None = None) -> bool:
+        """True when something moves in ``image`` (BGR or gray, any size) at ``t`` seconds; updates the background.
+
+        Without ``t`` frames count as 1/10 s apart.
+        """
         import cv2
 
         gray = self.small_gray(image)
-        if self._background is None or image.shape != self._shape:
+        if t is None:
+            t = self._history[-1][0] + 0.1 if self._history else 0.0
+        if self._background is None or image.shape[:2] != self._shape[:2]:
             self._setup(image, gray)
+            self._history.append((t, gray))
             self.last_changed = 1.0
             return True
         background = self._background
@@ -108,14 +118,20 @@ class MotionGate:
             changed = cv2.bitwise_and(changed, self._valid)
         share = cv2.countNonZero(changed) / self._valid_count
         self.last_changed = share
-        previous, self._previous = self._previous, gray
+        history = self._history
+        while len(history) > 1 and t - history[1][0] >= self.settle_s:
+            history.popleft()  # keep the newest frame at least settle_s old first
+        earlier = history[0] if history and t - history[0][0] >= self.settle_s else None
+        history.append((t, gray))
         if share > self.lighting:
             self._background = gray.astype(np.float32)
+            history.clear()
+            history.append((t, gray))
             return True
         cv2.accumulateWeighted(gray, background, self.alpha)
-        if share > 0 and previous is not None:
-            # Changed but still since the last frame (dilated: an edge that moved is not still).
-            _, stepped = cv2.threshold(cv2.absdiff(gray, previous), self.threshold / 2, 255, cv2.THRESH_BINARY)
+        if share > 0 and earlier is not None:
+            # Changed, but the same as settle_s ago (dilated: an edge that moved is not still).
+            _, stepped = cv2.threshold(cv2.absdiff(gray, earlier[1]), self.threshold / 2, 255, cv2.THRESH_BINARY)
             still = cv2.bitwise_and(changed, cv2.bitwise_not(cv2.dilate(stepped, np.ones((5, 5), np.uint8))))
             cv2.accumulateWeighted(gray, background, self.settle, mask=still)
         return share >= self.min_area
