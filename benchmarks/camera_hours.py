@@ -16,7 +16,11 @@ same run (medians of ``--reps``):
     full-rate run's tracks as ground truth, line counts (a horizontal and a vertical line
     across the middle) compared; with ``--video``, both again writing ``-o`` video.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/camera_hours.py [--parts a b] [--reps 1] [--video]
+(c) many cameras: N local HTTP MJPEG servers (tests/live_servers.py), each 1280x720 at 15 fps
+    from highway_traffic_720p, read by one ``vidtrack run`` with N sources for ``--seconds``;
+    the largest N whose every camera keeps frame age p95 < 1 s, today vs the gated/strided run.
+
+    PYTHONPATH=src:tests .venv/bin/python benchmarks/camera_hours.py [--parts a b c] [--reps 1] [--video]
 """
 
 from __future__ import annotations
@@ -240,9 +244,58 @@ def part_b(detector: Any, folder: Path, reps: int, video: bool) -> None:
                     break  # the gate adds nothing to busy scenes' video runs; one row is enough
 
 
+def part_c(detector: Any, seconds: float, most: int) -> None:
+    import threading
+
+    import cv2
+
+    from live_servers import MjpegServer
+    from vidtrack.options import request_from_options
+    from vidtrack.runner import execute
+
+    capture = cv2.VideoCapture(str(VIDEOS / "highway_traffic_720p.mp4"))
+    frames = []
+    while len(frames) < 150:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(image)
+    capture.release()
+    print(f"(c) many cameras: N MJPEG servers, 1280x720 at 15 fps, {seconds:.0f} s each; frame age p95 per camera")
+    best: dict[str, int] = {}
+    # The servers stamp a sequence number into the top-left corner: a burned-in counter to mask.
+    stamped = {**GATED, "motion_mask": ["0,0,264,0,264,20,0,20"]}
+    for label, options in (("today", {}), ("gated+auto", stamped)):
+        for n in range(1, most + 1):
+            servers = [MjpegServer(frames, fps=15.0).start() for _ in range(n)]
+            try:
+                cancel = threading.Event()
+                timer = threading.Timer(seconds, cancel.set)
+                timer.start()
+                request = request_from_options([s.url for s in servers], dict(options))
+                outcome = execute(request, detector=detector, cancel=cancel)
+                timer.cancel()
+            finally:
+                for server in servers:
+                    server.stop()
+            p95 = [s.get("frame_age_ms", {}).get("p95", float("inf")) for s in outcome.summaries]
+            rates = [s["frames"] / seconds for s in outcome.summaries]
+            ok = len(p95) == n and max(p95) < 1000.0
+            print(f"    {label:10s} N={n}: p95 {' '.join(f'{v:.0f}' for v in p95)} ms, frames/s per camera "
+                  f"{' '.join(f'{r:.1f}' for r in rates)}  {'ok' if ok else 'over 1 s'}", flush=True)
+            if not ok:
+                break
+            best[label] = n
+    today = best.get("today", 0)
+    print(f"    largest N with p95 < 1 s: today {today}, gated+auto {best.get('gated+auto', 0)}"
+          f" ({best.get('gated+auto', 0) / today if today else float('inf'):.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", default=["a", "b"], choices=["a", "b"])
+    parser.add_argument("--parts", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"])
+    parser.add_argument("--seconds", type=float, default=15.0, help="(c): seconds per camera count")
+    parser.add_argument("--most", type=int, default=8, help="(c): most cameras tried")
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--idle-minutes", type=float, default=3.0)
     parser.add_argument("--video", action="store_true", help="(b): also with -o video")
@@ -258,6 +311,8 @@ def main() -> None:
             part_a(detector, folder, args.reps, args.idle_minutes)
         if "b" in args.parts:
             part_b(detector, folder, args.reps, args.video)
+        if "c" in args.parts:
+            part_c(detector, args.seconds, args.most)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from dataclasses import MISSING, fields
 import pytest
 
 from conftest import PROJECT_ROOT
-from vidtrack.config import DetectorConfig, OutputConfig, SourceConfig
+from vidtrack.config import DetectorConfig, OutputConfig, ScheduleConfig, SourceConfig
 from vidtrack.options import TRACKER_OPTIONS
 from vidtrack.tracking import TrackerConfig
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-CONFIGS = (DetectorConfig, SourceConfig, OutputConfig, TrackerConfig)
+CONFIGS = (DetectorConfig, SourceConfig, OutputConfig, TrackerConfig, ScheduleConfig)
 
 
 def _defaults() -> dict[str, object]:

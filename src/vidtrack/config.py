@@ -164,7 +164,7 @@ class ScheduleConfig:
 
     motion_gate: str = "off"  # on: skip the detector where nothing moves; stationary objects held
     detect_every: str = "1"  # N or auto: higher is faster, boxes between detections interpolated
-    motion_mask: tuple = ()  # analytics.geometry.Spec polygons; motion inside them is ignored
+    motion_mask: tuple | None = None  # analytics.geometry.Spec polygons (None: none); motion there is ignored
     recheck_s: float = 5.0  # gated: seconds between full detections of a still scene
 
     def __post_init__(self) -> None:

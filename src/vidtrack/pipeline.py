@@ -84,9 +84,10 @@ class _GapState:
     gap: int = 0  # frames from ``previous`` to ``last``
     since: int = 0  # frames since ``last``
     skipped: list = field(default_factory=list)  # files: frames waiting for the next detection
+    still: "sv.Detections | None" = None  # detections of the latest detected frame's confirmed tracks
 
     def clear(self) -> None:
-        self.last = self.previous = None
+        self.last = self.previous = self.still = None
         self.gap = self.since = 0
         self.skipped.clear()
 
@@ -313,7 +314,7 @@ class Pipeline:
         with Stopwatch(times, "track"):
             tracked = lane.tracker.update_all(detections)
         if lane.schedule is not None:
-            self._detected(lane, frame, tracked, times, rate, out)
+            self._detected(lane, frame, detections, tracked, times, rate, out)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
         self._push(lane, frame, detections, tracked, "detect", times, rate, out)
@@ -326,8 +327,8 @@ class Pipeline:
             self._emit(lane, held, held_raw, confirmed, times, rate, out, held_action)
 
     def _detected(
-        self, lane: Lane, frame: Frame, tracked: "sv.Detections", times: StageTimes, rate: RateMeter,
-        out: "queue.Queue[Any]",
+        self, lane: Lane, frame: Frame, detections: "sv.Detections", tracked: "sv.Detections", times: StageTimes,
+        rate: RateMeter, out: "queue.Queue[Any]",
     ) -> None:
         """A detected frame of a scheduled lane: interpolate the frames skipped before it; next stride."""
         gaps = lane._gaps
@@ -347,6 +348,9 @@ class Pipeline:
                 strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.size[1], near)
             )
         gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
+        # What a still frame is fed to the tracker: the detections of this frame's confirmed tracks.
+        confirmed = np.asarray(tracked.data["det_index"])[np.asarray(tracked.tracker_id) > 0]
+        gaps.still = detections[confirmed] if len(confirmed) < len(detections) else detections
 
     def _undetected(
         self, lane: Lane, frame: Frame, action: str, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
@@ -356,6 +360,13 @@ class Pipeline:
         gaps.since += 1
         if action == "skip" and not lane.source.info.is_live and gaps.last is not None:
             gaps.skipped.append(frame)  # emitted once the next detected frame is tracked
+            return
+        if action == "hold" and gaps.still is not None:
+            # Nothing moved: the tracker sees the confirmed objects again where they were detected,
+            # so it ages and ends the tracks of objects gone as on a full-rate run.
+            with Stopwatch(times, "track"):
+                tracked = lane.tracker.update_all(gaps.still)
+            self._push(lane, frame, gaps.still, tracked, action, times, rate, out)
             return
         if gaps.last is None:
             tracked = _empty_like(None)
