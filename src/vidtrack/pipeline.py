@@ -85,10 +85,12 @@ class _GapState:
     since: int = 0  # frames since ``last``
     skipped: list = field(default_factory=list)  # files: frames waiting for the next detection
     still: "sv.Detections | None" = None  # detections of the latest detected frame's confirmed tracks
+    held: bool = False  # a still frame came since the latest detection
 
     def clear(self) -> None:
         self.last = self.previous = self.still = None
         self.gap = self.since = 0
+        self.held = False
         self.skipped.clear()
 
 
@@ -344,9 +346,10 @@ class Pipeline:
         if schedule.auto:
             analytics = lane.analytics
             near = None if analytics is None else (lambda reach: analytics.near_lines(tracked, reach))
-            schedule.set_stride(
-                strided.auto_stride(gaps.last, tracked, gap, schedule.max_stride, frame.size[1], near)
-            )
+            # After a still stretch the speeds are unknown (the last detection is seconds old).
+            previous = None if gaps.held else gaps.last
+            schedule.set_stride(strided.auto_stride(previous, tracked, gap, schedule.max_stride, frame.size[1], near))
+        gaps.held = False
         gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
         # What a still frame is fed to the tracker: the detections of this frame's confirmed tracks.
         confirmed = np.asarray(tracked.data["det_index"])[np.asarray(tracked.tracker_id) > 0]
@@ -361,6 +364,8 @@ class Pipeline:
         if action == "skip" and not lane.source.info.is_live and gaps.last is not None:
             gaps.skipped.append(frame)  # emitted once the next detected frame is tracked
             return
+        if action == "hold":
+            gaps.held = True
         if action == "hold" and gaps.still is not None:
             # Nothing moved: the tracker sees the confirmed objects again where they were detected,
             # so it ages and ends the tracks of objects gone as on a full-rate run.

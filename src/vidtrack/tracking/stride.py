@@ -97,8 +97,8 @@ def auto_stride(
     shorter than ``min_size`` of the frame height (small: the detector often misses it) asks for
     every frame, and so does one that may reach a line or zone edge before the next detection:
     ``near_line(reach)`` gets each row's reach in pixels (its travel over ``max_stride`` frames,
-    plus a tenth of its height) and returns a boolean per row. With no track seen twice yet,
-    1 (speeds unknown); with no track at all, ``max_stride``. Returns 1..max_stride.
+    plus a tenth of its height) and returns a boolean per row. While any track is new (not in
+    ``previous``: speed unknown), 1; with no track at all, ``max_stride``. Returns 1..max_stride.
     """
     if max_stride <= 1 or not len(following):
         return max(1, max_stride)
@@ -109,16 +109,13 @@ def auto_stride(
     if previous is None or gap <= 0:
         return 1  # first detection of a scene: learn the speeds first
     common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
-    if not len(common):
-        return 1
-    travel = np.full(len(boxes), np.nan)
+    if len(common) < len(following):
+        return 1  # a new track: its speed is unknown (and it must be matched min_hits times to count)
+    travel = np.zeros(len(boxes))
     old = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
     travel[next_rows] = np.abs(boxes[next_rows] - old).max(axis=1) / gap  # pixels per frame
-    if near_line is not None:
-        unknown = np.isnan(travel)
-        reach = np.where(unknown, 0.5 * heights, np.nan_to_num(travel) * max_stride + 0.1 * heights)
-        if np.count_nonzero(near_line(reach)):
-            return 1
+    if near_line is not None and np.count_nonzero(near_line(travel * max_stride + 0.1 * heights)):
+        return 1
     shift = travel[next_rows] / heights[next_rows]
     fastest = float(shift.max())
     if fastest <= 0:
