@@ -150,6 +150,23 @@ def test_a_crossing_between_detected_frames_is_counted_at_an_interpolated_time(t
     assert abs(strided[0][2] - full[0][2]) <= 4 / 30 + 1e-9  # within one detector interval
 
 
+def test_interpolation_keeps_each_track_its_own_box() -> None:
+    import supervision as sv
+
+    from vidtrack.tracking.stride import interpolate
+
+    def frame(keys: list[int], xs: list[float]) -> sv.Detections:
+        boxes = np.array([[x, 0.0, x + 10, 10.0] for x in xs])
+        return sv.Detections(xyxy=boxes, class_id=np.array(keys), tracker_id=np.array(keys),
+                             data={"track_key": np.array(keys)})
+
+    before = frame([5, 3, 9], [0.0, 100.0, 200.0])
+    after = frame([9, 5, 3, 7], [204.0, 4.0, 104.0, 300.0])  # other row order, and a new track 7
+    middle = interpolate(before, after, 1, 4)
+    assert sorted(zip(middle.tracker_id.tolist(), middle.xyxy[:, 0].tolist())) == [(3, 101.0), (5, 1.0), (9, 201.0)]
+    assert all(middle.class_id == middle.tracker_id)  # every column moved with its row
+
+
 def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -> None:
     import supervision as sv
 

@@ -48,7 +48,7 @@ def interpolate(previous: "sv.Detections", following: "sv.Detections", step: int
     if not 0 < step < gap:
         raise ValueError(f"step {step} is not inside a gap of {gap} frames")
     common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
-    out = following[next_rows] if len(common) != len(following) else following[np.arange(len(following))]
+    out = following[next_rows]  # rows in the order of ``common``, as ``start``/``end`` below
     if len(common):
         start = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
         end = np.asarray(following.xyxy, dtype=np.float64)[next_rows]
