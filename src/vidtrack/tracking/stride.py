@@ -86,7 +86,7 @@ def auto_stride(
     frame_height: int,
     near_line: "Callable[[np.ndarray], np.ndarray] | None" = None,
     max_shift: float = 0.2,
-    min_size: float = 0.03,
+    min_size: float = 0.02,
 ) -> int:
     """Frames until the next detection for ``--detect-every auto``: 1 when objects are fast, small or near a line.
 
@@ -98,7 +98,7 @@ def auto_stride(
     every frame, and so does one that may reach a line or zone edge before the next detection:
     ``near_line(reach)`` gets each row's reach in pixels (its travel over ``max_stride`` frames,
     plus a tenth of its height) and returns a boolean per row. While any track is new (not in
-    ``previous``: speed unknown), 1; with no track at all, ``max_stride``. Returns 1..max_stride.
+    ``previous``: speed unknown), at most 2; with no track at all, ``max_stride``. Returns 1..max_stride.
     """
     if max_stride <= 1 or not len(following):
         return max(1, max_stride)
@@ -109,8 +109,12 @@ def auto_stride(
     if previous is None or gap <= 0:
         return 1  # first detection of a scene: learn the speeds first
     common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
+    longest = max_stride
     if len(common) < len(following):
-        return 1  # a new track: its speed is unknown (and it must be matched min_hits times to count)
+        # New objects (speed unknown) are detected at least every other frame until seen twice.
+        longest = min(max_stride, 2)
+    if not len(common):
+        return longest
     travel = np.zeros(len(boxes))
     old = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
     travel[next_rows] = np.abs(boxes[next_rows] - old).max(axis=1) / gap  # pixels per frame
@@ -119,5 +123,5 @@ def auto_stride(
     shift = travel[next_rows] / heights[next_rows]
     fastest = float(shift.max())
     if fastest <= 0:
-        return max_stride
-    return int(min(max_stride, max(1, np.floor(max_shift / fastest))))
+        return longest
+    return int(min(longest, max(1, np.floor(max_shift / fastest))))
