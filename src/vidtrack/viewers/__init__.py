@@ -15,7 +15,7 @@ from vidtrack.viewers.window import WindowView
 if TYPE_CHECKING:
     from vidtrack.errors import VidtrackError
     from vidtrack.frames import FrameResult
-    from vidtrack.sources.base import SourceStatus
+    from vidtrack.frames import SourceStatus
 
 __all__ = ["Viewer", "WebView", "WindowView", "parse_serve_address"]
 
