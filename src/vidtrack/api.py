@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 import numpy as np
 
 from vidtrack.errors import SourceError
+from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import Detector
     from vidtrack.frames import FrameResult
-    from vidtrack.runner import RunOutcome, RunRequest
+    from vidtrack.runner import RunOutcome
 
 log = logging.getLogger("vidtrack")
 

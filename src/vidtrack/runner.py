@@ -12,34 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from vidtrack.analytics.config import AnalyticsConfig
-from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.frames import FrameResult, SourceInfo
 from vidtrack.paths import write_json_atomic
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
+from vidtrack.request import RunRequest  # re-exported: the old import path
 from vidtrack.tracking import TrackerConfig
 
 if TYPE_CHECKING:
     from vidtrack.detection import Detector
     from vidtrack.sources import Source
     from vidtrack.viewers import Viewer
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything ``vidtrack run`` was asked to do."""
-
-    sources: list[str]
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    source: SourceConfig = field(default_factory=SourceConfig)
-    overlay: OverlayConfig = field(default_factory=OverlayConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)  # lines, zones, redaction
-    show: bool = False
-    serve: str | None = None  # [HOST:]PORT of the web view
-    token: str | None = None
-    annotate: bool = False  # draw every frame even with no video output or viewer (Python API)
 
 
 @dataclass

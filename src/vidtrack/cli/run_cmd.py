@@ -38,9 +38,7 @@ from vidtrack.analytics.redact import RedactConfig
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 PANEL_DETECT = "Detector"
 PANEL_TRACK = "Tracker"
@@ -225,7 +223,6 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.runner import RunRequest
     from vidtrack.cli import fail
     from vidtrack.demo import ensure_demo_clip
 
