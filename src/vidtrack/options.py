@@ -1,4 +1,4 @@
-"""Named run options → :class:`~vidtrack.runner.RunRequest`: the one translation every front end shares.
+"""Named run options → :class:`~vidtrack.request.RunRequest`: the one translation every front end shares.
 
 ``vidtrack run`` flags, ``--config`` files, ``vidtrack batch``, video jobs of ``vidtrack serve``
 and the Python API (``vidtrack.track(source, **options)``) all describe a run with the same
@@ -13,12 +13,11 @@ Adding a run option: add its parameter to ``cli/run_cmd.py`` and map it here, in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from vidtrack.config import split_classes  # re-exported: the old import path
 from vidtrack.errors import OptionError
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 #: Tracker knobs, named as in :class:`vidtrack.tracking.TrackerConfig` (``raw_boxes`` inverts
 #: ``smooth_boxes``).
@@ -47,22 +46,6 @@ RUN_OPTIONS: tuple[str, ...] = (
 )
 
 
-def split_classes(value: str | Iterable[Any] | None) -> tuple[str, ...] | None:
-    """``"person, car"`` or ``["person", 2]`` → ``("person", "car")``/``("person", "2")``; None keeps all.
-
-    Raises:
-        OptionError: the value names no class at all (``--classes ""``), which would
-            otherwise silently mean "every class".
-    """
-    if value is None:
-        return None
-    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    items = tuple(part.strip() for part in parts if part.strip())
-    if not items:
-        raise OptionError("--classes names no class", "give names or ids such as person,car or 0,2, or omit it for all")
-    return items
-
-
 def normalise_key(key: str) -> str:
     """``"max-age"`` and ``"max_age"`` are the same option (config files may use either)."""
     return key.strip().replace("-", "_")
@@ -84,7 +67,7 @@ def _path(value: Any) -> Path | None:
     return None if value in (None, "") else Path(value)
 
 
-def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> "RunRequest":
+def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> RunRequest:
     """Build and validate a run request.
 
     Args:
@@ -97,7 +80,6 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     """
     from vidtrack.analytics.config import AnalyticsConfig
     from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
-    from vidtrack.runner import RunRequest
     from vidtrack.tracking import TrackerConfig
 
     check_known(options)
