@@ -91,6 +91,7 @@ def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
     """Runs ``request`` on a worker thread and hands its frames over through a small queue."""
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView  # the serve= viewer, handed to the runner
 
     results: "queue.Queue[Any]" = queue.Queue(maxsize=RESULT_QUEUE)
     cancel = threading.Event()  # set when the caller closes the generator
@@ -106,7 +107,7 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
 
     def work() -> None:
         try:
-            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel)
+            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel, web_view=WebView)
         except BaseException as exc:  # handed to the caller's thread
             finished["error"] = exc
         finally:

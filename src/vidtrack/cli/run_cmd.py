@@ -176,13 +176,14 @@ def _given(ctx: typer.Context) -> set[str]:
 
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView
     from vidtrack.cli import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
     _log_to_stderr(quiet)
     reporter = ProgressReporter(enabled=not quiet)
     try:
-        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
+        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True, web_view=WebView)
     except VidtrackError as exc:
         reporter.stop()
         raise fail(exc)
