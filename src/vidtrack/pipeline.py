@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
     from vidtrack.detection.schedule import DetectSchedule, ScheduleCounts
-    from vidtrack.sources import Source, SourceStatus
+    from vidtrack.frames import SourceStatus
+    from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
 
