@@ -311,7 +311,8 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
     if info.stills:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
     window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    rate = float(info.fps) if info.fps else None
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window)}
 
 
 def _report_fields(report: LaneReport) -> dict[str, Any]:

@@ -58,6 +58,13 @@ class TrackerConfig:
         "Minimum IoU between a detection and a track's predicted box to match. Raise: fewer wrong matches "
         "between neighbours; lower: fast objects keep their ids.",
     )
+    # C-BIoU (Yang et al., WACV 2023): a second pass with widened boxes for what the plain
+    # IoU pass left unmatched. 0 switches the pass off.
+    iou_buffer: float = knob(
+        0.3,
+        "Second matching pass for confident detections left over: both boxes widened by this share of "
+        "their size on each side. Raise: fast movers and low frame rates keep ids; neighbours swap more.",
+    )
     low_iou_threshold: float = knob(
         0.5,
         "Minimum IoU for a weak detection (ranked below --high-score-rank) to extend a track. Raise: weak "
@@ -89,10 +96,11 @@ class TrackerConfig:
         "objects appear later.",
     )
     # An unseen track is not reported meanwhile; tentative tracks die on their first miss.
-    max_age: int = knob(
-        30,
-        "Frames a track survives unseen. Raise: ids survive longer occlusions; lost tracks may steal "
-        "nearby newcomers.",
+    # In seconds, so one default serves 5-60 fps (the tracker converts with the video's rate).
+    max_age: float = knob(
+        1.0,
+        "Seconds a track survives unseen (x the frame rate = frames). Raise: ids survive longer "
+        "occlusions; lost tracks may steal nearby newcomers.",
     )
     # The share of the prediction error a new observation corrects (alpha-beta filter).
     position_gain: float = knob(
@@ -129,13 +137,19 @@ class TrackerConfig:
             ("--new-track-score-rank", self.new_track_score_rank),
             ("--position-gain", self.position_gain),
             ("--velocity-gain", self.velocity_gain),
+            ("--iou-buffer", self.iou_buffer),
         ):
             check_option(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
         check_option(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
         check_option(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         check_option(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
-        check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
+        check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more seconds, e.g. 1")
         check_option(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
+
+
+    def max_age_frames(self, frame_rate: float) -> int:
+        """``max_age`` in frames at ``frame_rate`` frames/s (rounded; at least 0)."""
+        return max(0, int(round(self.max_age * frame_rate)))
 
 
 @dataclass(frozen=True)

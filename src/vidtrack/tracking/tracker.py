@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.config import TrackerConfig
 from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
@@ -59,6 +60,9 @@ _ID = 16  # public id, 0 while tentative
 _LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
 _COLUMNS = 18
 
+#: The rate assumed when the caller does not say (the most common video rate).
+DEFAULT_FRAME_RATE = 30.0
+
 _NO_INDEX = np.empty(0, dtype=np.intp)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
@@ -66,10 +70,18 @@ _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 class IoUTracker:
     """Online multi-object tracker matching boxes by IoU; ids belong to the instance."""
 
-    def __init__(self, config: TrackerConfig | None = None) -> None:
+    def __init__(self, config: TrackerConfig | None = None, frame_rate: float | None = None) -> None:
+        """``frame_rate``: frames per second of the video the detections come from (of the
+        detected frames, when the detector skips some); the settings given in seconds are
+        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`)."""
         self.config = config if config is not None else TrackerConfig()
         self._ranks = ScoreRanks(memory=self.config.score_memory)
         cfg = self.config
+        rate = DEFAULT_FRAME_RATE if frame_rate is None else float(frame_rate)
+        if not rate > 0.0:
+            raise OptionError(f"frame rate {frame_rate} is not positive", "pass the video's frames per second, e.g. 30")
+        self.frame_rate = rate
+        self._max_age = cfg.max_age_frames(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self.reset()
 
@@ -245,7 +257,7 @@ class IoUTracker:
             n_ready = int(np.count_nonzero(ready))
             if n_ready:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
-                state[ready, _LIMIT] = cfg.max_age
+                state[ready, _LIMIT] = self._max_age
                 self._next_id += n_ready
 
         matched = state[cols]
@@ -281,6 +293,26 @@ class IoUTracker:
         if len(rows) == len(score_bins):
             return rows, cols
 
+        free_det = confident.copy()
+        free_det[rows] = False
+        buffer = cfg.iou_buffer
+        if buffer > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+            # Buffered IoU (C-BIoU) for confident detections left over: both boxes grow by
+            # `buffer` of their size on every side, so a fast mover whose box no longer
+            # overlaps its prediction enough still meets it.
+            free = np.ones(len(state), dtype=bool)
+            free[cols] = False
+            d = free_det.nonzero()[0]
+            t = free.nonzero()[0]
+            grown = _grow(xyxy[d], buffer)
+            overlap = _overlap(grown, area[d] * (1.0 + 2.0 * buffer) ** 2, _grow(state[t, _BOX], buffer))
+            allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
+            extra_rows, extra_cols = assign(allowed, overlap)
+            if len(extra_rows):
+                rows = np.concatenate((rows, d[extra_rows]))
+                cols = np.concatenate((cols, t[extra_cols]))
+                free_det[d[extra_rows]] = False
+
         # Observation-centric recovery for confident detections left over, against
         # tracks that had already missed the previous frame (all confirmed: a tentative
         # track dies at its first miss).
@@ -288,8 +320,6 @@ class IoUTracker:
         if not np.count_nonzero(free_trk):
             return rows, cols
         free_trk[cols] = False
-        free_det = confident.copy()
-        free_det[rows] = False
         if np.count_nonzero(free_det) and np.count_nonzero(free_trk):
             d = free_det.nonzero()[0]
             t = free_trk.nonzero()[0]
@@ -393,6 +423,12 @@ def _subset(
     out.data = dict(out.data)
     out.data.update(extra)
     return out
+
+
+def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
+    """``xyxy`` boxes (N,4) widened by ``share`` of their width and height on every side."""
+    margin = (boxes[:, 2:4] - boxes[:, 0:2]) * share
+    return np.concatenate((boxes[:, 0:2] - margin, boxes[:, 2:4] + margin), axis=1)
 
 
 def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.ndarray:
