@@ -12,6 +12,10 @@ from typing import Any
 from vidtrack.errors import check_option
 
 
+#: The frame rate ``position_gain`` and ``velocity_gain`` are stated at (frames/s).
+GAIN_RATE = 30.0
+
+
 def knob(default: Any, help: str) -> Any:
     """A tracker setting: its default and its one-line help (what raising it does), written once.
 
@@ -146,6 +150,20 @@ class TrackerConfig:
         check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more seconds, e.g. 1")
         check_option(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
 
+
+    def gains_at(self, frame_rate: float) -> tuple[float, float]:
+        """``(position_gain, velocity_gain)`` per frame at ``frame_rate``, for the same time
+        constants the settings have at :data:`GAIN_RATE` frames/s.
+
+        A box filtered with gain a lags the detections by ``(1 - a) / a`` frames; the lag in
+        *seconds* is kept (at 10 fps, 0.6 becomes 0.82). The velocity forgets at
+        ``velocity_gain`` per 1/30 s (at 10 fps, 0.05 becomes 0.15).
+        """
+        scale = frame_rate / GAIN_RATE
+        a = self.position_gain
+        position = a if a in (0.0, 1.0) else 1.0 / (1.0 + scale * (1.0 - a) / a)
+        velocity = min(1.0, self.velocity_gain / scale)
+        return position, velocity
 
     def max_age_frames(self, frame_rate: float) -> int:
         """``max_age`` in frames at ``frame_rate`` frames/s (rounded; at least 0)."""

@@ -82,6 +82,7 @@ class IoUTracker:
             raise OptionError(f"frame rate {frame_rate} is not positive", "pass the video's frames per second, e.g. 30")
         self.frame_rate = rate
         self._max_age = cfg.max_age_frames(rate)
+        self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self.reset()
 
@@ -346,10 +347,10 @@ class IoUTracker:
         residual = observed - box
         # Young tracks average their first velocity measurements (gain 1/n, like a Kalman
         # filter whose uncertainty is still shrinking), then settle at velocity_gain.
-        gain = np.maximum(cfg.velocity_gain, 1.0 / hits)
+        gain = np.maximum(self._velocity_gain, 1.0 / hits)
         gain /= span
         matched[:, _VEL] += gain[:, None] * residual
-        box += cfg.position_gain * residual
+        box += self._position_gain * residual
         # Restart: second sighting (hits 1, any span) or re-found after a gap (span > 1).
         restart = np.minimum(hits, 2.0) <= span
         if np.count_nonzero(restart):
