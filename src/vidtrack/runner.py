@@ -239,6 +239,8 @@ def execute(
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))
+        if lanes[i].motion is not None:
+            summary.update(camera_motion=lanes[i].motion.report())
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
@@ -309,10 +311,15 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
     window = 0 if info.is_live else config.min_hits - 1
     rate = float(info.fps) if info.fps else None
-    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window)}
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
+
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion}
 
 
 def _report_fields(report: LaneReport) -> dict[str, Any]:

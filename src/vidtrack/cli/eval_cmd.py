@@ -10,6 +10,7 @@ import typer
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
     HighScoreRankOption,
+    IouBufferOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -84,6 +85,7 @@ def eval_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
     raw_boxes: RawBoxesOption = False,
     line: LineOption = None,
     count_mode: CountModeOption = LINE_DEFAULTS.count_mode,

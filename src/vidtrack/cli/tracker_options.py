@@ -34,6 +34,8 @@ MaxAgeOption = Annotated[float, _option("max_age")]
 PositionGainOption = Annotated[float, _option("position_gain")]
 VelocityGainOption = Annotated[float, _option("velocity_gain")]
 ScoreMemoryOption = Annotated[int, _option("score_memory")]
+IouBufferOption = Annotated[float, _option("iou_buffer")]
+CmcOption = Annotated[str, _option("cmc")]
 #: ``--raw-boxes`` is the CLI's name for ``smooth_boxes=False``.
 RawBoxesOption = Annotated[
     bool, _option("smooth_boxes", "--raw-boxes", "Report the detector's boxes instead of the tracks' filtered (steadier) boxes.")

@@ -12,6 +12,9 @@ from typing import Any
 from vidtrack.errors import check_option
 
 
+#: ``--cmc`` values (camera motion compensation, :mod:`vidtrack.motion`).
+CMC_MODES = ("auto", "on", "off")
+
 #: The frame rate ``position_gain`` and ``velocity_gain`` are stated at (frames/s).
 GAIN_RATE = 30.0
 
@@ -125,6 +128,14 @@ class TrackerConfig:
         True,
         "Report the tracks' filtered (steadier) boxes; off (--raw-boxes): the detector's boxes unchanged.",
     )
+    # The estimate is a separate stage (vidtrack.motion, OpenCV); the tracker only applies
+    # the affine it is handed. auto: a pair of frames a second is checked while the picture
+    # stands still (near zero cost), every frame once it moves.
+    cmc: str = knob(
+        "auto",
+        "Camera motion compensation: off, auto (on while the picture moves) or on. Raise: (off, auto, on) "
+        "ids survive pans and shakes; costs a few ms per frame while estimating.",
+    )
     # Older detections fade out by halving.
     score_memory: int = knob(
         10_000,
@@ -148,6 +159,7 @@ class TrackerConfig:
         check_option(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         check_option(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
         check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more seconds, e.g. 1")
+        check_option(self.cmc in CMC_MODES, "--cmc", self.cmc, "use auto, on or off")
         check_option(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
 
 

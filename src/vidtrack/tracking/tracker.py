@@ -110,6 +110,33 @@ class IoUTracker:
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
 
+    def compensate(self, affine: np.ndarray) -> None:
+        """Move every live track by the camera's motion since the previous frame.
+
+        ``affine``: (2,3) float, previous frame's pixels -> this frame's (rotation, uniform
+        scale and translation; :mod:`vidtrack.motion` estimates it). Call it before this
+        frame's update. Box centres move with the affine, widths and heights scale by its
+        scale, velocities turn and scale with its linear part, so the prediction lands
+        where the object is in the moved picture. No OpenCV: the tracker only applies it.
+        """
+        count = self._count
+        if not count:
+            return
+        a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
+        linear, shift = a[:, :2], a[:, 2]
+        scale = float(np.sqrt(abs(np.linalg.det(linear))))
+        state = self._state[:count]
+        for cols in (_BOX, _OBS):
+            boxes = state[:, cols]
+            centre = (boxes[:, 0:2] + boxes[:, 2:4]) * 0.5
+            half = (boxes[:, 2:4] - boxes[:, 0:2]) * (0.5 * scale)
+            centre = centre @ linear.T + shift
+            boxes[:, 0:2] = centre - half
+            boxes[:, 2:4] = centre + half
+        vel = state[:, _VEL]
+        vel[:, 0:2] = vel[:, 0:2] @ linear.T
+        vel[:, 2:4] = vel[:, 2:4] @ linear.T
+
     @property
     def active_count(self) -> int:
         """Live tracks, tentative and coasting ones included."""
