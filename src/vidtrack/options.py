@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 TRACKER_OPTIONS = (
     "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
     "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
-    "iou_buffer", "cmc",
+    "iou_buffer", "new_track_gate", "cmc",
 )
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",

@@ -35,6 +35,7 @@ PositionGainOption = Annotated[float, _option("position_gain")]
 VelocityGainOption = Annotated[float, _option("velocity_gain")]
 ScoreMemoryOption = Annotated[int, _option("score_memory")]
 IouBufferOption = Annotated[float, _option("iou_buffer")]
+NewTrackGateOption = Annotated[float, _option("new_track_gate")]
 CmcOption = Annotated[str, _option("cmc")]
 #: ``--raw-boxes`` is the CLI's name for ``smooth_boxes=False``.
 RawBoxesOption = Annotated[

@@ -72,6 +72,13 @@ class TrackerConfig:
         "Second matching pass for confident detections left over: both boxes widened by this share of "
         "their size on each side. Raise: fast movers and low frame rates keep ids; neighbours swap more.",
     )
+    # A track seen once has no velocity: the motion-aware gate of a tentative track's second
+    # match. Per frame: at lower rates objects move further, which the gate is meant for.
+    new_track_gate: float = knob(
+        1.0,
+        "How far (in box sizes, centre to centre) a track seen once may have moved to take a confident "
+        "detection it no longer overlaps; 0 = off. Raise: fast movers are picked up; neighbours merge more.",
+    )
     low_iou_threshold: float = knob(
         0.5,
         "Minimum IoU for a weak detection (ranked below --high-score-rank) to extend a track. Raise: weak "
@@ -155,6 +162,7 @@ class TrackerConfig:
             ("--iou-buffer", self.iou_buffer),
         ):
             check_option(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
+        check_option(0.0 <= self.new_track_gate <= 5.0, "--new-track-gate", self.new_track_gate, "use 0 (off) to 5 box sizes")
         check_option(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
         check_option(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         check_option(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")

@@ -341,6 +341,23 @@ class IoUTracker:
                 cols = np.concatenate((cols, t[extra_cols]))
                 free_det[d[extra_rows]] = False
 
+        if cfg.new_track_gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+            # A track seen once has no velocity yet: a fast mover's second box may not
+            # overlap its first at all. Match leftovers to such tracks by centre distance in
+            # box sizes (similar sizes only), nearest first.
+            young = state[:, _HITS] == 1.0
+            young[cols] = False
+            if np.count_nonzero(young):
+                d = free_det.nonzero()[0]
+                t = young.nonzero()[0]
+                closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], cfg.new_track_gate)
+                allowed &= same_class[d[:, None], t[None, :]]
+                extra_rows, extra_cols = assign(allowed, closeness)
+                if len(extra_rows):
+                    rows = np.concatenate((rows, d[extra_rows]))
+                    cols = np.concatenate((cols, t[extra_cols]))
+                    free_det[d[extra_rows]] = False
+
         # Observation-centric recovery for confident detections left over, against
         # tracks that had already missed the previous frame (all confirmed: a tentative
         # track dies at its first miss).
@@ -451,6 +468,22 @@ def _subset(
     out.data = dict(out.data)
     out.data.update(extra)
     return out
+
+
+def _centre_gate(boxes: np.ndarray, tracks: np.ndarray, gate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Closeness (1 at the same centre, 0 at the gate) and the allowed pairs of detections (N,4)
+    and track boxes (M,4): centres at most ``gate`` track sizes (sqrt of the area) apart and
+    widths and heights within a factor 1.5 of each other."""
+    centre = (boxes[:, 0:2] + boxes[:, 2:4]) * 0.5
+    track_centre = (tracks[:, 0:2] + tracks[:, 2:4]) * 0.5
+    wh = boxes[:, 2:4] - boxes[:, 0:2]
+    track_wh = tracks[:, 2:4] - tracks[:, 0:2]
+    size = np.sqrt(track_wh[:, 0] * track_wh[:, 1])
+    offset = centre[:, None, :] - track_centre[None, :, :]
+    distance = np.hypot(offset[..., 0], offset[..., 1]) / (gate * size)
+    ratio = wh[:, None, :] / track_wh[None, :, :]
+    similar = ((ratio > 1 / 1.5) & (ratio < 1.5)).all(axis=2)
+    return 1.0 - distance, similar & (distance <= 1.0)
 
 
 def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
