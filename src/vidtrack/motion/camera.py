@@ -1,7 +1,7 @@
 """Global camera motion between consecutive frames (BoT-SORT's GMC idea, sparse optical flow).
 
 Each estimate works on a gray copy of the frame downscaled to ``width`` pixels: corners
-(``cv2.goodFeaturesToTrack``) of the previous frame are followed into this one with
+(FAST, ``cv2.FastFeatureDetector``) of the previous frame are followed into this one with
 pyramidal Lucas-Kanade flow (``cv2.calcOpticalFlowPyrLK``) and a rotation + uniform scale
 + translation is fitted to them with RANSAC (``cv2.estimateAffinePartial2D``), so objects
 moving on their own are outliers. The result is a 2x3 affine in full-frame pixels mapping
@@ -147,14 +147,31 @@ class CameraMotion:
         return np.ascontiguousarray(small), width / small.shape[1]
 
 
+def _corners(gray: np.ndarray, most: int = 150) -> np.ndarray:
+    """Up to ``most`` FAST corners of ``gray``, strongest first, as (K,1,2) float32.
+
+    FAST rather than ``goodFeaturesToTrack``: about 15x cheaper here, and RANSAC does not
+    need the best corners, only enough of them on the background."""
+    import cv2
+
+    points = []
+    for threshold in (20, 8):
+        keys = cv2.FastFeatureDetector_create(threshold=threshold, nonmaxSuppression=True).detect(gray)
+        if len(keys) >= 30:
+            break
+    keys = sorted(keys, key=lambda k: -k.response)[:most]
+    points = [k.pt for k in keys]
+    return np.array(points, dtype=np.float32).reshape(-1, 1, 2)
+
+
 def _fit(prev: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
     """Rotation + scale + translation (2x3) from ``prev`` to ``gray`` (same size), or None."""
     import cv2
 
-    points = cv2.goodFeaturesToTrack(prev, maxCorners=200, qualityLevel=0.01, minDistance=8, blockSize=3)
-    if points is None or len(points) < 8:
+    points = _corners(prev)
+    if len(points) < 8:
         return None
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, gray, points, None, winSize=(15, 15), maxLevel=3)
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, gray, points, None, winSize=(11, 11), maxLevel=2)
     ok = status.reshape(-1) == 1
     if np.count_nonzero(ok) < 8:
         return None

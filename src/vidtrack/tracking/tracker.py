@@ -341,7 +341,9 @@ class IoUTracker:
                 cols = np.concatenate((cols, t[extra_cols]))
                 free_det[d[extra_rows]] = False
 
-        if cfg.new_track_gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+        # Tracks seen once were born last frame (a tentative track dies at its first miss).
+        born_last_frame = self._last_birth == self._frame - 1
+        if born_last_frame and cfg.new_track_gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
             # A track seen once has no velocity yet: a fast mover's second box may not
             # overlap its first at all. Match leftovers to such tracks by centre distance in
             # box sizes (similar sizes only), nearest first.
