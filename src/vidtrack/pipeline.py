@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
+    from vidtrack.frames import SourceStatus
     from vidtrack.motion import CameraMotion
-    from vidtrack.sources import Source, SourceStatus
+    from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
 
