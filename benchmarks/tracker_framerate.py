@@ -113,7 +113,7 @@ def main() -> None:
 
     margins = []
     for k in args.k:
-        print(f"\nK={k} (every {k}{'st' if k == 1 else 'nd' if k == 2 else 'th'} frame)")
+        print(f"\nK={k} (every {k}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(k, 'th')} frame)")
         print(f"  {'tracker':26s} {'HOTA':>6s} {'IDF1':>6s} {'IDSW':>6s} {'frames/s':>9s}")
         scores = {}
         for name, method in methods.items():
