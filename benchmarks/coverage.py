@@ -12,7 +12,8 @@ sequence of calls: ``CameraMotion.estimate`` -> ``IoUTracker.compensate`` ->
     VIDTRACK_MODEL=../shared/assets/models/yolo11n_int8_openvino_model \\
     .venv/bin/python benchmarks/coverage.py [VIDEO ...] [--set iou_buffer=0] [--cmc off]
 
-Prints per clip: confident detections, covered, coverage, and per class; and the
+Prints per clip: confident detections, covered, coverage, reported tracks (fewer for the
+same coverage: fewer id switches) and per class; and the
 coverage with ``--cmc off`` and without the ``iou_buffer`` pass as baselines from the same
 cached detections.
 """
@@ -47,8 +48,8 @@ def detect_clip(video: Path, cache: Path) -> dict[str, np.ndarray]:
     import vidtrack
     from vidtrack.motion import CameraMotion
 
-    motion = CameraMotion("on")
-    rows, affines, seconds = [], [], []
+    motion, auto = CameraMotion("on"), CameraMotion("auto")
+    rows, affines, auto_affines, seconds = [], [], [], []
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     index = 0
@@ -60,15 +61,18 @@ def detect_clip(video: Path, cache: Path) -> dict[str, np.ndarray]:
         for (x1, y1, x2, y2), c, k in zip(raw.xyxy, raw.confidence, raw.class_id):
             rows.append((index, x1, y1, x2, y2, c, k))
         start = time.perf_counter()
-        affine = motion.estimate(image)
+        affine = motion.estimate(image, raw.xyxy)
         seconds.append(time.perf_counter() - start)
         affines.append(np.full((2, 3), np.nan) if affine is None else affine)
+        affine = auto.estimate(image, raw.xyxy)
+        auto_affines.append(np.full((2, 3), np.nan) if affine is None else affine)
         height, width = image.shape[:2]
         index += 1
     capture.release()
     data = {
         "rows": np.array(rows, dtype=np.float64).reshape(-1, 7),
         "affines": np.array(affines),
+        "auto_affines": np.array(auto_affines),
         "frames": np.array(len(affines)),
         "fps": np.array(fps),
         "size": np.array([width, height]),
@@ -79,10 +83,11 @@ def detect_clip(video: Path, cache: Path) -> dict[str, np.ndarray]:
     return data
 
 
-def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: bool) -> list[np.ndarray]:
+def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str) -> list[np.ndarray]:
     """The reported (x1,y1,x2,y2,class) rows of every frame, as the lane would report them."""
     from vidtrack.tracking.lookahead import LookAhead
 
+    replay.ids = set()  # the reported track ids, for the caller to count
     rows = data["rows"]
     n = int(data["frames"])
     width, height = data["size"]
@@ -93,8 +98,8 @@ def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: bool) -> lis
     released = []
     for index in range(n):
         chunk = rows[bounds[index] : bounds[index + 1]]
-        affine = data["affines"][index]
-        if cmc and not np.isnan(affine).any():
+        affine = data["affines" if cmc == "on" else "auto_affines"][index]
+        if cmc != "off" and not np.isnan(affine).any():
             tracker.compensate(affine)
         det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), chunk[:, 6].copy())
         boxes = np.column_stack([tracker.last_boxes, chunk[det_index, 6]])
@@ -102,6 +107,7 @@ def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: bool) -> lis
     released.extend(stage.flush())
     for (index, boxes), ids in released:
         kept = boxes[ids > 0].copy()
+        replay.ids.update(ids[ids > 0].tolist())
         kept[:, [0, 2]] = kept[:, [0, 2]].clip(0, width)
         kept[:, [1, 3]] = kept[:, [1, 3]].clip(0, height)
         out[index] = kept
@@ -143,20 +149,22 @@ def main() -> None:
     for video in args.videos:
         data = detect_clip(video, args.cache)
         variants = {
-            "vidtrack (these settings)": (config, config.cmc != "off"),
-            "  same, --cmc off": (config, False),
-            "  same, --iou-buffer 0": (replace(config, iou_buffer=0.0), config.cmc != "off"),
+            "vidtrack (these settings)": (config, config.cmc),
+            "  same, --cmc off": (config, "off"),
+            "  same, --cmc on": (config, "on"),
+            "  same, buffer and gate off": (replace(config, iou_buffer=0.0, new_track_gate=0.0), config.cmc),
         }
         cmc_ms = 1000 * float(np.median(data["cmc_seconds"])) if len(data["cmc_seconds"]) else 0.0
         print(f"{video.name}: {int(data['frames'])} frames at {float(data['fps']):.2f} fps; "
               f"CMC estimate (--cmc on) median {cmc_ms:.2f} ms/frame")
         for label, (cfg, cmc) in variants.items():
             per_class, total, covered = coverage(data, replay(data, cfg, cmc))
+            tracks = len(replay.ids)
             classes = ", ".join(
                 f"{names.get(k, k)} {c[1]}/{c[0]}" for k, c in sorted(per_class.items(), key=lambda kv: -kv[1][0])
             )
             share = 100.0 * covered / total if total else 100.0
-            print(f"  {label:28s} {covered:6d} of {total:6d} confident = {share:5.1f}%   ({classes})")
+            print(f"  {label:28s} {covered:6d} of {total:6d} confident = {share:5.1f}%  {tracks:4d} tracks  ({classes})")
 
 
 if __name__ == "__main__":

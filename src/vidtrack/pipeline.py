@@ -263,7 +263,7 @@ class Pipeline:
         times.add("detect", detect_ms)
         with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
             if lane.motion is not None:
-                affine = lane.motion.estimate(frame.image)
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
                 if affine is not None:
                     lane.tracker.compensate(affine)
             tracked = lane.tracker.update_all(detections)

@@ -62,3 +62,22 @@ def test_scale_affine_keeps_the_linear_part() -> None:
 def test_bad_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="auto or on"):
         CameraMotion("sometimes")
+
+
+def test_corners_inside_detections_are_not_followed() -> None:
+    # A fixed camera; a large textured object (half the picture) moves 20 px a frame. With
+    # its box given, its corners are left out and no camera motion is reported.
+    import cv2
+
+    background = cv2.GaussianBlur(texture(5), (9, 9), 0) // 4  # faint, few corners
+    patch = texture(6, 240, 320)
+    frames, boxes = [], []
+    for i in range(2):
+        image = background.copy()
+        x = 100 + 20 * i
+        image[60:300, x : x + 320] = patch
+        frames.append(image)
+        boxes.append(np.array([[x, 60, x + 320, 300]], float))
+    motion = CameraMotion("on")
+    motion.estimate(frames[0], boxes[0])
+    assert motion.estimate(frames[1], boxes[1]) is None

@@ -69,6 +69,7 @@ class CameraMotion:
     def reset(self) -> None:
         """Forget the previous frame (a new video, a gap in the picture)."""
         self._prev: np.ndarray | None = None
+        self._prev_boxes: np.ndarray | None = None
         self._prev_index = -2
         self._index = -1
         self._active = self.mode == "on"
@@ -92,17 +93,22 @@ class CameraMotion:
         """True while every frame is estimated (``on``, or ``auto`` after seeing motion)."""
         return self._active
 
-    def estimate(self, image: np.ndarray) -> np.ndarray | None:
+    def estimate(self, image: np.ndarray, boxes: np.ndarray | None = None) -> np.ndarray | None:
         """The 2x3 affine (float64, full-frame pixels) from the previous frame to ``image``
         (H,W,3 BGR or H,W gray uint8), or None: first frame, no measurable motion, too
-        little texture, or (``auto``, dormant) not measured this frame."""
+        little texture, or (``auto``, dormant) not measured this frame.
+
+        ``boxes``: this frame's detections (N,4) xyxy pixels, optional. Corners inside the
+        previous frame's boxes are not followed (BoT-SORT does the same): moving objects
+        would otherwise pass their own motion off as the camera's.
+        """
         start = time.perf_counter()
         try:
-            return self._estimate(image)
+            return self._estimate(image, boxes)
         finally:
             self.seconds += time.perf_counter() - start
 
-    def _estimate(self, image: np.ndarray) -> np.ndarray | None:
+    def _estimate(self, image: np.ndarray, boxes: np.ndarray | None = None) -> np.ndarray | None:
         self._index += 1
         self.frames += 1
         index = self._index
@@ -112,12 +118,13 @@ class CameraMotion:
             self._prev = None
             return None
         gray, factor = self._small_gray(image)
-        prev, prev_index = self._prev, self._prev_index
+        prev, prev_index, prev_boxes = self._prev, self._prev_index, self._prev_boxes
         self._prev, self._prev_index = gray, index
+        self._prev_boxes = None if boxes is None else np.asarray(boxes, dtype=np.float32).reshape(-1, 4) / factor
         if prev is None or prev_index != index - 1 or prev.shape != gray.shape:
             return None
         self.estimated += 1
-        affine = _fit(prev, gray)
+        affine = _fit(prev, gray, prev_boxes)
         if affine is None:
             return None
         affine = scale_affine(affine, factor)
@@ -164,11 +171,20 @@ def _corners(gray: np.ndarray, most: int = 150) -> np.ndarray:
     return np.array(points, dtype=np.float32).reshape(-1, 1, 2)
 
 
-def _fit(prev: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
-    """Rotation + scale + translation (2x3) from ``prev`` to ``gray`` (same size), or None."""
+def _fit(prev: np.ndarray, gray: np.ndarray, boxes: np.ndarray | None = None) -> np.ndarray | None:
+    """Rotation + scale + translation (2x3) from ``prev`` to ``gray`` (same size), or None
+    (too few corners outside ``boxes``, (N,4) in ``prev``'s pixels, or under half of them
+    agree)."""
     import cv2
 
     points = _corners(prev)
+    if boxes is not None and len(boxes) and len(points):
+        xy = points[:, 0, :]
+        inside = (
+            (xy[:, None, 0] >= boxes[None, :, 0]) & (xy[:, None, 0] <= boxes[None, :, 2])
+            & (xy[:, None, 1] >= boxes[None, :, 1]) & (xy[:, None, 1] <= boxes[None, :, 3])
+        ).any(axis=1)
+        points = points[~inside]
     if len(points) < 8:
         return None
     moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, gray, points, None, winSize=(11, 11), maxLevel=2)
@@ -178,7 +194,8 @@ def _fit(prev: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
     affine, inliers = cv2.estimateAffinePartial2D(
         points[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=1.0
     )
-    if affine is None or inliers is None or np.count_nonzero(inliers) < 8:
+    agree = 0 if inliers is None else int(np.count_nonzero(inliers))
+    if affine is None or agree < 8 or agree < 0.5 * np.count_nonzero(ok):
         return None
     return affine
 
