@@ -79,28 +79,11 @@ def _lane_sinks(
     request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks import SummaryBuilder, open_sinks
 
-    out = request.output
     count = len(request.sources)
-    sinks: list[Any] = []
-    files: list[Path] = []
-    video = output_for(out.video, index, count)
-    if video is not None:
-        sinks.append(open_video_sink(video, info, out))
-        files.append(video)
-    jsonl = output_for(out.jsonl, index, count)
-    if jsonl is not None:
-        sinks.append(JsonlSink(jsonl))
-        files.append(jsonl)
-    mot = output_for(out.mot, index, count)
-    if mot is not None:
-        sinks.append(MotSink(mot))
-        files.append(mot)
-    events = output_for(out.events, index, count)
-    if events is not None:
-        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
-        files.append(events)
+    paths = {field: output_for(path, index, count) for field, path in request.output.files().items()}
+    sinks, files = open_sinks(paths, info, request.output, analytics)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
