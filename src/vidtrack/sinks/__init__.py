@@ -11,7 +11,7 @@ from __future__ import annotations
 from vidtrack.sinks.base import Sink, check_outputs, check_writable
 from vidtrack.sinks.data import JsonlSink, MotSink
 from vidtrack.sinks.events import EventsSink
-from vidtrack.sinks.summary import SummaryBuilder
+from vidtrack.sinks.summary import SummaryBuilder, finish_summary
 from vidtrack.sinks.open import open_sinks
 from vidtrack.sinks.video import VideoSink, VideoWriter, open_video_sink
 
@@ -21,6 +21,7 @@ __all__ = [
     "MotSink",
     "Sink",
     "SummaryBuilder",
+    "finish_summary",
     "VideoSink",
     "VideoWriter",
     "check_outputs",
