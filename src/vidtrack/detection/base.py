@@ -41,6 +41,31 @@ class TimedDetector(Detector, Protocol):
         """``detect`` that adds each inner stage's milliseconds to ``timings`` (when not None)."""
 
 
+@runtime_checkable
+class BatchDetector(Protocol):
+    """A detector that runs several images in one call (tiling sends a frame's tiles together)."""
+
+    def detect_many(self, images: Sequence[np.ndarray]) -> list["sv.Detections"]:
+        """``detect`` on each image, in order, in as few model calls as the backend can."""
+
+
+@runtime_checkable
+class FixedInputDetector(Protocol):
+    """A detector whose model sees a fixed input side (pixels): tiling sizes its tiles to it."""
+
+    model_input: int | None
+
+
+@runtime_checkable
+class ConfiguredDetector(Protocol):
+    """A detector built from a :class:`DetectorConfig` that applies its after-inference options
+    (``conf``, ``iou``, ``classes``, ``max_det``, ``single``) from ``config`` and ``class_ids``
+    on every call, so :func:`with_options` can give a copy other values."""
+
+    config: DetectorConfig
+    class_ids: list[int] | None
+
+
 def resolve_classes(wanted: Sequence[str] | None, names: dict[int, str]) -> list[int] | None:
     """Turn ``--classes person,car`` or ``0,2`` into class ids, checking each one."""
     if not wanted:
@@ -112,9 +137,9 @@ def with_options(detector: Detector, **changes: Any) -> Detector:
     unknown = sorted(set(changes) - set(PER_CALL_OPTIONS))
     if unknown:
         raise OptionError(f"{unknown[0]!r} cannot change per request", f"use {', '.join(PER_CALL_OPTIONS)}")
-    config = getattr(detector, "config", None)
-    if not isinstance(config, DetectorConfig):
+    if not isinstance(detector, ConfiguredDetector) or not isinstance(detector.config, DetectorConfig):
         raise OptionError("this detector has fixed options", "load it with the options wanted")
+    config = detector.config
     if changes.get("classes") is not None:
         from vidtrack.config import split_classes
 
@@ -123,8 +148,8 @@ def with_options(detector: Detector, **changes: Any) -> Detector:
     if new == config:
         return detector
     view = copy.copy(detector)
-    view.config = new  # type: ignore[attr-defined]
-    view.class_ids = resolve_classes(new.classes, detector.class_names)  # type: ignore[attr-defined]
+    view.config = new
+    view.class_ids = resolve_classes(new.classes, detector.class_names)
     return view
 
 
