@@ -148,7 +148,7 @@ class RayEngine:
             self._check_nodes(inputs)
 
     def _check_nodes(self, inputs: list[str]) -> None:
-        from vidtrack import __version__
+        from vidtrack.version import __version__
 
         ray = self._ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy

@@ -25,7 +25,7 @@ def serve_command(
     cors_origin: Annotated[Optional[list[str]], typer.Option(help="Allow pages from this origin to call the API (repeatable). CORS is off by default.", show_default=False)] = None,
 ) -> None:
     """Serve object detection over HTTP: POST /v1/detect, DeepStack and tag routes, video jobs, and a web page at /."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
 
     try:
         server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [])

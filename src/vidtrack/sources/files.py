@@ -73,7 +73,7 @@ def _url_name(url: str) -> str:
 
 class VideoFileSource:
     """A video file of any container/codec FFmpeg reads (mp4, avi, mkv, webm, ts, raw mjpeg...),
-    or an http(s) URL of one (:func:`vidtrack.sources.base.is_finite_http`), read the same way
+    or an http(s) URL of one (:func:`vidtrack.sources.open.is_finite_http`), read the same way
     with FFmpeg's open/read timeouts at ``--stall-timeout``.
 
     ``Frame.pts`` is the frame's presentation time in seconds from the first frame: exactly
@@ -97,7 +97,7 @@ class VideoFileSource:
         quiet_ffmpeg()
         import av
 
-        # An http(s) URL of a video file is read like a file (sources.base.is_finite_http).
+        # An http(s) URL of a video file is read like a file (sources.open.is_finite_http).
         self.url = str(path).strip() if "://" in str(path) else None
         self.path = Path(path)
         self.config = config or SourceConfig()

@@ -91,7 +91,7 @@ class DetectionService:
         from vidtrack.detection.base import PER_CALL_OPTIONS, with_options
         from vidtrack.detection.tiling import wrap_for_tiles
 
-        changes = {name: getattr(config, name) for name in PER_CALL_OPTIONS}
+        changes = {name: value for name, value in vars(config).items() if name in PER_CALL_OPTIONS}
         tiled = config.tiles != "off" or bool(config.tile_regions)
         if tiled:
             changes["single"] = False  # the tiled merge applies it once, at the end
