@@ -280,7 +280,12 @@ def execute(
                 continue
             target = output_for(summary_path, i, count)
             assert target is not None
-            write_json_atomic(target, data)
+            try:
+                write_json_atomic(target, data)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome

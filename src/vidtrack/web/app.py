@@ -16,6 +16,7 @@ import logging
 import secrets
 from urllib.parse import quote
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from fastapi import FastAPI, Request
@@ -67,23 +68,12 @@ def _page_response(name: str, config: dict[str, Any]) -> Response:
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
+    """A ``/v1/detect`` option as its type, by the jobs API's one checker (``None``/empty: unset)."""
+    from vidtrack.web.jobs import coerce
+
     if value is None or value == "":
         return None
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise api_error(422, f"{name}={value!r} is not true or false", f"send {name}=true or {name}=false")
-    if kind is str:
-        return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise api_error(422, f"{name}={value!r} is not a {kind.__name__}", f"send a number for {name}") from None
+    return coerce(name, value, kind)
 
 
 def create_app(
@@ -155,7 +145,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(VidtrackError)
     async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
         status = exc.status if isinstance(exc, UploadError) else 422
-        return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers=NO_STORE)
+        extra = exc.headers if isinstance(exc, UploadError) else {}
+        return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers={**NO_STORE, **extra})
 
 
 # ------------------------------------------------------------------ pages
@@ -256,12 +247,18 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         image, detections, ms = await run_in_threadpool(work)
         return image, detections, ms
 
-    @app.get("/healthz", summary="Liveness: 200 while the server runs")
-    async def healthz() -> dict[str, Any]:
+    @app.get("/healthz", summary="Liveness: 200 while the server and its job runners run; 503 if a runner died")
+    async def healthz() -> JSONResponse:
         out: dict[str, Any] = {"status": "ok", "model": service.model_name if service else None}
+        status = 200
         if jobs is not None:
             out["jobs"] = jobs.counts()
-        return out
+            dead = jobs.dead_workers()
+            if dead:
+                status = 503
+                out.update(status="unhealthy", error=f"{dead} of {jobs.max_jobs} job runners stopped",
+                           fix="restart the server; see its log for the cause")
+        return JSONResponse(out, status, headers=NO_STORE)
 
     @app.get("/v1/models", summary="The model: name, classes, input size, backend")
     async def models() -> dict[str, Any]:
@@ -306,7 +303,18 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         if kind != "multipart/form-data":
             raise api_error(415, f"content type {kind or 'none'} is not accepted",
                             "send multipart/form-data with the file as the field 'video'")
-        form = await request.form(max_files=1, max_fields=64)
+        declared = request.headers.get("content-length", "")
+        await run_in_threadpool(manager.check_room, int(declared) if declared.isdigit() else None)
+        try:
+            form = await request.form(max_files=1, max_fields=64)
+        except OSError as exc:  # the spool folder of uploads (the system's temporary folder) is full
+            import tempfile
+
+            from vidtrack.web.jobs import disk_full_error, is_disk_full
+
+            if is_disk_full(exc):
+                raise disk_full_error(Path(tempfile.gettempdir()), "the upload does not fit") from None
+            raise
         upload = form.get("video")
         if not isinstance(upload, UploadFile):
             raise api_error(422, "no 'video' file in the form", "send the file as the multipart field 'video'")
@@ -314,6 +322,8 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         if isinstance(form.get("options"), str):
             try:
                 options = json.loads(str(form["options"]))
+            except RecursionError:
+                raise api_error(400, "the 'options' field is nested too deeply", 'send a flat object, e.g. {"conf": 0.4}') from None
             except ValueError:
                 raise api_error(422, "the 'options' field is not JSON", 'send e.g. options={"conf": 0.4}') from None
             if not isinstance(options, dict):
@@ -323,7 +333,7 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
             if key not in ("video", "options") and isinstance(value, str):
                 fields.setdefault(key, []).append(value)
         options.update({k: v[0] if len(v) == 1 else v for k, v in fields.items()})
-        job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options)
+        job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options, upload.size)
         return JSONResponse({"id": job.id, "state": job.state, "status_url": f"/v1/jobs/{job.id}"}, 202,
                             headers={**NO_STORE, "Location": f"/v1/jobs/{job.id}"})
 

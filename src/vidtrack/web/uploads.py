@@ -23,8 +23,10 @@ MAX_PIXELS = 50_000_000
 class UploadError(VidtrackError):
     """An upload the server refuses; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, problem: str, fix: str) -> None:
+    def __init__(self, status: int, problem: str, fix: str, headers: dict[str, str] | None = None) -> None:
         self.status = status
+        #: Extra response headers (``Retry-After`` on a 503/507).
+        self.headers = dict(headers or {})
         super().__init__(problem, fix)
 
 

@@ -1,0 +1,95 @@
+"""Hostile requests and unlucky operators (issue 23): a full disk, bad option values, limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from servers import make_video, running_server
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 5 MB tmpfs mounted on a folder of ``tmp_path`` (root only), unmounted afterwards."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(folder)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a 5 MB tmpfs needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def wait_done(http: httpx.Client, url: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = http.get(url).json()
+        if state["state"] in ("finished", "failed"):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job still {state['state']} after {timeout} s")
+
+
+def test_full_jobs_disk_gives_507_fails_the_job_cleanly_and_keeps_the_runner(
+        detection_service: Any, small_disk: Path, tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "clip.mp4", 60).read_bytes()
+    jobs_dir = small_disk / "jobs"
+    with running_server(detection_service, jobs_dir) as server, httpx.Client(base_url=server.base_url, timeout=60) as http:
+        big = http.post("/v1/jobs", files={"video": ("big.mp4", b"\0" * (6 << 20), "video/mp4")})
+        assert big.status_code == 507, big.text
+        assert str(jobs_dir) in big.json()["error"] and "MB free" in big.json()["error"]
+        assert big.headers["content-type"] == "application/json"
+        assert [p.name for p in jobs_dir.iterdir() if not p.name.startswith(".")] == []
+
+        job = http.post("/v1/jobs", files={"video": ("clip.mp4", clip, "video/mp4")}).json()
+        filler = small_disk / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:  # the job's outputs no longer fit
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        state = wait_done(http, job["status_url"])
+        assert state["state"] == "failed", state
+        assert "full" in state["error"]["error"] and str(jobs_dir) in state["error"]["error"], state
+        record = json.loads((jobs_dir / job["id"] / "record.json").read_text())
+        assert record["state"] == "failed"
+        assert sorted(p.name for p in (jobs_dir / job["id"]).iterdir()) == ["record.json"]  # outputs removed
+        health = http.get("/healthz")
+        assert health.status_code == 200, health.text
+
+        filler.unlink()  # room again: the next job runs (its runner survived)
+        again = http.post("/v1/jobs", files={"video": ("clip.mp4", clip, "video/mp4")})
+        assert again.status_code == 202, again.text
+        assert wait_done(http, again.json()["status_url"])["state"] == "finished"
+
+
+def test_healthz_reports_a_dead_job_runner(detection_service: Any, tmp_path: Path) -> None:
+    with running_server(detection_service, tmp_path / "jobs") as server, httpx.Client(base_url=server.base_url) as http:
+        assert http.get("/healthz").status_code == 200
+        jobs = server.jobs
+        dead = threading.Thread(target=lambda: None)
+        dead.start()
+        dead.join()
+        jobs._workers.append(dead)
+        try:
+            health = http.get("/healthz")
+            assert health.status_code == 503 and "job runners stopped" in health.json()["error"], health.text
+        finally:
+            jobs._workers.remove(dead)
+
