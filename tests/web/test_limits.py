@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from servers import make_video, running_server
+from servers import image_9, make_video, running_server
 
 pytestmark = pytest.mark.realdata
 
@@ -93,3 +94,48 @@ def test_healthz_reports_a_dead_job_runner(detection_service: Any, tmp_path: Pat
         finally:
             jobs._workers.remove(dead)
 
+
+
+@pytest.mark.parametrize("options", [{"max_age": 1e999}, {"max_age": float("nan")}, {"min_hits": 1e300},
+                                     {"max_age": 2.5}, {"conf": "high"}, {"single": 3}, {"classes": {"a": 1}}])
+def test_bad_json_option_values_are_refused_like_form_fields(options: dict, tmp_path: Path) -> None:
+    from vidtrack.errors import OptionError
+    from vidtrack.web.jobs import client_options
+
+    with pytest.raises(OptionError):
+        client_options(options)
+
+
+def test_json_option_values_of_the_right_type_pass() -> None:
+    from vidtrack.web.jobs import client_options
+
+    assert client_options({"max_age": 20.0, "conf": 1, "single": True, "classes": ["person", 2], "line": "0,0,9,9"}) == \
+        {"max_age": 20, "conf": 1.0, "single": True, "classes": "person,2", "line": ["0,0,9,9"]}
+
+
+def test_non_finite_options_never_stored_and_old_bad_records_do_not_break_the_list(
+        detection_service: Any, tmp_path: Path) -> None:
+    jobs_dir = tmp_path / "jobs"
+    old = jobs_dir / ("A" * 22)  # a record an older server wrote with Infinity in it
+    old.mkdir(parents=True)
+    (old / "record.json").write_text('{"id": "' + "A" * 22 + '", "state": "finished", "created": 1.0, '
+                                     '"options": {"max_age": Infinity}, "progress": {"frames_done": 3}}')
+    clip = make_video(tmp_path / "clip.mp4", 10)
+    with running_server(detection_service, jobs_dir) as server, httpx.Client(base_url=server.base_url, timeout=60) as http:
+        listed = http.get("/v1/jobs")
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["jobs"][0]["options"] == {}
+        assert http.get(f"/v1/jobs/{'A' * 22}").status_code == 200
+        for value in ("1e999", "NaN", "Infinity"):
+            bad = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())},
+                            data={"options": '{"max_age": %s}' % value})
+            assert bad.status_code == 422 and bad.json()["error"], bad.text
+            bad = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())}, data={"max_age": value})
+            assert bad.status_code == 422, bad.text
+        image = base64.b64encode(image_9()).decode()
+        for name, value in (("max_det", "1e999"), ("max_det", "2.7"), ("conf", '"NaN"'), ("conf", "Infinity")):
+            body = '{"image": {"base64": "%s"}, "%s": %s}' % (image, name, value)
+            answer = http.post("/v1/detect", content=body, headers={"content-type": "application/json"})
+            assert answer.status_code == 422 and name in answer.json()["error"], answer.text
+    for record in jobs_dir.glob("*/record.json"):
+        json.loads(record.read_text(), parse_constant=lambda c: pytest.fail(f"{record} holds {c}"))
