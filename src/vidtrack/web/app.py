@@ -114,7 +114,8 @@ def create_app(
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload_bytes)
+    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload_bytes,
+                       cors_origins=origins)
     return app
 
 
