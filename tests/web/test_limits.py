@@ -139,3 +139,42 @@ def test_non_finite_options_never_stored_and_old_bad_records_do_not_break_the_li
             assert answer.status_code == 422 and name in answer.json()["error"], answer.text
     for record in jobs_dir.glob("*/record.json"):
         json.loads(record.read_text(), parse_constant=lambda c: pytest.fail(f"{record} holds {c}"))
+
+
+def test_deeply_nested_json_is_a_400_json_and_the_connection_lives(detection_service: Any, tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    clip = make_video(tmp_path / "clip.mp4", 5)
+    with running_server(detection_service, tmp_path / "jobs") as server, httpx.Client(base_url=server.base_url) as http:
+        for _ in range(2):  # the same keep-alive connection answers again
+            answer = http.post("/v1/detect", content='{"image": {"base64": ""}, "conf": %s}' % deep,
+                               headers={"content-type": "application/json"})
+            assert answer.status_code == 400 and "nested" in answer.json()["error"], answer.text
+        answer = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())}, data={"options": deep})
+        assert answer.status_code == 400 and "nested" in answer.json()["error"], answer.text
+        assert http.get("/healthz").status_code == 200
+
+
+def test_an_upload_cut_short_by_a_killed_server_is_removed_at_start(tmp_path: Path) -> None:
+    from vidtrack.web.jobs import JobManager
+
+    jobs_dir = tmp_path / "jobs"
+    orphan = jobs_dir / ("B" * 22)  # kill -9 while the upload was stored: no record.json yet
+    orphan.mkdir(parents=True)
+    (orphan / "input.video").write_bytes(b"\0" * 1000)
+    other = jobs_dir / "not-a-job"
+    other.mkdir()
+    manager = JobManager(None, jobs_dir)  # type: ignore[arg-type]  # no job runs
+    try:
+        assert not orphan.exists() and other.is_dir()
+    finally:
+        manager.close()
+
+
+def test_the_web_view_token_is_printed_whole_only_to_a_terminal(capsys: pytest.CaptureFixture) -> None:
+    from vidtrack.cli.report import ProgressReporter, shown_url
+
+    url = "http://127.0.0.1:8080/live?token=s3cr%C3%A9t&x=1"
+    assert shown_url(url, terminal=True) == url
+    assert shown_url(url, terminal=False) == "http://127.0.0.1:8080/live?token=...&x=1"
+    ProgressReporter(enabled=False).start([], url)  # stderr is captured here: not a terminal
+    assert "s3cr" not in capsys.readouterr().err

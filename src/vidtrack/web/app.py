@@ -143,6 +143,17 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse({"error": f"invalid request: {where}: {first.get('msg', 'bad value')}",
                              "fix": "see /docs for the parameters"}, 422, headers=NO_STORE)
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse({"error": "the request body is nested too deeply",
+                             "fix": "send the documented shape (see /docs)"}, 400, headers=NO_STORE)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still logs the traceback; the client gets JSON, never a text/plain 500
+        return JSONResponse({"error": f"internal error ({type(exc).__name__})", "fix": "see the server log; try again"},
+                            500, headers=NO_STORE)
+
     @app.exception_handler(VidtrackError)
     async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
         status = exc.status if isinstance(exc, UploadError) else 422
@@ -203,6 +214,8 @@ async def _image_and_options(request: Request, names: Iterable[str]) -> tuple[by
     elif kind == "application/json":
         try:
             body = json.loads(await request.body())
+        except RecursionError:
+            raise api_error(400, "the JSON body is nested too deeply", 'send {"image": {"base64": "..."}}') from None
         except ValueError:
             raise api_error(422, "the JSON body does not parse", 'send {"image": {"base64": "..."}}') from None
         if not isinstance(body, dict):
