@@ -178,3 +178,28 @@ def test_the_web_view_token_is_printed_whole_only_to_a_terminal(capsys: pytest.C
     assert shown_url(url, terminal=False) == "http://127.0.0.1:8080/live?token=...&x=1"
     ProgressReporter(enabled=False).start([], url)  # stderr is captured here: not a terminal
     assert "s3cr" not in capsys.readouterr().err
+
+
+def test_queue_and_disk_budget_bounds_answer_503_and_507_with_retry_after(detection_service: Any, tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "clip.mp4", 5).read_bytes()
+    gate = threading.Event()
+    with running_server(detection_service, tmp_path / "jobs", jobs_options={"max_queued": 1}) as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as http:
+        server.jobs._run = lambda job: gate.wait(20)  # the runner holds its first job
+        try:
+            first = http.post("/v1/jobs", files={"video": ("c.mp4", clip)})
+            deadline = time.monotonic() + 10
+            while http.get(first.json()["status_url"]).json()["state"] != "running" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert http.post("/v1/jobs", files={"video": ("c.mp4", clip)}).status_code == 202  # waits
+            full = http.post("/v1/jobs", files={"video": ("c.mp4", clip)})
+            assert full.status_code == 503 and full.headers["retry-after"].isdigit(), full.text
+            assert "queue is full" in full.json()["error"] and "--max-queued" in full.json()["fix"]
+            assert len([p for p in (tmp_path / "jobs").iterdir() if not p.name.startswith(".")]) == 2
+        finally:
+            gate.set()
+    with running_server(detection_service, tmp_path / "jobs2", jobs_options={"disk_budget": 400 * 1024}) as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as http:
+        answer = http.post("/v1/jobs", files={"video": ("c.mp4", b"\0" * 500 * 1024)})
+        assert answer.status_code == 507 and answer.headers["retry-after"].isdigit(), answer.text
+        assert "--jobs-max-mb" in answer.json()["fix"]

@@ -22,13 +22,16 @@ def serve_command(
     max_upload_mb: Annotated[float, typer.Option(help="Largest upload in MB; bigger ones are refused (413) while they stream in.")] = 200.0,
     jobs_dir: Annotated[Optional[Path], typer.Option(help="Where video jobs and their outputs are kept (survives restarts). Default: ~/.local/share/vidtrack/jobs.", show_default=False)] = None,
     max_jobs: Annotated[int, typer.Option(help="Video jobs run at once; more queue. Each uses the shared model: 1 suits a small machine.")] = 1,
+    max_queued: Annotated[int, typer.Option(help="Video jobs allowed to wait; past it uploads get 503 with Retry-After.")] = 16,
+    jobs_max_mb: Annotated[float, typer.Option(help="Disk the jobs folder may take, uploads and outputs (MB); past it uploads get 507 with Retry-After. Delete finished jobs to free it.")] = 10240.0,
     cors_origin: Annotated[Optional[list[str]], typer.Option(help="Allow pages from this origin to call the API (repeatable). CORS is off by default.", show_default=False)] = None,
 ) -> None:
     """Serve object detection over HTTP: POST /v1/detect, DeepStack and tag routes, video jobs, and a web page at /."""
     from vidtrack.cli import fail
 
     try:
-        server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [])
+        server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [],
+                                    max_queued=max_queued, jobs_max_mb=jobs_max_mb)
     except VidtrackError as exc:
         raise fail(exc)
     shown = server.base_url + "/" + ("?token=..." if token else "")
@@ -40,7 +43,8 @@ def serve_command(
 
 
 def build_server(host: str, port: int, token: str | None, model: str | None, max_upload_mb: float,
-                 jobs_dir: Path | None, max_jobs: int, cors_origins: list[str]):
+                 jobs_dir: Path | None, max_jobs: int, cors_origins: list[str], *, max_queued: int = 16,
+                 jobs_max_mb: float = 10240.0):
     """The bound server and its job manager, everything checked; nothing served yet.
 
     Raises:
@@ -53,10 +57,14 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
 
     check_bind(host, port, token, flag="--host")
     check_option(0 <= port <= 65535, "--port", port, "use 1-65535, or 0 for any free port")
-    if max_upload_mb <= 0:
+    import math
+
+    if not math.isfinite(max_upload_mb) or max_upload_mb <= 0:
         raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
     if max_jobs < 1:
         raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
+    check_option(max_queued >= 1, "--max-queued", max_queued, "use 1 or more, e.g. 16")
+    check_option(math.isfinite(jobs_max_mb) and jobs_max_mb > 0, "--jobs-max-mb", jobs_max_mb, "use a size in MB, e.g. 10240 (10 GB)")
     from vidtrack.web.app import create_app
     from vidtrack.web.jobs import JobManager, default_jobs_dir
     from vidtrack.web.server import Server, bind
@@ -66,7 +74,8 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     jobs = None
     try:
         service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
-        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
+        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs, max_queued=max_queued,
+                          disk_budget=int(jobs_max_mb * (1 << 20)))
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
                          cors_origins=cors_origins)
