@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from vidtrack.bounded import FrameQueue
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
@@ -135,7 +136,7 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        out: "queue.Queue[Any]" = FrameQueue(OUTPUT_QUEUE)  # bounded in bytes too: big frames queue fewer
         output = threading.Thread(
             target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )

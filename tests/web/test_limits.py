@@ -203,3 +203,37 @@ def test_queue_and_disk_budget_bounds_answer_503_and_507_with_retry_after(detect
         answer = http.post("/v1/jobs", files={"video": ("c.mp4", b"\0" * 500 * 1024)})
         assert answer.status_code == 507 and answer.headers["retry-after"].isdigit(), answer.text
         assert "--jobs-max-mb" in answer.json()["fix"]
+
+
+def test_one_pixel_cap_for_images_and_videos(detection_service: Any, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidtrack.web import uploads
+
+    monkeypatch.setattr(uploads, "MAX_PIXELS", 320 * 240 - 1)  # the test clip's frames are 320x240
+    clip = make_video(tmp_path / "clip.mp4", 5)
+    with running_server(detection_service, tmp_path / "jobs") as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as http:
+        video = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())})
+        assert video.status_code == 413 and "320x240" in video.json()["error"], video.text
+        image = http.post("/v1/detect", files={"image": ("i.jpg", image_9())})  # 640x480
+        assert image.status_code == 413 and "640x480" in image.json()["error"], image.text
+        assert [p for p in (tmp_path / "jobs").iterdir() if not p.name.startswith(".")] == []
+
+
+def test_frame_queues_are_bounded_in_bytes() -> None:
+    import numpy as np
+
+    from vidtrack.bounded import FrameQueue
+    from vidtrack.frames import Frame
+
+    q = FrameQueue(4, max_bytes=1000)
+    big = Frame(image=np.zeros((20, 20, 3), np.uint8), index=0, pts=0.0, captured=0.0)  # 1200 bytes
+    q.put(big)
+    with pytest.raises(Exception):  # queue.Full: one big frame already holds the byte cap
+        q.put(big, timeout=0.01)
+    assert q.get() is big and q.bytes == 0
+    small = Frame(image=np.zeros((4, 4, 3), np.uint8), index=1, pts=0.0, captured=0.0)
+    for _ in range(4):
+        q.put(small, timeout=0.01)
+    with pytest.raises(Exception):  # the item cap still holds
+        q.put(small, timeout=0.01)

@@ -485,7 +485,15 @@ class JobManager:
             with self._lock:
                 self._persist(job)
 
-        def on_frame(_lane: int, _result: Any) -> None:
+        too_big: list[tuple[int, int]] = []
+
+        def on_frame(_lane: int, result: Any) -> None:
+            from vidtrack.web import uploads
+
+            height, width = result.frame.image.shape[:2]
+            if width * height > uploads.MAX_PIXELS and not too_big:  # the picture grew mid-stream
+                too_big.append((width, height))
+                job.cancel.set()
             job.frames_done += 1
             now = time.monotonic()
             if now - last_persist[0] >= PERSIST_EVERY_S:
@@ -497,6 +505,10 @@ class JobManager:
                           detector=self.service.detector_for_config(request.detector), cancel=job.cancel)
         if job.deleted:
             return
+        if too_big:
+            from vidtrack.web.uploads import too_many_pixels
+
+            raise too_many_pixels(*too_big[0], what="video")
         if job.cancel.is_set():
             raise VidtrackError("the job was stopped (server shutting down)", "submit it again")
         if outcome.error is not None:
