@@ -237,3 +237,40 @@ def test_frame_queues_are_bounded_in_bytes() -> None:
         q.put(small, timeout=0.01)
     with pytest.raises(Exception):  # the item cap still holds
         q.put(small, timeout=0.01)
+
+
+def test_image_cap_is_far_below_the_video_cap_and_busy_servers_answer_503(detection_service: Any, tmp_path: Path) -> None:
+    picture = image_9()  # about 160 kB
+    with running_server(detection_service, tmp_path / "jobs", max_upload_bytes=10 << 20,
+                        max_image_bytes=100 * 1024, detect_queue=0) as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as http:
+        for route in ("/v1/detect", "/v1/vision/detection", "/v1/tags"):
+            answer = http.post(route, files={"image": ("i.jpg", picture)})
+            assert answer.status_code == 413 and "--max-image-mb" in answer.json()["fix"], answer.text
+        encoded = base64.b64encode(picture[:90 * 1024]).decode()  # 120 kB of base64: under the 4/3 body cap
+        answer = http.post("/v1/detect", json={"image": {"base64": encoded}})
+        assert answer.status_code == 422, answer.text  # a cut JPEG: past the cap check, refused as corrupt
+        clip = make_video(tmp_path / "clip.mp4", 30).read_bytes()
+        assert http.post("/v1/jobs", files={"video": ("c.mp4", clip + b"\0" * 200 * 1024)}).status_code == 202
+
+    small = picture  # under the cap below
+    with running_server(detection_service, max_image_bytes=1 << 20, detect_queue=0) as server:
+        slots = detection_service.slots
+        held = [slots.acquire(timeout=5) for _ in range(detection_service.slots_total)]
+        assert all(held)
+        answers: list[int] = []
+        threads = [threading.Thread(target=lambda: answers.append(
+            httpx.post(server.base_url + "/v1/detect", files={"image": ("i.jpg", small)}, timeout=60).status_code))
+            for _ in range(detection_service.slots_total)]
+        try:
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # both are in, waiting for a slot
+            busy = httpx.post(server.base_url + "/v1/detect", files={"image": ("i.jpg", small)}, timeout=60)
+            assert busy.status_code == 503 and busy.headers["retry-after"].isdigit(), busy.text
+        finally:
+            for _ in held:
+                slots.release()
+            for thread in threads:
+                thread.join(60)
+        assert answers == [200] * detection_service.slots_total

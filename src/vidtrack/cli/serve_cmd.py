@@ -22,6 +22,8 @@ def serve_command(
     max_upload_mb: Annotated[float, typer.Option(help="Largest upload in MB; bigger ones are refused (413) while they stream in.")] = 200.0,
     jobs_dir: Annotated[Optional[Path], typer.Option(help="Where video jobs and their outputs are kept (survives restarts). Default: ~/.local/share/vidtrack/jobs.", show_default=False)] = None,
     max_jobs: Annotated[int, typer.Option(help="Video jobs run at once; more queue. Each uses the shared model: 1 suits a small machine.")] = 1,
+    max_image_mb: Annotated[float, typer.Option(help="Largest image upload in MB (as base64 JSON: 4/3 of it); bigger ones get 413.")] = 20.0,
+    image_queue: Annotated[int, typer.Option(help="Image requests that may wait for one of the 2 decode+detect slots; past it: 503 with Retry-After.")] = 8,
     max_queued: Annotated[int, typer.Option(help="Video jobs allowed to wait; past it uploads get 503 with Retry-After.")] = 16,
     jobs_max_mb: Annotated[float, typer.Option(help="Disk the jobs folder may take, uploads and outputs (MB); past it uploads get 507 with Retry-After. Delete finished jobs to free it.")] = 10240.0,
     max_connections: Annotated[int, typer.Option(help="Open connections served at once; a request past it gets 503.")] = 64,
@@ -34,7 +36,7 @@ def serve_command(
     try:
         server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [],
                                     max_queued=max_queued, jobs_max_mb=jobs_max_mb, max_connections=max_connections,
-                                    head_timeout=head_timeout)
+                                    head_timeout=head_timeout, max_image_mb=max_image_mb, image_queue=image_queue)
     except VidtrackError as exc:
         raise fail(exc)
     shown = server.base_url + "/" + ("?token=..." if token else "")
@@ -47,7 +49,8 @@ def serve_command(
 
 def build_server(host: str, port: int, token: str | None, model: str | None, max_upload_mb: float,
                  jobs_dir: Path | None, max_jobs: int, cors_origins: list[str], *, max_queued: int = 16,
-                 jobs_max_mb: float = 10240.0, max_connections: int = 64, head_timeout: float = 10.0):
+                 jobs_max_mb: float = 10240.0, max_connections: int = 64, head_timeout: float = 10.0,
+                 max_image_mb: float = 20.0, image_queue: int = 8):
     """The bound server and its job manager, everything checked; nothing served yet.
 
     Raises:
@@ -66,6 +69,8 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
         raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
     if max_jobs < 1:
         raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
+    check_option(math.isfinite(max_image_mb) and max_image_mb > 0, "--max-image-mb", max_image_mb, "use e.g. 20")
+    check_option(image_queue >= 0, "--image-queue", image_queue, "use 0 or more, e.g. 8")
     check_option(max_connections >= 2, "--max-connections", max_connections, "use 2 or more, e.g. 64")
     check_option(math.isfinite(head_timeout) and head_timeout > 0, "--head-timeout", head_timeout, "use seconds, e.g. 10")
     check_option(max_queued >= 1, "--max-queued", max_queued, "use 1 or more, e.g. 16")
@@ -83,7 +88,8 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
                           disk_budget=int(jobs_max_mb * (1 << 20)))
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
-                         cors_origins=cors_origins)
+                         cors_origins=cors_origins, max_image_bytes=int(max_image_mb * (1 << 20)),
+                         detect_queue=image_queue)
         server = Server(app, host, port, flag="--port", sock=sock, max_connections=max_connections,
                         head_timeout_s=head_timeout)
     except BaseException:

@@ -352,7 +352,12 @@ class JobManager:
             job.folder.mkdir()
             with open(job.folder / INPUT_NAME, "wb") as out:
                 shutil.copyfileobj(upload, out, 1 << 20)
-            check_video(job.folder / INPUT_NAME)
+            slots = getattr(self.service, "slots", None)
+            if slots is not None:
+                with slots:  # decoding a first frame counts against the picture slots too
+                    check_video(job.folder / INPUT_NAME)
+            else:
+                check_video(job.folder / INPUT_NAME)
         except BaseException as exc:
             shutil.rmtree(job.folder, ignore_errors=True)
             if is_disk_full(exc):

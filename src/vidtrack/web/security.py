@@ -53,18 +53,18 @@ class UploadTooLarge(HTTPException):
     turning it into a generic 400.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, flag: str = "--max-upload-mb") -> None:
         self.limit = limit
-        error, fix = too_large_fix(limit)
+        error, fix = too_large_fix(limit, flag)
         super().__init__(413, {"error": error, "fix": fix}, headers={"Connection": "close"})
 
 
-def too_large_fix(limit: int) -> tuple[str, str]:
+def too_large_fix(limit: int, flag: str = "--max-upload-mb") -> tuple[str, str]:
     """The (error, fix) pair of a 413."""
     mb = limit / (1 << 20)
     return (
         f"upload too large: the limit is {mb:g} MB",
-        "send a smaller file, or start the server with a larger --max-upload-mb",
+        f"send a smaller file, or start the server with a larger {flag}",
     )
 
 
@@ -105,12 +105,14 @@ class Guard:
     """
 
     def __init__(self, app: Any, token: str | None, allowed_hosts: Iterable[str], max_body: int | None,
-                 cors_origins: Iterable[str] = ()) -> None:
+                 cors_origins: Iterable[str] = (), route_caps: dict[str, int] | None = None) -> None:
         self.app = app
         self.token = token.encode("utf-8") if token else None
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self.max_body = max_body
         self.cors_origins = {o.rstrip("/").lower() for o in cors_origins}
+        #: Smaller body caps of particular paths (the image routes), in bytes.
+        self.route_caps = dict(route_caps or {})
 
     def authorized(self, scope: Scope) -> bool:
         """True when the request may proceed (constant-time token comparison)."""
@@ -169,13 +171,16 @@ class Guard:
                     f"forbidden: a page of another site sent this request ({where})",
                     "open the page from this server, or start it with --cors-origin ORIGIN to allow that site"))
                 return
-        limit = self.max_body
+        limit, flag = self.max_body, "--max-upload-mb"
+        special = self.route_caps.get(scope.get("path", ""))
+        if special is not None and (limit is None or special < limit):
+            limit, flag = special, "--max-image-mb"
         if limit is None or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            error, fix = too_large_fix(limit)
+            error, fix = too_large_fix(limit, flag)
             await _respond(send, 413, error_body(error, fix), close=True)
             return
         received = 0
@@ -186,7 +191,7 @@ class Guard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise UploadTooLarge(limit)
+                    raise UploadTooLarge(limit, flag)
             return message
 
         started = False
@@ -202,7 +207,7 @@ class Guard:
         except UploadTooLarge:
             if started:
                 raise
-            error, fix = too_large_fix(limit)
+            error, fix = too_large_fix(limit, flag)
             await _respond(send, 413, error_body(error, fix), close=True)
 
 
