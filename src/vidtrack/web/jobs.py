@@ -142,12 +142,12 @@ def coerce(name: str, value: Any, kind: Any) -> Any:
             try:
                 value = int(text)
             except ValueError:
-                raise OptionError(f"option {name}={value!r} is not a whole number", "see 'vidtrack run --help' for its values") from None
+                raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values") from None
         elif kind is float:
             try:
                 value = float(text)
             except ValueError:
-                raise OptionError(f"option {name}={value!r} is not a number", "see 'vidtrack run --help' for its values") from None
+                raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values") from None
         else:
             return value
     if kind is bool:
@@ -156,7 +156,7 @@ def coerce(name: str, value: Any, kind: Any) -> Any:
         raise OptionError(f"option {name}={value!r} is not true or false", f"send {name}: true or false")
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise OptionError(f"option {name}={value!r} is not a number", "send a number")
+            raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "send a number")
         if isinstance(value, float) and not math.isfinite(value):
             raise OptionError(f"option {name}={value!r} is not a finite number", "send a finite number")
         if kind is int:
