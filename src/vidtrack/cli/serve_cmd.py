@@ -75,6 +75,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     check_option(math.isfinite(head_timeout) and head_timeout > 0, "--head-timeout", head_timeout, "use seconds, e.g. 10")
     check_option(max_queued >= 1, "--max-queued", max_queued, "use 1 or more, e.g. 16")
     check_option(math.isfinite(jobs_max_mb) and jobs_max_mb > 0, "--jobs-max-mb", jobs_max_mb, "use a size in MB, e.g. 10240 (10 GB)")
+    from vidtrack.runner import execute
     from vidtrack.web.app import create_app
     from vidtrack.web.jobs import JobManager, default_jobs_dir
     from vidtrack.web.server import Server, bind
@@ -84,7 +85,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     jobs = None
     try:
         service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
-        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs, max_queued=max_queued,
+        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs, run=execute, max_queued=max_queued,
                           disk_budget=int(jobs_max_mb * (1 << 20)))
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
