@@ -118,8 +118,8 @@ def test_idle_keep_alive_and_a_steady_body_still_work(strict_server: Any) -> Non
     sock = connect(strict_server)
     body = b"x" * 6000
     sock.sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
-    for i in range(0, len(body), 2000):  # 2 kB/s for 3 s: slower than a LAN, above the 1 kB/s floor
-        sock.sendall(body[i:i + 2000])
-        time.sleep(1.0)
+    for i in range(0, len(body), 250):  # 2 kB/s for 3 s: slower than a LAN, above the 1 kB/s floor
+        sock.sendall(body[i:i + 250])
+        time.sleep(0.125)
     answer = read_all(sock)
     assert answer.split()[1] == b"200" and b"\r\n6000\r\n" in answer
