@@ -274,3 +274,24 @@ def test_image_cap_is_far_below_the_video_cap_and_busy_servers_answer_503(detect
             for thread in threads:
                 thread.join(60)
         assert answers == [200] * detection_service.slots_total
+
+
+def test_a_video_whose_picture_grows_past_the_cap_mid_stream_stops(detection_service: Any, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidtrack.web import uploads
+
+    parts = []
+    for i, size in enumerate(("160x120", "320x240")):  # MPEG-TS allows the picture size to change
+        parts.append(tmp_path / f"{i}.ts")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=10", "-t", "1",
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-output_ts_offset", str(i), "-f", "mpegts",
+                        str(parts[-1])], check=True)
+    clip = b"".join(p.read_bytes() for p in parts)
+    monkeypatch.setattr(uploads, "MAX_PIXELS", 160 * 120)  # the first picture fits, the second does not
+    with running_server(detection_service, tmp_path / "jobs") as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as http:
+        job = http.post("/v1/jobs", files={"video": ("grows.ts", clip)})
+        assert job.status_code == 202, job.text  # header and first frame are within the cap
+        state = wait_done(http, job.json()["status_url"])
+        assert state["state"] == "failed" and "320x240" in state["error"]["error"], state
+        assert sorted(p.name for p in (tmp_path / "jobs" / job.json()["id"]).iterdir()) == ["record.json"]
