@@ -11,6 +11,8 @@ never completes or a body that trickles in. :func:`protocol_with_deadlines` adds
   ``Content-Length`` longer than what is sent does not).
 
 A client that misses one gets ``408`` JSON ``{"error", "fix"}`` and the connection is closed.
+A connection opened while ``max_connections`` are already open gets ``503`` JSON (with
+``Retry-After``) to its first request, and is closed.
 """
 
 from __future__ import annotations
@@ -26,15 +28,30 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 HEAD_TIMEOUT_S = 10.0
 BODY_MIN_RATE = 4096
 BODY_WINDOW_S = 10.0
+#: Default cap on open connections.
+MAX_CONNECTIONS = 64
+
+
+async def _busy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The answer on a connection past the cap: 503 JSON, Retry-After, connection closed."""
+    body = json.dumps({"error": "too many open connections", "fix": "retry in a second, or start the server "
+                       "with a larger --max-connections"}).encode()
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def protocol_with_deadlines(head_timeout_s: float = HEAD_TIMEOUT_S, body_min_rate: float = BODY_MIN_RATE,
-                            body_window_s: float = BODY_WINDOW_S) -> type:
-    """uvicorn's h11 protocol class with the head and body deadlines above (pass as ``Config(http=...)``)."""
+                            body_window_s: float = BODY_WINDOW_S, max_connections: int = MAX_CONNECTIONS) -> type:
+    """uvicorn's h11 protocol class with the connection cap and the head and body deadlines
+    above (pass as ``Config(http=...)``, with ``limit_concurrency`` left unset)."""
 
     class DeadlineProtocol(H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                self.app = _busy  # this connection's request gets the 503, then it closes
             self._head_timer: asyncio.TimerHandle | None = None
             self._body_timer: asyncio.TimerHandle | None = None
             self._received = 0

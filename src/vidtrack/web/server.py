@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds open requests (a video stream, a slow upload) get to finish when the server stops.
 GRACEFUL_STOP_S = 1
-#: Open connections served at once; a request past it gets 503 (uvicorn's ``limit_concurrency``).
+#: Open connections served at once; a request on one past it gets 503 JSON (see :mod:`vidtrack.web.deadlines`).
 MAX_CONNECTIONS = 64
 #: Seconds an idle keep-alive connection stays open between requests.
 KEEP_ALIVE_S = 5
@@ -97,8 +97,8 @@ class Server:
                 deadlines.HEAD_TIMEOUT_S if head_timeout_s is None else head_timeout_s,
                 deadlines.BODY_MIN_RATE if body_min_rate is None else body_min_rate,
                 deadlines.BODY_WINDOW_S if body_window_s is None else body_window_s,
+                max_connections,
             ),
-            limit_concurrency=max_connections,
             timeout_keep_alive=KEEP_ALIVE_S,
         )
         self._server = uvicorn.Server(config)
