@@ -295,3 +295,44 @@ def test_a_video_whose_picture_grows_past_the_cap_mid_stream_stops(detection_ser
         state = wait_done(http, job.json()["status_url"])
         assert state["state"] == "failed" and "320x240" in state["error"]["error"], state
         assert sorted(p.name for p in (tmp_path / "jobs" / job.json()["id"]).iterdir()) == ["record.json"]
+
+
+def test_a_base64_json_image_is_decoded_holding_about_two_copies_of_the_body() -> None:
+    import asyncio
+    import tracemalloc
+
+    from starlette.requests import Request
+
+    from vidtrack.web.app import _image_and_options
+
+    picture = os.urandom(6 << 20)
+    body = b'{"image": {"base64": "' + base64.b64encode(picture) + b'"}, "conf": 0.5}'
+    del picture
+    chunks = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+    size = len(body)
+    del body
+
+    async def run() -> tuple[bytes, dict]:
+        sent = iter(chunks)
+
+        async def receive() -> dict:
+            chunk = next(sent, None)
+            return {"type": "http.request", "body": chunk or b"", "more_body": chunk is not None}
+
+        scope = {"type": "http", "method": "POST", "path": "/v1/detect", "query_string": b"",
+                 "headers": [(b"content-type", b"application/json")]}
+        result = await _image_and_options(Request(scope, receive), ("conf",), 64 << 20)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        return result
+
+    peaks: list[int] = []
+    tracemalloc.start()
+    try:
+        data, options = asyncio.run(run())
+    finally:
+        tracemalloc.stop()
+    peak = peaks[0]
+    assert len(data) == 6 << 20 and options == {"conf": 0.5}
+    # the body (as it arrives), then its text, then its bytes, then the image: never more than
+    # about two body-sized buffers at once (the chunks the test holds are not traced: made before)
+    assert peak < 2.4 * size, f"peak {peak / size:.2f} x the body"

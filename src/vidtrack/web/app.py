@@ -244,13 +244,19 @@ async def _image_and_options(request: Request, names: Iterable[str], max_image_b
         async for chunk in request.stream():
             body += chunk
         try:
-            parsed = json.loads(body)
+            text = body.decode("utf-8")  # json.loads would decode bytes itself and keep them meanwhile
+        except UnicodeDecodeError:
+            raise api_error(422, "the JSON body is not UTF-8", 'send {"image": {"base64": "..."}}') from None
+        finally:
+            del body
+        try:
+            parsed = json.loads(text)
         except RecursionError:
             raise api_error(400, "the JSON body is nested too deeply", 'send {"image": {"base64": "..."}}') from None
         except ValueError:
             raise api_error(422, "the JSON body does not parse", 'send {"image": {"base64": "..."}}') from None
         finally:
-            del body
+            del text
         if not isinstance(parsed, dict):
             raise api_error(422, "the JSON body is not an object", 'send {"image": {"base64": "..."}}')
         image = parsed.pop("image", None)
@@ -258,8 +264,13 @@ async def _image_and_options(request: Request, names: Iterable[str], max_image_b
         del image
         if not isinstance(encoded, str):
             raise api_error(422, "image.base64 is missing", 'send {"image": {"base64": "<the file, base64>"}}')
-        data = _decode_base64(encoded)
-        del encoded
+        try:
+            raw = encoded.encode("ascii")
+        except UnicodeEncodeError:
+            raise api_error(422, "image.base64 is not valid base64", "encode the file's bytes with standard base64") from None
+        del encoded  # the text goes before the bytes are decoded: two copies at most
+        data = _decode_base64(raw)
+        del raw
         if len(data) > max_image_bytes:
             raise _image_too_large(max_image_bytes)
         fields.update(parsed)
@@ -272,12 +283,8 @@ async def _image_and_options(request: Request, names: Iterable[str], max_image_b
     return data, {k: v for k, v in fields.items() if k in known}
 
 
-def _decode_base64(encoded: str) -> bytes:
-    """Standard base64 (a ``data:...;base64,`` prefix allowed) to bytes, without extra copies of the text."""
-    try:
-        raw = encoded.encode("ascii")
-    except UnicodeEncodeError:
-        raise api_error(422, "image.base64 is not valid base64", "encode the file's bytes with standard base64") from None
+def _decode_base64(raw: bytes) -> bytes:
+    """Standard base64 bytes (a ``data:...;base64,`` prefix allowed) decoded, without copying the input."""
     start = raw.index(b",") + 1 if raw.startswith(b"data:") and b"," in raw[:200] else 0
     try:
         return binascii.a2b_base64(memoryview(raw)[start:], strict_mode=True)
