@@ -22,7 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
+from vidtrack.bounded import FrameQueue
+from vidtrack.frames import Frame, FrameResult, LaneReport, SourceInfo  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
@@ -121,7 +122,7 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        out: "queue.Queue[Any]" = FrameQueue(OUTPUT_QUEUE)  # bounded in bytes too: big frames queue fewer
         output = threading.Thread(
             target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )

@@ -270,11 +270,17 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             outcome.error = report.error
     if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
-            if i not in failed_empty:
-                target = output_for(request.output.summary, i, len(request.sources))
-                assert target is not None
+            if i in failed_empty:
+                continue
+            target = output_for(request.output.summary, i, len(request.sources))
+            assert target is not None
+            try:
                 write_json_atomic(target, data)
-                files.append(target)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
+            files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
 
