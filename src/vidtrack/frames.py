@@ -161,3 +161,18 @@ class FrameResult:
     detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    status: SourceStatus | None = None  # the source's status when the lane ended
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None
