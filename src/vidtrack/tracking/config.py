@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from vidtrack.config import CMC_MODES
 from vidtrack.errors import check_option
 
 
-#: ``--cmc`` values (camera motion compensation, :mod:`vidtrack.motion`).
-CMC_MODES = ("auto", "on", "off")
 
 #: The frame rate ``position_gain`` and ``velocity_gain`` are stated at (frames/s).
 GAIN_RATE = 30.0
