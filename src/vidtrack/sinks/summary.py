@@ -51,7 +51,7 @@ def dropped_hint(summary: dict[str, Any]) -> str | None:
     parts = ", ".join(f"{cls} {100 * d['share']:.0f}% ({d['count']})" for cls, d in worst)
     return (
         f"{summary.get('source', '')}: detections in no reported track: {parts}. If they are real objects, "
-        "lower --new-track-score-rank or --min-hits (fast movers: raise --iou-buffer); if they are false "
+        "lower --new-track-score-rank or --min-hits (fast movers: raise --iou-buffer or --new-track-gate); if they are false "
         "boxes, raise --conf."
     )
 
