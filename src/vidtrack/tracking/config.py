@@ -118,13 +118,13 @@ class TrackerConfig:
     # The share of the prediction error a new observation corrects (alpha-beta filter).
     position_gain: float = knob(
         0.6,
-        "How much each detection corrects the track's box (0-1). Raise: follows the detector (and its "
+        "How much each detection corrects the track's box (0-1, at 30 fps; kept as a lag in seconds at other rates). Raise: follows the detector (and its "
         "jitter); lower: steadier boxes that lag.",
     )
     # Too high and coasting tracks drift with the jitter they took for motion.
     velocity_gain: float = knob(
         0.05,
-        "How much each detection corrects the track's velocity (0-1). Raise: reacts to turns faster, "
+        "How much each detection corrects the track's velocity (0-1, at 30 fps; x sqrt(30/fps) at other rates). Raise: reacts to turns faster, "
         "jitter becomes motion; lower: smoother prediction.",
     )
     # Filtered boxes fit better (MOT15: +1.5 MOTA, +0.7 HOTA) but lag a little, which costs

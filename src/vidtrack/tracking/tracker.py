@@ -13,18 +13,26 @@ Association, per frame:
 1. Confident detections (``high_score_rank``) and weak ones compete in one assignment;
    a confident match always outweighs a weak one, and weak detections need the stricter
    ``low_iou_threshold`` (ByteTrack's two stages, folded into one solve).
-2. Confident detections still unmatched get a second chance against tracks that missed
+2. Confident detections still unmatched are compared again with widened boxes (both
+   boxes grow by ``iou_buffer`` of their size on every side: C-BIoU), so a fast mover, or
+   any object at a low frame rate, still meets its prediction; and with tracks seen only
+   once (no velocity yet) by centre distance in box sizes (``new_track_gate``).
+3. Confident detections still unmatched get a second chance against tracks that missed
    frames, this time compared with the track's *last observed* box instead of its
    prediction: after an occlusion the extrapolated box has often drifted while the
    object reappears close to where it was last seen (OC-SORT's observation-centric
    recovery).
-3. When a track is re-found after a gap, its velocity is re-estimated from the two real
+4. When a track is re-found after a gap, its velocity is re-estimated from the two real
    observations across the gap, not from the drifted prediction.
+
+Settings that mean time (``max_age``, the gains) are converted with the video's
+``frame_rate``; :meth:`IoUTracker.compensate` applies the camera's motion (a 2x3 affine
+from :mod:`vidtrack.motion`) to every track before a frame's update.
 
 Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` starts a
 tentative track; it is confirmed (and given the next id of this tracker instance, from
 1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
-to ``max_age`` frames. Only detections matched to confirmed tracks are reported.
+to ``max_age`` seconds. Only detections matched to confirmed tracks are reported.
 
 Speed: a frame costs a few dozen numpy calls on arrays of a handful of rows, so call
 overhead, not arithmetic, is the budget. Hence one state matrix, in-place updates, work
