@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from vidtrack.bounded import FrameQueue
-from vidtrack.frames import Frame, FrameResult, LaneReport, SourceInfo  # LaneReport re-exported: the old import path
+from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
