@@ -5,6 +5,7 @@ tracker receives only the affine (:meth:`vidtrack.tracking.IoUTracker.compensate
 imports no cv2.
 """
 
-from vidtrack.motion.camera import CMC_MODES, CameraMotion, scale_affine
+from vidtrack.config import CMC_MODES  # auto, on, off: the --cmc values
+from vidtrack.motion.camera import CameraMotion, scale_affine
 
 __all__ = ["CMC_MODES", "CameraMotion", "scale_affine"]

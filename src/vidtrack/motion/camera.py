@@ -19,7 +19,6 @@ import time
 
 import numpy as np
 
-from vidtrack.config import CMC_MODES  # auto, on, off: the --cmc values
 
 
 def scale_affine(affine: np.ndarray, factor: float) -> np.ndarray:

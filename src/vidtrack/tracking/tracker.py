@@ -393,7 +393,6 @@ class IoUTracker:
         re-found after missed frames restarts from the observation (its prediction has
         drifted) and re-estimates its velocity across the gap from real observations.
         """
-        cfg = self.config
         matched = state[cols]
         box = matched[:, _BOX]  # the prediction, corrected in place
         span = matched[:, _MISS]  # frames since the previous match
