@@ -87,6 +87,14 @@ class Frame:
         return (self.image.shape[1], self.image.shape[0])
 
     @property
+    def picture_nbytes(self) -> int:
+        """Bytes of the BGR picture, without converting it (queues bounded in bytes read this)."""
+        if self._image is not None:
+            return int(self._image.nbytes)
+        width, height = self.size
+        return width * height * 3
+
+    @property
     def converted(self) -> bool:
         """False while the BGR picture has not been made (see the class docstring)."""
         return self._image is not None
@@ -222,8 +230,47 @@ class FrameResult:
     fps: float | None = None  # the lane's processing rate, frames/s over its last 30 frames
     frame_age_ms: float | None = None  # capture (or decode) to finished, milliseconds
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
+    detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
     # Where the tracks come from: "detect" (the detector ran), "interpolate" (between two detected
     # frames), "predict" (live, ahead of the last detection) or "hold" (nothing moved).
     detector: str = "detect"
+
+
+@dataclass
+class ScheduleCounts:
+    """Frames of one lane by what the detector did (``--motion-gate``, ``--detect-every``): HUD and summary."""
+
+    detected: int = 0
+    gated: int = 0  # nothing moved: tracks held
+    strided: int = 0  # between detections of a moving scene: tracks interpolated or predicted
+
+    @property
+    def frames(self) -> int:
+        return self.detected + self.gated + self.strided
+
+    def add(self, action: str) -> None:
+        """Count one frame by the schedule's verdict (detect, hold, skip)."""
+        if action == "detect":
+            self.detected += 1
+        elif action == "hold":
+            self.gated += 1
+        else:
+            self.strided += 1
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    schedule: ScheduleCounts | None = None  # frames detected / gated / strided (--motion-gate, --detect-every)
+    status: SourceStatus | None = None  # the source's status when the lane ended
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from vidtrack.frames import Frame, FrameResult, SourceInfo
+from vidtrack.bounded import FrameQueue
+from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
 
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
-    from vidtrack.detection.schedule import DetectSchedule, ScheduleCounts
+    from vidtrack.detection.schedule import DetectSchedule
     from vidtrack.frames import SourceStatus
+    from vidtrack.motion import CameraMotion
     from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
@@ -75,6 +77,9 @@ class Lane:
     schedule: "DetectSchedule | None" = None
     _gaps: "_GapState" = field(default_factory=lambda: _GapState())
 
+    # Camera motion compensation (--cmc); None: off, or stills.
+    motion: "CameraMotion | None" = None
+
 
 @dataclass
 class _GapState:
@@ -94,21 +99,6 @@ class _GapState:
         self.held = False
         self.skipped.clear()
 
-
-@dataclass
-class LaneReport:
-    """What happened in one lane, for the end-of-run table and the summary file."""
-
-    source: SourceInfo
-    frames: int = 0
-    wall_s: float = 0.0
-    first_output_s: float | None = None  # run start → first finished frame
-    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
-    stage_ms: dict[str, float] = field(default_factory=dict)
-    schedule: "ScheduleCounts | None" = None  # frames detected / gated / strided, when scheduled
-    status: "SourceStatus | None" = None  # the source's status when the lane ended
-    stopped: bool = False  # stopped early by the user or a signal
-    error: BaseException | None = None
 
 
 class Pipeline:
@@ -173,7 +163,7 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        out: "queue.Queue[Any]" = FrameQueue(OUTPUT_QUEUE)  # bounded in bytes too: big frames queue fewer
         output = threading.Thread(
             target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )
@@ -215,6 +205,8 @@ class Pipeline:
                             self._finish(lane, *pending.popleft(), times, rate, out)
                         self._emit_held(lane, times, rate, out)
                         lane.tracker.end_tracks()
+                        if lane.motion is not None:
+                            lane.motion.reset()
                     seen_reconnects = reconnects
                     if lane.schedule is not None:
                         lane.schedule.reset()
@@ -281,6 +273,8 @@ class Pipeline:
                     if item is _DONE:
                         return
                     lane.tracker.end_tracks()
+                    if lane.motion is not None:
+                        lane.motion.reset()
                     continue
                 frame, future = item
                 try:
@@ -314,7 +308,11 @@ class Pipeline:
             lane.schedule.promote(frame)
             detections, detect_ms = self._detect(frame.image)
         times.add("detect", detect_ms)
-        with Stopwatch(times, "track"):
+        with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
+            if lane.motion is not None:
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
+                if affine is not None:
+                    lane.tracker.compensate(affine)
             tracked = lane.tracker.update_all(detections)
         if lane.schedule is not None:
             self._detected(lane, frame, detections, tracked, times, rate, out)
@@ -446,6 +444,7 @@ class Pipeline:
             fps=rate.fps,
             frame_age_ms=age_ms,
             counts=counts,
+            detected=class_counts(detections),  # the summary's dropped detections
             source_name=lane.source.info.name,
             status=lane.source.status,
             detector=action,

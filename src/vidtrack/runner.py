@@ -80,28 +80,11 @@ def _lane_sinks(
     request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks import SummaryBuilder, open_sinks
 
-    out = request.output
     count = len(request.sources)
-    sinks: list[Any] = []
-    files: list[Path] = []
-    video = output_for(out.video, index, count)
-    if video is not None:
-        sinks.append(open_video_sink(video, info, out))
-        files.append(video)
-    jsonl = output_for(out.jsonl, index, count)
-    if jsonl is not None:
-        sinks.append(JsonlSink(jsonl))
-        files.append(jsonl)
-    mot = output_for(out.mot, index, count)
-    if mot is not None:
-        sinks.append(MotSink(mot))
-        files.append(mot)
-    events = output_for(out.events, index, count)
-    if events is not None:
-        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
-        files.append(events)
+    paths = {field: output_for(path, index, count) for field, path in request.output.files().items()}
+    sinks, files = open_sinks(paths, info, request.output, analytics)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
@@ -137,12 +120,35 @@ def execute(
     ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
     points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     """
-    from vidtrack.analytics.stage import AnalyticsStage
-    from vidtrack.detection import load_detector
-    from vidtrack.overlay import Overlay
-    from vidtrack.sinks import check_outputs
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
+    sources = _check_and_open(request)
+    run = _assemble(request, sources, detector, web_view, drawing_import)
+    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame)
+    viewer_url = _attach_viewers(run.viewers, pipeline, sources)
+    if on_start is not None:
+        on_start([s.info for s in sources], viewer_url)
+    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel)
+    outcome = _finish(request, sources, run, reports)
+    outcome.viewer_url = viewer_url
+    return outcome
+
+
+@dataclass
+class _Assembly:
+    """A run's stages before it starts: the detector, one lane per source, the shared viewers."""
+
+    detector: "Detector"
+    lanes: list[Lane]
+    viewers: list["Viewer"]
+    summaries: list[Any]  # each lane's SummaryBuilder
+    files_of_lane: list[list[Path]]  # the files each lane's sinks write
+
+
+def _check_and_open(request: RunRequest) -> list["Source"]:
+    """Check every output path, open every source, and check lines/zones against them (nothing written yet)."""
+    from vidtrack.sinks import check_outputs
+
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
@@ -154,10 +160,24 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return sources
+
+
+def _assemble(
+    request: RunRequest, sources: list["Source"], detector: "Detector | None", web_view: "WebViewFactory | None",
+    drawing_import: threading.Thread,
+) -> _Assembly:
+    """Load the model, then build each source's lane (tracker, analytics, sinks, overlay) and the viewers.
+
+    On any failure every sink, viewer and source opened so far is closed before it propagates.
+    """
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.detection import load_detector
+    from vidtrack.overlay import Overlay
+
     viewers: list["Viewer"] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
-    files: list[Path] = []
     files_of_lane: list[list[Path]] = []
     try:
         if detector is None:
@@ -174,7 +194,6 @@ def execute(
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
-            files.extend(lane_files)
             files_of_lane.append(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
             stages_of_lane = tracking_stages(source.info, request.tracker, request.schedule)
@@ -200,21 +219,28 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return _Assembly(detector, lanes, viewers, summaries, files_of_lane)
 
-    pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+
+def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["Source"]) -> str | None:
+    """Connect the viewers to the run (quitting stops it; each source announced); the web view's URL."""
     for viewer in viewers:
         viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         for i, source in enumerate(sources):
             viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
-    viewer_url = next((v.url for v in viewers if v.url), None)
-    if on_start is not None:
-        on_start([s.info for s in sources], viewer_url)
+    return next((v.url for v in viewers if v.url), None)
+
+
+def _run_pipeline(
+    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None
+) -> list[LaneReport]:
+    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards."""
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
     if cancel is not None:
         threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
     try:
-        reports = pipeline.run()
+        return pipeline.run()
     finally:
         finished.set()
         if restore is not None:
@@ -222,59 +248,45 @@ def execute(
         for viewer in viewers:
             viewer.close()
 
+
+def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, reports: list[LaneReport]) -> RunOutcome:
+    """Collect warnings, finish each lane's summary (sinks/summary.py), drop the files of lanes
+    that failed before their first frame, and write the ``--summary`` files."""
+    from vidtrack.sinks import finish_summary
+
+    files = [path for lane_files in run.files_of_lane for path in lane_files]
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
-    for lane in lanes:
+    for lane in run.lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
-    for viewer in viewers:  # a viewer that failed mid-run (no display...): the run went on without it
+    for viewer in run.viewers:  # a viewer that failed mid-run (no display...): the run went on without it
         if viewer.error is not None:
             outcome.warnings.append(str(viewer.error))
-    outcome.viewer_url = viewer_url
     failed_empty: set[int] = set()
-    for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
-        summary.update(source=source.info.name, **_report_fields(report))
-        stage = lanes[i].analytics
-        if stage is not None:
-            stage.finish()
-            summary.update(**stage.summary())
-        if report.error is not None:
-            summary.update(complete=False, error=str(report.error))
-            if report.frames == 0:  # nothing usable was written: leave nothing behind
-                failed_empty.add(i)
-                for path in files_of_lane[i]:
-                    path.unlink(missing_ok=True)
-        size_changes = source.size_changes
-        if size_changes:
-            summary.update(size_changes=[
-                {"frame": index, "t": round(t, 3), "width": width, "height": height}
-                for index, t, width, height in size_changes
-            ])
-            first = size_changes[0]
-            outcome.warnings.append(
-                f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
-                f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
-                "own size, boxes are in its coordinates, and tracks restart at each change"
-            )
-        outcome.summaries.append(summary.build())
-        if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
-            outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
-            summary_fields = outcome.summaries[-1]
-            summary_fields["source_error"] = source.error.one_line()
-        if source.truncated and not report.stopped:
-            outcome.warnings.append(
-                f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
-                " (truncated file or wrong header); every decodable frame was processed"
-            )
+    for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        if run.lanes[i].motion is not None:
+            summary.update(camera_motion=run.lanes[i].motion.report())
+        data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
+        if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
+            failed_empty.add(i)
+            for path in run.files_of_lane[i]:
+                path.unlink(missing_ok=True)
+        outcome.summaries.append(data)
+        outcome.warnings.extend(warnings)
         if report.error is not None and outcome.error is None:
             outcome.error = report.error
-    summary_path = request.output.summary
-    if summary_path is not None:
+    if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
             if i in failed_empty:
                 continue
-            target = output_for(summary_path, i, count)
+            target = output_for(request.output.summary, i, len(request.sources))
             assert target is not None
-            write_json_atomic(target, data)
+            try:
+                write_json_atomic(target, data)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
@@ -307,11 +319,18 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig, schedule: ScheduleC
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
     built = make_schedule(schedule, info) if schedule is not None else None
     stride = built.max_stride if built is not None else 1
     window = 0 if info.is_live else (config.min_hits - 1) * stride
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window), "schedule": built}
+    rate = float(info.fps) if info.fps else None
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
+
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion,
+            "schedule": built}
 
 
 def make_schedule(config: ScheduleConfig, info: SourceInfo) -> Any:
@@ -326,33 +345,6 @@ def make_schedule(config: ScheduleConfig, info: SourceInfo) -> Any:
         gate = MotionGate(lambda w, h: [spec.points(w, h) for spec in specs])
     built = DetectSchedule(gate, config.max_stride, config.recheck_s, auto=config.detect_every == "auto")
     return built if built.active else None
-
-
-def _report_fields(report: LaneReport) -> dict[str, Any]:
-    return {
-        "processing_fps": round(report.processing_fps, 2),
-        "wall_s": round(report.wall_s, 3),
-        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
-        "timings_ms": report.stage_ms,
-        "stopped_early": report.stopped,
-        **_schedule_fields(report),
-        "source_state": None if report.status is None else str(report.status),
-    }
-
-
-def _schedule_fields(report: LaneReport) -> dict[str, Any]:
-    """Summary: what the detector skipped (``--motion-gate``/``--detect-every``)."""
-    counts = report.schedule
-    if counts is None:
-        return {}
-    return {
-        "detector": {
-            "frames_detected": counts.detected,
-            "frames_gated": counts.gated,  # nothing moved: tracks held
-            "frames_strided": counts.strided,  # between detections: tracks interpolated or predicted
-            "detections_per_s": round(counts.detected / report.wall_s, 2) if report.wall_s > 0 else None,
-        }
-    }
 
 
 def _one_opencv_thread() -> None:

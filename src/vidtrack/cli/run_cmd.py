@@ -10,7 +10,10 @@ import typer
 
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
+    CmcOption,
     HighScoreRankOption,
+    IouBufferOption,
+    NewTrackGateOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -97,6 +100,9 @@ def run_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
+    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
+    cmc: CmcOption = TRACKER_DEFAULTS.cmc,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
     no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,
@@ -158,7 +164,7 @@ def run_command(
             options = merge_options(load_config_file(config), options, _given(ctx))
         request = request_from_options(sources, options)
     except VidtrackError as exc:
-        from vidtrack.cli import fail
+        from vidtrack.cli.common import fail
 
         raise fail(exc)
     _execute(request, quiet)
@@ -182,7 +188,7 @@ def _given(ctx: typer.Context) -> set[str]:
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
     from vidtrack.web.view import WebView
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
     _log_to_stderr(quiet)
@@ -229,7 +235,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.demo import ensure_demo_clip
 
     try:

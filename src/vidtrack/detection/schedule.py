@@ -22,8 +22,9 @@ Rules, in order, for a frame:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from vidtrack.frames import ScheduleCounts  # re-exported: counts travel in LaneReport
 
 if TYPE_CHECKING:
     from vidtrack.detection.motion import MotionGate
@@ -32,27 +33,6 @@ if TYPE_CHECKING:
 DETECT = "detect"
 SKIP = "skip"
 HOLD = "hold"
-
-
-@dataclass
-class ScheduleCounts:
-    """Frames by what the detector did (for the HUD and the summary)."""
-
-    detected: int = 0
-    gated: int = 0  # HOLD: nothing moved
-    strided: int = 0  # SKIP: between detections of a moving scene
-
-    @property
-    def frames(self) -> int:
-        return self.detected + self.gated + self.strided
-
-    def add(self, action: str) -> None:
-        if action == DETECT:
-            self.detected += 1
-        elif action == HOLD:
-            self.gated += 1
-        else:
-            self.strided += 1
 
 
 class DetectSchedule:
