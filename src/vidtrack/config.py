@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from vidtrack.errors import OptionError, check_option
@@ -89,8 +90,15 @@ class SourceConfig:
     # packets, passes NAT/firewalls) or "udp" (for cameras that answer 461 to TCP).
     rtsp_transport: str = "tcp"
     loop: int = 1  # files: play the source this many times (soak tests, benchmarks)
+    # Wall-clock time of the first frame of files: an aware datetime, "auto" (container tag,
+    # then file name; see vidtrack.wallclock) or None (no wall-clock time: outputs unchanged).
+    # Live sources use the capture clock whenever it is set.
+    start_time: "datetime | str | None" = None
 
     def __post_init__(self) -> None:
+        from vidtrack.wallclock import parse_start_time
+
+        object.__setattr__(self, "start_time", parse_start_time(self.start_time))
         if self.stall_timeout <= 0:
             raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
         if self.rtsp_transport not in ("tcp", "udp"):
@@ -109,6 +117,9 @@ class OverlayConfig:
     labels: bool = True
     trails: bool = True
     hud: bool = True
+    # Burn the frame's wall-clock time into the picture, CCTV style. None: on when the time is
+    # known (--start-time), so nothing changes without it.
+    timestamp: bool | None = None
     trail_length: int = 30  # frames of history per trail
 
 

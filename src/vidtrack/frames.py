@@ -7,6 +7,7 @@ tracker_id, data); these small types carry the image and its timing around them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,9 @@ class Frame:
     times otherwise), the capture clock for live sources. ``duration`` is how long the frame
     shows in seconds, when the source knows it (files). ``captured`` is the
     ``time.monotonic()`` reading when the frame left the decoder/camera, used to measure
-    frame age (capture to annotated output).
+    frame age (capture to annotated output). ``time`` is the wall-clock time the frame shows
+    (timezone-aware), set by the pipeline when the recording's start is known
+    (``--start-time``, see :mod:`vidtrack.wallclock`); None otherwise.
     """
 
     image: np.ndarray
@@ -38,6 +41,7 @@ class Frame:
     source_id: int = 0
     decode_ms: float = 0.0  # time spent reading/decoding this frame
     duration: float | None = None  # seconds on screen (files); None: until the next frame
+    time: datetime | None = None  # wall-clock time of the picture, when known (--start-time)
 
 
 @dataclass(frozen=True, slots=True)

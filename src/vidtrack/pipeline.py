@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
     from vidtrack.sources import Source, SourceStatus
+    from vidtrack.wallclock import WallClock
 
 log = logging.getLogger("vidtrack")
 
@@ -60,6 +61,10 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
+    # Wall-clock time of the frames (--start-time): set for files by the runner; for live
+    # sources (capture_clock) made from the capture clock at the first frame.
+    clock: "WallClock | None" = None
+    capture_clock: bool = False
 
 
 @dataclass
@@ -281,6 +286,14 @@ class Pipeline:
         """
         # The one place boxes are made to fit the picture: every output sees the same boxes.
         tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
+        if lane.clock is None and lane.capture_clock:
+            from vidtrack.wallclock import capture_clock
+
+            lane.clock = capture_clock(frame.pts, frame.captured, time.time(), time.monotonic())
+            if lane.analytics is not None:
+                lane.analytics.clock = lane.clock
+        if lane.clock is not None:
+            frame.time = lane.clock.at(frame.pts)
         # Lines, zones and events; redaction of frame.image before anything draws or writes it.
         scene = lane.analytics.process(frame, detections, tracked) if lane.analytics is not None else None
         counts = class_counts(tracked)
@@ -299,7 +312,7 @@ class Pipeline:
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
-                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene)
+                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene, when=frame.time)
         result = FrameResult(
             frame=frame,
             detections=tracked,

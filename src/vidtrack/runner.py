@@ -181,6 +181,10 @@ def execute(
             for s in sources
         ]
         viewers = _make_viewers(request)
+        clocks, clock_warnings = wall_clocks(request, sources)
+        for stage, clock in zip(stages, clocks):
+            if stage is not None:
+                stage.clock = clock
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
@@ -195,6 +199,8 @@ def execute(
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,
                     analytics=stages[i],
+                    clock=clocks[i],
+                    capture_clock=request.source.start_time is not None and source.info.is_live,
                 )
             )
     except BaseException:
@@ -228,7 +234,7 @@ def execute(
         for viewer in viewers:
             viewer.close()
 
-    outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
+    outcome = RunOutcome(reports=reports, summaries=[], outputs=files, warnings=list(clock_warnings))
     for lane in lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
@@ -239,6 +245,8 @@ def execute(
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))
+        if lanes[i].clock is not None:
+            summary.update(start_time_source=lanes[i].clock.source)
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
@@ -284,6 +292,46 @@ def execute(
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any], list[str]]:
+    """Each source's :class:`~vidtrack.wallclock.WallClock` (None: no wall-clock time) and warnings.
+
+    No ``--start-time``: None everywhere (outputs unchanged). A time: that time for every file.
+    ``auto``: the container's ``creation_time``, else a date in the file name (see
+    :mod:`vidtrack.wallclock`), else None with a warning. Live sources get None here: the
+    pipeline makes their clock from the capture clock at their first frame.
+    """
+    from vidtrack.sources.files import creation_time
+    from vidtrack.wallclock import AUTO, WallClock, start_from_creation_time, start_from_name
+
+    wanted = request.source.start_time
+    clocks: list[Any] = []
+    warnings: list[str] = []
+    for source in sources:
+        info = source.info
+        if wanted is None or info.is_live:
+            clocks.append(None)
+            continue
+        if wanted != AUTO:
+            clocks.append(WallClock(wanted, "option"))  # type: ignore[arg-type]
+            continue
+        found = None
+        if info.media_path is not None:
+            when = start_from_creation_time(creation_time(info.media_path))
+            if when is not None:
+                found = WallClock(when, "creation_time")
+        if found is None:
+            named = start_from_name(info.media_path.name if info.media_path is not None else info.name)
+            if named is not None:
+                found = WallClock(named[0], f"file name {named[1]}")
+        if found is None:
+            warnings.append(
+                f"{info.name}: --start-time auto found no creation_time tag and no date in the file name, "
+                "so frames have no wall-clock time; give --start-time 2026-12-06T14:30:00+01:00"
+            )
+        clocks.append(found)
+    return clocks, warnings
 
 
 def _is_local_file(spec: str) -> bool:

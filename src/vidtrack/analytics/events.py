@@ -17,7 +17,8 @@ class Event:
     for live sources) and ``frame`` its 0-based index. ``line``/``zone`` names where it
     happened (one of the two is set). ``direction`` is ``"in"``/``"out"`` for crossings
     and ``None`` for zone events. ``dwell_s`` is the visit's length so far (loiter) or in
-    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known.
+    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known;
+    ``time`` the wall-clock time of ``t`` (ISO 8601 with offset) when the start is known.
     """
 
     t: float
@@ -30,11 +31,13 @@ class Event:
     direction: str | None = None
     dwell_s: float | None = None
     confidence: float | None = None
+    time: str | None = None  # wall-clock time, ISO 8601 with UTC offset, when known (--start-time)
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
         record: dict[str, Any] = {
             "t": round(self.t, 3),
+            **({"time": self.time} if self.time is not None else {}),
             "frame": self.frame,
             "type": self.type,
             "track_id": self.track_id,

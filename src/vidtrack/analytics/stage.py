@@ -73,6 +73,7 @@ class AnalyticsStage:
         self._size: tuple[int, int] | None = None
         self._flash: dict[str, float] = {}
         self._finished: list[Event] | None = None
+        self.clock: Any = None  # a vidtrack.wallclock.WallClock when frames have wall-clock times: events carry it
 
     @classmethod
     def build(
@@ -108,6 +109,8 @@ class AnalyticsStage:
         scene = self.scene
         assert scene is not None
         events = tuple(scene.update(tracked, frame.pts, frame.index)) if not scene.empty else ()
+        if self.clock is not None and events:
+            events = tuple(self._timed(events))
         hidden = None
         if self.redactor is not None:
             boxes, hidden = self.redactor.boxes(raw, tracked)
@@ -139,7 +142,15 @@ class AnalyticsStage:
         """End of stream (idempotent): pending crossings count and open visits exit; their events."""
         if self._finished is None:
             self._finished = self.scene.finish() if self.scene is not None else []
+            if self.clock is not None:
+                self._finished = self._timed(self._finished)
         return self._finished
+
+    def _timed(self, events: Any) -> list[Event]:
+        """``events`` with their wall-clock ``time`` filled in from :attr:`clock`."""
+        from dataclasses import replace
+
+        return [replace(e, time=self.clock.iso(e.t)) for e in events]
 
     def summary(self) -> dict[str, Any]:
         """``{"lines": ..., "zones": ...}`` for the run summary (after :meth:`finish`)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from vidtrack.errors import OutputError
 from vidtrack.labels import class_names
+from vidtrack.wallclock import iso
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -79,7 +80,8 @@ class _LineFile:
 class JsonlSink:
     """``{"frame": i, "t": s, "detections": [...]}`` per line; ``frame`` is the 0-based index.
 
-    ``t`` is the frame's time in seconds (stream time for files, capture time for live).
+    ``t`` is the frame's time in seconds (stream time for files, capture time for live);
+    ``"time"`` (ISO 8601 with offset) follows it when the wall-clock start is known (``--start-time``).
     """
 
     warnings: tuple[str, ...] = ()  # nothing to report
@@ -91,6 +93,7 @@ class JsonlSink:
         record = {
             "frame": result.frame.index,
             "t": round(float(result.frame.pts), 3),
+            **({"time": iso(result.frame.time)} if result.frame.time is not None else {}),
             "detections": list(detection_rows(result.detections)),
         }
         self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
