@@ -136,6 +136,7 @@ class OutputConfig:
     mot: Path | None = None
     summary: Path | None = None
     events: Path | None = None  # analytics events, one JSON line each
+    snapshots: Path | None = None  # folder: best view of each track, picture of each event (JPEG)
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than

@@ -79,3 +79,7 @@ class FrameResult:
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: "SourceStatus | None" = None  # the source's state when the frame was finished
+    # The picture after redaction and before drawing, kept only when a sink asks for it
+    # (snapshots, clean clips); None otherwise (frame.image is then that picture, unless drawn on).
+    clean: np.ndarray | None = None
+    redacted: bool = False  # the redactor processed this picture (redaction on)

@@ -65,6 +65,9 @@ class Lane:
     # sources (capture_clock) made from the capture clock at the first frame.
     clock: "WallClock | None" = None
     capture_clock: bool = False
+    # A sink needs the picture after redaction and before drawing (snapshots, clean clips):
+    # it travels as FrameResult.clean (one copy a frame when something draws).
+    keep_clean: bool = False
 
 
 @dataclass
@@ -300,6 +303,9 @@ class Pipeline:
         rate.tick()
         age_ms = (time.monotonic() - frame.captured) * 1000.0
         annotated = None
+        clean = None
+        if lane.keep_clean:
+            clean = frame.image.copy() if lane.overlay is not None else frame.image
         if lane.overlay is not None:
             with Stopwatch(times, "draw"):
                 hud = HudInfo(
@@ -324,6 +330,8 @@ class Pipeline:
             counts=counts,
             source_name=lane.source.info.name,
             status=lane.source.status,
+            clean=clean,
+            redacted=scene.redacted if scene is not None else False,
         )
         out.put(result)
 

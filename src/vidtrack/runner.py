@@ -99,6 +99,16 @@ def _lane_sinks(
     count = len(request.sources)
     sinks: list[Any] = []
     files: list[Path] = []
+    final_events = analytics.finish if analytics is not None else None
+    snapshots = output_for(out.snapshots, index, count)
+    if snapshots is not None:  # first: it names each event's picture in the event, for the sinks after it
+        from vidtrack.sinks.snapshots import SnapshotSink
+
+        snap = SnapshotSink(snapshots, redaction=request.analytics.redact.active)
+        sinks.append(snap)
+        if final_events is not None:
+            finish = final_events
+            final_events = lambda: snap.final_events(finish())  # noqa: E731
     video = output_for(out.video, index, count)
     if video is not None:
         sinks.append(open_video_sink(video, info, out))
@@ -113,7 +123,7 @@ def _lane_sinks(
         files.append(mot)
     events = output_for(out.events, index, count)
     if events is not None:
-        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
+        sinks.append(EventsSink(events, final_events))
         files.append(events)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
@@ -175,7 +185,9 @@ def execute(
         for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
             detector.warmup(size)  # compile for the sources' frame sizes before frames arrive
         drawing_import.join()
-        drawing = request.output.video is not None or request.show or request.serve is not None
+        drawing = (
+            request.output.video is not None or request.show or request.serve is not None or _needs_pictures(request)
+        )
         stages = [
             AnalyticsStage.build(request.analytics, s.info, detector.class_names, drawing)
             for s in sources
@@ -201,6 +213,7 @@ def execute(
                     analytics=stages[i],
                     clock=clocks[i],
                     capture_clock=request.source.start_time is not None and source.info.is_live,
+                    keep_clean=_needs_pictures(request),
                 )
             )
     except BaseException:
@@ -247,6 +260,10 @@ def execute(
         summary.update(source=source.info.name, **_report_fields(report))
         if lanes[i].clock is not None:
             summary.update(start_time_source=lanes[i].clock.source)
+        for sink in lanes[i].sinks:
+            key = getattr(sink, "SUMMARY_KEY", None)  # sinks with a part of the summary (snapshots...)
+            if key is not None:
+                summary.update(**{key: sink.summary()})
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
@@ -292,6 +309,11 @@ def execute(
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def _needs_pictures(request: RunRequest) -> bool:
+    """Whether a sink writes pictures besides the video (snapshots): redaction must then run."""
+    return request.output.snapshots is not None
 
 
 def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any], list[str]]:

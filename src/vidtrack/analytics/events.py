@@ -32,6 +32,7 @@ class Event:
     dwell_s: float | None = None
     confidence: float | None = None
     time: str | None = None  # wall-clock time, ISO 8601 with UTC offset, when known (--start-time)
+    snapshot: str | None = None  # the event's picture in the --snapshots folder, when written
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
@@ -50,4 +51,6 @@ class Event:
         record["direction"] = self.direction
         record["dwell_s"] = None if self.dwell_s is None else round(self.dwell_s, 3)
         record["confidence"] = None if self.confidence is None else round(self.confidence, 3)
+        if self.snapshot is not None:
+            record["snapshot"] = self.snapshot
         return record

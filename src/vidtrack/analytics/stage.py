@@ -57,6 +57,7 @@ class AnalyticsFrame:
     hidden: np.ndarray | None = None
     lines: tuple[LineDrawing, ...] = ()
     zones: tuple[ZoneDrawing, ...] = ()
+    redacted: bool = False  # the picture was redacted (redaction on and pictures produced)
 
 
 @dataclass
@@ -112,15 +113,17 @@ class AnalyticsStage:
         if self.clock is not None and events:
             events = tuple(self._timed(events))
         hidden = None
+        redacted = False
         if self.redactor is not None:
             boxes, hidden = self.redactor.boxes(raw, tracked)
             if self.pictures:
                 self.redactor.apply(frame.image, boxes)
+                redacted = True
         if not self.pictures:
             return AnalyticsFrame(events, hidden)
         for event in events:
             self._flash[event.line or event.zone or ""] = frame.pts
-        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts))
+        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts), redacted=redacted)
 
     def _drawings(self, now: float) -> tuple[tuple[LineDrawing, ...], tuple[ZoneDrawing, ...]]:
         scene = self.scene
