@@ -137,6 +137,8 @@ class OutputConfig:
     summary: Path | None = None
     events: Path | None = None  # analytics events, one JSON line each
     snapshots: Path | None = None  # folder: best view of each track, picture of each event (JPEG)
+    webhook: str | None = None  # http(s) URL: each event is POSTed as JSON (background, retried)
+    mqtt: str | None = None  # mqtt://[user:pass@]HOST:PORT/TOPIC: each event published (background, retried)
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than

@@ -31,7 +31,7 @@ DETECTOR_OPTIONS = (
 )
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp")
-OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots")
+OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt")
 #: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).
 ANALYTICS_OPTIONS = (
     "line", "zone", "anchor", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance",
@@ -124,6 +124,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         output=OutputConfig(
             video=_path(o.get("output")), jsonl=_path(o.get("jsonl")), mot=_path(o.get("mot")),
             summary=_path(o.get("summary")), events=_path(o.get("events")), snapshots=_path(o.get("snapshots")),
+            webhook=o.get("webhook"), mqtt=o.get("mqtt"),
             **output,
         ),
         analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),

@@ -109,6 +109,8 @@ def _lane_sinks(
         if final_events is not None:
             finish = final_events
             final_events = lambda: snap.final_events(finish())  # noqa: E731
+    if final_events is not None:  # several sinks ask for them: decided (and pictured) once
+        final_events = _once(final_events)
     video = output_for(out.video, index, count)
     if video is not None:
         sinks.append(open_video_sink(video, info, out))
@@ -121,6 +123,14 @@ def _lane_sinks(
     if mot is not None:
         sinks.append(MotSink(mot))
         files.append(mot)
+    if out.webhook is not None:
+        from vidtrack.sinks.webhook import WebhookSink
+
+        sinks.append(WebhookSink(out.webhook, final_events))
+    if out.mqtt is not None:
+        from vidtrack.sinks.mqtt import MqttSink
+
+        sinks.append(MqttSink(out.mqtt, final_events))
     events = output_for(out.events, index, count)
     if events is not None:
         sinks.append(EventsSink(events, final_events))
@@ -167,6 +177,7 @@ def execute(
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
     check_outputs([t for t in targets if t is not None], local_inputs)
+    _check_notifiers(request)
     sources = _open_sources(request)
     try:
         _check_analytics(request, sources)
@@ -260,10 +271,12 @@ def execute(
         summary.update(source=source.info.name, **_report_fields(report))
         if lanes[i].clock is not None:
             summary.update(start_time_source=lanes[i].clock.source)
+        parts: dict[str, dict[str, Any]] = {}
         for sink in lanes[i].sinks:
-            key = getattr(sink, "SUMMARY_KEY", None)  # sinks with a part of the summary (snapshots...)
+            key = getattr(sink, "SUMMARY_KEY", None)  # sinks with a part of the summary (snapshots, notifications)
             if key is not None:
-                summary.update(**{key: sink.summary()})
+                parts.setdefault(key, {}).update(sink.summary())
+        summary.update(**parts)
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
@@ -309,6 +322,31 @@ def execute(
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def _once(make: Callable[[], Any]) -> Callable[[], list[Any]]:
+    """``make`` called on the first call only; later calls return the same list."""
+    done: list[list[Any]] = []
+
+    def call() -> list[Any]:
+        if not done:
+            done.append(list(make()))
+        return done[0]
+
+    return call
+
+
+def _check_notifiers(request: RunRequest) -> None:
+    """``--webhook`` and ``--mqtt`` URLs (and paho-mqtt's presence) before anything starts; OptionError if bad."""
+    if request.output.webhook is not None:
+        from vidtrack.sinks.webhook import check_webhook_url
+
+        check_webhook_url(request.output.webhook)
+    if request.output.mqtt is not None:
+        from vidtrack.sinks.mqtt import MqttTarget, check_paho
+
+        MqttTarget.parse(request.output.mqtt)
+        check_paho()
 
 
 def _needs_pictures(request: RunRequest) -> bool:

@@ -102,6 +102,8 @@ def run_command(
     mot: Annotated[Optional[Path], typer.Option(help="MOTChallenge rows: frame,id,x,y,w,h,conf,-1,-1,-1.", rich_help_panel=PANEL_OUTPUT)] = None,
     summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_OUTPUT)] = None,
     snapshots: Annotated[Optional[Path], typer.Option(help="Folder for snapshots: each track's best view (crop and whole frame, JPEG) and each event's frame; events and the summary name the files. Redaction applies.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    webhook: Annotated[Optional[str], typer.Option(help="POST each event as JSON to this http(s) URL, from a background queue with retries (never slows the run; drops are counted in the summary).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.crf,
     preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.preset,
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
