@@ -36,7 +36,7 @@ OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset"
 ANALYTICS_OPTIONS = (
     "line", "zone", "anchor", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance",
     "zone_entry_frames", "zone_exit_grace", "loiter", "redact", "redact_region", "redact_mode", "redact_hold",
-    "redact_labels",
+    "redact_labels", "speed_zone", "speed_limit", "speed_window",
 )
 VIEW_OPTIONS = ("show", "serve", "token")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The event types, as written in the ``"type"`` field.
-EVENT_TYPES = ("cross", "enter", "exit", "loiter")
+EVENT_TYPES = ("cross", "enter", "exit", "loiter", "speeding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Event:
     confidence: float | None = None
     time: str | None = None  # wall-clock time, ISO 8601 with UTC offset, when known (--start-time)
     snapshot: str | None = None  # the event's picture in the --snapshots folder, when written
+    speed_kmh: float | None = None  # speeding events: the measured speed
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
@@ -51,6 +52,8 @@ class Event:
         record["direction"] = self.direction
         record["dwell_s"] = None if self.dwell_s is None else round(self.dwell_s, 3)
         record["confidence"] = None if self.confidence is None else round(self.confidence, 3)
+        if self.speed_kmh is not None:
+            record["speed_kmh"] = round(self.speed_kmh, 1)
         if self.snapshot is not None:
             record["snapshot"] = self.snapshot
         return record

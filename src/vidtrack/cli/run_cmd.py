@@ -35,6 +35,7 @@ from vidtrack.cli.analytics_options import (
     LinkGapOption,
 )
 from vidtrack.analytics.redact import RedactConfig
+from vidtrack.analytics.speed import WINDOW_S as SPEED_WINDOW_S
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
@@ -136,6 +137,9 @@ def run_command(
     zone_entry_frames: Annotated[int, typer.Option(help="Observations in a row inside a zone before an entry. Raise: one jumping box is never an entry; entries decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.entry_frames,
     zone_exit_grace: Annotated[float, typer.Option(help="Seconds unseen inside a zone before an exit. Raise: longer occlusions are not exits; exits decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.exit_grace_s,
     loiter: Annotated[Optional[float], typer.Option(help="Emit a loiter event once a visit to a zone lasts this many seconds.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_zone: Annotated[Optional[list[str]], typer.Option("--speed-zone", help="Ground rectangle for speeds: its corners x1,y1,...,x4,y4 in the picture (in order; pixels or fractions), then :WIDTH_M,LENGTH_M (x1,y1->x2,y2 is WIDTH_M metres, x2,y2->x3,y3 LENGTH_M), then [:name]. Speeds in km/h go in JSONL, events and the summary (repeatable).", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_limit: Annotated[Optional[float], typer.Option(help="km/h: emit a 'speeding' event once per track and speed zone above it.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_window: Annotated[float, typer.Option(help="Seconds of each track's path a speed is fitted over. Raise: steadier speeds; lower: follows braking sooner.", rich_help_panel=PANEL_ANALYTICS)] = SPEED_WINDOW_S,
     events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_OUTPUT)] = None,
     redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
     redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
