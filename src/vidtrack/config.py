@@ -137,6 +137,12 @@ class OutputConfig:
     summary: Path | None = None
     events: Path | None = None  # analytics events, one JSON line each
     snapshots: Path | None = None  # folder: best view of each track, picture of each event (JPEG)
+    clips: Path | None = None  # folder: an H.264 MP4 per review item (events merged when their windows overlap)
+    pre: float = 3.0  # clips: seconds before an item's first event
+    post: float = 5.0  # clips: seconds after its last event
+    clips_clean: bool = False  # clips without boxes and labels (still redacted)
+    heatmap: Path | None = None  # PNG: where tracked objects' feet were, over a median background
+    heatmap_per_class: bool = False  # also one PNG per class (FILE-person.png...)
     webhook: str | None = None  # http(s) URL: each event is POSTed as JSON (background, retried)
     mqtt: str | None = None  # mqtt://[user:pass@]HOST:PORT/TOPIC: each event published (background, retried)
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
@@ -149,10 +155,17 @@ class OutputConfig:
         _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
+        self._check_clips()
         if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
             raise OptionError(
                 f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"
             )
 
+    def _check_clips(self) -> None:
+        if self.pre < 0 or self.post < 0:
+            raise OptionError(f"--pre {self.pre} / --post {self.post} must not be negative", "give seconds, e.g. --pre 3 --post 5")
+        if self.pre > 60:
+            raise OptionError(f"--pre {self.pre} holds too many frames in memory", "use at most 60 seconds")
+
     def paths(self) -> list[Path]:
-        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]
+        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap) if p is not None]

@@ -31,7 +31,7 @@ DETECTOR_OPTIONS = (
 )
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp")
-OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt")
+OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt", "heatmap", "heatmap_per_class", "clips", "pre", "post", "clips_clean")
 #: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).
 ANALYTICS_OPTIONS = (
     "line", "zone", "anchor", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance",
@@ -111,7 +111,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     tracker = {k: o[k] for k in TRACKER_OPTIONS if k in o and k != "raw_boxes"}
     if "raw_boxes" in o:
         tracker["smooth_boxes"] = not bool(o["raw_boxes"])
-    output = {k: o[k] for k in ("crf", "preset") if k in o}
+    output = {k: o[k] for k in ("crf", "preset", "pre", "post") if k in o}
     return RunRequest(
         sources=[str(s) for s in sources],
         detector=DetectorConfig(**detector),
@@ -125,6 +125,8 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
             video=_path(o.get("output")), jsonl=_path(o.get("jsonl")), mot=_path(o.get("mot")),
             summary=_path(o.get("summary")), events=_path(o.get("events")), snapshots=_path(o.get("snapshots")),
             webhook=o.get("webhook"), mqtt=o.get("mqtt"),
+            clips=_path(o.get("clips")), clips_clean=bool(o.get("clips_clean", False)),
+            heatmap=_path(o.get("heatmap")), heatmap_per_class=bool(o.get("heatmap_per_class", False)),
             **output,
         ),
         analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),

@@ -123,6 +123,17 @@ def _lane_sinks(
     if mot is not None:
         sinks.append(MotSink(mot))
         files.append(mot)
+    clips = output_for(out.clips, index, count)
+    if clips is not None:  # before the events file and notifiers: it names each event's clip
+        from vidtrack.sinks.clips import ClipSink
+
+        sinks.append(ClipSink(clips, info, out, out.pre, out.post, out.clips_clean))
+    heatmap = output_for(out.heatmap, index, count)
+    if heatmap is not None:
+        from vidtrack.sinks.heatmap import HeatmapSink
+
+        sinks.append(HeatmapSink(heatmap, out.heatmap_per_class))
+        files.append(heatmap)
     if out.webhook is not None:
         from vidtrack.sinks.webhook import WebhookSink
 
@@ -213,7 +224,10 @@ def execute(
             summaries.append(summary)
             files.extend(lane_files)
             files_of_lane.append(lane_files)
-            drawing = request.output.video is not None or bool(viewers) or request.annotate
+            drawing = (
+            request.output.video is not None or bool(viewers) or request.annotate
+            or (request.output.clips is not None and not request.output.clips_clean)
+        )
             lanes.append(
                 Lane(
                     source=source,
@@ -224,7 +238,10 @@ def execute(
                     analytics=stages[i],
                     clock=clocks[i],
                     capture_clock=request.source.start_time is not None and source.info.is_live,
-                    keep_clean=_needs_pictures(request),
+                    keep_clean=(
+                        request.output.snapshots is not None or request.output.heatmap is not None
+                        or (request.output.clips is not None and request.output.clips_clean)
+                    ),
                 )
             )
     except BaseException:
@@ -350,8 +367,9 @@ def _check_notifiers(request: RunRequest) -> None:
 
 
 def _needs_pictures(request: RunRequest) -> bool:
-    """Whether a sink writes pictures besides the video (snapshots): redaction must then run."""
-    return request.output.snapshots is not None
+    """Whether a sink writes pictures besides the video (snapshots, heatmap, clips): redaction must then run."""
+    out = request.output
+    return out.snapshots is not None or out.heatmap is not None or out.clips is not None
 
 
 def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any], list[str]]:

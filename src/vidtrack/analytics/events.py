@@ -34,6 +34,7 @@ class Event:
     time: str | None = None  # wall-clock time, ISO 8601 with UTC offset, when known (--start-time)
     snapshot: str | None = None  # the event's picture in the --snapshots folder, when written
     speed_kmh: float | None = None  # speeding events: the measured speed
+    clip: str | None = None  # the review-item clip (--clips folder) the event is in, when written
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
@@ -56,4 +57,6 @@ class Event:
             record["speed_kmh"] = round(self.speed_kmh, 1)
         if self.snapshot is not None:
             record["snapshot"] = self.snapshot
+        if self.clip is not None:
+            record["clip"] = self.clip
         return record
