@@ -294,6 +294,8 @@ def execute(
             if key is not None:
                 parts.setdefault(key, {}).update(sink.summary())
         summary.update(**parts)
+        if parts and request.output.summary is not None:  # review outputs: say where the run's files are
+            summary.update(files=_review_files(request, i, count))
         stage = lanes[i].analytics
         if stage is not None:
             stage.finish()
@@ -339,6 +341,26 @@ def execute(
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def _review_files(request: RunRequest, index: int, count: int) -> dict[str, str]:
+    """The lane's video, events, JSONL, snapshot and clip folders and heatmap, relative to its summary's folder.
+
+    ``vidtrack serve --review`` finds a run's files through them, wherever the folder is moved.
+    """
+    import os
+
+    out = request.output
+    summary = output_for(out.summary, index, count)
+    assert summary is not None
+    files = {}
+    kinds = (("video", out.video), ("events", out.events), ("jsonl", out.jsonl), ("snapshots", out.snapshots),
+             ("clips", out.clips), ("heatmap", out.heatmap))
+    for kind, path in kinds:
+        target = output_for(path, index, count)
+        if target is not None:
+            files[kind] = os.path.relpath(os.path.abspath(target), os.path.abspath(summary.parent))
+    return files
 
 
 def _once(make: Callable[[], Any]) -> Callable[[], list[Any]]:

@@ -23,16 +23,19 @@ def serve_command(
     jobs_dir: Annotated[Optional[Path], typer.Option(help="Where video jobs and their outputs are kept (survives restarts). Default: ~/.local/share/vidtrack/jobs.", show_default=False)] = None,
     max_jobs: Annotated[int, typer.Option(help="Video jobs run at once; more queue. Each uses the shared model: 1 suits a small machine.")] = 1,
     cors_origin: Annotated[Optional[list[str]], typer.Option(help="Allow pages from this origin to call the API (repeatable). CORS is off by default.", show_default=False)] = None,
+    review: Annotated[Optional[Path], typer.Option(help="Serve a review page at /review for this folder: a batch output folder, 'vidtrack run' outputs (with --summary) or the jobs folder: events with snapshots and clips, filters, events per hour, heatmaps.", show_default=False)] = None,
 ) -> None:
     """Serve object detection over HTTP: POST /v1/detect, DeepStack and tag routes, video jobs, and a web page at /."""
     from vidtrack.cli import fail
 
     try:
-        server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [])
+        server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [], review)
     except VidtrackError as exc:
         raise fail(exc)
     shown = server.base_url + "/" + ("?token=..." if token else "")
     typer.echo(f"vidtrack serving {shown}  (API docs: {server.base_url}/docs; Ctrl-C stops)", err=True)
+    if review is not None:
+        typer.echo(f"review page: {server.base_url}/review" + ("?token=..." if token else ""), err=True)
     try:
         server.serve_forever()
     finally:
@@ -40,7 +43,7 @@ def serve_command(
 
 
 def build_server(host: str, port: int, token: str | None, model: str | None, max_upload_mb: float,
-                 jobs_dir: Path | None, max_jobs: int, cors_origins: list[str]):
+                 jobs_dir: Path | None, max_jobs: int, cors_origins: list[str], review: Path | None = None):
     """The bound server and its job manager, everything checked; nothing served yet.
 
     Raises:
@@ -62,6 +65,9 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     from vidtrack.web.server import Server, bind
     from vidtrack.web.service import DetectionService
 
+    from vidtrack.web.review import ReviewIndex
+
+    index = ReviewIndex(review) if review is not None else None  # a bad folder fails before the model loads
     sock = bind(host, port, "--port")  # a taken port fails now, not after the model has loaded
     jobs = None
     try:
@@ -69,7 +75,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
         jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
-                         cors_origins=cors_origins)
+                         cors_origins=cors_origins, review=index)
         server = Server(app, host, port, flag="--port", sock=sock)
     except BaseException:
         sock.close()

@@ -32,6 +32,7 @@ from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
 from vidtrack.web.uploads import UploadError, decode_image
 
 if TYPE_CHECKING:
+    from vidtrack.web.review import ReviewIndex
     from vidtrack.web.jobs import JobManager
     from vidtrack.web.service import DetectionService
 
@@ -95,6 +96,7 @@ def create_app(
     jobs: "JobManager | None" = None,
     live: LiveHub | None = None,
     cors_origins: Iterable[str] = (),
+    review: "ReviewIndex | None" = None,
 ) -> FastAPI:
     """Build the application.
 
@@ -106,6 +108,7 @@ def create_app(
         jobs: the video-job manager; None: job routes answer 404.
         live: the live sources of ``vidtrack run --serve``; None: /live, /stats and streams 404.
         cors_origins: origins allowed to call the API from their pages (CORS off when empty).
+        review: the runs of ``vidtrack serve --review DIR``; None: /review and its routes 404.
     """
     app = FastAPI(
         title="vidtrack",
@@ -118,6 +121,8 @@ def create_app(
     if live is not None:
         _live_routes(app, live)
     _api_routes(app, service, jobs)
+    if review is not None:
+        _review_routes(app, review, token)
     origins = list(cors_origins)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -354,6 +359,26 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         job = find(job_id)
         await run_in_threadpool(need_jobs().delete, job)
         return JSONResponse({"id": job_id, "deleted": True}, headers=NO_STORE)
+
+
+def _review_routes(app: FastAPI, review: "ReviewIndex", token: str | None) -> None:
+    """The review page, its data and the pictures and clips it shows (files under the review folder only)."""
+
+    @app.get("/review", include_in_schema=False)
+    async def review_page() -> Response:
+        return _page_response("review.html", {"query": f"?token={quote(token)}" if token else "", "token": token or ""})
+
+    @app.get("/v1/review", summary="Events of the runs under --review DIR: time, file, type, class, line or zone, "
+             "snapshot, clip; runs with their heatmaps")
+    async def review_data() -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(review.data), headers=NO_STORE)
+
+    @app.get("/review/files/{rel:path}", summary="A snapshot, heatmap or clip under --review DIR (HTTP Range)")
+    async def review_file(rel: str) -> FileResponse:
+        found = review.file(rel)
+        if found is None:
+            raise api_error(404, f"no picture or video {rel!r} under the review folder", "use the URLs /v1/review lists")
+        return FileResponse(found[0], media_type=found[1], headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
