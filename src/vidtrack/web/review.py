@@ -163,10 +163,12 @@ class ReviewIndex:
 
     def _files(self, path: Path, summary: dict[str, Any]) -> dict[str, Path]:
         files = {kind: self._resolve(path, rel) for kind, rel in (summary.get("files") or {}).items() if isinstance(rel, str)}
+        files = {kind: p for kind, p in files.items() if p.exists()}  # a batch renames its files after the run
         stem = path.name.removesuffix(".json").removesuffix(".summary")
         guesses = {
             "events": [f"{stem}.events.jsonl", f"{stem}-events.jsonl"],
             "video": [f"{stem}.mp4", f"{stem}.webm", f"{stem}.mkv"],
+            "heatmap": [f"{stem}.heatmap.png"],
         }
         for kind, names in guesses.items():
             if kind not in files:
