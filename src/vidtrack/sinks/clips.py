@@ -27,7 +27,7 @@ import numpy as np
 from vidtrack.errors import OutputError
 
 if TYPE_CHECKING:
-    from vidtrack.analytics.events import Event
+    from vidtrack.frames import Event
     from vidtrack.config import OutputConfig
     from vidtrack.frames import FrameResult, SourceInfo
     from vidtrack.sinks.video import VideoWriter

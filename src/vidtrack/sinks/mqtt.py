@@ -20,7 +20,7 @@ from vidtrack.sinks.delivery import Delivery
 from vidtrack.sinks.notify import NotifySink
 
 if TYPE_CHECKING:
-    from vidtrack.analytics.events import Event
+    from vidtrack.frames import Event
 
 #: Seconds to connect, and to wait for the broker's acknowledgement of one message.
 TIMEOUT_S = 5.0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from vidtrack.sinks.delivery import Delivery
 
 if TYPE_CHECKING:
-    from vidtrack.analytics.events import Event
+    from vidtrack.frames import Event
     from vidtrack.frames import FrameResult
 
 

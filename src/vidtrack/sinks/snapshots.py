@@ -36,7 +36,7 @@ from vidtrack.errors import OutputError
 from vidtrack.labels import class_names
 
 if TYPE_CHECKING:
-    from vidtrack.analytics.events import Event
+    from vidtrack.frames import Event
     from vidtrack.frames import FrameResult
 
 JPEG_QUALITY = 90

@@ -16,7 +16,7 @@ from vidtrack.sinks.delivery import Delivery
 from vidtrack.sinks.notify import NotifySink
 
 if TYPE_CHECKING:
-    from vidtrack.analytics.events import Event
+    from vidtrack.frames import Event
 
 #: Seconds one POST may take before it counts as failed (and is retried).
 TIMEOUT_S = 5.0
