@@ -319,7 +319,9 @@ class Pipeline:
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
-                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene, when=frame.time)
+                # The wall-clock time only when known: overlays that predate it keep working.
+                timed = {"when": frame.time} if frame.time is not None else {}
+                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene, **timed)
         result = FrameResult(
             frame=frame,
             detections=tracked,
