@@ -54,3 +54,17 @@ def test_overlapping_events_merge_and_each_event_is_in_exactly_one_clip(tmp_path
 def test_no_event_no_clip(tmp_path: Path) -> None:
     sink, _ = _run(tmp_path, [])
     assert sink.summary()["items"] == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_busy_scene_is_cut_into_items_of_bounded_length(tmp_path: Path, monkeypatch) -> None:
+    import vidtrack.sinks.clips as clips
+
+    monkeypatch.setattr(clips, "MAX_ITEM_S", 10.0)
+    sink, events = _run(tmp_path, list(range(20, 300, 20)), frames=300)  # an event every 2 s: every window overlaps
+    items = sink.summary()["items"]
+    assert len(items) >= 3 and all(i["end_t"] - i["start_t"] <= 10.0 + 0.11 for i in items)
+    for a, b in zip(items, items[1:]):
+        assert a["end_t"] <= b["start_t"] + 1e-6  # back to back, never overlapping
+    for event in events:
+        holding = [i for i in items if i["start_t"] <= event.t < i["end_t"]]
+        assert len(holding) == 1 and holding[0]["file"] == event.clip

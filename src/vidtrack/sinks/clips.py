@@ -1,8 +1,8 @@
 """``--clips DIR --pre 3 --post 5``: one H.264 MP4 per review item, from ``pre`` s before its first event to ``post`` s after its last.
 
 A review item opens at an event and takes in every event whose window
-``[t - pre, t + post]`` overlaps its own (as Frigate's review items do), so the items
-never overlap and every event lies in exactly one clip. The last ``pre`` seconds of
+``[t - pre, t + post]`` overlaps its own (as Frigate's review items do), up to
+:data:`MAX_ITEM_S` seconds; the items never overlap and every event lies in exactly one clip. The last ``pre`` seconds of
 frames are held in memory for the pre-roll (at 1080p and 30 frames/s, 3 s is about 560 MB;
 lower ``--pre`` for big frames). Clips are written with the video sink's
 :class:`~vidtrack.sinks.video.VideoWriter` (H.264 yuv420p ``+faststart``, browser-playable,
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 #: Default pre-roll and post-roll, seconds.
 PRE_S = 3.0
 POST_S = 5.0
+#: Longest review item, seconds: a busy scene whose events never pause is cut into clips of
+#: about this length (back to back, never overlapping), instead of one clip of the whole run.
+MAX_ITEM_S = 60.0
 
 
 @dataclass
@@ -109,12 +112,16 @@ class ClipSink:
 
     def _join(self, event: "Event") -> _Item:
         item = self._item
-        if item is not None and event.t - self.pre <= item.end:
-            item.end = max(item.end, event.t + self.post)
+        overlaps = item is not None and event.t - self.pre <= item.end
+        if item is not None and overlaps and (event.t < item.start + MAX_ITEM_S or event.t <= item.last_pts):
+            # Joins the open item; past the length cap it extends it no further than the cap.
+            item.end = max(item.end, min(event.t + self.post, item.start + MAX_ITEM_S))
         else:
+            floor = self._ring[0][1]
             if item is not None:
+                floor = max(floor, item.last_pts + 1e-3)  # back to back with the previous clip, never overlapping
                 self._finish()
-            start = max(event.t - self.pre, self._ring[0][1])
+            start = max(event.t - self.pre, floor)
             first = next(entry for entry in self._ring if entry[1] >= start - 1e-6)
             item = self._item = self._open(first, event.t + self.post)
         item.events.append({k: v for k, v in event.to_json().items() if k in ("t", "time", "frame", "type", "track_id", "class", "line", "zone", "direction")})
