@@ -1,4 +1,4 @@
-"""Issue 22's targets on the real PETS clip: wall-clock time, snapshot quality (one run, shared)."""
+"""Issue 22's targets on the real PETS clip: wall-clock time, snapshot quality, clips (one run, shared)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def pets_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cmd = [
         sys.executable, "-m", "vidtrack", "run", str(video_path("pedestrians_pets_h264.avi")), "--model", model_path(),
         "--snapshots", str(out / "snaps"), "--jsonl", str(out / "run.jsonl"), "--summary", str(out / "run.json"),
-        "--events", str(out / "events.jsonl"), "--line", "0,0.5,1,0.5:mid", "--start-time", "2026-12-06T14:30:00+01:00", "-q",
+        "--events", str(out / "events.jsonl"), "--line", "0,0.5,1,0.5:mid", "--start-time", "2026-12-06T14:30:00+01:00",
+        "--clips", str(out / "clips"), "-q",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -65,3 +66,18 @@ def test_events_and_rows_carry_wall_clock_time_and_pictures(pets_run: Path) -> N
     assert summary["end_time"] == "2026-12-06T14:31:19.500+01:00"  # 795 frames at 10 fps
     first = json.loads((pets_run / "run.jsonl").read_text().splitlines()[0])
     assert first["time"] == "2026-12-06T14:30:00.000+01:00"
+
+
+def test_every_crossing_is_in_exactly_one_clip(pets_run: Path) -> None:
+    import av
+
+    items = json.loads((pets_run / "run.json").read_text())["clips"]["items"]
+    crossings = [e for e in map(json.loads, (pets_run / "events.jsonl").read_text().splitlines()) if e["type"] == "cross"]
+    assert crossings and items
+    for event in crossings:
+        holding = [i["file"] for i in items if i["start_t"] <= event["t"] < i["end_t"]]
+        assert holding == [event["clip"]], event
+    for item in items:
+        with av.open(str(pets_run / "clips" / item["file"])) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+            assert container.streams.audio and container.streams.audio[0].codec_context.name == "aac"  # source audio kept

@@ -109,3 +109,11 @@ def test_a_run_notifies_its_events(tmp_path: Path) -> None:
     assert outcome.summaries[0]["notifications"]["webhook"]["sent"] == len(written)
     with pytest.raises(OptionError, match="not an mqtt"):
         execute(request_from_options([str(clip)], {"mqtt": "tcp://x/y"}), detector=SquareDetector())
+
+
+def test_a_job_client_cannot_point_the_server_at_an_address() -> None:
+    from vidtrack.web.jobs import client_options
+
+    for options in ({"webhook": "http://169.254.169.254/latest"}, {"mqtt": "mqtt://10.0.0.1:1883/x"}):
+        with pytest.raises(OptionError, match="set by the server"):
+            client_options(options)
