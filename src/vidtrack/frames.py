@@ -182,3 +182,18 @@ class FrameResult:
     # (snapshots, clean clips); None otherwise (frame.image is then that picture, unless drawn on).
     clean: np.ndarray | None = None
     redacted: bool = False  # the redactor processed this picture (redaction on)
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    status: SourceStatus | None = None  # the source's status when the lane ended
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None

@@ -79,59 +79,11 @@ def _lane_sinks(
     request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks import SummaryBuilder, open_sinks
 
-    out = request.output
     count = len(request.sources)
-    sinks: list[Any] = []
-    files: list[Path] = []
-    final_events = analytics.finish if analytics is not None else None
-    snapshots = output_for(out.snapshots, index, count)
-    if snapshots is not None:  # first: it names each event's picture in the event, for the sinks after it
-        from vidtrack.sinks.snapshots import SnapshotSink
-
-        snap = SnapshotSink(snapshots, redaction=request.analytics.redact.active)
-        sinks.append(snap)
-        if final_events is not None:
-            finish = final_events
-            final_events = lambda: snap.final_events(finish())  # noqa: E731
-    if final_events is not None:  # several sinks ask for them: decided (and pictured) once
-        final_events = _once(final_events)
-    video = output_for(out.video, index, count)
-    if video is not None:
-        sinks.append(open_video_sink(video, info, out))
-        files.append(video)
-    jsonl = output_for(out.jsonl, index, count)
-    if jsonl is not None:
-        sinks.append(JsonlSink(jsonl))
-        files.append(jsonl)
-    mot = output_for(out.mot, index, count)
-    if mot is not None:
-        sinks.append(MotSink(mot))
-        files.append(mot)
-    clips = output_for(out.clips, index, count)
-    if clips is not None:  # before the events file and notifiers: it names each event's clip
-        from vidtrack.sinks.clips import ClipSink
-
-        sinks.append(ClipSink(clips, info, out, out.pre, out.post, out.clips_clean))
-    heatmap = output_for(out.heatmap, index, count)
-    if heatmap is not None:
-        from vidtrack.sinks.heatmap import HeatmapSink
-
-        sinks.append(HeatmapSink(heatmap, out.heatmap_per_class))
-        files.append(heatmap)
-    if out.webhook is not None:
-        from vidtrack.sinks.webhook import WebhookSink
-
-        sinks.append(WebhookSink(out.webhook, final_events))
-    if out.mqtt is not None:
-        from vidtrack.sinks.mqtt import MqttSink
-
-        sinks.append(MqttSink(out.mqtt, final_events))
-    events = output_for(out.events, index, count)
-    if events is not None:
-        sinks.append(EventsSink(events, final_events))
-        files.append(events)
+    paths = {field: output_for(path, index, count) for field, path in request.output.files().items()}
+    sinks, files = open_sinks(paths, info, request.output, analytics)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
@@ -167,12 +119,36 @@ def execute(
     ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
     points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     """
-    from vidtrack.analytics.stage import AnalyticsStage
-    from vidtrack.detection import load_detector
-    from vidtrack.overlay import Overlay
-    from vidtrack.sinks import check_outputs
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
+    sources = _check_and_open(request)
+    run = _assemble(request, sources, detector, web_view, drawing_import)
+    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame)
+    viewer_url = _attach_viewers(run.viewers, pipeline, sources)
+    if on_start is not None:
+        on_start([s.info for s in sources], viewer_url)
+    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel)
+    outcome = _finish(request, sources, run, reports)
+    outcome.viewer_url = viewer_url
+    return outcome
+
+
+@dataclass
+class _Assembly:
+    """A run's stages before it starts: the detector, one lane per source, the shared viewers."""
+
+    detector: "Detector"
+    lanes: list[Lane]
+    viewers: list["Viewer"]
+    summaries: list[Any]  # each lane's SummaryBuilder
+    files_of_lane: list[list[Path]]  # the files each lane's sinks write
+    warnings: list[str] = field(default_factory=list)  # found while assembling (no start time found...)
+
+
+def _check_and_open(request: RunRequest) -> list["Source"]:
+    """Check every output path, open every source, and check lines/zones against them (nothing written yet)."""
+    from vidtrack.sinks import check_outputs
+
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
@@ -185,10 +161,24 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return sources
+
+
+def _assemble(
+    request: RunRequest, sources: list["Source"], detector: "Detector | None", web_view: "WebViewFactory | None",
+    drawing_import: threading.Thread,
+) -> _Assembly:
+    """Load the model, then build each source's lane (tracker, analytics, sinks, overlay) and the viewers.
+
+    On any failure every sink, viewer and source opened so far is closed before it propagates.
+    """
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.detection import load_detector
+    from vidtrack.overlay import Overlay
+
     viewers: list["Viewer"] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
-    files: list[Path] = []
     files_of_lane: list[list[Path]] = []
     try:
         if detector is None:
@@ -211,12 +201,11 @@ def execute(
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
-            files.extend(lane_files)
             files_of_lane.append(lane_files)
             drawing = (
-            request.output.video is not None or bool(viewers) or request.annotate
-            or (request.output.clips is not None and not request.output.clips_clean)
-        )
+                request.output.video is not None or bool(viewers) or request.annotate
+                or (request.output.clips is not None and not request.output.clips_clean)
+            )
             lanes.append(
                 Lane(
                     source=source,
@@ -242,21 +231,28 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return _Assembly(detector, lanes, viewers, summaries, files_of_lane, clock_warnings)
 
-    pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+
+def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["Source"]) -> str | None:
+    """Connect the viewers to the run (quitting stops it; each source announced); the web view's URL."""
     for viewer in viewers:
         viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         for i, source in enumerate(sources):
             viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
-    viewer_url = next((v.url for v in viewers if v.url), None)
-    if on_start is not None:
-        on_start([s.info for s in sources], viewer_url)
+    return next((v.url for v in viewers if v.url), None)
+
+
+def _run_pipeline(
+    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None
+) -> list[LaneReport]:
+    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards."""
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
     if cancel is not None:
         threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
     try:
-        reports = pipeline.run()
+        return pipeline.run()
     finally:
         finished.set()
         if restore is not None:
@@ -264,72 +260,62 @@ def execute(
         for viewer in viewers:
             viewer.close()
 
-    outcome = RunOutcome(reports=reports, summaries=[], outputs=files, warnings=list(clock_warnings))
-    for lane in lanes:
+
+def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, reports: list[LaneReport]) -> RunOutcome:
+    """Collect warnings, finish each lane's summary (sinks/summary.py), drop the files of lanes
+    that failed before their first frame, and write the ``--summary`` files."""
+    from vidtrack.sinks import finish_summary
+
+    files = [path for lane_files in run.files_of_lane for path in lane_files]
+    outcome = RunOutcome(reports=reports, summaries=[], outputs=files, warnings=list(run.warnings))
+    for lane in run.lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
-    for viewer in viewers:  # a viewer that failed mid-run (no display...): the run went on without it
+    for viewer in run.viewers:  # a viewer that failed mid-run (no display...): the run went on without it
         if viewer.error is not None:
             outcome.warnings.append(str(viewer.error))
-    outcome.viewer_url = viewer_url
     failed_empty: set[int] = set()
-    for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
-        summary.update(source=source.info.name, **_report_fields(report))
-        if lanes[i].clock is not None:
-            summary.update(start_time_source=lanes[i].clock.source)
-        parts: dict[str, dict[str, Any]] = {}
-        for sink in lanes[i].sinks:
-            key = getattr(sink, "SUMMARY_KEY", None)  # sinks with a part of the summary (snapshots, notifications)
-            if key is not None:
-                parts.setdefault(key, {}).update(sink.summary())
-        summary.update(**parts)
-        if parts and request.output.summary is not None:  # review outputs: say where the run's files are
-            summary.update(files=_review_files(request, i, count))
-        stage = lanes[i].analytics
-        if stage is not None:
-            stage.finish()
-            summary.update(**stage.summary())
-        if report.error is not None:
-            summary.update(complete=False, error=str(report.error))
-            if report.frames == 0:  # nothing usable was written: leave nothing behind
-                failed_empty.add(i)
-                for path in files_of_lane[i]:
-                    path.unlink(missing_ok=True)
-        size_changes = source.size_changes
-        if size_changes:
-            summary.update(size_changes=[
-                {"frame": index, "t": round(t, 3), "width": width, "height": height}
-                for index, t, width, height in size_changes
-            ])
-            first = size_changes[0]
-            outcome.warnings.append(
-                f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
-                f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
-                "own size, boxes are in its coordinates, and tracks restart at each change"
-            )
-        outcome.summaries.append(summary.build())
-        if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
-            outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
-            summary_fields = outcome.summaries[-1]
-            summary_fields["source_error"] = source.error.one_line()
-        if source.truncated and not report.stopped:
-            outcome.warnings.append(
-                f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
-                " (truncated file or wrong header); every decodable frame was processed"
-            )
+    for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        _review_summary(request, i, summary, run.lanes[i])
+        data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
+        if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
+            failed_empty.add(i)
+            for path in run.files_of_lane[i]:
+                path.unlink(missing_ok=True)
+        outcome.summaries.append(data)
+        outcome.warnings.extend(warnings)
         if report.error is not None and outcome.error is None:
             outcome.error = report.error
-    summary_path = request.output.summary
-    if summary_path is not None:
+    if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
             if i in failed_empty:
                 continue
-            target = output_for(summary_path, i, count)
+            target = output_for(request.output.summary, i, len(request.sources))
             assert target is not None
-            write_json_atomic(target, data)
+            try:
+                write_json_atomic(target, data)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def _review_summary(request: RunRequest, index: int, summary: Any, lane: Lane) -> None:
+    """Add the review outputs' parts to a lane's summary: where its wall-clock start came from, the
+    parts of sinks that report one (snapshots, clips, heatmap, notifications), and where its files are."""
+    if lane.clock is not None:
+        summary.update(start_time_source=lane.clock.source)
+    parts: dict[str, dict[str, Any]] = {}
+    for sink in lane.sinks:
+        key = getattr(sink, "SUMMARY_KEY", None)
+        if key is not None:
+            parts.setdefault(key, {}).update(sink.summary())
+    summary.update(**parts)
+    if parts and request.output.summary is not None:  # review outputs: say where the run's files are
+        summary.update(files=_review_files(request, index, len(request.sources)))
 
 
 def _review_files(request: RunRequest, index: int, count: int) -> dict[str, str]:
@@ -350,18 +336,6 @@ def _review_files(request: RunRequest, index: int, count: int) -> dict[str, str]
         if target is not None:
             files[kind] = os.path.relpath(os.path.abspath(target), os.path.abspath(summary.parent))
     return files
-
-
-def _once(make: Callable[[], Any]) -> Callable[[], list[Any]]:
-    """``make`` called on the first call only; later calls return the same list."""
-    done: list[list[Any]] = []
-
-    def call() -> list[Any]:
-        if not done:
-            done.append(list(make()))
-        return done[0]
-
-    return call
 
 
 def _check_notifiers(request: RunRequest) -> None:
@@ -449,17 +423,6 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
     window = 0 if info.is_live else config.min_hits - 1
     return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
-
-
-def _report_fields(report: LaneReport) -> dict[str, Any]:
-    return {
-        "processing_fps": round(report.processing_fps, 2),
-        "wall_s": round(report.wall_s, 3),
-        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
-        "timings_ms": report.stage_ms,
-        "stopped_early": report.stopped,
-        "source_state": None if report.status is None else str(report.status),
-    }
 
 
 def _one_opencv_thread() -> None:

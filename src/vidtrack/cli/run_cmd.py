@@ -168,7 +168,7 @@ def run_command(
             options = merge_options(load_config_file(config), options, _given(ctx))
         request = request_from_options(sources, options)
     except VidtrackError as exc:
-        from vidtrack.cli import fail
+        from vidtrack.cli.common import fail
 
         raise fail(exc)
     _execute(request, quiet)
@@ -192,7 +192,7 @@ def _given(ctx: typer.Context) -> set[str]:
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
     from vidtrack.web.view import WebView
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
     _log_to_stderr(quiet)
@@ -239,7 +239,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.demo import ensure_demo_clip
 
     try:
