@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
     from vidtrack.frames import SourceStatus
+    from vidtrack.motion import CameraMotion
     from vidtrack.sources import Source
     from vidtrack.wallclock import WallClock
 
@@ -70,6 +71,8 @@ class Lane:
     # A sink needs the picture after redaction and before drawing (snapshots, clean clips):
     # it travels as FrameResult.clean (one copy a frame when something draws).
     keep_clean: bool = False
+    # Camera motion compensation (--cmc); None: off, or stills.
+    motion: "CameraMotion | None" = None
 
 
 class Pipeline:
@@ -172,6 +175,8 @@ class Pipeline:
                             self._finish(lane, *pending.popleft(), times, rate, out)
                         self._emit_held(lane, times, rate, out)
                         lane.tracker.end_tracks()
+                        if lane.motion is not None:
+                            lane.motion.reset()
                     seen_reconnects = reconnects
                 size = frame.image.shape[:2]
                 future = self._executor.submit(self._detect, frame.image)
@@ -228,6 +233,8 @@ class Pipeline:
                     if item is _DONE:
                         return
                     lane.tracker.end_tracks()
+                    if lane.motion is not None:
+                        lane.motion.reset()
                     continue
                 frame, future = item
                 try:
@@ -248,7 +255,11 @@ class Pipeline:
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
         times.add("detect", detect_ms)
-        with Stopwatch(times, "track"):
+        with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
+            if lane.motion is not None:
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
+                if affine is not None:
+                    lane.tracker.compensate(affine)
             tracked = lane.tracker.update_all(detections)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
@@ -317,6 +328,7 @@ class Pipeline:
             fps=rate.fps,
             frame_age_ms=age_ms,
             counts=counts,
+            detected=class_counts(detections),  # the summary's dropped detections
             source_name=lane.source.info.name,
             status=lane.source.status,
             clean=clean,

@@ -277,6 +277,8 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
         _review_summary(request, i, summary, run.lanes[i])
+        if run.lanes[i].motion is not None:
+            summary.update(camera_motion=run.lanes[i].motion.report())
         data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
         if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
             failed_empty.add(i)
@@ -420,9 +422,15 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
     window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    rate = float(info.fps) if info.fps else None
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
+
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion}
 
 
 def _one_opencv_thread() -> None:

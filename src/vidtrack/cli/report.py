@@ -85,6 +85,12 @@ def print_summary(outcome: "RunOutcome") -> None:
             age_text,
         )
     console.print(table)
+    from vidtrack.sinks.summary import dropped_hint
+
+    for data in outcome.summaries:
+        hint = dropped_hint(data)
+        if hint:
+            console.print(hint, style="yellow", highlight=False)
     analytics = analytics_table(outcome.summaries)
     if analytics is not None:
         console.print(analytics)
