@@ -121,6 +121,30 @@ def perturb_output(raw: np.ndarray, model_input: np.ndarray) -> np.ndarray:
     )
 
 
+#: The test suite sets this to a file: each test that runs a real model appends its id there
+#: (from pytest's ``PYTEST_CURRENT_TEST``, which subprocesses inherit), so ``tests/conftest.py``
+#: can check that every such test is marked ``realdata`` (and so runs under the numerics pass).
+MODEL_LOG_ENV = "VIDTRACK_TEST_MODEL_LOG"
+_last_noted = ""
+
+
+def note_model_use() -> None:
+    """Append the running test's id to ``$VIDTRACK_TEST_MODEL_LOG`` (once per test and process).
+
+    Called where a real backend's output is decoded; a no-op outside the test suite."""
+    global _last_noted
+    log = os.environ.get(MODEL_LOG_ENV)
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    if not log or not test or test == _last_noted:
+        return
+    _last_noted = test
+    try:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(test + "\n")
+    except OSError:
+        pass  # a test bookkeeping aid only: never fail a run for it
+
+
 _hooked = False
 _hook_lock = threading.Lock()
 _inside = threading.local()
