@@ -38,9 +38,7 @@ from vidtrack.analytics.redact import RedactConfig
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 PANEL_DETECT = "Detector"
 PANEL_TRACK = "Tracker"
@@ -178,13 +176,14 @@ def _given(ctx: typer.Context) -> set[str]:
 
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView
     from vidtrack.cli import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
     _log_to_stderr(quiet)
     reporter = ProgressReporter(enabled=not quiet)
     try:
-        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
+        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True, web_view=WebView)
     except VidtrackError as exc:
         reporter.stop()
         raise fail(exc)
@@ -225,7 +224,6 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.runner import RunRequest
     from vidtrack.cli import fail
     from vidtrack.demo import ensure_demo_clip
 
