@@ -8,7 +8,7 @@ architectures' cost, except for the per-box post-processing of boxes above the s
 (random weights give many low-score boxes; --conf 0.25 drops most of them before it).
 YOLO11n is the shared INT8 OpenVINO export; it is the baseline of the ratios.
 
-    PYTHONPATH=src python benchmarks/detector_families.py [--repeats 5] [--only ssd]
+    PYTHONPATH=src python benchmarks/detector_families.py [--repeats 5] [--only ssd] [--torch-threads 1]
 
 Prints, per family: load seconds, median ms per frame over ``--repeats`` frames after one
 warm-up frame, and that median's ratio to YOLO11n's measured in the same run.
@@ -74,7 +74,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", default="", help="only rows whose name contains this")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch.set_num_threads for the torch families (0: torch's default, one per core). "
+                        "On a machine shared with other busy processes, 1 avoids OpenMP threads spinning against them")
     args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import load_detector
