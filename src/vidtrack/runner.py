@@ -416,13 +416,21 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
       confirmed track is reported from its first frame.
     * live sources: the IoU tracker, no look-ahead: a track is reported once confirmed
       (latency first).
+    * a recording known to end before a track could be confirmed (``info.frame_count`` <
+      ``min_hits``: a 1-frame MP4, a 2-frame GIF) is tracked with a confirmation window of
+      its own length: a track seen in every one of its frames is an object (a 1-frame
+      video reports every detection, as a photo does).
     """
+    from dataclasses import replace
+
     from vidtrack.tracking import IoUTracker
     from vidtrack.tracking.lookahead import LookAhead
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
+    if not info.is_live and info.frame_count is not None and 0 < info.frame_count < config.min_hits:
+        config = replace(config, min_hits=info.frame_count)
     window = 0 if info.is_live else config.min_hits - 1
     rate = float(info.fps) if info.fps else None
     motion = None

@@ -55,7 +55,7 @@ REDACT_DEFAULTS = RedactConfig()
 
 #: Detector options that ``vidtrack bench`` offers too: help written once, here.
 ImgszOption = Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)]
-BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
+BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino, onnx or rtdetr (a registered backend; torchvision:NAME models pick theirs). auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
 DeviceOption = Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)]
 
 
