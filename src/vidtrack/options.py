@@ -51,8 +51,9 @@ OPTIONS: dict[str, Option] = {
     "max_det": Option(int, low=1), "single": _B, "backend": _S, "tiles": _S, "tile_region": _LIST,
     # tracker
     "iou_threshold": _UNIT, "low_iou_threshold": _UNIT, "high_score_rank": _F, "min_score_rank": _F,
-    "new_track_score_rank": _F, "min_hits": Option(int, low=1), "max_age": Option(int, low=0), "position_gain": _F,
-    "velocity_gain": _F, "score_memory": Option(int, low=1), "raw_boxes": _B,
+    "new_track_score_rank": _F, "min_hits": Option(int, low=1), "max_age": Option(float, low=0), "position_gain": _F,
+    "velocity_gain": _F, "score_memory": Option(int, low=1), "raw_boxes": _B, "iou_buffer": _UNIT,
+    "new_track_gate": Option(float, low=0, high=5), "cmc": _S,
     # sources
     "every_frame": _B, "stall_timeout": _F, "max_retries": Option(int, low=0), "rtsp_transport": _S,
     "loop": Option(int, low=1),
@@ -74,6 +75,7 @@ OPTIONS: dict[str, Option] = {
 TRACKER_OPTIONS = (
     "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
     "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
+    "iou_buffer", "new_track_gate", "cmc",
 )
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
@@ -93,6 +95,11 @@ VIEW_OPTIONS = ("show", "serve", "token")
 RUN_OPTIONS: tuple[str, ...] = tuple(OPTIONS)
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+#: Largest magnitude of an integer option value from an untyped front end (32-bit signed):
+#: every frame count, age and cap fits (issue 23).
+MAX_INT_VALUE = 2**31 - 1
 
 
 def check_value(name: str, value: Any) -> Any:
@@ -135,8 +142,12 @@ def check_value(name: str, value: Any) -> Any:
             span = f"between {option.low:g} and {option.high:g}" if option.low is not None and option.high is not None else (
                 f"at least {option.low:g}" if option.low is not None else f"at most {option.high:g}")
             raise OptionError(f"option {name}={value!r} is out of range", f"use a value {span}")
+        if kind is int and abs(number) > MAX_INT_VALUE:  # 1e300 frames: a job that never reports anything
+            raise OptionError(f"option {name}={value!r} is out of range", f"use at most {MAX_INT_VALUE:,}")
         return number
     if kind is str:
+        if isinstance(value, (dict, float)):  # {"a": 1} or 2.5 is no text a flag would take
+            raise OptionError(f"option {name}={value!r} is not a text value", "send it as text, as on the command line")
         return value if isinstance(value, str) else str(value)
     return value
 

@@ -259,6 +259,8 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             outcome.warnings.append(str(viewer.error))
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        if run.lanes[i].motion is not None:
+            summary.update(camera_motion=run.lanes[i].motion.report())
         data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
         if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
             failed_empty.add(i)
@@ -270,11 +272,17 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             outcome.error = report.error
     if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
-            if i not in failed_empty:
-                target = output_for(request.output.summary, i, len(request.sources))
-                assert target is not None
+            if i in failed_empty:
+                continue
+            target = output_for(request.output.summary, i, len(request.sources))
+            assert target is not None
+            try:
                 write_json_atomic(target, data)
-                files.append(target)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
+            files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
 
@@ -302,9 +310,15 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
     window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    rate = float(info.fps) if info.fps else None
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
+
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion}
 
 
 def _one_opencv_thread() -> None:

@@ -10,7 +10,10 @@ import typer
 
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
+    CmcOption,
     HighScoreRankOption,
+    IouBufferOption,
+    NewTrackGateOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -92,6 +95,9 @@ def run_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
+    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
+    cmc: CmcOption = TRACKER_DEFAULTS.cmc,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
     no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,

@@ -19,6 +19,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
+from vidtrack.bounded import FrameQueue
 from vidtrack.frames import SourceState, SourceStatus
 from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 
@@ -260,7 +261,7 @@ class VideoFileSource:
                             pass
 
     def frames(self) -> Iterator[Frame]:
-        out: "queue.Queue[Frame | None]" = queue.Queue(maxsize=PREFETCH)
+        out: "queue.Queue[Frame | None]" = FrameQueue(PREFETCH)  # and in bytes: big frames prefetch fewer
         reader = threading.Thread(target=self._decode, args=(out,), name=f"decode-{self.source_id}", daemon=True)
         self._reader = reader
         reader.start()
