@@ -116,6 +116,11 @@ class OverlayConfig:
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
+#: ``-o`` extensions written as video, and as a still image (see :mod:`vidtrack.sinks.images`).
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
 @dataclass(frozen=True)
 class OutputConfig:
     """Where results go. Any of them may be None."""
@@ -135,9 +140,12 @@ class OutputConfig:
         _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
-        if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
+        # -o: a video (.mp4...), a still image for a photo (.jpg/.png/.webp), or a folder
+        # (no extension) for a folder of photos; the runner checks which fits the source.
+        if self.video is not None and self.video.suffix.lower() not in VIDEO_SUFFIXES + IMAGE_SUFFIXES + ("",):
             raise OptionError(
-                f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"
+                f"output {self.video} has an unsupported extension",
+                "use .mp4, .mkv, .webm or .mov for video, .jpg, .png or .webp for a photo, or a folder for photos",
             )
 
     def paths(self) -> list[Path]:

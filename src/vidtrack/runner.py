@@ -90,10 +90,15 @@ def _open_sources(request: RunRequest) -> list["Source"]:
 
 
 def _lane_sinks(
-    request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
+    request: RunRequest, index: int, info: SourceInfo, analytics: Any = None, source: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
-    """The per-source sinks, the summary builder among them, and the files they write."""
+    """The per-source sinks, the summary builder among them, and the files they write.
+
+    ``-o`` of a photo source may be an image file or a folder (:mod:`vidtrack.sinks.images`);
+    ``source`` gives the photos' names for the folder.
+    """
     from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks.images import ImageSink, is_folder_output, is_image_output
 
     out = request.output
     count = len(request.sources)
@@ -101,7 +106,10 @@ def _lane_sinks(
     files: list[Path] = []
     video = output_for(out.video, index, count)
     if video is not None:
-        sinks.append(open_video_sink(video, info, out))
+        if info.stills and (is_image_output(video) or is_folder_output(video)):
+            sinks.append(ImageSink(video, [p.name for p in getattr(source, "files", ())]))
+        else:
+            sinks.append(open_video_sink(video, info, out))
         files.append(video)
     jsonl = output_for(out.jsonl, index, count)
     if jsonl is not None:
@@ -155,10 +163,12 @@ def execute(
     _one_opencv_thread()
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
+    stills_targets = _still_targets(request)  # -o photo.jpg / -o folder/: checked once sources are open
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
-    check_outputs([t for t in targets if t is not None], local_inputs)
+    check_outputs([t for t in targets if t is not None and t not in stills_targets], local_inputs)
     sources = _open_sources(request)
     try:
+        _check_still_outputs(request, sources)
         _check_analytics(request, sources)
     except BaseException:
         for source in sources:
@@ -182,7 +192,7 @@ def execute(
         ]
         viewers = _make_viewers(request)
         for i, source in enumerate(sources):
-            sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
+            sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i], source)
             summaries.append(summary)
             files.extend(lane_files)
             files_of_lane.append(lane_files)
@@ -284,6 +294,55 @@ def execute(
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
+
+
+def _still_targets(request: RunRequest) -> list[Path]:
+    """The ``-o`` paths (one per source) that name an image file or a folder, not a video."""
+    from vidtrack.sinks.images import is_folder_output, is_image_output
+
+    count = len(request.sources)
+    targets = [output_for(request.output.video, i, count) for i in range(count)]
+    return [t for t in targets if t is not None and (is_image_output(t) or is_folder_output(t))]
+
+
+def _check_still_outputs(request: RunRequest, sources: list["Source"]) -> None:
+    """An image or folder ``-o`` needs photos in: say what to give instead (one line, exit 2).
+
+    Raises:
+        OutputError: a video into an image file or a folder; several photos into one image
+            file; an output folder that cannot be written.
+    """
+    from vidtrack.errors import OutputError
+    from vidtrack.sinks import check_writable
+    from vidtrack.sinks.images import is_image_output
+
+    count = len(sources)
+    for i, source in enumerate(sources):
+        target = output_for(request.output.video, i, count)
+        if target is None or target not in _still_targets(request):
+            continue
+        stem = Path(source.info.name).stem or "out"
+        if is_image_output(target):
+            if not source.info.stills:
+                raise OutputError(
+                    f"output {target} is an image but {source.info.name} is a video",
+                    f"write a video, e.g. -o {target.with_suffix('.mp4')}",
+                )
+            photos = len(getattr(source, "files", ())) or 1
+            if photos > 1:
+                raise OutputError(
+                    f"{photos} photos cannot go into one image {target}",
+                    f"give a folder for the annotated photos, e.g. -o {target.with_suffix('')}/",
+                )
+            check_writable(target)
+        else:
+            if not source.info.stills:
+                kind = "is a folder" if target.is_dir() else "has no extension (a folder name)"
+                raise OutputError(
+                    f"output {target} {kind}",
+                    f"give a video file name, e.g. -o {target / (stem + '.mp4')}",
+                )
+            check_writable(target / "probe.jpg" if target.is_dir() else target)
 
 
 def _is_local_file(spec: str) -> bool:

@@ -193,8 +193,23 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
         typer.echo(f"warning: {warning}", err=True)
     if not quiet:
         print_summary(outcome)
+        if not request.output.paths() and not request.show and request.serve is None:
+            typer.echo(_nothing_saved_hint(request, outcome), err=True)
     if outcome.error is not None:
         raise fail(outcome.error, 2 if isinstance(outcome.error, VidtrackError) else 1)
+
+
+def _nothing_saved_hint(request: "RunRequest", outcome: object) -> str:
+    """One line after a run that wrote nothing: what was done and how to keep it."""
+    from vidtrack.sources.base import IMAGE_SUFFIXES
+
+    frames = sum(int(data.get("frames") or 0) for data in getattr(outcome, "summaries", []))
+    photo = all(Path(s).suffix.lower() in IMAGE_SUFFIXES or Path(s).is_dir() for s in request.sources)
+    keep = "-o out.jpg (annotated photo; a folder for several)" if photo else "-o out.mp4 (annotated video)"
+    return (
+        f"note: tracked {frames} frame(s) and saved nothing: add {keep}, --jsonl tracks.jsonl (data) "
+        "or --show (a window)"
+    )
 
 
 class _MaskingFormatter(logging.Formatter):
