@@ -101,6 +101,12 @@ class SourceConfig:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
 
 
+#: HUD modes (``--hud``): ``auto`` is ``debug`` in live views (``--show``/``--serve``) and
+#: ``clean`` otherwise; ``clean`` shows what a viewer of an exported video needs (the time of
+#: the frame when known, the counts); ``debug`` adds processing FPS, per-stage ms and frame age.
+HUD_MODES = ("auto", "clean", "debug", "off")
+
+
 @dataclass(frozen=True)
 class OverlayConfig:
     """What is drawn on each frame."""
@@ -110,6 +116,13 @@ class OverlayConfig:
     trails: bool = True
     hud: bool = True
     trail_length: int = 30  # frames of history per trail
+    # auto: developer timings (FPS, ms per stage, frame age) in live views only; clean: time and
+    # counts (what an exported video needs); debug: timings everywhere; off: no HUD.
+    hud_mode: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.hud_mode not in HUD_MODES:
+            raise OptionError(f"--hud {self.hud_mode!r} is unknown", f"use one of {', '.join(HUD_MODES)}")
 
 
 #: x264 presets, fastest first: each step slower encodes smaller files at the same quality.

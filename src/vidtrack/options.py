@@ -30,7 +30,7 @@ DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
 )
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop")
-OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels")
+OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "hud")
 OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset")
 #: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).
 ANALYTICS_OPTIONS = (
@@ -118,7 +118,8 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         tracker=TrackerConfig(**tracker),
         source=SourceConfig(**{k: o[k] for k in SOURCE_OPTIONS if k in o}),
         overlay=OverlayConfig(
-            labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False)
+            labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False),
+            **({"hud_mode": str(o["hud"])} if "hud" in o else {}),
         ),
         output=OutputConfig(
             video=_path(o.get("output")), jsonl=_path(o.get("jsonl")), mot=_path(o.get("mot")),

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from vidtrack.frames import Frame, FrameResult, SourceInfo
 from vidtrack.labels import class_counts
-from vidtrack.overlay import HudInfo, Overlay
+from vidtrack.overlay import HudInfo, Overlay, hud_clock
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_second
 from vidtrack.tracking.base import Tracker
@@ -297,6 +297,7 @@ class Pipeline:
                     # A file's reader ends ahead of the lane: its 'ended' would stamp the last frames.
                     status=lane.source.status if lane.source.info.is_live else None,
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
+                    clock=hud_clock(frame),
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene)

@@ -202,7 +202,7 @@ def execute(
                     source=source,
                     **tracking_stages(source.info, request.tracker),
                     sinks=sinks,
-                    overlay=Overlay(request.overlay) if drawing else None,
+                    overlay=Overlay(request.overlay, live=bool(viewers)) if drawing else None,
                     viewers=viewers,
                     analytics=stages[i],
                 )

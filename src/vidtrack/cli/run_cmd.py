@@ -42,11 +42,14 @@ from vidtrack.errors import VidtrackError, mask_credentials
 if TYPE_CHECKING:
     from vidtrack.runner import RunRequest
 
-PANEL_DETECT = "Detector"
-PANEL_TRACK = "Tracker"
-PANEL_OUTPUT = "Outputs"
+#: Everyday options have no panel (typer's "Options", shown first); the rest are grouped,
+#: tuning knobs last under "Advanced: ...".
+PANEL_EVERYDAY = None
+PANEL_OUTPUT = "Outputs and overlay"
 PANEL_LIVE = "Live sources and viewing"
 PANEL_REDACT = "Redaction"
+PANEL_DETECT = "Advanced: detector"
+PANEL_TRACK = "Advanced: tracker"
 ZONE_DEFAULTS = ZoneConfig()
 REDACT_DEFAULTS = RedactConfig()
 
@@ -64,21 +67,22 @@ def run_command(
         typer.Argument(
             help="Video file, image/folder/glob, webcam index (0) or stream URL (rtsp/http/udp/tcp). Several run side by side.",
             show_default=False,
+            metavar="SOURCE",
         ),
     ],
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Annotated video (.mp4 H.264, .mkv, .webm). With several sources, -0, -1... is added to the name.", rich_help_panel=PANEL_OUTPUT),
+        typer.Option("--output", "-o", help="Annotated video (.mp4 H.264, .mkv, .webm); for photos an image (.jpg, .png, .webp) or a folder (out/). With several sources, -0, -1... is added to the name.", rich_help_panel=PANEL_EVERYDAY),
     ] = None,
     model: Annotated[
         Optional[str],
-        typer.Option(help=f"Model file or exported folder (.pt, .onnx, OpenVINO dir). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", rich_help_panel=PANEL_DETECT, show_default=False),
+        typer.Option(help=f"Model file or exported folder (.pt, .onnx, OpenVINO dir). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", rich_help_panel=PANEL_EVERYDAY, show_default=False),
     ] = None,
-    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.conf,
+    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_EVERYDAY)] = DetectorConfig.conf,
     iou: Annotated[float, typer.Option(help="NMS IoU (0-1). Lower merges more overlapping boxes.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.iou,
     imgsz: ImgszOption = DetectorConfig.imgsz,
     device: DeviceOption = None,
-    classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_DETECT)] = None,
+    classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_EVERYDAY)] = None,
     max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.max_det,
     single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
     backend: BackendOption = DetectorConfig.backend,
@@ -96,11 +100,12 @@ def run_command(
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
-    no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,
+    hud: Annotated[str, typer.Option("--hud", help="What the corner panel shows: clean (date/time when known, counts), debug (also processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views, else clean.", rich_help_panel=PANEL_OUTPUT, metavar="auto|clean|debug|off")] = OverlayConfig.hud_mode,
+    no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw the corner panel (same as --hud off).", rich_help_panel=PANEL_OUTPUT)] = False,
     no_labels: Annotated[bool, typer.Option("--no-labels", help="Don't draw '#id class confidence' labels.", rich_help_panel=PANEL_OUTPUT)] = False,
-    jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_OUTPUT)] = None,
+    jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_EVERYDAY)] = None,
     mot: Annotated[Optional[Path], typer.Option(help="MOTChallenge rows: frame,id,x,y,w,h,conf,-1,-1,-1.", rich_help_panel=PANEL_OUTPUT)] = None,
-    summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_OUTPUT)] = None,
+    summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_EVERYDAY)] = None,
     crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.crf,
     preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.preset,
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
@@ -108,8 +113,8 @@ def run_command(
     max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
     rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = SourceConfig.rtsp_transport,
     loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = SourceConfig.loop,
-    show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
-    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
+    show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_EVERYDAY)] = False,
+    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_EVERYDAY)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
     line: LineOption = None,
     zone: Annotated[
@@ -118,7 +123,7 @@ def run_command(
             "--zone",
             help="Zone polygon x1,y1,x2,y2,x3,y3,...[:name] in pixels or fractions (repeatable; concave is fine). "
             "Reports occupancy, entries, exits and dwell time per visit.",
-            rich_help_panel=PANEL_ANALYTICS,
+            rich_help_panel=PANEL_EVERYDAY,
             show_default=False,
         ),
     ] = None,
@@ -131,7 +136,7 @@ def run_command(
     zone_entry_frames: Annotated[int, typer.Option(help="Observations in a row inside a zone before an entry. Raise: one jumping box is never an entry; entries decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.entry_frames,
     zone_exit_grace: Annotated[float, typer.Option(help="Seconds unseen inside a zone before an exit. Raise: longer occlusions are not exits; exits decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.exit_grace_s,
     loiter: Annotated[Optional[float], typer.Option(help="Emit a loiter event once a visit to a zone lasts this many seconds.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
-    events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_OUTPUT)] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_EVERYDAY)] = None,
     redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
     redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
     redact_mode: Annotated[str, typer.Option(help="blur, pixelate or fill.", rich_help_panel=PANEL_REDACT)] = REDACT_DEFAULTS.mode,
@@ -140,10 +145,9 @@ def run_command(
     config: Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of run options (any option above, named as its flag: line, zone, max-age...); options given here override it.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
-    """Detect and track objects in videos, images, webcams or streams; write annotated video and data.
+    """Detect and track objects in videos, images, webcams or streams; write annotated video, photos and data.
 
-    Lines count crossings: 'in' is from the left of the line's arrow (x1,y1)->(x2,y2) to its right as seen
-    on screen, 'out' the other way.
+    Without -o, --jsonl or --show nothing is saved. Everyday options first; tuning knobs under "Advanced".
     """
     options = {k: v for k, v in locals().items() if k not in ("sources", "quiet", "ctx", "config")}
     from vidtrack.options import request_from_options
