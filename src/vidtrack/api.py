@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 
 import numpy as np
 
-from vidtrack.errors import SourceError
+from vidtrack.errors import OptionError, SourceError, in_terms_of
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -84,7 +84,10 @@ def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None
         raise SourceError("no source given", "pass a video file, image folder, webcam index or stream URL")
     if "model" in options:
         raise TypeError("pass the model as model=..., once")
-    return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+    try:
+        return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+    except OptionError as exc:
+        raise in_terms_of(exc, "python") from None
 
 
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
@@ -172,8 +175,11 @@ def detect(
     """
     from vidtrack.options import DETECTOR_OPTIONS, check_known, request_from_options
 
-    check_known(options, [k for k in DETECTOR_OPTIONS if k not in ("model", "single")], where="detect option")
-    config = request_from_options([], {**options, "single": single, "model": None if model is None else str(model)}).detector
+    try:
+        check_known(options, [k for k in DETECTOR_OPTIONS if k not in ("model", "single")], where="detect option")
+        config = request_from_options([], {**options, "single": single, "model": None if model is None else str(model)}).detector
+    except OptionError as exc:
+        raise in_terms_of(exc, "python") from None
     image = _read_image(image_or_path)
     return _detector(config).detect(image)
 

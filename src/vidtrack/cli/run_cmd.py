@@ -152,15 +152,22 @@ def run_command(
     options = {k: v for k, v in locals().items() if k not in ("sources", "quiet", "ctx", "config")}
     from vidtrack.options import request_from_options
 
+    from_file: dict = {}
     try:
         if config is not None:
             from vidtrack.config_file import load_config_file, merge_options
 
-            options = merge_options(load_config_file(config), options, _given(ctx))
+            from_file = load_config_file(config)
+            options = merge_options(from_file, options, _given(ctx), source=config)
         request = request_from_options(sources, options)
     except VidtrackError as exc:
         from vidtrack.cli import fail
+        from vidtrack.errors import OptionError
 
+        if from_file and isinstance(exc, OptionError):
+            from vidtrack.config_file import blame_file
+
+            exc = blame_file(exc, from_file, _given(ctx), config)
         raise fail(exc)
     _execute(request, quiet)
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from vidtrack.errors import VidtrackError
+from vidtrack.errors import VidtrackError, in_terms_of
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
 from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
@@ -155,6 +155,7 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(VidtrackError)
     async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
         status = exc.status if isinstance(exc, UploadError) else 422
+        exc = in_terms_of(exc, "http")  # fields, not CLI flags: conf=2, not --conf 2
         return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers=NO_STORE)
 
 
