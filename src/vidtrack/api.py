@@ -98,17 +98,27 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
     cancel = threading.Event()  # set when the caller closes the generator
     finished: dict[str, Any] = {}
 
-    def on_frame(_lane: int, result: "FrameResult") -> None:
+    def hand_over(_lane: int, result: "FrameResult") -> bool:
+        """Give ``result`` to the caller and wait until they take it: only then is it written.
+
+        So the outputs hold exactly the frames the caller received: after a ``break`` at
+        frame 49 the video has frames 0-49, not the few more already in flight.
+        """
+        taken = threading.Event()
         while not cancel.is_set():  # after close() nobody reads: drop instead of blocking the run
             try:
-                results.put(result, timeout=0.1)
-                return
+                results.put((result, taken), timeout=0.1)
+                break
             except queue.Full:
                 continue
+        while not cancel.is_set():
+            if taken.wait(0.05):
+                return True
+        return taken.is_set()
 
     def work() -> None:
         try:
-            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel)
+            finished["outcome"] = execute(request, gate=hand_over, cancel=cancel)
         except BaseException as exc:  # handed to the caller's thread
             finished["error"] = exc
         finally:
@@ -127,7 +137,9 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
             item = results.get()
             if item is _END:
                 break
-            yield item
+            result, taken = item
+            taken.set()  # the caller has it: the run writes it (see hand_over)
+            yield result
     finally:
         cancel.set()  # stops the run as Ctrl-C would; no-op when it already ended
         while worker.is_alive():

@@ -147,6 +147,7 @@ def execute(
     install_signals: bool = False,
     detector: "Detector | None" = None,
     cancel: threading.Event | None = None,
+    gate: Callable[[int, FrameResult], bool] | None = None,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -154,6 +155,8 @@ def execute(
     (a server shares one model between jobs; see ``detection.with_options``).
     ``cancel``: setting this event from another thread stops the run as Ctrl-C would
     (in-flight frames finish, every output is closed).
+    ``gate``: called with each finished frame before it is written; returning False drops
+    it unwritten (see :class:`~vidtrack.pipeline.Pipeline`).
     """
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import load_detector
@@ -217,7 +220,7 @@ def execute(
             source.close()
         raise
 
-    pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+    pipeline = Pipeline(detector, lanes, on_frame=on_frame, gate=gate)
     for viewer in viewers:
         viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         for i, source in enumerate(sources):
