@@ -52,6 +52,14 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
     viewer_url: str | None = None
+    #: Viewers left open by ``execute(..., keep_viewers=True)``: the caller closes them
+    #: (:meth:`close_viewers`) once the user has seen the final state.
+    open_viewers: list[Any] = field(default_factory=list)
+
+    def close_viewers(self) -> None:
+        """Close the viewers ``execute`` left open (idempotent)."""
+        while self.open_viewers:
+            self.open_viewers.pop().close()
 
 
 def output_for(path: Path | None, index: int, count: int) -> Path | None:
@@ -148,6 +156,7 @@ def execute(
     detector: "Detector | None" = None,
     cancel: threading.Event | None = None,
     gate: Callable[[int, FrameResult], bool] | None = None,
+    keep_viewers: bool = False,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -157,6 +166,8 @@ def execute(
     (in-flight frames finish, every output is closed).
     ``gate``: called with each finished frame before it is written; returning False drops
     it unwritten (see :class:`~vidtrack.pipeline.Pipeline`).
+    ``keep_viewers``: when the sources end by themselves (not stopped), leave the web view
+    up showing the final state (``outcome.open_viewers``; the caller closes them).
     """
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import load_detector
@@ -232,14 +243,18 @@ def execute(
     finished = threading.Event()
     if cancel is not None:
         threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
+    kept: list["Viewer"] = []
     try:
         reports = pipeline.run()
+        if keep_viewers and not any(r.stopped for r in reports):
+            kept = [v for v in viewers if v.url and v.error is None]
     finally:
         finished.set()
         if restore is not None:
             restore()
         for viewer in viewers:
-            viewer.close()
+            if viewer not in kept:
+                viewer.close()
 
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
     for lane in lanes:
@@ -249,6 +264,7 @@ def execute(
         if viewer.error is not None:
             outcome.warnings.append(str(viewer.error))
     outcome.viewer_url = viewer_url
+    outcome.open_viewers = kept
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
         summary.update(source=source.info.name, **_report_fields(report))

@@ -40,7 +40,7 @@ from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConf
 from vidtrack.errors import VidtrackError, mask_credentials
 
 if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+    from vidtrack.runner import RunOutcome, RunRequest
 
 #: Everyday options have no panel (typer's "Options", shown first); the rest are grouped,
 #: tuning knobs last under "Advanced: ...".
@@ -190,24 +190,57 @@ def _given(ctx: typer.Context) -> set[str]:
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
     from vidtrack.cli import fail
-    from vidtrack.cli.report import ProgressReporter, print_summary
+    from vidtrack.cli.report import ProgressReporter
 
     _log_to_stderr(quiet)
     reporter = ProgressReporter(enabled=not quiet)
     try:
-        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
+        outcome = execute(
+            request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True,
+            keep_viewers=request.serve is not None,
+        )
     except VidtrackError as exc:
         reporter.stop()
         raise fail(exc)
     reporter.stop()
+    try:
+        _finish(outcome, request, quiet)
+    finally:
+        outcome.close_viewers()
+
+
+def _finish(outcome: "RunOutcome", request: "RunRequest", quiet: bool) -> None:
+    """Warnings, the end-of-run table, the hint; then, with ``--serve``, the page stays up until Ctrl-C."""
+    from vidtrack.cli import fail
+    from vidtrack.cli.report import print_summary
+
     for warning in outcome.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if not quiet:
         print_summary(outcome)
         if not request.output.paths() and not request.show and request.serve is None:
             typer.echo(_nothing_saved_hint(request, outcome), err=True)
+    if outcome.open_viewers and outcome.error is None:
+        _serve_until_interrupted(outcome.viewer_url)
     if outcome.error is not None:
         raise fail(outcome.error, 2 if isinstance(outcome.error, VidtrackError) else 1)
+
+
+def _serve_until_interrupted(url: str | None) -> None:
+    """Keep the web view up (its page shows the final state, 'ended') until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    typer.echo(f"the sources ended; the web view stays up at {url} with the final state: Ctrl-C quits", err=True)
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _nothing_saved_hint(request: "RunRequest", outcome: object) -> str:
@@ -251,7 +284,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.runner import RunRequest
+    from vidtrack.runner import RunOutcome, RunRequest
     from vidtrack.cli import fail
     from vidtrack.demo import ensure_demo_clip
 

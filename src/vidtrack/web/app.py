@@ -110,7 +110,7 @@ def create_app(
     app = FastAPI(
         title="vidtrack",
         summary="Object detection and tracking: images, video jobs and live views.",
-        docs_url="/docs",
+        docs_url=None,  # our own /docs page below: Swagger UI would load from a CDN (blank offline)
         redoc_url=None,
     )
     _errors(app)
@@ -171,6 +171,12 @@ def _pages(app: FastAPI, service: "DetectionService | None", live: LiveHub | Non
                 return RedirectResponse(f"/live{query}", 307, headers=NO_STORE)
             raise api_error(404, "no model in this server", "start it with 'vidtrack serve'")
         return _page_response("index.html", {"model": service.model_name, "jobs": True, "token": token or ""})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        """The API reference, rendered in the browser from /openapi.json: nothing loads from
+        outside this server (offline boxes), and on a token server the page sends the token."""
+        return _page_response("docs.html", {"spec": "/openapi.json", "token": token or ""})
 
     @app.get("/live", include_in_schema=False)
     async def live_page() -> Response:
