@@ -145,3 +145,23 @@ def test_undownloadable_model_name(clip: Path, tmp_path: Path) -> None:
 def test_model_from_environment_is_used(clip: Path, tmp_path: Path) -> None:
     result = vidtrack("run", str(clip), "-q", env={"VIDTRACK_MODEL": str(tmp_path / "missing_model")})
     _assert_one_line_error(result, "no model at", str(tmp_path / "missing_model"))
+
+
+def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
+    """Each source's row stays one line at 80 columns; stage timings are their own line."""
+    from types import SimpleNamespace
+
+    from vidtrack.cli.report import print_summary
+
+    summary = {
+        "source": "people_street_1080p.mp4", "frames": 302, "processing_fps": 22.6,
+        "tracks": {"person": 14, "bicycle": 2, "suitcase": 1},
+        "timings_ms": {"decode": 7.3, "detect": 42.0, "track": 0.4, "draw": 3.1, "encode": 6.2},
+        "frame_age_ms": {"p50": None, "p95": None},
+    }
+    print_summary(SimpleNamespace(summaries=[summary], outputs=[]), width=80)  # type: ignore[arg-type]
+    lines = capsys.readouterr().err.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = [line for line in lines if "people_street_1080p.mp4" in line]
+    assert len(row) == 1 and "302" in row[0] and "14 person, 2 bicycle, 1 suitcase" in row[0]
+    assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)

@@ -49,37 +49,47 @@ class ProgressReporter:
             self._progress = None
 
 
-def print_summary(outcome: "RunOutcome") -> None:
-    """A table per run: frames, rate, stage timing, tracks per class; then the files written."""
+def print_summary(outcome: "RunOutcome", width: int | None = None) -> None:
+    """A table per run: frames, rate, tracks per class (frame age for live sources); then one
+    line of per-stage milliseconds per source and the files written.
+
+    Kept within 80 columns (``width``: the console's, default the terminal's): no cell wraps
+    on a normal terminal; the stage timings are a line of their own, not a wrapped column.
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(stderr=True)
-    table = Table(title="vidtrack run", show_lines=False)
-    for column in ("source", "frames", "fps", "ms/frame by stage", "tracks", "frame age p50/p95"):
-        table.add_column(column)
+    console = Console(stderr=True, width=width)
+    live = any((data.get("frame_age_ms") or {}).get("p50") is not None for data in outcome.summaries)
+    table = Table(title="vidtrack run", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("frames", justify="right", no_wrap=True)
+    table.add_column("fps", justify="right", no_wrap=True)
+    table.add_column("tracks", overflow="fold")
+    if live:
+        table.add_column("frame age p50/p95", no_wrap=True)
+    for data in outcome.summaries:
+        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
+        row = [str(data.get("source", "")), str(data.get("frames", "")), f"{data.get('processing_fps', 0):.1f}", tracks]
+        if live:
+            age = data.get("frame_age_ms", {})
+            row.append("-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms")
+        table.add_row(*row)
+    console.print(table)
     for data in outcome.summaries:
         stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("timings_ms", {}).items() if v)
-        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
-        age = data.get("frame_age_ms", {})
-        age_text = "-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms"
-        table.add_row(
-            str(data.get("source", "")),
-            str(data.get("frames", "")),
-            f"{data.get('processing_fps', 0):.1f}",
-            stages,
-            tracks,
-            age_text,
-        )
-    console.print(table)
+        if stages:
+            name = str(data.get("source", "")) if len(outcome.summaries) > 1 else ""
+            console.print(f"{name + ': ' if name else ''}ms/frame by stage: {stages}", style="dim", overflow="fold")
     analytics = analytics_table(outcome.summaries)
     if analytics is not None:
         console.print(analytics)
     for path in outcome.outputs:
         if path.exists():
-            console.print(f"wrote {path}")
+            console.print(f"wrote {path}", overflow="fold")
         else:  # the video file is created with its first frame: a camera that never connected
-            console.print(f"{path} not written: no frames from the source")
+            console.print(f"{path} not written: no frames from the source", overflow="fold")
 
 
 def analytics_table(summaries: list[dict]) -> "object | None":
@@ -102,9 +112,13 @@ def analytics_table(summaries: list[dict]) -> "object | None":
             rows.append((source, f"zone {name}", counts, by_class, dwell_text))
     if not rows:
         return None
-    table = Table(title="lines and zones")
-    for column in ("source", "where", "counts", "by class", "dwell mean / median / max"):
-        table.add_column(column)
+    from rich import box
+
+    several = len({row[0] for row in rows}) > 1
+    table = Table(title="lines and zones", box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = ("source", "where", "counts", "by class (in/out)", "dwell mean/med/max")
+    for column in columns[0 if several else 1:]:
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row if several else row[1:]))
     return table
