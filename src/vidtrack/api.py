@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 import numpy as np
 
 from vidtrack.errors import OptionError, SourceError, in_terms_of
+from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import Detector
     from vidtrack.frames import FrameResult
-    from vidtrack.runner import RunOutcome, RunRequest
+    from vidtrack.runner import RunOutcome
 
 log = logging.getLogger("vidtrack")
 
@@ -93,6 +94,7 @@ def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
     """Runs ``request`` on a worker thread and hands its frames over through a small queue."""
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView  # the serve= viewer, handed to the runner
 
     results: "queue.Queue[Any]" = queue.Queue(maxsize=RESULT_QUEUE)
     cancel = threading.Event()  # set when the caller closes the generator
@@ -118,7 +120,7 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
 
     def work() -> None:
         try:
-            finished["outcome"] = execute(request, gate=hand_over, cancel=cancel)
+            finished["outcome"] = execute(request, gate=hand_over, cancel=cancel, web_view=WebView)
         except BaseException as exc:  # handed to the caller's thread
             finished["error"] = exc
         finally:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
 
 from vidtrack.errors import OptionError, check_option
+from vidtrack.geometry import Points, parse_polygon
 
 #: The model used when neither ``--model`` nor ``VIDTRACK_MODEL`` says otherwise.
 #: Ultralytics downloads it on first use on a machine with internet access.
@@ -27,6 +29,38 @@ def default_model() -> str:
 #: it the model only sees an upscaled picture, and YOLO11n's activations alone pass 10 GB
 #: (OpenVINO's compile at 100000 fails with std::bad_alloc).
 MAX_IMGSZ = 4096
+
+
+def parse_tiles(value: str | int | None) -> str:
+    """Normalise a ``--tiles`` value to ``"off"``, ``"auto"`` or a decimal ``"N"`` (2-16).
+
+    Raises:
+        OptionError: anything else (one line with the fix).
+    """
+    text = "off" if value is None else str(value).strip().lower()
+    if text in ("off", "auto"):
+        return text
+    if text in ("0", "1", "no", "false", "none"):
+        return "off"
+    if text.isdigit() and 2 <= int(text) <= 16:
+        return str(int(text))
+    raise OptionError(f"--tiles {value!r} is not auto, off or a number of tiles 2-16", "use e.g. --tiles auto or --tiles 3")
+
+
+def split_classes(value: str | Iterable[Any] | None) -> tuple[str, ...] | None:
+    """``"person, car"`` or ``["person", 2]`` → ``("person", "car")``/``("person", "2")``; None keeps all.
+
+    Raises:
+        OptionError: the value names no class at all (``--classes ""``), which would
+            otherwise silently mean "every class".
+    """
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    items = tuple(part.strip() for part in parts if part.strip())
+    if not items:
+        raise OptionError("--classes names no class", "give names or ids such as person,car or 0,2, or omit it for all")
+    return items
 
 
 def _check_range(value: float, lo: float, hi: float, flag: str) -> None:
@@ -56,11 +90,9 @@ class DetectorConfig:
     tiles: str = "off"
     # Polygons (x,y points; pixels, or fractions of the frame when all <= 1) to tile instead of
     # the whole frame: only where small objects are expected, so live streams keep their rate.
-    tile_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
+    tile_regions: tuple[Points, ...] = ()
 
     def __post_init__(self) -> None:
-        from vidtrack.detection.tiling import parse_polygon, parse_tiles
-
         object.__setattr__(self, "tiles", parse_tiles(self.tiles))
         object.__setattr__(self, "tile_regions", tuple(parse_polygon(p) for p in self.tile_regions))
         _check_range(self.conf, 0.0, 1.0, "--conf")

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
-    from vidtrack.sources import Source, SourceStatus
+    from vidtrack.frames import SourceStatus
+    from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from vidtrack.analytics.config import AnalyticsConfig
-from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+from vidtrack.errors import OptionError
 from vidtrack.frames import FrameResult, SourceInfo
 from vidtrack.paths import write_json_atomic
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
+from vidtrack.request import RunRequest  # re-exported: the old import path
 from vidtrack.tracking import TrackerConfig
 
 if TYPE_CHECKING:
@@ -24,22 +24,8 @@ if TYPE_CHECKING:
     from vidtrack.sources import Source
     from vidtrack.viewers import Viewer
 
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything ``vidtrack run`` was asked to do."""
-
-    sources: list[str]
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    source: SourceConfig = field(default_factory=SourceConfig)
-    overlay: OverlayConfig = field(default_factory=OverlayConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)  # lines, zones, redaction
-    show: bool = False
-    serve: str | None = None  # [HOST:]PORT of the web view
-    token: str | None = None
-    annotate: bool = False  # draw every frame even with no video output or viewer (Python API)
+#: Builds the ``--serve`` viewer from ``[HOST:]PORT`` and ``token=``: :class:`vidtrack.web.view.WebView`.
+WebViewFactory = Callable[..., "Viewer"]
 
 
 @dataclass
@@ -157,6 +143,7 @@ def execute(
     cancel: threading.Event | None = None,
     gate: Callable[[int, FrameResult], bool] | None = None,
     keep_viewers: bool = False,
+    web_view: "WebViewFactory | None" = None,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -168,6 +155,8 @@ def execute(
     it unwritten (see :class:`~vidtrack.pipeline.Pipeline`).
     ``keep_viewers``: when the sources end by themselves (not stopped), leave the web view
     up showing the final state (``outcome.open_viewers``; the caller closes them).
+    ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
+    points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     """
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import load_detector
@@ -204,7 +193,7 @@ def execute(
             AnalyticsStage.build(request.analytics, s.info, detector.class_names, drawing)
             for s in sources
         ]
-        viewers = _make_viewers(request)
+        viewers = _make_viewers(request, web_view)
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i], source)
             summaries.append(summary)
@@ -431,12 +420,17 @@ def _import_in_background(module: str) -> threading.Thread:
     return thread
 
 
-def _make_viewers(request: RunRequest) -> list["Viewer"]:
+def _make_viewers(request: RunRequest, web_view: "WebViewFactory | None" = None) -> list["Viewer"]:
+    """The run's live viewers: the web view (``--serve``, built by ``web_view``) and the window (``--show``).
+
+    Raises:
+        OptionError: ``--serve`` with no web view handed in (a front end without one).
+    """
     viewers: list["Viewer"] = []
     if request.serve is not None:
-        from vidtrack.viewers.web import WebView
-
-        viewers.append(WebView(request.serve, token=request.token))
+        if web_view is None:
+            raise OptionError("--serve is not available here", "use 'vidtrack run --serve PORT' or vidtrack.track(..., serve=PORT)")
+        viewers.append(web_view(request.serve, token=request.token))
     if request.show:
         from vidtrack.viewers.window import WindowView
 

@@ -22,7 +22,9 @@ def running_server(service: Any, jobs_dir: Path | None = None, token: str | None
     from vidtrack.web.jobs import JobManager
     from vidtrack.web.server import Server
 
-    jobs = JobManager(service, jobs_dir, max_jobs) if jobs_dir is not None else None
+    from vidtrack.runner import execute
+
+    jobs = JobManager(service, jobs_dir, max_jobs, run=execute) if jobs_dir is not None else None
     app = create_app(token=token, max_upload_bytes=max_upload_bytes, service=service, jobs=jobs)
     server = Server(app, "127.0.0.1", 0)
     server.start()

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import wait_until
 from viewers.test_web_view import Feeder  # the live-view tests' frame feeder
-from vidtrack.viewers.web import WebView
+from vidtrack.web.view import WebView
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

@@ -14,13 +14,11 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from vidtrack.batch.inputs import BatchInputError
 from vidtrack.paths import atomic_write
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 MANIFEST_NAME = "manifest.jsonl"
 LOCK_NAME = ".vidtrack-batch.lock"

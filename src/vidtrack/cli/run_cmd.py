@@ -38,9 +38,10 @@ from vidtrack.analytics.redact import RedactConfig
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
+from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
-    from vidtrack.runner import RunOutcome, RunRequest
+    from vidtrack.runner import RunOutcome
 
 #: Everyday options have no panel (typer's "Options", shown first); the rest are grouped,
 #: tuning knobs last under "Advanced: ...".
@@ -189,6 +190,7 @@ def _given(ctx: typer.Context) -> set[str]:
 
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView
     from vidtrack.cli import fail
     from vidtrack.cli.report import ProgressReporter
 
@@ -196,7 +198,7 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
     reporter = ProgressReporter(enabled=not quiet)
     try:
         outcome = execute(
-            request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True,
+            request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True, web_view=WebView,
             keep_viewers=request.serve is not None,
         )
     except VidtrackError as exc:
@@ -284,7 +286,6 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.runner import RunOutcome, RunRequest
     from vidtrack.cli import fail
     from vidtrack.demo import ensure_demo_clip
 

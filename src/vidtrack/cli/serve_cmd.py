@@ -57,6 +57,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
         raise OptionError(f"--max-upload-mb {max_upload_mb} must be positive", "use e.g. 200")
     if max_jobs < 1:
         raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
+    from vidtrack.runner import execute
     from vidtrack.web.app import create_app
     from vidtrack.web.jobs import JobManager, default_jobs_dir
     from vidtrack.web.server import Server, bind
@@ -66,7 +67,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     jobs = None
     try:
         service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
-        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs)
+        jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs, run=execute)
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
                          cors_origins=cors_origins)

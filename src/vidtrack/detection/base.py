@@ -121,7 +121,7 @@ def with_options(detector: Detector, **changes: Any) -> Detector:
     if not isinstance(config, DetectorConfig):
         raise OptionError("this detector has fixed options", "load it with the options wanted")
     if changes.get("classes") is not None:
-        from vidtrack.options import split_classes
+        from vidtrack.config import split_classes
 
         changes["classes"] = split_classes(changes["classes"])
     new = dataclasses.replace(config, **changes)

@@ -97,10 +97,10 @@ class OnnxDetector:
             blob = buffer.fill(image, box)
             t2 = time.perf_counter()
             raw = self._session.run(None, {self._input_name: blob})[0]
+            t3 = time.perf_counter()
+            detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names, blob)
         finally:
             self._buffers.put(buffer)
-        t3 = time.perf_counter()
-        detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names)
         add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
 

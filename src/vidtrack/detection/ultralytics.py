@@ -32,6 +32,9 @@ def load_yolo(model: str):  # -> ultralytics.YOLO
         raise ModelError(
             f"the ultralytics package is needed for model {model}", "pip install vidtrack (ultralytics is one of its dependencies)"
         ) from exc
+    from vidtrack.detection.perturb import hook_ultralytics
+
+    hook_ultralytics()  # the test-only numerics pass; a no-op unless VIDTRACK_TEST_PERTURB is set
     try:
         yolo = YOLO(model, task="detect")
         dict(yolo.names)  # loads the weights now: YOLO() defers some formats' checks to first use

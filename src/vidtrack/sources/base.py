@@ -8,59 +8,18 @@ import re
 import sys
 import time
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Iterator, Protocol, Sequence
 
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, path_error, short_path
-from vidtrack.frames import Frame, SourceInfo
+from vidtrack.frames import Frame, SourceInfo, SourceState, SourceStatus  # re-exported: the old import path
 from vidtrack.paths import check_readable, stat_mode
 
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-class SourceState(enum.Enum):
-    """Where a source stands; the one vocabulary for pipeline, overlay, viewers and summary.
-
-    Files and image folders go CONNECTED -> ENDED. Live sources start CONNECTING, are
-    CONNECTED while new pictures arrive, STALLED once ``--stall-timeout`` seconds pass with
-    no new picture (nothing received, or a frozen camera repeating one image), RECONNECTING
-    during each reopen attempt, and ENDED when stopped, finished (an HLS playlist with
-    ``#EXT-X-ENDLIST``) or given up (then the source's ``error`` says why).
-    """
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    STALLED = "stalled"
-    ENDED = "ended"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
-    """A :class:`SourceState` plus the reconnect attempt it belongs to.
-
-    ``attempt`` counts reopen attempts since the stream last made progress (0 while
-    connected or before the first failure). ``str()`` is the label shown to people
-    (``"reconnecting 3"``, ``"stalled"``); code compares ``state``, never the label.
-    """
-
-    state: SourceState
-    attempt: int = 0
-
-    def __str__(self) -> str:
-        if self.state is SourceState.RECONNECTING and self.attempt:
-            return f"{self.state.value} {self.attempt}"
-        return self.state.value
-
-    @property
-    def ok(self) -> bool:
-        """True while pictures flow normally (CONNECTED)."""
-        return self.state is SourceState.CONNECTED
 
 
 class Source(Protocol):

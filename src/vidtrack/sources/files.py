@@ -19,7 +19,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.frames import SourceState, SourceStatus
 from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.

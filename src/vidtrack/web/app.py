@@ -25,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from vidtrack.errors import VidtrackError, in_terms_of
+from vidtrack.errors import OptionError, VidtrackError, in_terms_of
+from vidtrack.options import OPTIONS, check_value
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
 from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: ``/v1/detect`` options and their types (names as in ``vidtrack run``).
-DETECT_OPTIONS: dict[str, type] = {"conf": float, "iou": float, "classes": str, "max_det": int, "single": bool}
+DETECT_OPTIONS: dict[str, type] = {name: OPTIONS[name].kind for name in ("conf", "iou", "classes", "max_det", "single")}
 #: DeepStack's default ``min_confidence``.
 DEEPSTACK_MIN_CONFIDENCE = 0.45
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -66,24 +67,12 @@ def _page_response(name: str, config: dict[str, Any]) -> Response:
                     headers={**NO_STORE, "Content-Security-Policy": csp})
 
 
-def _coerce(name: str, value: Any, kind: type) -> Any:
-    if value is None or value == "":
-        return None
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise api_error(422, f"{name}={value!r} is not true or false", f"send {name}=true or {name}=false")
-    if kind is str:
-        return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+def _coerce(name: str, value: Any) -> Any:
+    """A form field or JSON value for run option ``name``, by the option table's checker (422 when bad)."""
     try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise api_error(422, f"{name}={value!r} is not a {kind.__name__}", f"send a number for {name}") from None
+        return check_value(name, value)
+    except OptionError as exc:
+        raise api_error(422, exc.problem, exc.fix or "see 'vidtrack run --help' for its values") from None
 
 
 def create_app(
@@ -252,8 +241,10 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         data, raw = await _image_and_options(request, option_names)
         options = dict(defaults or {})
         for name, value in raw.items():
+            if value is None or value == "":  # a form field left empty: the default
+                continue
             target = (renames or {}).get(name, name)
-            options[target] = _coerce(name, value, DETECT_OPTIONS[target])
+            options[target] = _coerce(target, value)
 
         def work() -> tuple[Any, Any, float]:
             image = decode_image(data)

@@ -4,8 +4,9 @@ A job is a folder ``JOBS_DIR/<id>/`` holding ``record.json`` (state, progress, o
 error), the upload while it waits or runs, and the outputs: ``video.mp4`` (H.264),
 ``tracks.jsonl``, ``summary.json`` (and ``events.jsonl`` when the run has an events
 output). The request is built by :func:`vidtrack.options.request_from_options` from the
-client's options, named as ``vidtrack run``'s, and run by :func:`vidtrack.runner.execute`
-with the server's one shared model. At most ``max_jobs`` run at once; the rest queue.
+client's options, named as ``vidtrack run``'s, and run by the function the server hands the
+:class:`JobManager` (``vidtrack serve`` hands it :func:`vidtrack.runner.execute`) with the
+server's one shared model. At most ``max_jobs`` run at once; the rest queue.
 
 Ids are 128 random bits (``secrets.token_urlsafe(16)``); clients never name a path: every
 option typed as a path in ``vidtrack run`` (outputs, config files...) is the server's, as
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 from vidtrack.errors import OptionError, VidtrackError
 from vidtrack.web.uploads import UploadError, check_video
@@ -56,50 +57,6 @@ def default_jobs_dir() -> Path:
     return Path(base) / "vidtrack" / "jobs"
 
 
-def run_option_types() -> dict[str, Any]:
-    """Each ``vidtrack run`` option's Python type (``float``, ``int``, ``bool``, ``str``, ``Path``)."""
-    import typing
-
-    from vidtrack.cli.run_cmd import run_command
-
-    types: dict[str, Any] = {}
-    for name, hint in typing.get_type_hints(run_command).items():
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        types[name] = args[0] if typing.get_origin(hint) is typing.Union and args else hint
-    return types
-
-
-def coerce(name: str, value: Any, kind: Any) -> Any:
-    """A form field's text (or texts, for a repeatable option) as the option's type.
-
-    Raises:
-        OptionError: the text is not a value of that type.
-    """
-    import typing
-
-    if typing.get_origin(kind) is list:  # repeatable (--line, --zone...): one value or several
-        return [value] if isinstance(value, str) else value
-    if isinstance(value, list):
-        raise OptionError(f"option {name} is given {len(value)} times", "give it once")
-    if not isinstance(value, str) or kind is str:
-        return value
-    text = value.strip()
-    try:
-        if kind is bool:
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(text)
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-    except ValueError:
-        raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values") from None
-    return value
-
-
 def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A client's job options as run options of the right types, checked.
 
@@ -111,17 +68,15 @@ def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     """
     from pathlib import PurePath
 
-    from vidtrack.options import check_known, normalise_key
+    from vidtrack.options import OPTIONS, check_known, check_value, normalise_key
 
     check_known(raw)
-    types = run_option_types()
     run: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_key(key)
-        kind = types.get(name, str)
-        if name in SERVER_OPTIONS or (isinstance(kind, type) and issubclass(kind, PurePath)):
+        if name in SERVER_OPTIONS or issubclass(OPTIONS[name].kind, PurePath):
             raise OptionError(f"option {name!r} is set by the server", "leave it out: outputs are fetched from the job's URLs")
-        run[name] = coerce(name, value, kind)
+        run[name] = check_value(name, value)
     return run
 
 
@@ -177,14 +132,25 @@ class Job:
         return data
 
 
+#: What runs a job's request: :func:`vidtrack.runner.execute`'s signature (request,
+#: ``on_start``, ``on_frame``, ``detector``, ``cancel`` by keyword) -> its ``RunOutcome``.
+RunFunction = Callable[..., Any]
+
+
 class JobManager:
     """Queues video jobs and runs at most ``max_jobs`` at once on the shared model.
+
+    ``run`` is the function that runs a request (``vidtrack serve`` hands it
+    :func:`vidtrack.runner.execute`): this layer never imports the runner. None: jobs
+    are accepted and listed, and each fails saying the server runs none.
 
     Raises:
         OptionError: ``max_jobs`` < 1 or ``folder`` cannot be created.
     """
 
-    def __init__(self, service: "DetectionService", folder: Path, max_jobs: int = 1) -> None:
+    def __init__(
+        self, service: "DetectionService", folder: Path, max_jobs: int = 1, run: RunFunction | None = None
+    ) -> None:
         if max_jobs < 1:
             raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
         try:
@@ -192,6 +158,7 @@ class JobManager:
         except OSError as exc:
             raise OptionError(f"cannot create the jobs folder {folder}: {exc.strerror}", "pass --jobs-dir DIR") from exc
         self.service = service
+        self.run = run
         self.folder = folder
         self.max_jobs = max_jobs
         self._jobs: dict[str, Job] = {}
@@ -322,8 +289,8 @@ class JobManager:
                     shutil.rmtree(job.folder, ignore_errors=True)
 
     def _run(self, job: Job) -> None:
-        from vidtrack.runner import execute
-
+        if self.run is None:
+            raise OptionError("this server runs no video jobs", "start it with 'vidtrack serve'")
         request = self._request(job.folder / INPUT_NAME, job.options, folder=job.folder)
         last_persist = [0.0]
 
@@ -340,7 +307,7 @@ class JobManager:
                 with self._lock:
                     self._persist(job)
 
-        outcome = execute(request, on_start=on_start, on_frame=on_frame,
+        outcome = self.run(request, on_start=on_start, on_frame=on_frame,
                           detector=self.service.detector_for_config(request.detector), cancel=job.cancel)
         if job.deleted:
             return
