@@ -30,7 +30,9 @@ RUN_EXAMPLES = """[b]Examples[/b] (model: --model PATH or $VIDTRACK_MODEL; READM
   vidtrack run street.mp4 --jsonl out/tracks.jsonl   [dim]# data only[/dim]
   vidtrack run pets.avi --line 0,0.62,1,0.5:walkway -o out/pets.mp4
   vidtrack run 0 --serve 8080                        [dim]# webcam in the browser[/dim]
-  vidtrack run rtsp://cam/1 -o out/cam.mp4           [dim]# Ctrl-C stops, file plays[/dim]"""
+  vidtrack run rtsp://cam/1 -o out/cam.mp4           [dim]# Ctrl-C stops, file plays[/dim]
+
+Tuning knobs (detector, tracker, counting): vidtrack run --help-all"""
 
 #: Type names typer would print (``<bool>``, ``<list[str]>``) → what the user types.
 _METAVARS = {bool: "", int: "N", float: "NUM", str: "TEXT"}
@@ -75,6 +77,21 @@ def plain_metavars(command: object) -> object:
             param.metavar = "PATH"
         else:
             param.metavar = _METAVARS.get(annotation, "TEXT")  # type: ignore[arg-type]
+    return command
+
+
+#: Help panels whose options ``-h`` leaves out (they still work; ``--help-all`` lists them).
+ADVANCED_PREFIX = "Advanced"
+
+
+def hide_advanced(command: object) -> object:
+    """Leave the tuning knobs (options in an "Advanced: ..." panel) out of ``-h``/``--help``.
+
+    The options keep working; ``vidtrack run --help-all`` lists them. Returns ``command``.
+    """
+    for param in getattr(command, "params", []):
+        if str(getattr(param, "rich_help_panel", "") or "").startswith(ADVANCED_PREFIX):
+            param.hidden = True
     return command
 
 
@@ -148,7 +165,11 @@ def main(argv: list[str] | None = None) -> None:
 
     quiet_ffmpeg()
     argv = main_args(list(sys.argv[1:] if argv is None else argv))
+    show_all = "--help-all" in argv  # -h keeps to everyday options; --help-all adds the tuning knobs
+    argv = ["--help" if arg == "--help-all" else arg for arg in argv]
     command = plain_metavars(typer.main.get_command(app))
+    if not show_all:
+        hide_advanced(command.commands["run"])  # type: ignore[attr-defined]
     try:
         code = command.main(args=argv, prog_name="vidtrack", standalone_mode=False)  # type: ignore[attr-defined]
     except click.NoArgsIsHelpError as exc:

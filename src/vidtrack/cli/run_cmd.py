@@ -148,7 +148,7 @@ def run_command(
 ) -> None:
     """Detect and track objects in videos, images, webcams or streams; write annotated video, photos and data.
 
-    Without -o, --jsonl or --show nothing is saved. Everyday options first; tuning knobs under "Advanced".
+    Without -o, --jsonl or --show nothing is saved. Tuning knobs: --help-all.
     """
     options = {k: v for k, v in locals().items() if k not in ("sources", "quiet", "ctx", "config")}
     from vidtrack.options import request_from_options
