@@ -82,7 +82,7 @@ def test_config_toml_and_cli_override(tmp_path):
     request = request_from_options(["a.mp4"], merge_options(loaded, {"max_age": 40, "conf": 0.25}, given={"max_age"}))
     assert request.tracker.max_age == 40  # the command line wins
     assert request.analytics.lines[0].name == "door" and request.analytics.redact.classes == ("person",)
-    assert request.output.events == Path("e.jsonl")
+    assert request.output.events == tmp_path / "e.jsonl"  # relative paths are relative to the file
 
 
 def _events(path: Path) -> list[dict]:
