@@ -205,7 +205,9 @@ def execute(
                     source=source,
                     **tracking_stages(source.info, request.tracker),
                     sinks=sinks,
-                    overlay=Overlay(request.overlay, live=bool(viewers)) if drawing else None,
+                    # The auto HUD shows timings in a live view, but never burns them into a file.
+                    overlay=Overlay(request.overlay, live=bool(viewers) and request.output.video is None)
+                    if drawing else None,
                     viewers=viewers,
                     analytics=stages[i],
                 )

@@ -101,7 +101,7 @@ def run_command(
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
-    hud: Annotated[str, typer.Option("--hud", help="What the corner panel shows: clean (date/time when known, counts), debug (also processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views, else clean.", rich_help_panel=PANEL_OUTPUT, metavar="auto|clean|debug|off")] = OverlayConfig.hud_mode,
+    hud: Annotated[str, typer.Option("--hud", help="What the corner panel shows: clean (date/time when known, counts), debug (also processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views without -o, else clean.", rich_help_panel=PANEL_OUTPUT, metavar="auto|clean|debug|off")] = OverlayConfig.hud_mode,
     no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw the corner panel (same as --hud off).", rich_help_panel=PANEL_OUTPUT)] = False,
     no_labels: Annotated[bool, typer.Option("--no-labels", help="Don't draw '#id class confidence' labels.", rich_help_panel=PANEL_OUTPUT)] = False,
     jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_EVERYDAY)] = None,
