@@ -18,7 +18,11 @@ class ProgressReporter:
         self._progress = None
         self._tasks: list[int] = []
 
+    #: Whether any source of the run is live (the end-of-run table then shows frame age).
+    live = False
+
     def start(self, infos: list["SourceInfo"], viewer_url: str | None = None) -> None:
+        self.live = any(info.is_live for info in infos)
         if viewer_url:
             print(f"web view: {viewer_url}", file=sys.stderr, flush=True)
         if not self.enabled:
@@ -49,19 +53,20 @@ class ProgressReporter:
             self._progress = None
 
 
-def print_summary(outcome: "RunOutcome", width: int | None = None) -> None:
+def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = False) -> None:
     """A table per run: frames, rate, tracks per class (frame age for live sources); then one
     line of per-stage milliseconds per source and the files written.
 
     Kept within 80 columns (``width``: the console's, default the terminal's): no cell wraps
     on a normal terminal; the stage timings are a line of their own, not a wrapped column.
+    ``live``: some source was live, so frame age (capture to output) means something.
     """
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console(stderr=True, width=width)
-    live = any((data.get("frame_age_ms") or {}).get("p50") is not None for data in outcome.summaries)
+    live = live and any((data.get("frame_age_ms") or {}).get("p50") is not None for data in outcome.summaries)
     table = Table(title="vidtrack run", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=28)
     table.add_column("frames", justify="right", no_wrap=True)
@@ -101,13 +106,13 @@ def analytics_table(summaries: list[dict]) -> "object | None":
         source = str(data.get("source", ""))
         for name, line in data.get("lines", {}).items():
             by_class = ", ".join(f"{c} {v['in']}/{v['out']}" for c, v in line.get("by_class", {}).items()) or "-"
-            rows.append((source, f"line {name}", f"in {line['in']}  out {line['out']}", by_class, "-"))
+            rows.append((source, f"line {name}", f"in {line['in']} out {line['out']}", by_class, "-"))
         for name, zone in data.get("zones", {}).items():
             dwell = zone.get("dwell_s", {})
             dwell_text = (
-                "-" if dwell.get("mean") is None else f"{dwell['mean']:.1f} / {dwell['median']:.1f} / {dwell['max']:.1f} s"
+                "-" if dwell.get("mean") is None else f"{dwell['mean']:.1f}/{dwell['median']:.1f}/{dwell['max']:.1f} s"
             )
-            counts = f"entries {zone['entries']}  exits {zone['exits']}  visits {zone['visits']}"
+            counts = f"entries {zone['entries']} exits {zone['exits']} visits {zone['visits']}"
             by_class = ", ".join(f"{c} {n}" for c, n in zone.get("entries_by_class", {}).items()) or "-"
             rows.append((source, f"zone {name}", counts, by_class, dwell_text))
     if not rows:
@@ -116,7 +121,7 @@ def analytics_table(summaries: list[dict]) -> "object | None":
 
     several = len({row[0] for row in rows}) > 1
     table = Table(title="lines and zones", box=box.SIMPLE_HEAD, pad_edge=False)
-    columns = ("source", "where", "counts", "by class (in/out)", "dwell mean/med/max")
+    columns = ("source", "where", "counts", "by class", "dwell mean/med/max")
     for column in columns[0 if several else 1:]:
         table.add_column(column, overflow="fold")
     for row in rows:

@@ -206,12 +206,12 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
         raise fail(exc)
     reporter.stop()
     try:
-        _finish(outcome, request, quiet)
+        _finish(outcome, request, quiet, reporter.live)
     finally:
         outcome.close_viewers()
 
 
-def _finish(outcome: "RunOutcome", request: "RunRequest", quiet: bool) -> None:
+def _finish(outcome: "RunOutcome", request: "RunRequest", quiet: bool, live: bool = False) -> None:
     """Warnings, the end-of-run table, the hint; then, with ``--serve``, the page stays up until Ctrl-C."""
     from vidtrack.cli import fail
     from vidtrack.cli.report import print_summary
@@ -219,7 +219,7 @@ def _finish(outcome: "RunOutcome", request: "RunRequest", quiet: bool) -> None:
     for warning in outcome.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if not quiet:
-        print_summary(outcome)
+        print_summary(outcome, live=live)
         if not request.output.paths() and not request.show and request.serve is None:
             typer.echo(_nothing_saved_hint(request, outcome), err=True)
     if outcome.open_viewers and outcome.error is None:
