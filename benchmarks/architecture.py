@@ -76,23 +76,32 @@ def circles(graph: grimp.ImportGraph) -> list[list[str]]:
     return out
 
 
-def main() -> None:
-    sys.path.insert(0, str(ROOT / "src"))
+def read_layers() -> list[list[str]]:
+    """The layers of the first contract in pyproject.toml, top first, each a list of module names."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
-    layers = [re.split(r"[|:]", line) for line in config["layers"]]
-    layers = [[n.strip() for n in names] for names in layers]
-    graph = grimp.build_graph("vidtrack", cache_dir=None)
-    found = circles(graph)
-    print(f"modules: {len(graph.modules)}")
-    print(f"import circles: {len(found)} (sizes {[len(c) for c in found]})")
-    for c in found:
-        print("  circle:", " ".join(m.removeprefix("vidtrack.") for m in c))
+    return [[n.strip() for n in re.split(r"[|:]", line)] for line in config["layers"]]
+
+
+def upward_imports(graph: grimp.ImportGraph, layers: list[list[str]]) -> list[tuple[str, str]]:
+    """(importer, imported) pairs where a module imports one of a higher layer."""
     upward = []
     for importer in sorted(graph.modules):
         for imported in sorted(graph.find_modules_directly_imported_by(importer)):
             a, b = layer_of(importer, layers), layer_of(imported, layers)
             if a is not None and b is not None and b < a:
                 upward.append((importer, imported))
+    return upward
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    graph = grimp.build_graph("vidtrack", cache_dir=None)
+    found = circles(graph)
+    print(f"modules: {len(graph.modules)}")
+    print(f"import circles: {len(found)} (sizes {[len(c) for c in found]})")
+    for c in found:
+        print("  circle:", " ".join(m.removeprefix("vidtrack.") for m in c))
+    upward = upward_imports(graph, read_layers())
     print(f"upward imports (against the layers in pyproject.toml): {len(upward)}")
     for importer, imported in upward:
         print(f"  {importer.removeprefix('vidtrack.')} -> {imported.removeprefix('vidtrack.')}")

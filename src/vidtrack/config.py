@@ -7,6 +7,7 @@ checked here so that the stages can trust what they get.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +25,9 @@ def default_model() -> str:
     """The model named by ``VIDTRACK_MODEL``, else Ultralytics' ``yolo11n.pt``."""
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
+
+#: The backends vidtrack ships (detection/registry.py); plug-ins may add more.
+BUILTIN_BACKENDS = ("ultralytics", "openvino", "openvino-export", "onnx", "rtdetr", "torchvision")
 
 #: Largest ``--imgsz``: 4096 covers a 4K UHD frame (3840 wide) at full resolution; above
 #: it the model only sees an upscaled picture, and YOLO11n's activations alone pass 10 GB
@@ -83,7 +87,7 @@ class DetectorConfig:
     classes: tuple[str, ...] | None = None
     max_det: int = 300
     single: bool = False  # localization mode: keep only the most confident box per frame
-    backend: str = "auto"  # auto | ultralytics | openvino | onnx
+    backend: str = "auto"  # auto, or a registered backend (detection/registry.py): openvino, onnx, ultralytics, rtdetr, torchvision
     # Sliced inference for small objects (detection/tiling.py): "off", "auto" (tile frames at
     # least twice the model input) or "N" tiles along the long side. More tiles: smaller
     # objects found, each tile costs about one more model call per frame.
@@ -106,8 +110,8 @@ class DetectorConfig:
             )
         if self.max_det < 1:
             raise OptionError(f"--max-det {self.max_det} must be at least 1", "use e.g. 300")
-        if self.backend not in ("auto", "ultralytics", "openvino", "onnx"):
-            raise OptionError(f"--backend {self.backend!r} is unknown", "use auto, ultralytics, openvino or onnx")
+        if not re.fullmatch(r"[a-z][a-z0-9_.-]*", self.backend):  # the registry knows the names (detection/registry.py)
+            raise OptionError(f"--backend {self.backend!r} is unknown", f"use auto or a backend name: {', '.join(BUILTIN_BACKENDS)}")
 
 
 @dataclass(frozen=True)
@@ -194,4 +198,9 @@ class OutputConfig:
             )
 
     def paths(self) -> list[Path]:
+        """Every output path given, the summary included."""
         return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]
+
+    def files(self) -> dict[str, Path | None]:
+        """The outputs written by a sink during the run, by field name (the summary is written after it)."""
+        return {"video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events}

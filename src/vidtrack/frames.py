@@ -58,6 +58,7 @@ class SourceInfo:
     time_base: Fraction | None = None  # the file's timestamp tick in seconds (1/30000, 1/90000...)
     start_time: float = 0.0  # source time (s) of the first frame: where the copied audio starts
     sample_aspect_ratio: Fraction | None = None  # pixel width/height when not square (32/27 for 16:9 DVD)
+    still_names: tuple[str, ...] = ()  # photos: their file names in frame order (-o folder/ keeps them)
 
 
 class SourceState(enum.Enum):
@@ -160,3 +161,18 @@ class FrameResult:
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    status: SourceStatus | None = None  # the source's status when the lane ended
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None

@@ -95,6 +95,11 @@ RUN_OPTIONS: tuple[str, ...] = tuple(OPTIONS)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
+#: Largest magnitude of an integer option value from an untyped front end (32-bit signed):
+#: every frame count, age and cap fits (issue 23).
+MAX_INT_VALUE = 2**31 - 1
+
+
 def check_value(name: str, value: Any) -> Any:
     """A value sent for run option ``name`` (text from a form, or a JSON value) as its type, checked.
 
@@ -135,8 +140,12 @@ def check_value(name: str, value: Any) -> Any:
             span = f"between {option.low:g} and {option.high:g}" if option.low is not None and option.high is not None else (
                 f"at least {option.low:g}" if option.low is not None else f"at most {option.high:g}")
             raise OptionError(f"option {name}={value!r} is out of range", f"use a value {span}")
+        if kind is int and abs(number) > MAX_INT_VALUE:  # 1e300 frames: a job that never reports anything
+            raise OptionError(f"option {name}={value!r} is out of range", f"use at most {MAX_INT_VALUE:,}")
         return number
     if kind is str:
+        if isinstance(value, (dict, float)):  # {"a": 1} or 2.5 is no text a flag would take
+            raise OptionError(f"option {name}={value!r} is not a text value", "send it as text, as on the command line")
         return value if isinstance(value, str) else str(value)
     return value
 

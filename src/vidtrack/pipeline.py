@@ -22,7 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from vidtrack.frames import Frame, FrameResult, SourceInfo
+from vidtrack.bounded import FrameQueue
+from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay, hud_clock
 from vidtrack.sinks import Sink
@@ -61,21 +62,6 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
-
-
-@dataclass
-class LaneReport:
-    """What happened in one lane, for the end-of-run table and the summary file."""
-
-    source: SourceInfo
-    frames: int = 0
-    wall_s: float = 0.0
-    first_output_s: float | None = None  # run start → first finished frame
-    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
-    stage_ms: dict[str, float] = field(default_factory=dict)
-    status: "SourceStatus | None" = None  # the source's status when the lane ended
-    stopped: bool = False  # stopped early by the user or a signal
-    error: BaseException | None = None
 
 
 class Pipeline:
@@ -140,7 +126,7 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        out: "queue.Queue[Any]" = FrameQueue(OUTPUT_QUEUE)  # bounded in bytes too: big frames queue fewer
         output = threading.Thread(
             target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )

@@ -84,39 +84,14 @@ def _open_sources(request: RunRequest) -> list["Source"]:
 
 
 def _lane_sinks(
-    request: RunRequest, index: int, info: SourceInfo, analytics: Any = None, source: Any = None
+    request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
-    """The per-source sinks, the summary builder among them, and the files they write.
+    """The per-source sinks, the summary builder among them, and the files they write."""
+    from vidtrack.sinks import SummaryBuilder, open_sinks
 
-    ``-o`` of a photo source may be an image file or a folder (:mod:`vidtrack.sinks.images`);
-    ``source`` gives the photos' names for the folder.
-    """
-    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
-    from vidtrack.sinks.images import ImageSink, is_folder_output, is_image_output
-
-    out = request.output
     count = len(request.sources)
-    sinks: list[Any] = []
-    files: list[Path] = []
-    video = output_for(out.video, index, count)
-    if video is not None:
-        if info.stills and (is_image_output(video) or is_folder_output(video)):
-            sinks.append(ImageSink(video, [p.name for p in getattr(source, "files", ())]))
-        else:
-            sinks.append(open_video_sink(video, info, out))
-        files.append(video)
-    jsonl = output_for(out.jsonl, index, count)
-    if jsonl is not None:
-        sinks.append(JsonlSink(jsonl))
-        files.append(jsonl)
-    mot = output_for(out.mot, index, count)
-    if mot is not None:
-        sinks.append(MotSink(mot))
-        files.append(mot)
-    events = output_for(out.events, index, count)
-    if events is not None:
-        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
-        files.append(events)
+    paths = {field: output_for(path, index, count) for field, path in request.output.files().items()}
+    sinks, files = open_sinks(paths, info, request.output, analytics)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
@@ -141,9 +116,9 @@ def execute(
     install_signals: bool = False,
     detector: "Detector | None" = None,
     cancel: threading.Event | None = None,
+    web_view: "WebViewFactory | None" = None,
     gate: Callable[[int, FrameResult], bool] | None = None,
     keep_viewers: bool = False,
-    web_view: "WebViewFactory | None" = None,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -151,19 +126,44 @@ def execute(
     (a server shares one model between jobs; see ``detection.with_options``).
     ``cancel``: setting this event from another thread stops the run as Ctrl-C would
     (in-flight frames finish, every output is closed).
+    ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
+    points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     ``gate``: called with each finished frame before it is written; returning False drops
     it unwritten (see :class:`~vidtrack.pipeline.Pipeline`).
     ``keep_viewers``: when the sources end by themselves (not stopped), leave the web view
     up showing the final state (``outcome.open_viewers``; the caller closes them).
-    ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
-    points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     """
-    from vidtrack.analytics.stage import AnalyticsStage
-    from vidtrack.detection import load_detector
-    from vidtrack.overlay import Overlay
-    from vidtrack.sinks import check_outputs
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
+    sources = _check_and_open(request)
+    run = _assemble(request, sources, detector, web_view, drawing_import)
+    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame, gate=gate)
+    viewer_url = _attach_viewers(run.viewers, pipeline, sources)
+    if on_start is not None:
+        on_start([s.info for s in sources], viewer_url)
+    kept: list["Viewer"] = []
+    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel, kept if keep_viewers else None)
+    outcome = _finish(request, sources, run, reports)
+    outcome.viewer_url = viewer_url
+    outcome.open_viewers = kept
+    return outcome
+
+
+@dataclass
+class _Assembly:
+    """A run's stages before it starts: the detector, one lane per source, the shared viewers."""
+
+    detector: "Detector"
+    lanes: list[Lane]
+    viewers: list["Viewer"]
+    summaries: list[Any]  # each lane's SummaryBuilder
+    files_of_lane: list[list[Path]]  # the files each lane's sinks write
+
+
+def _check_and_open(request: RunRequest) -> list["Source"]:
+    """Check every output path, open every source, and check lines/zones against them (nothing written yet)."""
+    from vidtrack.sinks import check_outputs
+
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     stills_targets = _still_targets(request)  # -o photo.jpg / -o folder/: checked once sources are open
@@ -177,10 +177,24 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return sources
+
+
+def _assemble(
+    request: RunRequest, sources: list["Source"], detector: "Detector | None", web_view: "WebViewFactory | None",
+    drawing_import: threading.Thread,
+) -> _Assembly:
+    """Load the model, then build each source's lane (tracker, analytics, sinks, overlay) and the viewers.
+
+    On any failure every sink, viewer and source opened so far is closed before it propagates.
+    """
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.detection import load_detector
+    from vidtrack.overlay import Overlay
+
     viewers: list["Viewer"] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
-    files: list[Path] = []
     files_of_lane: list[list[Path]] = []
     try:
         if detector is None:
@@ -195,9 +209,8 @@ def execute(
         ]
         viewers = _make_viewers(request, web_view)
         for i, source in enumerate(sources):
-            sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i], source)
+            sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
-            files.extend(lane_files)
             files_of_lane.append(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
             lanes.append(
@@ -221,15 +234,27 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return _Assembly(detector, lanes, viewers, summaries, files_of_lane)
 
-    pipeline = Pipeline(detector, lanes, on_frame=on_frame, gate=gate)
+
+def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["Source"]) -> str | None:
+    """Connect the viewers to the run (quitting stops it; each source announced); the web view's URL."""
     for viewer in viewers:
         viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         for i, source in enumerate(sources):
             viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
-    viewer_url = next((v.url for v in viewers if v.url), None)
-    if on_start is not None:
-        on_start([s.info for s in sources], viewer_url)
+    return next((v.url for v in viewers if v.url), None)
+
+
+def _run_pipeline(
+    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None,
+    keep: list["Viewer"] | None = None,
+) -> list[LaneReport]:
+    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards.
+
+    ``keep``: when given and the sources ended by themselves, the web viewers (those with a
+    URL) are appended to it instead of being closed, so their page shows the final state.
+    """
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
     if cancel is not None:
@@ -237,8 +262,10 @@ def execute(
     kept: list["Viewer"] = []
     try:
         reports = pipeline.run()
-        if keep_viewers and not any(r.stopped for r in reports):
+        if keep is not None and not any(r.stopped for r in reports):
             kept = [v for v in viewers if v.url and v.error is None]
+            keep.extend(kept)
+        return reports
     finally:
         finished.set()
         if restore is not None:
@@ -247,60 +274,43 @@ def execute(
             if viewer not in kept:
                 viewer.close()
 
+
+def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, reports: list[LaneReport]) -> RunOutcome:
+    """Collect warnings, finish each lane's summary (sinks/summary.py), drop the files of lanes
+    that failed before their first frame, and write the ``--summary`` files."""
+    from vidtrack.sinks import finish_summary
+
+    files = [path for lane_files in run.files_of_lane for path in lane_files]
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
-    for lane in lanes:
+    for lane in run.lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
-    for viewer in viewers:  # a viewer that failed mid-run (no display...): the run went on without it
+    for viewer in run.viewers:  # a viewer that failed mid-run (no display...): the run went on without it
         if viewer.error is not None:
             outcome.warnings.append(str(viewer.error))
-    outcome.viewer_url = viewer_url
-    outcome.open_viewers = kept
     failed_empty: set[int] = set()
-    for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
-        summary.update(source=source.info.name, **_report_fields(report))
-        stage = lanes[i].analytics
-        if stage is not None:
-            stage.finish()
-            summary.update(**stage.summary())
-        if report.error is not None:
-            summary.update(complete=False, error=str(report.error))
-            if report.frames == 0:  # nothing usable was written: leave nothing behind
-                failed_empty.add(i)
-                for path in files_of_lane[i]:
-                    path.unlink(missing_ok=True)
-        size_changes = source.size_changes
-        if size_changes:
-            summary.update(size_changes=[
-                {"frame": index, "t": round(t, 3), "width": width, "height": height}
-                for index, t, width, height in size_changes
-            ])
-            first = size_changes[0]
-            outcome.warnings.append(
-                f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
-                f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
-                "own size, boxes are in its coordinates, and tracks restart at each change"
-            )
-        outcome.summaries.append(summary.build())
-        if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
-            outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
-            summary_fields = outcome.summaries[-1]
-            summary_fields["source_error"] = source.error.one_line()
-        if source.truncated and not report.stopped:
-            outcome.warnings.append(
-                f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
-                " (truncated file or wrong header); every decodable frame was processed"
-            )
+    for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
+        if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
+            failed_empty.add(i)
+            for path in run.files_of_lane[i]:
+                path.unlink(missing_ok=True)
+        outcome.summaries.append(data)
+        outcome.warnings.extend(warnings)
         if report.error is not None and outcome.error is None:
             outcome.error = report.error
-    summary_path = request.output.summary
-    if summary_path is not None:
+    if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
             if i in failed_empty:
                 continue
-            target = output_for(summary_path, i, count)
+            target = output_for(request.output.summary, i, len(request.sources))
             assert target is not None
-            write_json_atomic(target, data)
+            try:
+                write_json_atomic(target, data)
+            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+                if outcome.error is None:
+                    outcome.error = exc
+                continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
@@ -327,9 +337,10 @@ def _check_still_outputs(request: RunRequest, sources: list["Source"]) -> None:
     from vidtrack.sinks.images import is_image_output
 
     count = len(sources)
+    stills_targets = _still_targets(request)
     for i, source in enumerate(sources):
         target = output_for(request.output.video, i, count)
-        if target is None or target not in _still_targets(request):
+        if target is None or target not in stills_targets:
             continue
         stem = Path(source.info.name).stem or "out"
         if is_image_output(target):
@@ -338,7 +349,7 @@ def _check_still_outputs(request: RunRequest, sources: list["Source"]) -> None:
                     f"output {target} is an image but {source.info.name} is a video",
                     f"write a video, e.g. -o {target.with_suffix('.mp4')}",
                 )
-            photos = len(getattr(source, "files", ())) or 1
+            photos = len(source.info.still_names) or 1
             if photos > 1:
                 raise OutputError(
                     f"{photos} photos cannot go into one image {target}",
@@ -381,17 +392,6 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
     window = 0 if info.is_live else config.min_hits - 1
     return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
-
-
-def _report_fields(report: LaneReport) -> dict[str, Any]:
-    return {
-        "processing_fps": round(report.processing_fps, 2),
-        "wall_s": round(report.wall_s, 3),
-        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
-        "timings_ms": report.stage_ms,
-        "stopped_early": report.stopped,
-        "source_state": None if report.status is None else str(report.status),
-    }
 
 
 def _one_opencv_thread() -> None:

@@ -162,7 +162,7 @@ def run_command(
             options = merge_options(from_file, options, _given(ctx), source=config)
         request = request_from_options(sources, options)
     except VidtrackError as exc:
-        from vidtrack.cli import fail
+        from vidtrack.cli.common import fail
         from vidtrack.errors import OptionError
 
         if from_file and isinstance(exc, OptionError):
@@ -191,7 +191,7 @@ def _given(ctx: typer.Context) -> set[str]:
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
     from vidtrack.web.view import WebView
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.cli.report import ProgressReporter
 
     _log_to_stderr(quiet)
@@ -213,7 +213,7 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
 
 def _finish(outcome: "RunOutcome", request: "RunRequest", quiet: bool, live: bool = False) -> None:
     """Warnings, the end-of-run table, the hint; then, with ``--serve``, the page stays up until Ctrl-C."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.cli.report import print_summary
 
     for warning in outcome.warnings:
@@ -286,7 +286,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.demo import ensure_demo_clip
 
     try:

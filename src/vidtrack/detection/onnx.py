@@ -15,6 +15,7 @@ import numpy as np
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import resolve_classes
+from vidtrack.detection.registry import backend
 from vidtrack.detection.yolo_io import (
     InputBuffer,
     Letterbox,
@@ -104,3 +105,8 @@ class OnnxDetector:
         add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
 
+
+@backend("onnx")
+def load_onnx(config: DetectorConfig) -> OnnxDetector:
+    """The ``onnx`` backend: an ``.onnx`` file run through ONNX Runtime directly."""
+    return OnnxDetector(config)

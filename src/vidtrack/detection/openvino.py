@@ -21,6 +21,7 @@ import numpy as np
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import resolve_classes
 from vidtrack.detection.perturb import perturb_output
+from vidtrack.detection.registry import backend
 from vidtrack.detection.yolo_io import (
     ExportInfo,
     InputBuffer,
@@ -393,3 +394,14 @@ class OpenVINODetector:
                             raw[j], boxes[i], self.config, self.class_ids, self.class_names, blob[j]
                         )
         return results
+
+
+def _is_openvino_export(config: DetectorConfig, path: Path) -> bool:
+    """An exported OpenVINO folder (holds a ``.xml`` model): ``--backend auto`` runs it here."""
+    return path.is_dir() and any(path.glob("*.xml"))
+
+
+@backend("openvino", claims=_is_openvino_export)
+def load_openvino(config: DetectorConfig) -> OpenVINODetector:
+    """The ``openvino`` backend: an OpenVINO export folder (or ``.xml``) run directly, no torch."""
+    return OpenVINODetector(config)

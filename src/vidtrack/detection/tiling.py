@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from vidtrack.config import parse_tiles  # re-exported: the old import path
+from vidtrack.detection.base import BatchDetector, FixedInputDetector
 from vidtrack.errors import OptionError
 from vidtrack.geometry import Points, parse_polygon  # parse_polygon re-exported: the old import path
 
@@ -393,9 +394,8 @@ class TiledDetector:
                 warm((y2 - y1, x2 - x1))
 
     def _run(self, images: list[np.ndarray]) -> list["sv.Detections"]:
-        many = getattr(self.inner, "detect_many", None)
-        if many is not None:
-            return many(images)
+        if isinstance(self.inner, BatchDetector):
+            return self.inner.detect_many(images)
         return [self.inner.detect(image) for image in images]
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
@@ -445,7 +445,7 @@ def wrap_for_tiles(inner: "Detector", config: "DetectorConfig") -> "Detector":
     """
     if parse_tiles(config.tiles) == "off" and not config.tile_regions:
         return inner
-    return TiledDetector(inner, config, getattr(inner, "model_input", None))
+    return TiledDetector(inner, config, inner.model_input if isinstance(inner, FixedInputDetector) else None)
 
 
 def inner_config(config: "DetectorConfig") -> "DetectorConfig":

@@ -18,7 +18,7 @@ from vidtrack.errors import OutputError, path_error
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
 
-__all__ = ["IMAGE_OUTPUT_SUFFIXES", "VIDEO_OUTPUT_SUFFIXES", "ImageSink", "is_folder_output", "is_image_output"]
+__all__ = ["IMAGE_OUTPUT_SUFFIXES", "VIDEO_OUTPUT_SUFFIXES", "ImageSink", "is_folder_output", "is_image_output", "is_still_output"]
 
 
 def is_image_output(path: Path) -> bool:
@@ -29,6 +29,11 @@ def is_image_output(path: Path) -> bool:
 def is_folder_output(path: Path) -> bool:
     """``-o outdir/``: an existing folder, or a name without an extension (a folder to create)."""
     return path.is_dir() or (path.suffix == "" and not path.exists())
+
+
+def is_still_output(path: Path) -> bool:
+    """``-o`` names a photo or a folder of photos rather than a video."""
+    return is_image_output(path) or is_folder_output(path)
 
 
 class ImageSink:

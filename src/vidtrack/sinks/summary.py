@@ -13,8 +13,9 @@ import numpy as np
 from vidtrack.labels import class_names, confidence_tags
 
 if TYPE_CHECKING:
-    from vidtrack.frames import FrameResult
-
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.frames import FrameResult, LaneReport
+    from vidtrack.sources.base import Source
 
 
 class SummaryBuilder:
@@ -125,3 +126,56 @@ class SummaryBuilder:
 
     def close(self) -> None:
         """Nothing to finalise: the runner writes :meth:`build`'s result (``--summary``) after the run."""
+
+
+def report_fields(report: "LaneReport") -> dict[str, Any]:
+    """The pipeline's figures for one lane, as the summary shows them (rounded)."""
+    return {
+        "processing_fps": round(report.processing_fps, 2),
+        "wall_s": round(report.wall_s, 3),
+        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
+        "timings_ms": report.stage_ms,
+        "stopped_early": report.stopped,
+        "source_state": None if report.status is None else str(report.status),
+    }
+
+
+def finish_summary(
+    summary: SummaryBuilder, source: "Source", report: "LaneReport", analytics: "AnalyticsStage | None" = None
+) -> tuple[dict[str, Any], list[str]]:
+    """One lane's finished summary (JSON-ready) and what the user must be told about it.
+
+    Adds to what the builder counted per frame: the source's name, the pipeline's figures
+    (:func:`report_fields`), the analytics' lines and zones (finishing them: pending
+    crossings count, open visits exit), an error that ended the lane, where the picture
+    changed size, and why a source ended early. The warnings are one line each.
+    """
+    warnings: list[str] = []
+    summary.update(source=source.info.name, **report_fields(report))
+    if analytics is not None:
+        analytics.finish()
+        summary.update(**analytics.summary())
+    if report.error is not None:
+        summary.update(complete=False, error=str(report.error))
+    size_changes = source.size_changes
+    if size_changes:
+        summary.update(size_changes=[
+            {"frame": index, "t": round(t, 3), "width": width, "height": height}
+            for index, t, width, height in size_changes
+        ])
+        first = size_changes[0]
+        warnings.append(
+            f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
+            f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
+            "own size, boxes are in its coordinates, and tracks restart at each change"
+        )
+    data = summary.build()
+    if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
+        warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
+        data["source_error"] = source.error.one_line()
+    if source.truncated and not report.stopped:
+        warnings.append(
+            f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
+            " (truncated file or wrong header); every decodable frame was processed"
+        )
+    return data, warnings
