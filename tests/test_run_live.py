@@ -135,8 +135,11 @@ def test_a_file_with_serve_keeps_the_page_up_showing_ended_until_sigterm(tmp_pat
                 pass
             time.sleep(0.2)
         assert state == "ended", output(process)
+        while time.monotonic() < deadline and "Ctrl-C" not in output(process):  # the run itself has finished
+            assert process.poll() is None, output(process)
+            time.sleep(0.2)
         time.sleep(1.0)
-        assert process.poll() is None, output(process)
+        assert process.poll() is None, output(process)  # and the page is still served
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=2) as response:
             assert response.status == 200
         stop(process)
