@@ -1,7 +1,7 @@
 """The Python API's two entry points: :func:`track` (the ``run`` pipeline as a generator) and :func:`detect`.
 
 Both take the ``run`` command's option names as keyword arguments (``conf=0.4``,
-``classes="person,car"``, ``max_age=60``, ``output="out.mp4"``...) and turn them into the
+``classes="person,car"``, ``max_age=2``, ``output="out.mp4"``...) and turn them into the
 same validated request as the CLI (:func:`vidtrack.options.request_from_options`), so an
 option means the same thing everywhere and a bad one raises the same one-line
 :class:`~vidtrack.errors.VidtrackError`.

@@ -15,6 +15,10 @@ from typing import Any, Iterable
 from vidtrack.errors import OptionError, check_option
 from vidtrack.geometry import Points, parse_polygon
 
+#: ``--cmc`` values (camera motion compensation, :mod:`vidtrack.motion`): ``auto`` turns itself
+#: on while the picture moves, ``on`` estimates every frame, ``off`` never (no OpenCV work).
+CMC_MODES = ("auto", "on", "off")
+
 #: The model used when neither ``--model`` nor ``VIDTRACK_MODEL`` says otherwise.
 #: Ultralytics downloads it on first use on a machine with internet access.
 DEFAULT_MODEL = "yolo11n.pt"

@@ -159,6 +159,7 @@ class FrameResult:
     fps: float | None = None  # the lane's processing rate, frames/s over its last 30 frames
     frame_age_ms: float | None = None  # capture (or decode) to finished, milliseconds
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
+    detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
 

@@ -51,8 +51,9 @@ OPTIONS: dict[str, Option] = {
     "max_det": Option(int, low=1), "single": _B, "backend": _S, "tiles": _S, "tile_region": _LIST,
     # tracker
     "iou_threshold": _UNIT, "low_iou_threshold": _UNIT, "high_score_rank": _F, "min_score_rank": _F,
-    "new_track_score_rank": _F, "min_hits": Option(int, low=1), "max_age": Option(int, low=0), "position_gain": _F,
-    "velocity_gain": _F, "score_memory": Option(int, low=1), "raw_boxes": _B,
+    "new_track_score_rank": _F, "min_hits": Option(int, low=1), "max_age": Option(float, low=0), "position_gain": _F,
+    "velocity_gain": _F, "score_memory": Option(int, low=1), "raw_boxes": _B, "iou_buffer": _UNIT,
+    "new_track_gate": Option(float, low=0, high=5), "cmc": _S,
     # sources
     "every_frame": _B, "stall_timeout": _F, "max_retries": Option(int, low=0), "rtsp_transport": _S,
     "loop": Option(int, low=1),
@@ -74,6 +75,7 @@ OPTIONS: dict[str, Option] = {
 TRACKER_OPTIONS = (
     "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
     "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
+    "iou_buffer", "new_track_gate", "cmc",
 )
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
     from vidtrack.frames import SourceStatus
+    from vidtrack.motion import CameraMotion
     from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
@@ -62,6 +63,8 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
+    # Camera motion compensation (--cmc); None: off, or stills.
+    motion: "CameraMotion | None" = None
 
 
 class Pipeline:
@@ -168,6 +171,8 @@ class Pipeline:
                             self._finish(lane, *pending.popleft(), times, rate, out)
                         self._emit_held(lane, times, rate, out)
                         lane.tracker.end_tracks()
+                        if lane.motion is not None:
+                            lane.motion.reset()
                     seen_reconnects = reconnects
                 size = frame.image.shape[:2]
                 future = self._executor.submit(self._detect, frame.image)
@@ -224,6 +229,8 @@ class Pipeline:
                     if item is _DONE:
                         return
                     lane.tracker.end_tracks()
+                    if lane.motion is not None:
+                        lane.motion.reset()
                     continue
                 frame, future = item
                 try:
@@ -244,7 +251,11 @@ class Pipeline:
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
         times.add("detect", detect_ms)
-        with Stopwatch(times, "track"):
+        with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
+            if lane.motion is not None:
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
+                if affine is not None:
+                    lane.tracker.compensate(affine)
             tracked = lane.tracker.update_all(detections)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
@@ -301,6 +312,7 @@ class Pipeline:
             fps=rate.fps,
             frame_age_ms=age_ms,
             counts=counts,
+            detected=class_counts(detections),  # the summary's dropped detections
             source_name=lane.source.info.name,
             status=lane.source.status,
         )

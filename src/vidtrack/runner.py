@@ -290,6 +290,8 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             outcome.warnings.append(str(viewer.error))
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        if run.lanes[i].motion is not None:
+            summary.update(camera_motion=run.lanes[i].motion.report())
         data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
         if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
             failed_empty.add(i)
@@ -383,15 +385,29 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
       confirmed track is reported from its first frame.
     * live sources: the IoU tracker, no look-ahead: a track is reported once confirmed
       (latency first).
+    * a recording known to end before a track could be confirmed (``info.frame_count`` <
+      ``min_hits``: a 1-frame MP4, a 2-frame GIF) is tracked with a confirmation window of
+      its own length: a track seen in every one of its frames is an object (a 1-frame
+      video reports every detection, as a photo does).
     """
+    from dataclasses import replace
+
     from vidtrack.tracking import IoUTracker
     from vidtrack.tracking.lookahead import LookAhead
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
+    if not info.is_live and info.frame_count is not None and 0 < info.frame_count < config.min_hits:
+        config = replace(config, min_hits=info.frame_count)
     window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    rate = float(info.fps) if info.fps else None
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
+
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion}
 
 
 def _one_opencv_thread() -> None:

@@ -100,6 +100,12 @@ def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = 
         if stages:
             name = str(data.get("source", "")) if len(outcome.summaries) > 1 else ""
             console.print(f"{name + ': ' if name else ''}ms/frame by stage: {stages}", style="dim", overflow="fold")
+    from vidtrack.sinks.summary import dropped_hint
+
+    for data in outcome.summaries:
+        hint = dropped_hint(data)
+        if hint:
+            console.print(hint, style="yellow", highlight=False)
     analytics = analytics_table(outcome.summaries)
     if analytics is not None:
         console.print(analytics)

@@ -10,7 +10,10 @@ import typer
 
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
+    CmcOption,
     HighScoreRankOption,
+    IouBufferOption,
+    NewTrackGateOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -57,7 +60,7 @@ REDACT_DEFAULTS = RedactConfig()
 
 #: Detector options that ``vidtrack bench`` offers too: help written once, here.
 ImgszOption = Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)]
-BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
+BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino, onnx or rtdetr (a registered backend; torchvision:NAME models pick theirs). auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
 DeviceOption = Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)]
 
 
@@ -99,6 +102,9 @@ def run_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
+    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
+    cmc: CmcOption = TRACKER_DEFAULTS.cmc,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
     hud: Annotated[str, typer.Option("--hud", help="What the corner panel shows: clean (date/time when known, counts), debug (also processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views without -o, else clean.", rich_help_panel=PANEL_OUTPUT, metavar="auto|clean|debug|off")] = OverlayConfig.hud_mode,

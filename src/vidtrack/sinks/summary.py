@@ -18,6 +18,44 @@ if TYPE_CHECKING:
     from vidtrack.sources.base import Source
 
 
+#: The end-of-run table warns when at least this share of a class's detections (and
+#: :data:`DROPPED_WARN_MIN` of them) never became part of a reported track.
+DROPPED_WARN_SHARE = 0.25
+DROPPED_WARN_MIN = 20
+
+
+def dropped_detections(detected: dict[str, int], reported: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Per class: detections that never became part of a reported track, ``{"count", "share"}``.
+
+    ``detected`` counts every box the detector gave the tracker, ``reported`` the boxes of
+    confirmed tracks (look-ahead included); share = count / detected, 0-1, 3 decimals.
+    They are dropped because they started no track (score rank below
+    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``) or no
+    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``).
+    """
+    out = {}
+    for cls, n in sorted(detected.items()):
+        dropped = max(0, n - reported.get(cls, 0))
+        out[cls] = {"count": dropped, "share": round(dropped / n, 3) if n else 0.0}
+    return out
+
+
+def dropped_hint(summary: dict[str, Any]) -> str | None:
+    """One line for the end-of-run table when a large share of a class's detections was dropped, else None."""
+    worst = [
+        (cls, d) for cls, d in summary.get("dropped_detections", {}).items()
+        if d["share"] >= DROPPED_WARN_SHARE and d["count"] >= DROPPED_WARN_MIN
+    ]
+    if not worst:
+        return None
+    parts = ", ".join(f"{cls} {100 * d['share']:.0f}% ({d['count']})" for cls, d in worst)
+    return (
+        f"{summary.get('source', '')}: detections in no reported track: {parts}. If they are real objects, "
+        "lower --new-track-score-rank or --min-hits (fast movers: raise --iou-buffer or --new-track-gate); if they are false "
+        "boxes, raise --conf."
+    )
+
+
 class SummaryBuilder:
     """Accumulates per-frame results into one JSON-ready document, :meth:`build`.
 
@@ -43,6 +81,7 @@ class SummaryBuilder:
         self._last_duration: float | None = None
         self._tracks: dict[str, set[int]] = defaultdict(set)
         self._detections: dict[str, int] = defaultdict(int)
+        self._detected: dict[str, int] = defaultdict(int)
         self._best: dict[str, float] = {}
         self._timing_sum: dict[str, float] = defaultdict(float)
         self._timing_n: dict[str, int] = defaultdict(int)
@@ -69,6 +108,8 @@ class SummaryBuilder:
                     self._best[cls] = c
                 if track is not None and track[i] >= 0:
                     self._tracks[cls].add(int(track[i]))
+        for cls, n in result.detected.items():
+            self._detected[cls] += n
         for stage, ms in result.timings_ms.items():
             self._timing_sum[stage] += float(ms)
             self._timing_n[stage] += 1
@@ -114,6 +155,8 @@ class SummaryBuilder:
                 stage: round(self._timing_sum[stage] / n, 2) for stage, n in self._timing_n.items() if n
             },
         }
+        if self._detected:
+            summary["dropped_detections"] = dropped_detections(self._detected, self._detections)
         if len(self._ages):
             ages = np.frombuffer(self._ages, dtype=np.float32)
             summary["frame_age_ms"] = {

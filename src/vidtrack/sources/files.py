@@ -151,6 +151,10 @@ class VideoFileSource:
         image = self._to_bgr(first)
         sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
         header_frames = stream.frames or 0
+        if len(self._head) < self.SEED_FRAMES:
+            # The decoder ended within the first frames: the file's length is known exactly,
+            # whatever its header says (a GIF or a cut MP4 may state none, or a wrong one).
+            header_frames = len(self._head)
         self.info = SourceInfo(
             name=_url_name(self.url) if self.url else self.path.name,
             width=image.shape[1],
