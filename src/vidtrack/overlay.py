@@ -21,6 +21,8 @@ from vidtrack.config import HUD_MODES, OverlayConfig
 from vidtrack.labels import class_names
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import supervision as sv
 
     from vidtrack.analytics.stage import AnalyticsFrame
@@ -207,12 +209,15 @@ class Overlay:
         hud: HudInfo | None = None,
         in_place: bool = False,
         scene: "AnalyticsFrame | None" = None,
+        when: "datetime | None" = None,
     ) -> np.ndarray:
         """The annotated frame. ``in_place`` draws on ``image`` itself, saving a full-frame copy.
 
         ``scene`` adds the analytics layer: zones and lines under the boxes, their labels on
         top of everything (object labels keep clear of them), and no labels on the rows it
         marks ``hidden`` (redacted objects). The HUD is drawn last, and labels avoid it too.
+        ``when`` is the frame's wall-clock time (``Frame.time``): burnt in at the top left
+        unless ``timestamp`` is False; labels keep clear of that band too.
         """
         size = (image.shape[1], image.shape[0])
         if size != self._size:
@@ -238,6 +243,8 @@ class Overlay:
                     shown = detections[~scene.hidden]
                 if len(shown):
                     taken = [rect for _, rect in scene_labels] + ([hud_rect[0]] if hud_rect else [])
+                    if when is not None and cfg.timestamp is not False:
+                        taken.append(timestamp_rect(canvas, when))
                     self._draw_labels(canvas, shown, taken)
         if scene_labels:
             from vidtrack.analytics.draw import draw_label
@@ -246,6 +253,8 @@ class Overlay:
                 draw_label(canvas, text, rect, self._hud_scale, self._hud_thickness)
         if hud_rect is not None:
             self._draw_hud(canvas, hud_lines, hud_rect)
+        if when is not None and cfg.timestamp is not False:
+            draw_timestamp(canvas, when)
         return canvas
 
     def _draw_labels(self, canvas: np.ndarray, detections: "sv.Detections", taken: list[Rect]) -> None:
@@ -301,3 +310,48 @@ class Overlay:
             y = top + 4 + line_h * (i + 1) - 6
             line_thick = self._hud_thickness if fit == 1.0 else 1
             cv2.putText(canvas, line, (8, y), font, self._hud_scale * fit, (255, 255, 255), line_thick, cv2.LINE_AA)
+
+
+def timestamp_text(when: "datetime") -> str:
+    """``2026-12-06 14:30:05 +01:00``: the CCTV burn-in text (whole seconds, the time's own UTC offset)."""
+    offset = when.strftime("%z")
+    return when.strftime("%Y-%m-%d %H:%M:%S") + (f" {offset[:3]}:{offset[3:]}" if offset else "")
+
+
+def draw_timestamp(canvas: np.ndarray, when: "datetime", corner: str = "top-left") -> None:
+    """Burn ``when`` into ``canvas`` (BGR, in place), CCTV style: white text on a dark band.
+
+    The hook the HUD uses for the wall-clock time (``Frame.time``); text height about 1/24
+    of the frame height (at least 10 px) so it reads on a phone without hiding much.
+    ``corner``: ``top-left`` or ``top-right``.
+    """
+    import cv2
+
+    text = timestamp_text(when)
+    h, w = canvas.shape[:2]
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw1, th1), _ = cv2.getTextSize(text, font, 1.0, 2)
+    scale = max(10, h / 24) / th1
+    scale = min(scale, (w - 12) / max(1, tw1))  # never wider than the frame
+    thick = max(1, int(round(scale * 1.5)))
+    (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    pad = max(3, th // 3)
+    x0 = 0 if corner == "top-left" else max(0, w - tw - 2 * pad)
+    region = canvas[0 : min(h, th + base + 2 * pad), x0 : min(w, x0 + tw + 2 * pad)]
+    region[:] = (region * 0.35).astype(np.uint8)
+    cv2.putText(canvas, text, (x0 + pad, pad + th), font, scale, (255, 255, 255), thick, cv2.LINE_AA)
+
+
+def timestamp_rect(canvas: np.ndarray, when: "datetime") -> Rect:
+    """The band :func:`draw_timestamp` darkens at the top left (x1, y1, x2, y2), for label placement."""
+    import cv2
+
+    text = timestamp_text(when)
+    h, w = canvas.shape[:2]
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw1, th1), _ = cv2.getTextSize(text, font, 1.0, 2)
+    scale = min(max(10, h / 24) / th1, (w - 12) / max(1, tw1))
+    thick = max(1, int(round(scale * 1.5)))
+    (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    pad = max(3, th // 3)
+    return (0, 0, min(w, tw + 2 * pad), min(h, th + base + 2 * pad))

@@ -45,6 +45,20 @@ def probe_fps(path: Path) -> Fraction | None:
         return None
 
 
+def creation_time(path: Path) -> str | None:
+    """The container's ``creation_time`` tag (format or first video stream), as written; None if absent or unreadable."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            tag = container.metadata.get("creation_time")
+            if not tag and container.streams.video:
+                tag = container.streams.video[0].metadata.get("creation_time")
+            return tag or None
+    except Exception:  # PyAV can't read it: opening the source reports why
+        return None
+
+
 def _exact_rate(stream: Any) -> Fraction | None:
     """:func:`probe_fps`'s choice for an open PyAV video stream."""
     rates = [Fraction(r) for r in (stream.average_rate, stream.guessed_rate, stream.base_rate) if r]
