@@ -86,18 +86,6 @@ def test_hud_mode_is_validated() -> None:
         OverlayConfig(hud_mode="verbose")
 
 
-def test_hud_clock_hook_reads_the_frames_wall_time() -> None:
-    import datetime as dt
-    from types import SimpleNamespace
-
-    from vidtrack.overlay import hud_clock
-
-    assert hud_clock(SimpleNamespace()) is None
-    stamp = dt.datetime(2026, 12, 6, 14, 3, 22, tzinfo=dt.timezone.utc)
-    assert hud_clock(SimpleNamespace(wall_time=stamp)) == "2026-12-06 14:03:22"
-    assert hud_clock(SimpleNamespace(wall_time=stamp.timestamp())) == "2026-12-06 14:03:22"
-
-
 def test_labels_stay_inside_the_frame_and_clear_of_each_other() -> None:
     from vidtrack.overlay import place_labels
 

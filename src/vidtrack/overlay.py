@@ -71,9 +71,8 @@ def count_text(counts: dict[str, int]) -> str:
 class HudInfo:
     """The numbers shown in the corner: time, counts; in debug mode rate, per-stage ms, age.
 
-    ``clock`` is the wall-clock date and time of the frame (``2026-12-06 14:03:22``) when the
-    recording's start time is known (issue 22 sets it from ``--start-time``/the stream);
-    None draws no clock.
+    ``clock``: an optional first line (text). The frame's wall-clock time is not drawn here but
+    by :func:`draw_timestamp` (top left, ``--timestamp``), which the pipeline calls with ``Frame.time``.
     """
 
     fps: float = 0.0
@@ -100,25 +99,6 @@ class HudInfo:
         if self.counts:
             lines.append(count_text(self.counts))
         return lines
-
-
-def hud_clock(frame: object) -> str | None:
-    """The frame's wall-clock date and time for the HUD (``2026-12-06 14:03:22``), or None.
-
-    The hook for per-frame wall-clock time (issue 22): a frame that carries ``wall_time``
-    (a ``datetime``, or seconds since the epoch) gets it drawn, as CCTV exports do; frames
-    without one (an unknown recording start) draw no clock.
-    """
-    value = getattr(frame, "wall_time", None)
-    if value is None:
-        return None
-    import datetime as dt
-
-    if isinstance(value, (int, float)):
-        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
 
 
 Rect = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, x2/y2 exclusive

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from vidtrack.bounded import FrameQueue
 from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
-from vidtrack.overlay import HudInfo, Overlay, hud_clock
+from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_second
 from vidtrack.tracking.base import Tracker
@@ -318,7 +318,6 @@ class Pipeline:
                     # A file's reader ends ahead of the lane: its 'ended' would stamp the last frames.
                     status=lane.source.status if lane.source.info.is_live else None,
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
-                    clock=hud_clock(frame),
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
                 # The wall-clock time only when known: overlays that predate it keep working.

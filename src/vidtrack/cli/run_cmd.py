@@ -54,6 +54,7 @@ PANEL_OUTPUT = "Outputs and overlay"
 PANEL_LIVE = "Live sources and viewing"
 PANEL_REDACT = "Redaction"
 PANEL_DETECT = "Advanced: detector"
+PANEL_ADV_IO = "Advanced: outputs, live sources, redaction"
 PANEL_TRACK = "Advanced: tracker"
 ZONE_DEFAULTS = ZoneConfig()
 REDACT_DEFAULTS = RedactConfig()
@@ -116,20 +117,20 @@ def run_command(
     summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_EVERYDAY)] = None,
     snapshots: Annotated[Optional[Path], typer.Option(help="Folder for snapshots: each track's best view (crop and whole frame, JPEG) and each event's frame; events and the summary name the files. Redaction applies.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     clips: Annotated[Optional[Path], typer.Option(help="Folder for event clips: an H.264 MP4 per review item, --pre s before its first event to --post s after its last (overlapping events merge), with the source's audio.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    pre: Annotated[float, typer.Option(help="Clips: seconds before the first event (held in memory: lower it for big frames).", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.pre,
-    post: Annotated[float, typer.Option(help="Clips: seconds after the last event.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.post,
-    clips_clean: Annotated[bool, typer.Option("--clips-clean", help="Clips without boxes, labels and HUD (redaction still applies).", rich_help_panel=PANEL_OUTPUT)] = False,
+    pre: Annotated[float, typer.Option(help="Clips: seconds before the first event (held in memory: lower it for big frames).", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.pre,
+    post: Annotated[float, typer.Option(help="Clips: seconds after the last event.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.post,
+    clips_clean: Annotated[bool, typer.Option("--clips-clean", help="Clips without boxes, labels and HUD (redaction still applies).", rich_help_panel=PANEL_ADV_IO)] = False,
     heatmap: Annotated[Optional[Path], typer.Option(help="PNG of where tracked objects' feet were over the run, blended over a median background frame.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    heatmap_per_class: Annotated[bool, typer.Option("--heatmap-per-class", help="Also one heatmap per class, FILE-<class>.png.", rich_help_panel=PANEL_OUTPUT)] = False,
+    heatmap_per_class: Annotated[bool, typer.Option("--heatmap-per-class", help="Also one heatmap per class, FILE-<class>.png.", rich_help_panel=PANEL_ADV_IO)] = False,
     webhook: Annotated[Optional[str], typer.Option(help="POST each event as JSON to this http(s) URL, from a background queue with retries (never slows the run; drops are counted in the summary).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.crf,
-    preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.preset,
-    every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
-    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_LIVE)] = SourceConfig.stall_timeout,
-    max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
-    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = SourceConfig.rtsp_transport,
-    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = SourceConfig.loop,
+    crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.crf,
+    preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.preset,
+    every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_ADV_IO)] = False,
+    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.stall_timeout,
+    max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_ADV_IO)] = None,
+    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.rtsp_transport,
+    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.loop,
     start_time: Annotated[Optional[str], typer.Option(help="Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources use the capture clock.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     timestamp: Annotated[Optional[bool], typer.Option("--timestamp/--no-timestamp", help="Burn the date and time into the picture, CCTV style. Default: on when the time is known (--start-time).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_EVERYDAY)] = False,
@@ -161,9 +162,9 @@ def run_command(
     events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_EVERYDAY)] = None,
     redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
     redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
-    redact_mode: Annotated[str, typer.Option(help="blur, pixelate or fill.", rich_help_panel=PANEL_REDACT)] = REDACT_DEFAULTS.mode,
-    redact_hold: Annotated[int, typer.Option(help="Frames a redacted object stays redacted (at its predicted, padded box) after its last detection. Raise: safer through misses.", rich_help_panel=PANEL_REDACT)] = REDACT_DEFAULTS.hold_frames,
-    redact_labels: Annotated[bool, typer.Option("--redact-labels", help="Draw labels over redacted objects too.", rich_help_panel=PANEL_REDACT)] = False,
+    redact_mode: Annotated[str, typer.Option(help="blur, pixelate or fill.", rich_help_panel=PANEL_ADV_IO)] = REDACT_DEFAULTS.mode,
+    redact_hold: Annotated[int, typer.Option(help="Frames a redacted object stays redacted (at its predicted, padded box) after its last detection. Raise: safer through misses.", rich_help_panel=PANEL_ADV_IO)] = REDACT_DEFAULTS.hold_frames,
+    redact_labels: Annotated[bool, typer.Option("--redact-labels", help="Draw labels over redacted objects too.", rich_help_panel=PANEL_ADV_IO)] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of run options (any option above, named as its flag: line, zone, max-age...); options given here override it.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
