@@ -1,26 +1,40 @@
 # Two commands do everything on a fresh machine:
-#   make demo   set up .venv, make the sample clip, track it -> sample_videos/demo_annotated.mp4
-#   make test   set up .venv and run the test suite
+#   make demo   set up .venv (the package only), make the sample clip, track it -> sample_videos/demo_annotated.mp4
+#   make test   set up .venv with the test tools (.[dev]) and run the test suite
 #   make test-perturbed [SEED=N]   the real-data tests again under the numerics pass (CI runs it too)
+# Offline, name a model on disk: make demo MODEL=../shared/assets/models/yolo11n_int8_openvino_model
+# (else $VIDTRACK_MODEL, else Ultralytics downloads yolo11n.pt on first use).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+MODEL ?=
+# Extra pip arguments, e.g. PIP_ARGS='--extra-index-url https://download.pytorch.org/whl/cpu' for the CPU-only torch.
+PIP_ARGS ?=
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup demo test test-perturbed bench clean
+.PHONY: setup setup-dev demo test test-perturbed bench clean
 
 setup: $(STAMP)
+
+setup-dev: $(DEV_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q $(PIP_ARGS) -e .
 	touch $(STAMP)
 
-demo: setup
-	$(BIN)/vidtrack demo
+$(DEV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(PIP_ARGS) -e '.[dev]'
+	touch $(STAMP) $(DEV_STAMP)
 
-test: setup
+demo: setup
+	$(BIN)/vidtrack demo $(if $(MODEL),--model '$(MODEL)')
+
+test: setup-dev
 	$(BIN)/python -m pytest -q
 
 # The real-data tests (marked realdata by tests/conftest.py) with every model output moved as on
@@ -29,13 +43,13 @@ test: setup
 ifndef SEED
 SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 endif
-test-perturbed: setup
+test-perturbed: setup-dev
 	@echo "numerics pass: VIDTRACK_TEST_PERTURB=$(SEED) (reproduce: make test-perturbed SEED=$(SEED))"
 	VIDTRACK_TEST_PERTURB=$(SEED) $(BIN)/python -m pytest -q -m realdata; status=$$?; \
 	if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python benchmarks/vs_ultralytics.py
 
 clean:
-	rm -rf $(VENV) sample_videos/*.mp4 sample_videos/*.jsonl sample_videos/*.json
+	rm -rf $(VENV) out sample_videos/*.mp4 sample_videos/*.jsonl sample_videos/*.json

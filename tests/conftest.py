@@ -248,8 +248,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A test that ran the real model without being marked realdata would miss the numerics pass:
-    name it (and fail the run in CI) so the detection in uses_real_data can be taught its way in."""
+    """A test that ran a model backend without being marked realdata would miss the numerics pass:
+    name it so that it is marked (or the detection in uses_real_data is taught its way in)."""
     from vidtrack.detection.perturb import MODEL_LOG_ENV
 
     name = os.environ.pop(MODEL_LOG_ENV, None)
@@ -267,9 +267,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                    f"skips them): {', '.join(unmarked)}; mark them @pytest.mark.realdata or use the conftest helpers")
         if reporter is not None:
             reporter.write_line("")
-            reporter.write_line("ERROR: " + message, red=True)
-        if in_ci() and session.exitstatus == 0:
-            session.exitstatus = 1
+            reporter.write_line("WARNING: " + message, yellow=True)
+        # Reported, not failed: tests of synthetic models (ONNX files built in the test) run the
+        # same backends, and only a person can tell them from real-data tests.
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -106,13 +106,15 @@ def _bad_input_cases(tmp: Path, clip: Path) -> dict[str, tuple[list[str], tuple[
         "missing output dir": (["run", str(clip), "-o", str(tmp / "no" / "dir" / "out.mp4")], ("does not exist", "mkdir")),
         "unwritable output": (["run", str(clip), "-o", "/proc/vidtrack-out.mp4"], ("cannot create files",)),
         "bad extension": (["run", str(clip), "-o", str(tmp / "out.gif")], ("unsupported extension",)),
+        "video into a folder": (["run", str(clip), "-o", str(tmp)], ("is a folder", "clip.mp4")),
+        "video into an image": (["run", str(clip), "-o", str(tmp / "still.jpg")], ("is an image", ".mp4")),
     }
 
 
 CASES = [
     "missing source", "zero bytes", "not a video", "truncated mp4", "unknown scheme", "missing model",
     "not a model", "conf out of range", "conf not a number", "missing output dir", "unwritable output",
-    "bad extension",
+    "bad extension", "video into a folder", "video into an image",
 ]
 
 
@@ -135,6 +137,53 @@ def test_unknown_class_name(clip: Path, real_model: str, tmp_path: Path) -> None
     result = vidtrack("run", str(clip), "--model", real_model, "--classes", "person,unicorn", "-o", str(tmp_path / "o.mp4"))
     _assert_one_line_error(result, "unknown class 'unicorn'")
     assert not (tmp_path / "o.mp4").exists()
+    typo = vidtrack("run", str(clip), "--model", real_model, "--classes", "persn")
+    _assert_one_line_error(typo, "unknown class 'persn'", "did you mean 'person'?")
+
+
+@pytest.mark.realdata
+def test_photos_in_photos_out(real_model: str, tmp_path: Path) -> None:
+    """-o photo.jpg writes an annotated photo of the input's size; -o folder/ one per input photo."""
+    import cv2
+
+    from conftest import shared_path
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    names = ["000000000009.jpg", "000000000025.jpg"]
+    for name in names:
+        (photos / name).symlink_to(shared_path("assets/coco128/images/train2017", name))
+    one = vidtrack("run", str(photos / names[0]), "--model", real_model, "-o", str(tmp_path / "one.png"), "-q")
+    assert one.returncode == 0, one.stderr
+    written, original = cv2.imread(str(tmp_path / "one.png")), cv2.imread(str(photos / names[0]))
+    assert written.shape == original.shape and not (written == original).all()  # annotated, same size
+    many = vidtrack("run", str(photos), "--model", real_model, "-o", str(tmp_path / "out"), "-q")
+    assert many.returncode == 0, many.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+    two = vidtrack("run", str(photos), "--model", real_model, "-o", str(tmp_path / "two.jpg"))
+    _assert_one_line_error(two, "2 photos", "folder")
+
+
+@pytest.mark.realdata
+def test_a_run_that_saves_nothing_says_how_to(real_model: str, clip: Path) -> None:
+    result = vidtrack("run", str(clip), "--model", real_model)
+    assert result.returncode == 0, result.stderr
+    hint = result.stderr.strip().splitlines()[-1]
+    assert "saved nothing" in hint and "-o" in hint and "--jsonl" in hint and "--show" in hint
+
+
+@pytest.mark.realdata
+def test_config_paths_are_relative_to_the_file_and_bad_values_name_it(real_model: str, clip: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    config = site / "site.yaml"
+    config.write_text(f"model: {real_model}\njsonl: tracks.jsonl\n")
+    result = vidtrack("run", str(clip), "--config", str(config), "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (site / "tracks.jsonl").exists() and not (tmp_path / "tracks.jsonl").exists()
+    config.write_text("conf: 2\n")
+    bad = vidtrack("run", str(clip), "--config", str(config), cwd=tmp_path)
+    _assert_one_line_error(bad, str(config), "conf")
 
 
 def test_undownloadable_model_name(clip: Path, tmp_path: Path) -> None:
@@ -145,3 +194,25 @@ def test_undownloadable_model_name(clip: Path, tmp_path: Path) -> None:
 def test_model_from_environment_is_used(clip: Path, tmp_path: Path) -> None:
     result = vidtrack("run", str(clip), "-q", env={"VIDTRACK_MODEL": str(tmp_path / "missing_model")})
     _assert_one_line_error(result, "no model at", str(tmp_path / "missing_model"))
+
+
+def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
+    """Each source's row stays one line at 80 columns; stage timings are their own line."""
+    from types import SimpleNamespace
+
+    from vidtrack.cli.report import print_summary
+
+    summary = {
+        "source": "people_street_1080p.mp4", "frames": 302, "processing_fps": 22.6,
+        "tracks": {"person": 14, "bicycle": 2, "suitcase": 1},
+        "timings_ms": {"decode": 7.3, "detect": 42.0, "track": 0.4, "draw": 3.1, "encode": 6.2},
+        "frame_age_ms": {"p50": None, "p95": None},
+    }
+    summary["frame_age_ms"] = {"p50": 2117.0, "p95": 2771.0}  # measured for files too: shown for live runs only
+    print_summary(SimpleNamespace(summaries=[summary], outputs=[]), width=80)  # type: ignore[arg-type]
+    lines = capsys.readouterr().err.splitlines()
+    assert not any("frame age" in line for line in lines)
+    assert max(len(line) for line in lines) <= 80
+    row = [line for line in lines if "people_street_1080p.mp4" in line]
+    assert len(row) == 1 and "302" in row[0] and "14 person, 2 bicycle, 1 suitcase" in row[0]
+    assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)

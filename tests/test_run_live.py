@@ -113,3 +113,40 @@ def test_two_live_sources_in_one_run_share_the_web_view(tmp_path: Path) -> None:
         assert after["frames"] > before["frames"]  # both lanes keep going
         assert after["state"] == "connected"
         assert after["frame_age_ms"]["p95"] is not None
+
+
+def test_a_file_with_serve_keeps_the_page_up_showing_ended_until_sigterm(tmp_path: Path) -> None:
+    """The page outlives the file: its final state reads 'ended' (not 'connected') until Ctrl-C/SIGTERM."""
+    from conftest import make_clip
+
+    clip = make_clip(tmp_path / "clip.avi", frames=15)
+    port = free_port()
+    process = start_run([str(clip), "--serve", f"127.0.0.1:{port}", "-q"], tmp_path)
+    try:
+        deadline = time.monotonic() + 90
+        state = None
+        while time.monotonic() < deadline and state != "ended":
+            assert process.poll() is None, output(process)  # still serving after the file's end
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2) as response:
+                    sources = json.load(response)["sources"]
+                state = sources[0]["state"] if sources else None  # sources are added once opened
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert state == "ended", output(process)
+        while time.monotonic() < deadline and "Ctrl-C" not in output(process):  # the run itself has finished
+            assert process.poll() is None, output(process)
+            time.sleep(0.2)
+        time.sleep(1.0)
+        assert process.poll() is None, output(process)  # and the page is still served
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=2) as response:
+            assert response.status == 200
+        stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = output(process)
+    assert log.count("127.0.0.1:%d/live" % port) <= 2 and log.count("web view:") == 1  # printed once
+    assert "Ctrl-C" in log

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 
 import numpy as np
 
-from vidtrack.errors import SourceError
+from vidtrack.errors import OptionError, SourceError, in_terms_of
 from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
@@ -85,7 +85,10 @@ def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None
         raise SourceError("no source given", "pass a video file, image folder, webcam index or stream URL")
     if "model" in options:
         raise TypeError("pass the model as model=..., once")
-    return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+    try:
+        return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+    except OptionError as exc:
+        raise in_terms_of(exc, "python") from None
 
 
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
@@ -97,17 +100,27 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
     cancel = threading.Event()  # set when the caller closes the generator
     finished: dict[str, Any] = {}
 
-    def on_frame(_lane: int, result: "FrameResult") -> None:
+    def hand_over(_lane: int, result: "FrameResult") -> bool:
+        """Give ``result`` to the caller and wait until they take it: only then is it written.
+
+        So the outputs hold exactly the frames the caller received: after a ``break`` at
+        frame 49 the video has frames 0-49, not the few more already in flight.
+        """
+        taken = threading.Event()
         while not cancel.is_set():  # after close() nobody reads: drop instead of blocking the run
             try:
-                results.put(result, timeout=0.1)
-                return
+                results.put((result, taken), timeout=0.1)
+                break
             except queue.Full:
                 continue
+        while not cancel.is_set():
+            if taken.wait(0.05):
+                return True
+        return taken.is_set()
 
     def work() -> None:
         try:
-            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel, web_view=WebView)
+            finished["outcome"] = execute(request, gate=hand_over, cancel=cancel, web_view=WebView)
         except BaseException as exc:  # handed to the caller's thread
             finished["error"] = exc
         finally:
@@ -126,7 +139,9 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
             item = results.get()
             if item is _END:
                 break
-            yield item
+            result, taken = item
+            taken.set()  # the caller has it: the run writes it (see hand_over)
+            yield result
     finally:
         cancel.set()  # stops the run as Ctrl-C would; no-op when it already ended
         while worker.is_alive():
@@ -174,8 +189,11 @@ def detect(
     """
     from vidtrack.options import DETECTOR_OPTIONS, check_known, request_from_options
 
-    check_known(options, [k for k in DETECTOR_OPTIONS if k not in ("model", "single")], where="detect option")
-    config = request_from_options([], {**options, "single": single, "model": None if model is None else str(model)}).detector
+    try:
+        check_known(options, [k for k in DETECTOR_OPTIONS if k not in ("model", "single")], where="detect option")
+        config = request_from_options([], {**options, "single": single, "model": None if model is None else str(model)}).detector
+    except OptionError as exc:
+        raise in_terms_of(exc, "python") from None
     image = _read_image(image_or_path)
     return _detector(config).detect(image)
 

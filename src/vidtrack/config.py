@@ -149,6 +149,12 @@ class SourceConfig:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
 
 
+#: HUD modes (``--hud``): ``auto`` is ``debug`` in live views (``--show``/``--serve``) and
+#: ``clean`` otherwise; ``clean`` shows what a viewer of an exported video needs (the time of
+#: the frame when known, the counts); ``debug`` adds processing FPS, per-stage ms and frame age.
+HUD_MODES = ("auto", "clean", "debug", "off")
+
+
 @dataclass(frozen=True)
 class OverlayConfig:
     """What is drawn on each frame."""
@@ -161,10 +167,22 @@ class OverlayConfig:
     # known (--start-time), so nothing changes without it.
     timestamp: bool | None = None
     trail_length: int = 30  # frames of history per trail
+    # auto: developer timings (FPS, ms per stage, frame age) in live views only; clean: time and
+    # counts (what an exported video needs); debug: timings everywhere; off: no HUD.
+    hud_mode: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.hud_mode not in HUD_MODES:
+            raise OptionError(f"--hud {self.hud_mode!r} is unknown", f"use one of {', '.join(HUD_MODES)}")
 
 
 #: x264 presets, fastest first: each step slower encodes smaller files at the same quality.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+#: ``-o`` extensions written as video, and as a still image (see :mod:`vidtrack.sinks.images`).
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 @dataclass(frozen=True)
@@ -196,9 +214,12 @@ class OutputConfig:
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
         self._check_clips()
-        if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
+        # -o: a video (.mp4...), a still image for a photo (.jpg/.png/.webp), or a folder
+        # (no extension) for a folder of photos; the runner checks which fits the source.
+        if self.video is not None and self.video.suffix.lower() not in VIDEO_SUFFIXES + IMAGE_SUFFIXES + ("",):
             raise OptionError(
-                f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"
+                f"output {self.video} has an unsupported extension",
+                "use .mp4, .mkv, .webm or .mov for video, .jpg, .png or .webp for a photo, or a folder for photos",
             )
 
     def _check_clips(self) -> None:

@@ -13,6 +13,7 @@ polygon (equal points, fewer than 3 points, self-intersecting).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -47,7 +48,29 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     for key, value in options.items():
         if key in GEOMETRY_KEYS and value is not None:
             options[key] = _geometry(path, key, value)
+        elif key in PATH_KEYS and isinstance(value, str) and value:
+            options[key] = _beside(path, key, value)
     return options
+
+
+#: Keys whose values are paths: relative ones are relative to the config file's folder, so a
+#: site's file gives the same paths whatever the working directory.
+PATH_KEYS = ("model", "output", "jsonl", "mot", "summary", "events")
+
+
+def _beside(path: Path, key: str, value: str) -> str:
+    """``value`` resolved against ``path``'s folder when relative.
+
+    A bare model name that is not a file beside the config (``yolo11n.pt``, which Ultralytics
+    downloads by name) stays as written.
+    """
+    target = Path(value).expanduser()
+    if target.is_absolute():
+        return str(target)
+    beside = path.parent / target
+    if key == "model" and len(target.parts) == 1 and not beside.exists():
+        return value
+    return str(beside)
 
 
 def _parse(path: Path, text: str) -> Any:
@@ -90,19 +113,43 @@ def _geometry(path: Path, key: str, value: Any) -> list[Any]:
     return out
 
 
-def merge_options(from_file: Mapping[str, Any], from_cli: Mapping[str, Any], given: set[str]) -> dict[str, Any]:
+def merge_options(
+    from_file: Mapping[str, Any], from_cli: Mapping[str, Any], given: set[str], source: str | Path | None = None
+) -> dict[str, Any]:
     """The file's options with those ``given`` on the command line overriding them.
 
     Values from the file are converted to the type of the command's default (``"30"`` for
-    an int option is an error naming the key, not a traceback later).
+    an int option is an error naming the key, not a traceback later); ``source``, the file's
+    path, starts the message of such an error.
     """
     merged = dict(from_cli)
     for key, value in from_file.items():
         if key in given:
             continue
         default = from_cli.get(key)
-        merged[key] = _coerce(key, value, default)
+        try:
+            merged[key] = _coerce(key, value, default)
+        except OptionError as exc:
+            if source is None:
+                raise
+            raise OptionError(f"{source}: {exc.problem}", exc.fix) from None
     return merged
+
+
+def blame_file(error: OptionError, from_file: Mapping[str, Any], given: set[str], source: str | Path) -> OptionError:
+    """``error`` prefixed with ``source`` when it is about a value that came from the file.
+
+    A bad value is reported by the option's flag (``--conf 2 must be ...``); when that
+    option's value was the file's (not overridden on the command line), the user must
+    look in the file, so the message names it.
+    """
+    for key in from_file:
+        if key in given:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if re.search(re.escape(flag) + r"(?![\w-])", error.problem):
+            return OptionError(f"{source}: {error.problem}", error.fix)
+    return error
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:

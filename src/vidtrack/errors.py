@@ -57,6 +57,36 @@ class OptionError(VidtrackError):
     """A command-line option has a bad value."""
 
 
+_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*) (?=['\"\d(\[-]|None\b|True\b|False\b)")
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+#: How each front end points at its list of options, instead of the CLI's ``--help``.
+_OPTION_HELP = {"python": "help(vidtrack.track)", "http": "the fields at /docs"}
+
+
+def in_terms_of(error: VidtrackError, front: str) -> VidtrackError:
+    """``error`` worded for the front end the user called: ``"python"`` or ``"http"``.
+
+    Option errors are written once, in the CLI's terms (``--conf 2 is out of range``); a
+    Python or HTTP caller named the option ``conf``, so ``--conf 2`` becomes ``conf=2``,
+    ``--max-age`` ``max_age``, and "see 'vidtrack run --help'" points at ``help(vidtrack.track)``
+    or ``/docs``. Other errors come back unchanged (same class).
+    """
+    if not isinstance(error, OptionError) or front not in _OPTION_HELP:
+        return error
+
+    def reword(text: str | None) -> str | None:
+        if text is None:
+            return None
+        text = re.sub(r"'?vidtrack run --help'?", _OPTION_HELP[front], text)
+        text = _FLAG_WITH_VALUE.sub(lambda m: m.group(1).replace("-", "_") + "=", text)
+        return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+
+    problem, fix = reword(error.problem), reword(error.fix)
+    if (problem, fix) == (error.problem, error.fix):
+        return error
+    return type(error)(problem or "", fix)
+
+
 def quiet_ffmpeg() -> None:
     """Keep OpenCV/FFmpeg from printing decoder chatter on bad input: vidtrack reports errors itself.
 

@@ -135,6 +135,7 @@ class SourceInfo:
     time_base: Fraction | None = None  # the file's timestamp tick in seconds (1/30000, 1/90000...)
     start_time: float = 0.0  # source time (s) of the first frame: where the copied audio starts
     sample_aspect_ratio: Fraction | None = None  # pixel width/height when not square (32/27 for 16:9 DVD)
+    still_names: tuple[str, ...] = ()  # photos: their file names in frame order (-o folder/ keeps them)
 
 
 class SourceState(enum.Enum):

@@ -58,7 +58,7 @@ OPTIONS: dict[str, Option] = {
     "every_frame": _B, "stall_timeout": _F, "max_retries": Option(int, low=0), "rtsp_transport": _S,
     "loop": Option(int, low=1),
     # overlay
-    "no_trails": _B, "no_hud": _B, "no_labels": _B,
+    "no_trails": _B, "no_hud": _B, "no_labels": _B, "hud": _S,
     # outputs
     "output": _P, "jsonl": _P, "mot": _P, "summary": _P, "events": _P, "crf": Option(int, low=0, high=51),
     "preset": _S,
@@ -87,7 +87,7 @@ DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
 )
 SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time")
-OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp")
+OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp", "hud")
 OUTPUT_OPTIONS = (
     "output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt", "heatmap",
     "heatmap_per_class", "clips", "pre", "post", "clips_clean",
@@ -237,6 +237,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         source=SourceConfig(**{k: o[k] for k in SOURCE_OPTIONS if k in o}),
         overlay=OverlayConfig(
             labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False),
+            **({"hud_mode": str(o["hud"])} if "hud" in o else {}),
             timestamp=None if o.get("timestamp") is None else bool(o["timestamp"]),
         ),
         output=OutputConfig(

@@ -117,10 +117,14 @@ class Pipeline:
         detector: "Detector",
         lanes: Sequence[Lane],
         on_frame: Callable[[int, FrameResult], None] | None = None,
+        gate: Callable[[int, FrameResult], bool] | None = None,
     ) -> None:
         self.detector = detector
         self.lanes = list(lanes)
         self.on_frame = on_frame  # called from output threads with (lane index, result)
+        # Called before a finished frame is written; False drops it unwritten (the Python API
+        # writes only the frames its caller received: a break at frame 49 leaves 50 frames).
+        self.gate = gate
         self._stop = threading.Event()
         workers = max(1, int(detector.max_in_flight))
         self._workers = workers
@@ -492,6 +496,8 @@ class Pipeline:
                     break
                 if report.error is not None:
                     continue  # keep draining so the lane never blocks on a full queue
+                if self.gate is not None and not self.gate(index, item):
+                    continue  # not taken by the caller (who stopped): not written either
                 try:
                     with Stopwatch(times, "encode"):
                         for sink in lane.sinks:

@@ -39,6 +39,14 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
     viewer_url: str | None = None
+    #: Viewers left open by ``execute(..., keep_viewers=True)``: the caller closes them
+    #: (:meth:`close_viewers`) once the user has seen the final state.
+    open_viewers: list[Any] = field(default_factory=list)
+
+    def close_viewers(self) -> None:
+        """Close the viewers ``execute`` left open (idempotent)."""
+        while self.open_viewers:
+            self.open_viewers.pop().close()
 
 
 def output_for(path: Path | None, index: int, count: int) -> Path | None:
@@ -110,6 +118,8 @@ def execute(
     detector: "Detector | None" = None,
     cancel: threading.Event | None = None,
     web_view: "WebViewFactory | None" = None,
+    gate: Callable[[int, FrameResult], bool] | None = None,
+    keep_viewers: bool = False,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -119,18 +129,24 @@ def execute(
     (in-flight frames finish, every output is closed).
     ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
     points that offer ``--serve`` hand it in, so this layer never imports the web layer.
+    ``gate``: called with each finished frame before it is written; returning False drops
+    it unwritten (see :class:`~vidtrack.pipeline.Pipeline`).
+    ``keep_viewers``: when the sources end by themselves (not stopped), leave the web view
+    up showing the final state (``outcome.open_viewers``; the caller closes them).
     """
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
     sources = _check_and_open(request)
     run = _assemble(request, sources, detector, web_view, drawing_import)
-    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame)
+    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame, gate=gate)
     viewer_url = _attach_viewers(run.viewers, pipeline, sources)
     if on_start is not None:
         on_start([s.info for s in sources], viewer_url)
-    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel)
+    kept: list["Viewer"] = []
+    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel, kept if keep_viewers else None)
     outcome = _finish(request, sources, run, reports)
     outcome.viewer_url = viewer_url
+    outcome.open_viewers = kept
     return outcome
 
 
@@ -152,11 +168,13 @@ def _check_and_open(request: RunRequest) -> list["Source"]:
 
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
+    stills_targets = _still_targets(request)  # -o photo.jpg / -o folder/: checked once sources are open
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
-    check_outputs([t for t in targets if t is not None], local_inputs)
+    check_outputs([t for t in targets if t is not None and t not in stills_targets], local_inputs)
     _check_notifiers(request)
     sources = _open_sources(request)
     try:
+        _check_still_outputs(request, sources)
         _check_analytics(request, sources)
     except BaseException:
         for source in sources:
@@ -216,7 +234,9 @@ def _assemble(
                     source=source,
                     **stages_of_lane,
                     sinks=sinks,
-                    overlay=Overlay(request.overlay) if drawing else None,
+                    # The auto HUD shows timings in a live view, but never burns them into a file.
+                    overlay=Overlay(request.overlay, live=bool(viewers) and request.output.video is None)
+                    if drawing else None,
                     viewers=viewers,
                     analytics=stages[i],
                     clock=clocks[i],
@@ -249,21 +269,32 @@ def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["
 
 
 def _run_pipeline(
-    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None
+    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None,
+    keep: list["Viewer"] | None = None,
 ) -> list[LaneReport]:
-    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards."""
+    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards.
+
+    ``keep``: when given and the sources ended by themselves, the web viewers (those with a
+    URL) are appended to it instead of being closed, so their page shows the final state.
+    """
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
     if cancel is not None:
         threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
+    kept: list["Viewer"] = []
     try:
-        return pipeline.run()
+        reports = pipeline.run()
+        if keep is not None and not any(r.stopped for r in reports):
+            kept = [v for v in viewers if v.url and v.error is None]
+            keep.extend(kept)
+        return reports
     finally:
         finished.set()
         if restore is not None:
             restore()
         for viewer in viewers:
-            viewer.close()
+            if viewer not in kept:
+                viewer.close()
 
 
 def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, reports: list[LaneReport]) -> RunOutcome:
@@ -310,6 +341,54 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
     return outcome
 
 
+def _still_targets(request: RunRequest) -> list[Path]:
+    """The ``-o`` paths (one per source) that name an image file or a folder, not a video."""
+    from vidtrack.sinks.images import is_folder_output, is_image_output
+
+    count = len(request.sources)
+    targets = [output_for(request.output.video, i, count) for i in range(count)]
+    return [t for t in targets if t is not None and (is_image_output(t) or is_folder_output(t))]
+
+
+def _check_still_outputs(request: RunRequest, sources: list["Source"]) -> None:
+    """An image or folder ``-o`` needs photos in: say what to give instead (one line, exit 2).
+
+    Raises:
+        OutputError: a video into an image file or a folder; several photos into one image
+            file; an output folder that cannot be written.
+    """
+    from vidtrack.errors import OutputError
+    from vidtrack.sinks import check_writable
+    from vidtrack.sinks.images import is_image_output
+
+    count = len(sources)
+    stills_targets = _still_targets(request)
+    for i, source in enumerate(sources):
+        target = output_for(request.output.video, i, count)
+        if target is None or target not in stills_targets:
+            continue
+        stem = Path(source.info.name).stem or "out"
+        if is_image_output(target):
+            if not source.info.stills:
+                raise OutputError(
+                    f"output {target} is an image but {source.info.name} is a video",
+                    f"write a video, e.g. -o {target.with_suffix('.mp4')}",
+                )
+            photos = len(source.info.still_names) or 1
+            if photos > 1:
+                raise OutputError(
+                    f"{photos} photos cannot go into one image {target}",
+                    f"give a folder for the annotated photos, e.g. -o {target.with_suffix('')}/",
+                )
+            check_writable(target)
+        else:
+            if not source.info.stills:
+                kind = "is a folder" if target.is_dir() else "has no extension (a folder name)"
+                raise OutputError(
+                    f"output {target} {kind}",
+                    f"give a video file name, e.g. -o {target / (stem + '.mp4')}",
+                )
+            check_writable(target / "probe.jpg" if target.is_dir() else target)
 def _review_summary(request: RunRequest, index: int, summary: Any, lane: Lane) -> None:
     """Add the review outputs' parts to a lane's summary: where its wall-clock start came from, the
     parts of sinks that report one (snapshots, clips, heatmap, notifications), and where its files are."""

@@ -82,7 +82,7 @@ def test_config_toml_and_cli_override(tmp_path):
     request = request_from_options(["a.mp4"], merge_options(loaded, {"max_age": 40, "conf": 0.25}, given={"max_age"}))
     assert request.tracker.max_age == 40  # the command line wins
     assert request.analytics.lines[0].name == "door" and request.analytics.redact.classes == ("person",)
-    assert request.output.events == Path("e.jsonl")
+    assert request.output.events == tmp_path / "e.jsonl"  # relative paths are relative to the file
 
 
 def _events(path: Path) -> list[dict]:
@@ -188,9 +188,9 @@ def test_end_of_run_table_shows_counts_and_dwell():
         "zones": {"desk": {"entries": 3, "exits": 3, "visits": 3, "entries_by_class": {"person": 3},
                            "dwell_s": {"mean": 2.5, "median": 2.0, "max": 4.25}}},
     }
-    console = Console(record=True, width=160)
+    console = Console(record=True, width=80)
     console.print(analytics_table([summary]))
     text = console.export_text()
-    assert "line door" in text and "in 4  out 2" in text and "person 4/2" in text
-    assert "zone desk" in text and "entries 3  exits 3  visits 3" in text and "2.5 / 2.0 / 4.2 s" in text
+    assert "line door" in text and "in 4 out 2" in text and "person 4/2" in text
+    assert "zone desk" in text and "entries 3 exits 3 visits 3" in text and "2.5/2.0/4.2 s" in text  # one line each
     assert analytics_table([{"source": "cam", "frames": 3}]) is None

@@ -202,3 +202,35 @@ def test_a_call_from_a_spawned_worker_says_to_add_a_main_guard(tmp_path: Path, m
         run_batch([tmp_path / "in"], tmp_path / "out", {"model": "m.pt"})
     assert '__name__ == "__main__"' in error.value.fix
     assert not (tmp_path / "out").exists()
+
+
+def test_out_dir_lock_is_exclusive_and_leaves_no_file(tmp_path) -> None:
+    from vidtrack.batch.manifest import LOCK_NAME, OutDirLock
+    from vidtrack.errors import VidtrackError
+
+    first = OutDirLock(tmp_path)
+    first.acquire()
+    with pytest.raises(VidtrackError, match="another batch is writing"):
+        OutDirLock(tmp_path).acquire()
+    first.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+    again = OutDirLock(tmp_path)
+    again.acquire()  # the next batch takes a fresh lock
+    again.release()
+    again.release()  # idempotent
+
+
+def test_events_files_only_with_lines_or_zones() -> None:
+    from vidtrack.batch.driver import output_kinds
+
+    assert "events" not in output_kinds(True)
+    assert "events" not in output_kinds(True, {"conf": 0.3, "line": None})
+    assert "events" in output_kinds(False, {"zone": ["0,0,1,0,1,1"]}) and "output" not in output_kinds(False)
+
+
+def test_skipped_rows_say_why_and_how_to_redo(capsys) -> None:
+    from vidtrack.cli.batch_report import print_batch_table
+
+    print_batch_table([{"rel": "a.mp4", "status": "skipped", "frames": 10}], Path("/results"))
+    text = " ".join(capsys.readouterr().err.split())
+    assert "same settings" in text and "--overwrite" in text

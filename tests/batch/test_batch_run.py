@@ -131,7 +131,7 @@ def test_report_lists_every_input_and_outputs_play(first_run, archive: Path) -> 
 def test_second_run_skips_done_files_and_retries_failures(first_run, archive: Path) -> None:
     out, _ = first_run
     before = {p: p.stat().st_mtime_ns for clip in CLIPS for p in out.glob(Path(clip).stem + ".*")}
-    assert len(before) == len(output_kinds(video=True)) * len(CLIPS)
+    assert len(before) == len(output_kinds(video=True, options={"line": ANALYTICS[1]})) * len(CLIPS)
     records_before = len(manifest_records(out))
     result = batch(str(archive), "-o", str(out), "--workers", "1", *ANALYTICS)
     assert result.returncode == 1, result.stderr
@@ -175,6 +175,8 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
     assert decoded_frames(out / "b_long.mp4") == int(rows["b_long.avi"]["frames"]) > 0
     assert not list(out.rglob(".partial-*")) and unrecorded_outputs(out) == []
+    assert not (out / ".vidtrack-batch.lock").exists()  # a clean finish leaves no lock file
+    assert not list(out.glob("*.events.jsonl"))  # no lines or zones: no (empty) events files
 
 
 def test_workers_give_the_same_results_as_serial(first_run, archive: Path, tmp_path: Path) -> None:

@@ -67,3 +67,18 @@ def test_end_to_end_rows_and_a_bad_seed(monkeypatch, rng):
     monkeypatch.setenv(ENV, "abc")
     with pytest.raises(ValueError, match="not an integer seed"):
         perturb_output(rows, np.zeros((3, 8, 8), np.float32))
+
+
+def test_final_boxes_of_a_model_with_its_own_nms(monkeypatch, rng):
+    from vidtrack.detection.perturb import perturb_final
+
+    xyxy = np.array([[10, 20, 50, 80], [100, 100, 140, 160]], np.float32)
+    scores = np.array([0.9, 0.4], np.float32)
+    image = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    monkeypatch.delenv(ENV, raising=False)
+    assert perturb_final(xyxy, scores, image)[0] is xyxy
+    monkeypatch.setenv(ENV, "5")
+    moved, moved_scores = perturb_final(xyxy, scores, image)
+    assert 0 < np.abs(moved - xyxy).max() <= EDGE_PX and 0 < np.abs(moved_scores - scores).max() <= CONF_STEP
+    again = perturb_final(xyxy, scores, image.copy())
+    np.testing.assert_array_equal(again[0], moved) and np.testing.assert_array_equal(again[1], moved_scores)

@@ -126,8 +126,10 @@ def test_bad_uploads_get_the_right_4xx_and_the_server_keeps_serving(client: http
     assert_error(detect(client, image_9()[: len(image_9()) // 2]), 422)  # truncated JPEG
     assert_error(client.post("/v1/detect", json={"image": {"base64": "%%%"}}), 422)
     assert_error(client.post("/v1/detect", content=b"x", headers={"content-type": "text/plain"}), 415)
-    assert_error(detect(client, image_9(), conf="2"), 422)
-    assert_error(detect(client, image_9(), classes="unicorn"), 422)
+    bad_conf = assert_error(detect(client, image_9(), conf="2"), 422)
+    assert "conf=" in bad_conf["error"] and "--" not in bad_conf["error"] + bad_conf["fix"]  # fields, not CLI flags
+    unknown = assert_error(detect(client, image_9(), classes="persn"), 422)
+    assert "--" not in unknown["error"] and "did you mean 'person'" in unknown["fix"]
     not_video = client.post("/v1/jobs", files={"video": ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"junk" * 500)})
     assert_error(not_video, 415)
     assert_error(client.post("/v1/jobs", files={"video": ("clip.mp4", image_9())}), 415)  # an image is no video

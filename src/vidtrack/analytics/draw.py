@@ -14,16 +14,25 @@ ZONE_COLOUR = (255, 160, 0)  # BGR azure
 FLASH_COLOUR = (255, 255, 255)
 
 
-def draw_analytics(canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, thickness: int) -> None:
+Rect = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, x2/y2 exclusive
+
+
+def draw_analytics(
+    canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, thickness: int, defer_labels: bool = False
+) -> list[tuple[str, Rect]]:
     """Draw ``scene``'s zones then lines on ``canvas`` (BGR uint8, in place).
 
     Zones are filled with an opacity that grows with their occupancy (0.12 empty, up to 0.45)
     and labelled ``name: N``; lines carry an arrow at their middle pointing to the "in" side
     and ``name in N out M``. A line or zone with a fresh event is drawn white and thicker.
+    Labels lie inside the frame and clear of each other where they can.
+
+    ``defer_labels``: return the labels (text, rect) instead of drawing them, so the caller
+    draws them last, over the boxes, and keeps the objects' labels off them; else ``[]``.
     """
     import cv2
 
-    font = cv2.FONT_HERSHEY_SIMPLEX
+    labels: list[tuple[str, Rect]] = []
     for zone in scene.zones:
         pts = np.round(np.array(zone.points)).astype(np.int32)
         x, y, w, h = cv2.boundingRect(pts)
@@ -39,7 +48,7 @@ def draw_analytics(canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, th
         colour = FLASH_COLOUR if zone.flash else ZONE_COLOUR
         cv2.polylines(canvas, [pts], True, colour, thickness * (2 if zone.flash else 1), cv2.LINE_AA)
         cx, cy = pts.mean(axis=0).astype(int)
-        _label(canvas, f"{zone.name}: {zone.occupancy}", (int(cx), int(cy)), font, scale, thickness)
+        labels.append(_place(canvas, f"{zone.name}: {zone.occupancy}", (int(cx), int(cy)), scale, thickness, labels))
     for line in scene.lines:
         a = (int(round(line.a[0])), int(round(line.a[1])))
         b = (int(round(line.b[0])), int(round(line.b[1])))
@@ -53,14 +62,42 @@ def draw_analytics(canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, th
         reach = max(20.0, 40.0 * scale)
         tip = (int(mid[0] + nx * reach), int(mid[1] + ny * reach))
         cv2.arrowedLine(canvas, (int(mid[0]), int(mid[1])), tip, colour, thickness * 2, cv2.LINE_AA, tipLength=0.35)
-        _label(canvas, f"{line.name}  in {line.count_in}  out {line.count_out}", (int(mid[0] - nx * reach), int(mid[1] - ny * reach)), font, scale, thickness)
+        centre = (int(mid[0] - nx * reach), int(mid[1] - ny * reach))
+        labels.append(_place(canvas, f"{line.name}  in {line.count_in}  out {line.count_out}", centre, scale, thickness, labels))
+    if defer_labels:
+        return labels
+    for text, rect in labels:
+        draw_label(canvas, text, rect, scale, thickness)
+    return []
 
 
-def _label(canvas: np.ndarray, text: str, centre: tuple[int, int], font: int, scale: float, thickness: int) -> None:
+def _place(
+    canvas: np.ndarray, text: str, centre: tuple[int, int], scale: float, thickness: int, placed: list[tuple[str, Rect]]
+) -> tuple[str, Rect]:
+    """A label rect centred on ``centre``, shifted inside the frame and, if it can, below the
+    labels already ``placed`` that it would cover (a line's label over a zone's)."""
     import cv2
 
-    (tw, th), base = cv2.getTextSize(text, font, scale, thickness)
-    x = int(min(max(2, centre[0] - tw // 2), max(2, canvas.shape[1] - tw - 2)))
-    y = int(min(max(th + 4, centre[1] + th // 2), canvas.shape[0] - base - 2))
-    cv2.rectangle(canvas, (x - 3, y - th - 3), (x + tw + 3, y + base + 1), (0, 0, 0), -1)
-    cv2.putText(canvas, text, (x, y), font, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    h, w = canvas.shape[:2]
+    rw, rh = min(w, tw + 6), min(h, th + base + 6)
+    x = int(min(max(0, centre[0] - rw // 2), w - rw))
+    y = int(min(max(0, centre[1] - rh // 2), h - rh))
+    for _ in range(len(placed)):
+        hit = [r for _, r in placed if min(r[2], x + rw) > max(r[0], x) and min(r[3], y + rh) > max(r[1], y)]
+        if not hit:
+            break
+        below = max(r[3] for r in hit)
+        y = below if below + rh <= h else max(0, min(r[1] for r in hit) - rh)
+    return text, (x, y, x + rw, y + rh)
+
+
+def draw_label(canvas: np.ndarray, text: str, rect: Rect, scale: float, thickness: int) -> None:
+    """White ``text`` on a black box filling ``rect`` (from :func:`draw_analytics` with ``defer_labels``)."""
+    import cv2
+
+    x1, y1, x2, y2 = rect
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    fit = min(1.0, (x2 - x1 - 6) / max(1, tw))  # a label wider than the frame shrinks, never cut
+    cv2.rectangle(canvas, (x1, y1), (x2 - 1, y2 - 1), (0, 0, 0), -1)
+    cv2.putText(canvas, text, (x1 + 3, y1 + 3 + th), cv2.FONT_HERSHEY_SIMPLEX, scale * fit, (255, 255, 255), thickness, cv2.LINE_AA)

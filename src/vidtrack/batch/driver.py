@@ -82,13 +82,15 @@ class _NoProgress:
         pass
 
 
-def output_kinds(video: bool, heatmap: bool = False) -> list[str]:
+def output_kinds(video: bool, options: Mapping[str, Any] | None = None, heatmap: bool = False) -> list[str]:
     """Outputs written per file: annotated video (unless ``video`` is False), JSONL, summary,
-    events when this vidtrack has an ``events`` run option, and a heatmap PNG when ``heatmap``."""
-    from vidtrack.options import RUN_OPTIONS
+    events when ``options`` draw a line or a zone (without them there are no events, and an
+    empty ``.events.jsonl`` per file would only be clutter), and a heatmap PNG when ``heatmap``."""
+    from vidtrack.options import RUN_OPTIONS, normalise_key
 
     kinds = (["output"] if video else []) + ["jsonl", "summary"]
-    if "events" in RUN_OPTIONS:
+    analytics = any(normalise_key(str(k)) in ("line", "zone") and v for k, v in (options or {}).items())
+    if "events" in RUN_OPTIONS and analytics:
         kinds.append("events")
     if heatmap:
         kinds.append("heatmap")
@@ -256,7 +258,7 @@ def run_batch(
         "use 1 or more, or leave it out (cores / workers)",
     )
     progress = progress or _NoProgress()
-    kinds = output_kinds(video, heatmap)
+    kinds = output_kinds(video, options, heatmap)
     clean, fingerprint = check_options(options, kinds)
     items, folders = discover(inputs)
     out = check_out_dir(Path(out_dir), items, folders)

@@ -127,14 +127,26 @@ class OutDirLock:
         """
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise BatchInputError(
+                    f"another batch is writing to {self.path.parent}", "wait for it to finish or choose another OUT_DIR"
+                ) from None
+            # The holder before us removes the file when it finishes: a lock on that removed
+            # file guards nothing, so take the one now at the path instead.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             os.close(fd)
-            raise BatchInputError(
-                f"another batch is writing to {self.path.parent}", "wait for it to finish or choose another OUT_DIR"
-            ) from None
+        else:
+            raise BatchInputError(f"cannot lock {self.path.parent}", "another batch keeps starting there: run one at a time")
         self._fd = fd
         try:
             os.ftruncate(fd, 0)
@@ -143,8 +155,12 @@ class OutDirLock:
             pass
 
     def release(self) -> None:
-        """Drop the lock (idempotent)."""
+        """Drop the lock and remove its file, so a finished batch leaves only its outputs (idempotent)."""
         if self._fd is not None:
+            try:
+                self.path.unlink(missing_ok=True)  # while still holding it: see acquire()
+            except OSError:
+                pass
             os.close(self._fd)
             self._fd = None
 

@@ -13,7 +13,7 @@ import typer
 from vidtrack.analytics.identity import LinkConfig
 from vidtrack.analytics.lines import LineConfig
 
-PANEL = "Lines and zones"
+PANEL = "Advanced: lines and zones"
 LINE_DEFAULTS = LineConfig()
 LINK_DEFAULTS = LinkConfig()
 
@@ -24,7 +24,6 @@ LineOption = Annotated[
         help="Counting line x1,y1,x2,y2[:name] in pixels, or fractions of the frame when every value is in 0-1 "
         "(repeatable). The arrow from (x1,y1) to (x2,y2) sets the sides: 'in' is crossing from its left to its "
         "right as seen on screen (for a line drawn left to right: moving down). Counted at the box's anchor.",
-        rich_help_panel=PANEL,
         show_default=False,
     ),
 ]

@@ -30,7 +30,8 @@ class BatchReporter:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         console = Console(stderr=True)
-        console.print(f"batch: {total} files, {skipped} already done; {engine}")
+        done = f"{skipped} already done" + (f" ({SKIPPED_WHY})" if skipped else "")
+        console.print(f"batch: {total} files, {done}; {engine}")
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -64,6 +65,10 @@ class BatchReporter:
             self._progress = None
 
 
+#: Why a file is skipped, and how to redo it.
+SKIPPED_WHY = "done before with the same settings and input; --overwrite redoes it"
+
+
 def print_batch_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
     """Per-file table (first :data:`TABLE_ROWS` rows), status counts and the report's path."""
     from rich.console import Console
@@ -71,14 +76,15 @@ def print_batch_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
 
     console = Console(stderr=True)
     table = Table(title="vidtrack batch")
-    for column in ("file", "status", "frames", "fps", "tracks", "error"):
-        table.add_column(column)
+    for column in ("file", "status", "frames", "fps", "tracks", "error / note"):
+        table.add_column(column, overflow="fold")
     for row in rows[:TABLE_ROWS]:
         tracks = ", ".join(f"{n} {name}" for name, n in (row.get("tracks") or {}).items()) or "-"
         fps = row.get("processing_fps")
+        note = row.get("error") or (SKIPPED_WHY if row["status"] == "skipped" else "")
         table.add_row(
             str(row["rel"]), row["status"], str(row.get("frames") or "-"),
-            "-" if fps is None else f"{fps:.1f}", tracks, row.get("error") or "",
+            "-" if fps is None else f"{fps:.1f}", tracks, note,
         )
     console.print(table)
     if len(rows) > TABLE_ROWS:

@@ -31,7 +31,11 @@ class ProgressReporter:
         self._progress = None
         self._tasks: list[int] = []
 
+    #: Whether any source of the run is live (the end-of-run table then shows frame age).
+    live = False
+
     def start(self, infos: list["SourceInfo"], viewer_url: str | None = None) -> None:
+        self.live = any(info.is_live for info in infos)
         if viewer_url:
             print(f"web view: {shown_url(viewer_url, sys.stderr.isatty())}", file=sys.stderr, flush=True)
         if not self.enabled:
@@ -62,29 +66,40 @@ class ProgressReporter:
             self._progress = None
 
 
-def print_summary(outcome: "RunOutcome") -> None:
-    """A table per run: frames, rate, stage timing, tracks per class; then the files written."""
+def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = False) -> None:
+    """A table per run: frames, rate, tracks per class (frame age for live sources); then one
+    line of per-stage milliseconds per source and the files written.
+
+    Kept within 80 columns (``width``: the console's, default the terminal's): no cell wraps
+    on a normal terminal; the stage timings are a line of their own, not a wrapped column.
+    ``live``: some source was live, so frame age (capture to output) means something.
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(stderr=True)
-    table = Table(title="vidtrack run", show_lines=False)
-    for column in ("source", "frames", "fps", "ms/frame by stage", "tracks", "frame age p50/p95"):
-        table.add_column(column)
+    console = Console(stderr=True, width=width)
+    live = live and any((data.get("frame_age_ms") or {}).get("p50") is not None for data in outcome.summaries)
+    table = Table(title="vidtrack run", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("frames", justify="right", no_wrap=True)
+    table.add_column("fps", justify="right", no_wrap=True)
+    table.add_column("tracks", overflow="fold")
+    if live:
+        table.add_column("frame age p50/p95", no_wrap=True)
+    for data in outcome.summaries:
+        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
+        row = [str(data.get("source", "")), str(data.get("frames", "")), f"{data.get('processing_fps', 0):.1f}", tracks]
+        if live:
+            age = data.get("frame_age_ms", {})
+            row.append("-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms")
+        table.add_row(*row)
+    console.print(table)
     for data in outcome.summaries:
         stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("timings_ms", {}).items() if v)
-        tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
-        age = data.get("frame_age_ms", {})
-        age_text = "-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms"
-        table.add_row(
-            str(data.get("source", "")),
-            str(data.get("frames", "")),
-            f"{data.get('processing_fps', 0):.1f}",
-            stages,
-            tracks,
-            age_text,
-        )
-    console.print(table)
+        if stages:
+            name = str(data.get("source", "")) if len(outcome.summaries) > 1 else ""
+            console.print(f"{name + ': ' if name else ''}ms/frame by stage: {stages}", style="dim", overflow="fold")
     from vidtrack.sinks.summary import dropped_hint
 
     for data in outcome.summaries:
@@ -96,9 +111,9 @@ def print_summary(outcome: "RunOutcome") -> None:
         console.print(analytics)
     for path in outcome.outputs:
         if path.exists():
-            console.print(f"wrote {path}")
+            console.print(f"wrote {path}", overflow="fold")
         else:  # the video file is created with its first frame: a camera that never connected
-            console.print(f"{path} not written: no frames from the source")
+            console.print(f"{path} not written: no frames from the source", overflow="fold")
 
 
 def analytics_table(summaries: list[dict]) -> "object | None":
@@ -110,20 +125,24 @@ def analytics_table(summaries: list[dict]) -> "object | None":
         source = str(data.get("source", ""))
         for name, line in data.get("lines", {}).items():
             by_class = ", ".join(f"{c} {v['in']}/{v['out']}" for c, v in line.get("by_class", {}).items()) or "-"
-            rows.append((source, f"line {name}", f"in {line['in']}  out {line['out']}", by_class, "-"))
+            rows.append((source, f"line {name}", f"in {line['in']} out {line['out']}", by_class, "-"))
         for name, zone in data.get("zones", {}).items():
             dwell = zone.get("dwell_s", {})
             dwell_text = (
-                "-" if dwell.get("mean") is None else f"{dwell['mean']:.1f} / {dwell['median']:.1f} / {dwell['max']:.1f} s"
+                "-" if dwell.get("mean") is None else f"{dwell['mean']:.1f}/{dwell['median']:.1f}/{dwell['max']:.1f} s"
             )
-            counts = f"entries {zone['entries']}  exits {zone['exits']}  visits {zone['visits']}"
+            counts = f"entries {zone['entries']} exits {zone['exits']} visits {zone['visits']}"
             by_class = ", ".join(f"{c} {n}" for c, n in zone.get("entries_by_class", {}).items()) or "-"
             rows.append((source, f"zone {name}", counts, by_class, dwell_text))
     if not rows:
         return None
-    table = Table(title="lines and zones")
-    for column in ("source", "where", "counts", "by class", "dwell mean / median / max"):
-        table.add_column(column)
+    from rich import box
+
+    several = len({row[0] for row in rows}) > 1
+    table = Table(title="lines and zones", box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = ("source", "where", "counts", "by class", "dwell mean/med/max")
+    for column in columns[0 if several else 1:]:
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row if several else row[1:]))
     return table

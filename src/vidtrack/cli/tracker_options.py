@@ -15,7 +15,7 @@ import typer
 from vidtrack.options import TRACKER_OPTIONS
 from vidtrack.tracking.config import TrackerConfig, knob_help
 
-PANEL = "Tracker"
+PANEL = "Advanced: tracker"
 TRACKER_DEFAULTS = TrackerConfig()
 
 

@@ -79,10 +79,13 @@ def resolve_classes(wanted: Sequence[str] | None, names: dict[int, str]) -> list
         elif key.lower() in by_name:
             ids.append(by_name[key.lower()])
         else:
+            import difflib
+
+            close = difflib.get_close_matches(key.lower(), list(by_name), n=1)
             sample = ", ".join(list(names.values())[:6])
             raise OptionError(
-                f"unknown class {key!r} for this model",
-                f"use names or ids the model knows (e.g. {sample}, ...)",
+                f"unknown class {key!r} for this model (--classes)",
+                f"did you mean {close[0]!r}?" if close else f"use names or ids the model knows (e.g. {sample}, ...)",
             )
     return sorted(set(ids))
 

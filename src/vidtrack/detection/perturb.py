@@ -19,7 +19,8 @@ them stays meaningful. A new seed is a new "CPU".
 
 Where it acts (one function, :func:`perturb_output`, called where raw outputs are decoded):
 the direct OpenVINO and ONNX Runtime backends (:func:`vidtrack.detection.yolo_io.predictions_to_detections`
-and ``OpenVINODetector.raw_output``), and everything that runs through Ultralytics'
+and ``OpenVINODetector.raw_output``), the torchvision backend (its models do their own NMS:
+their final boxes, :func:`perturb_final`), and everything that runs through Ultralytics'
 ``AutoBackend`` (``UltralyticsDetector``, and ``YOLO(...).predict``/``val`` in tests) once
 :func:`hook_ultralytics` has been called. The tiling detector runs its inner backend on each
 tile, so it is perturbed per tile. The variable is read on every call (nothing happens at
@@ -152,6 +153,19 @@ def perturb_output(raw: np.ndarray, model_input: np.ndarray) -> np.ndarray:
     if model_input.ndim != 4 or raw.ndim != 3 or raw.shape[0] != model_input.shape[0]:
         raise ValueError(f"raw output {raw.shape} does not match model input {model_input.shape}")
     return np.stack([_perturb_one(raw[b], _keys(seed, model_input[b])) for b in range(raw.shape[0])])
+
+
+def perturb_final(xyxy: np.ndarray, scores: np.ndarray, model_input: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For models that do their own NMS (torchvision): final ``xyxy`` (N, 4) and ``scores`` (N,)
+    moved as end-to-end rows are (edges ±``EDGE_PX`` image px, scores ±``CONF_STEP``), keyed
+    on ``model_input`` (the image the model ran on). Returns the inputs themselves when off."""
+    seed = perturb_seed()
+    if seed is None:
+        return xyxy, scores
+    rows = np.zeros((len(scores), 6), np.float32)
+    rows[:, :4], rows[:, 4] = np.asarray(xyxy, np.float32).reshape(-1, 4), scores
+    moved = _perturb_one(rows, _keys(seed, np.asarray(model_input)))
+    return moved[:, :4], moved[:, 4]
 
 
 #: The test suite sets this to a file: each test that runs a real model appends its id there

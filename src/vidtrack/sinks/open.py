@@ -15,6 +15,7 @@ from vidtrack.config import OutputConfig
 from vidtrack.sinks.base import Sink
 from vidtrack.sinks.data import JsonlSink, MotSink
 from vidtrack.sinks.events import EventsSink
+from vidtrack.sinks.images import ImageSink, is_still_output
 from vidtrack.sinks.video import open_video_sink
 
 if TYPE_CHECKING:
@@ -71,7 +72,10 @@ def _heatmap(path: Path, info: "SourceInfo", config: OutputConfig, lane: LaneOut
 OPENERS: dict[str, Callable[[Path, "SourceInfo", OutputConfig, LaneOutputs], Sink]] = {
     "snapshots": _snapshots,
     "clips": _clips,
-    "video": lambda path, info, config, lane: open_video_sink(path, info, config),
+    # -o of photos may be a photo or a folder of photos (sinks/images.py), else a video.
+    "video": lambda path, info, config, lane: (
+        ImageSink(path, info.still_names) if info.stills and is_still_output(path) else open_video_sink(path, info, config)
+    ),
     "jsonl": lambda path, info, config, lane: JsonlSink(path),
     "mot": lambda path, info, config, lane: MotSink(path),
     "heatmap": _heatmap,

@@ -64,6 +64,7 @@ class ImageSource:
             frame_count=len(self.files) * self.config.loop,
             is_live=False,
             stills=True,  # a folder of photos is not one scene (see tracking/stills.py)
+            still_names=tuple(p.name for p in self.files),
         )
         self._stop = threading.Event()
         self._status = SourceStatus(SourceState.CONNECTED)

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from vidtrack.errors import OptionError, VidtrackError
+from vidtrack.errors import OptionError, VidtrackError, in_terms_of
 from vidtrack.options import OPTIONS, check_value
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
@@ -121,7 +121,7 @@ def create_app(
     app = FastAPI(
         title="vidtrack",
         summary="Object detection and tracking: images, video jobs and live views.",
-        docs_url="/docs",
+        docs_url=None,  # our own /docs page below: Swagger UI would load from a CDN (blank offline)
         redoc_url=None,
     )
     _errors(app)
@@ -182,6 +182,7 @@ def _errors(app: FastAPI) -> None:
     async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
         status = exc.status if isinstance(exc, UploadError) else 422
         extra = exc.headers if isinstance(exc, UploadError) else {}
+        exc = in_terms_of(exc, "http")  # fields, not CLI flags: conf=2, not --conf 2
         return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers={**NO_STORE, **extra})
 
 
@@ -197,6 +198,12 @@ def _pages(app: FastAPI, service: "DetectionService | None", live: LiveHub | Non
                 return RedirectResponse(f"/live{query}", 307, headers=NO_STORE)
             raise api_error(404, "no model in this server", "start it with 'vidtrack serve'")
         return _page_response("index.html", {"model": service.model_name, "jobs": True, "token": token or ""})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        """The API reference, rendered in the browser from /openapi.json: nothing loads from
+        outside this server (offline boxes), and on a token server the page sends the token."""
+        return _page_response("docs.html", {"spec": "/openapi.json", "token": token or ""})
 
     @app.get("/live", include_in_schema=False)
     async def live_page() -> Response:

@@ -78,7 +78,8 @@ class WebView:
         self.on_quit: Callable[[], None] | None = None
         #: The server runs on its own thread and reports its failures to clients, not here.
         self.error: VidtrackError | None = None
-        log.info("web view at %s", self.url if not self.token else self.url.split("?")[0] + "?token=...")
+        # The address is printed once, by the front end that started the view (the CLI prints
+        # "web view: URL" with the token the user needs), not logged here as well.
 
     @property
     def frames_encoded(self) -> int:
