@@ -97,7 +97,7 @@ def test_healthz_reports_a_dead_job_runner(detection_service: Any, tmp_path: Pat
 
 
 @pytest.mark.parametrize("options", [{"max_age": 1e999}, {"max_age": float("nan")}, {"min_hits": 1e300},
-                                     {"max_age": 2.5}, {"conf": "high"}, {"single": 3}, {"classes": {"a": 1}}])
+                                     {"min_hits": 2.5}, {"conf": "high"}, {"single": 3}, {"classes": {"a": 1}}])
 def test_bad_json_option_values_are_refused_like_form_fields(options: dict, tmp_path: Path) -> None:
     from vidtrack.errors import OptionError
     from vidtrack.web.jobs import client_options
