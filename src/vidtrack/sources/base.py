@@ -21,6 +21,32 @@ from vidtrack.paths import check_readable, stat_mode
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+#: The printf-style number of an ffmpeg/OpenCV image sequence pattern: ``%d``, ``%04d``.
+_SEQUENCE_NUMBER = re.compile(r"%(0?\d*)d")
+
+
+def sequence_files(spec: str) -> list[Path] | None:
+    """The files an ffmpeg/OpenCV sequence pattern names (``img_%04d.png``), in number order.
+
+    ``%04d`` matches exactly four digits (as ffmpeg's image2 demuxer reads it), ``%d`` any
+    number of digits. Returns None when ``spec`` is not such a pattern (no ``%d`` in its
+    file name), else the matching files (possibly none).
+    """
+    path = Path(spec).expanduser()
+    name = path.name
+    found = _SEQUENCE_NUMBER.search(name)
+    if found is None or "%" in name[found.end() :] or "%" in name[: found.start()]:
+        return None
+    width = found.group(1)
+    digits = rf"\d{{{int(width)}}}" if width.startswith("0") and len(width) > 1 else r"\d+"
+    rule = re.compile(re.escape(name[: found.start()]) + f"({digits})" + re.escape(name[found.end() :]) + r"\Z")
+    folder = path.parent
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    matched = [(int(m.group(1)), p) for p in entries if (m := rule.match(p.name)) and p.is_file()]
+    return [p for _, p in sorted(matched)]
 
 
 class SourceState(enum.Enum):
@@ -125,6 +151,14 @@ def classify(spec: str) -> SourceKind:
     except OSError as exc:
         raise path_error(SourceError, "read source", spec, exc) from None
     if mode is None:
+        sequence = sequence_files(spec)
+        if sequence is not None:
+            if not sequence:
+                raise SourceError(
+                    f"no files match the sequence pattern {short_path(spec)}",
+                    "check the folder and the number width (%04d = exactly 4 digits, %d = any)",
+                )
+            return SourceKind.IMAGES
         if any(ch in spec for ch in "*?["):
             if not glob.glob(spec):
                 raise SourceError(f"no files match {short_path(spec)}", "check the pattern, e.g. 'frames/*.jpg'")
