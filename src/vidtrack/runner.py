@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class RunRequest:
     """Everything ``vidtrack run`` was asked to do."""
 
-    sources: list[str]
+    sources: list[Any]  # specs as `run` takes them, or sources.memory.MemoryInput (Python API)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
@@ -288,6 +288,8 @@ def execute(
 
 def _is_local_file(spec: str) -> bool:
     """True when ``spec`` is a file on disk; an unusable path is False (opening it says why)."""
+    if not isinstance(spec, str):  # frames passed from Python (sources/memory.py)
+        return False
     try:
         return Path(spec).is_file()
     except OSError:

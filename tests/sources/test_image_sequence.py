@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import video_path
+from conftest import video_path
 from vidtrack.errors import OptionError, SourceError
 from vidtrack.sources import open_source
 from vidtrack.sources.base import SourceKind, classify

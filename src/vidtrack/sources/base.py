@@ -196,6 +196,9 @@ def open_source(
 ) -> Source:
     """Open whatever ``spec`` names; raises SourceError with the fix when it can't.
 
+    ``spec`` is what ``vidtrack run`` takes (a path, URL, glob or webcam index) or a
+    :class:`~vidtrack.sources.memory.MemoryInput` (frames a Python caller passed).
+
     ``connect_timeout`` (seconds, live sources only) bounds the wait for a camera's first
     frame before returning it still connecting (default: the stall timeout plus one second).
 
@@ -203,6 +206,12 @@ def open_source(
     SourceError too, never a traceback.
     """
     config = config or SourceConfig()
+    if not isinstance(spec, str):  # frames a Python caller holds (see sources/memory.py)
+        from vidtrack.sources.memory import MemoryInput
+
+        if isinstance(spec, MemoryInput):
+            return spec.open(config, source_id)
+        spec = str(spec)
     kind = classify(spec)
     if spec.strip().lower().startswith("file://"):
         spec = spec.strip()[len("file://") :]
