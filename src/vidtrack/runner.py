@@ -266,6 +266,13 @@ def execute(
             outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
             summary_fields = outcome.summaries[-1]
             summary_fields["source_error"] = source.error.one_line()
+        damage = getattr(source, "damage", None)  # runs of frames lost mid-file (sources/files.py)
+        if damage:
+            outcome.summaries[-1]["damaged"] = list(damage)
+            messages = source.damage_messages()  # type: ignore[attr-defined]
+            outcome.warnings.extend(messages[:5])
+            if len(messages) > 5:
+                outcome.warnings.append(f"{source.info.name}: {len(messages) - 5} more damaged places (see 'damaged' in the summary)")
         if source.truncated and not report.stopped:
             outcome.warnings.append(
                 f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"

@@ -25,6 +25,11 @@ from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
 
+#: A jump of this many frame steps (or more) between two decoded frames is reported as
+#: missing pictures. One dropped frame in a constant-rate file is a jump of 2 steps; the
+#: ordinary jitter of variable-rate phone video stays well under it.
+GAP_FRAMES = Fraction(3, 2)
+
 
 def probe_fps(path: Path) -> Fraction | None:
     """The exact frame rate as a fraction (30000/1001 for 29.97), via PyAV.
@@ -121,6 +126,8 @@ class VideoFileSource:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self.hidden_frames = 0  # packets an edit list keeps off screen (before time zero)
+        self.undecodable: list[float | None] = []  # source times (s) of packets the decoder refused
+        self.damage: list[dict[str, Any]] = []  # runs of missing frames, see _note_gap
         self._decoded = self._decode_all()
         self._head: list[Any] = []
         for frame in self._decoded:
@@ -181,9 +188,15 @@ class VideoFileSource:
                 if packet.is_discard and packet.size:
                     self.hidden_frames += 1
                 try:
+                    # PyAV keeps the frames a packet did give before an error; they are yielded.
                     yield from packet.decode()
-                except av.InvalidDataError:
-                    continue  # one broken packet: skip it, as players do
+                except (av.InvalidDataError, BlockingIOError):
+                    # one broken packet: skip it, as players do, but count and place it
+                    where = packet.pts if packet.pts is not None else packet.dts
+                    self.undecodable.append(
+                        float(where * packet.time_base) if where is not None and packet.time_base else None
+                    )
+                    continue
         except (av.FFmpegError, OSError) as exc:
             self.decode_error = str(exc)
 
@@ -219,6 +232,7 @@ class VideoFileSource:
         """Reader thread: decode into ``out`` until the end, then put a None sentinel."""
         index = 0
         size = (self.info.width, self.info.height)
+        previous_time = previous_end = Fraction(0)
         try:
             start = time.perf_counter()
             for decoded in self._laps():
@@ -235,6 +249,11 @@ class VideoFileSource:
                 if (image.shape[1], image.shape[0]) != size:
                     size = (image.shape[1], image.shape[0])
                     self.size_changes.append((index, frame.pts, size[0], size[1]))
+                if index:
+                    self._note_gap(previous_time, previous_end, stamp.time)
+                if getattr(decoded, "is_corrupt", False):
+                    self._note_corrupt(stamp.time)
+                previous_time, previous_end = stamp.time, stamp.time + stamp.duration
                 self.end_time = float(stamp.time + stamp.duration)
                 while not self._stop.is_set():
                     try:
@@ -258,6 +277,61 @@ class VideoFileSource:
                             out.get_nowait()
                         except queue.Empty:
                             pass
+
+    def _note_gap(self, last: Fraction, last_end: Fraction, now: Fraction) -> None:
+        """Record the frames missing between a frame shown until ``last_end`` and the next at ``now``.
+
+        A jump of at least :data:`GAP_FRAMES` frame steps is missing pictures: data the
+        demuxer or decoder could not read (``"undecodable"``), or, in formats a recorder
+        stops and restarts (MPEG-TS/PS, FLV) with no decoder error there, a hole in the
+        recording (``"gap"``). Entries: ``{"from": s, "to": s, "frames": n, "kind": ...}``
+        where ``from``/``to`` are the last good frame before and the first after. Frames
+        decoded with errors are ``"corrupt"`` entries (:meth:`_note_corrupt`).
+        """
+        step = self.timeline.frame
+        if now - last_end < GAP_FRAMES * step:
+            return
+        missing = max(1, round((now - last_end) / step))
+        errors = [t for t in self.undecodable if t is None or float(last) - 1 <= t - float(self.info.start_time) <= float(now) + 1]
+        kind = "gap" if self.timeline.discontinuous and not errors else "undecodable"
+        self.damage.append(
+            {"from": round(float(last), 3), "to": round(float(now), 3), "frames": missing, "kind": kind}
+        )
+
+    def _note_corrupt(self, now: Fraction) -> None:
+        """Count a frame the decoder returned with errors (concealed damage, FFmpeg's corrupt flag).
+
+        Such frames are kept (they are what players show); runs less than a second apart
+        make one ``{"kind": "corrupt"}`` entry of :attr:`damage`.
+        """
+        t = round(float(now), 3)
+        last = next((d for d in reversed(self.damage) if d["kind"] == "corrupt"), None)
+        if last is not None and t - last["to"] <= 1.0:
+            last["to"], last["frames"] = t, last["frames"] + 1
+        else:
+            self.damage.append({"from": t, "to": t, "frames": 1, "kind": "corrupt"})
+
+    def damage_messages(self) -> list[str]:
+        """One line per run of missing frames, as the runner shows them (see :meth:`_note_gap`)."""
+        lines = []
+        for entry in self.damage:
+            where = f"{entry['from']:.3f}–{entry['to']:.3f} s"
+            if entry["kind"] == "corrupt":
+                lines.append(
+                    f"{self.info.name}: {entry['frames']} frames ({where}) were decoded with errors (damaged data in "
+                    "the file); they were processed as the decoder repaired them"
+                )
+            elif entry["kind"] == "gap":
+                lines.append(
+                    f"{self.info.name}: no picture for {entry['to'] - entry['from']:.3f} s ({where}): the recording "
+                    "has a hole there; the time is kept"
+                )
+            else:
+                lines.append(
+                    f"{self.info.name}: {entry['frames']} frames ({where}) could not be decoded (damaged data in the "
+                    "file); the frames around them were processed"
+                )
+        return lines
 
     def frames(self) -> Iterator[Frame]:
         out: "queue.Queue[Frame | None]" = queue.Queue(maxsize=PREFETCH)
@@ -293,10 +367,13 @@ class VideoFileSource:
         """True when fewer frames decoded than the header promised (lying header or cut file).
 
         Frames that an edit list keeps off screen (an MP4 whose stream starts before time zero)
-        count as delivered: hiding them is not a cut.
+        count as delivered: hiding them is not a cut; so do frames missing in the middle
+        (:attr:`damage`), which are reported where they are.
         """
         expected = self.info.frame_count
-        delivered = self.frames_decoded + self.hidden_frames
+        # Frames lost in the middle (self.damage) are reported there, not blamed on the end.
+        missing = sum(d["frames"] for d in self.damage if d["kind"] != "corrupt")
+        delivered = self.frames_decoded + self.hidden_frames + missing
         return expected is not None and delivered < expected and not self._stopped_early
 
 
