@@ -147,7 +147,7 @@ def test_real_clip_counts_match_the_tracks_and_the_summary(capsys, tmp_path, rea
     assert path["visits"] == path["exits"] and path["dwell_s"]["max"] > 0
     # Replaying the written tracks through a fresh Scene gives the same events.
     config = AnalyticsConfig.from_options(line=[line], zone=[zone])
-    scene = Scene(*config.geometry(480, 360))
+    scene = Scene(*config.geometry(480, 360), frame_size=(480, 360))
     replay = []
     for row in map(json.loads, (tmp_path / "t.jsonl").read_text().splitlines()):
         dets = [d for d in row["detections"] if d["track_id"] is not None]
