@@ -89,6 +89,9 @@ class SourceConfig:
     # packets, passes NAT/firewalls) or "udp" (for cameras that answer 461 to TCP).
     rtsp_transport: str = "tcp"
     loop: int = 1  # files: play the source this many times (soak tests, benchmarks)
+    # files still being written (a recorder appending): keep reading at the end until the file
+    # has not grown for this many seconds; 0 reads to the end as it is when reached
+    follow: float = 0.0
 
     def __post_init__(self) -> None:
         if self.stall_timeout <= 0:
@@ -99,6 +102,8 @@ class SourceConfig:
             raise OptionError(f"--max-retries {self.max_retries} must be >= 0", "omit it for unlimited retries")
         if self.loop < 1:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
+        if self.follow < 0:
+            raise OptionError(f"--follow {self.follow} is negative", "give seconds without growth, e.g. --follow 10")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ TRACKER_OPTIONS = (
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
 )
-SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop")
+SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "follow")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels")
 OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset")
 #: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).

@@ -266,6 +266,12 @@ def execute(
             outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
             summary_fields = outcome.summaries[-1]
             summary_fields["source_error"] = source.error.one_line()
+        if getattr(source, "growing", False) and not report.stopped:  # a recorder still appending
+            outcome.summaries[-1]["complete"] = False
+            outcome.warnings.append(
+                f"{source.info.name} was still being written (it grew to {source.grown_to} bytes while it was read): "  # type: ignore[attr-defined]
+                "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
+            )
         damage = getattr(source, "damage", None)  # runs of frames lost mid-file (sources/files.py)
         if damage:
             outcome.summaries[-1]["damaged"] = list(damage)

@@ -108,6 +108,7 @@ def run_command(
     max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_LIVE)] = None,
     rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = SourceConfig.rtsp_transport,
     loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = SourceConfig.loop,
+    follow: Annotated[float, typer.Option(help="Files still being written: keep reading at the end until the file has not grown for this many seconds (0: off).", rich_help_panel=PANEL_LIVE)] = SourceConfig.follow,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
     serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,

@@ -97,6 +97,7 @@ class VideoFileSource:
     SEED_FRAMES = 8
     reconnects = 0  # a file is never reopened
     error = None  # a file cut short is reported through ``truncated``
+    grown_to = 0  # bytes at the end of reading, when ``growing``
 
     def __init__(self, path: str | Path, config: SourceConfig | None = None, source_id: int = 0) -> None:
         quiet_ffmpeg()
@@ -110,8 +111,13 @@ class VideoFileSource:
         shown = _shown(self.url) or self.path
         if self.url is None and self.path.stat().st_size == 0:
             raise SourceError(f"{self.path} is empty (0 bytes)", "give a complete video file")
+        self._grown_from = self._file_state()  # (size, mtime) at open: growth means a writer is at work
+        self.growing = False  # the file changed while it was read (see _check_growth)
         try:
-            if self.url is None:
+            if self.url is None and self.config.follow > 0:  # FFmpeg's file protocol waits at the end
+                follow = {"follow": "1", "rw_timeout": str(int(self.config.follow * 1_000_000))}
+                self._container = av.open(str(self.path), options=follow)
+            elif self.url is None:
                 self._container = av.open(str(self.path))
             else:  # a stalled server ends the run as a cut file would; it is not waited on forever
                 self._container = av.open(self.url, timeout=self.config.stall_timeout)
@@ -198,7 +204,34 @@ class VideoFileSource:
                     )
                     continue
         except (av.FFmpegError, OSError) as exc:
-            self.decode_error = str(exc)
+            following = self.config.follow > 0 and self.url is None and getattr(exc, "errno", None) in (5, 110)
+            if not following:  # with --follow, EIO/ETIMEDOUT from rw_timeout is the end: no growth for that long
+                self.decode_error = str(exc)
+            try:  # the frames still inside the decoder are frames too
+                yield from self._stream.codec_context.decode(None)
+            except (av.FFmpegError, OSError):
+                pass
+
+    def _file_state(self) -> tuple[int, int] | None:
+        """(size in bytes, mtime in ns) of a local file; None for URLs or when it can't be read."""
+        if self.url is not None:
+            return None
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def _check_growth(self) -> None:
+        """At the end of reading: did the file grow or change since it was opened? Then a writer
+        was still at it and the run ends where the writer was (``growing``; the runner warns
+        and marks the summary incomplete). With ``--follow`` the end is when growth stopped."""
+        if self._stopped_early or self.config.follow > 0:
+            return
+        now = self._file_state()
+        if now is not None and self._grown_from is not None and now != self._grown_from:
+            self.growing = True
+            self.grown_to = now[0]
 
     def _to_bgr(self, frame: Any) -> np.ndarray:
         """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do)."""
@@ -265,6 +298,7 @@ class VideoFileSource:
                 start = time.perf_counter()
         finally:
             self.frames_decoded = index
+            self._check_growth()
             self._status = SourceStatus(SourceState.ENDED)
             # The consumer may have stopped reading; make room for the sentinel.
             while True:
