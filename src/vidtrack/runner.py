@@ -293,7 +293,16 @@ def execute(
                 continue
             target = output_for(summary_path, i, count)
             assert target is not None
-            write_json_atomic(target, data)
+            try:
+                write_json_atomic(target, data)
+            except OSError as exc:  # a full disk: reported as the run's error, never raised from here
+                from vidtrack.errors import OutputError, os_error_reason
+
+                if outcome.error is None:
+                    outcome.error = OutputError(
+                        f"writing {target} failed ({os_error_reason(exc)})", "free disk space (or choose another disk) and run again"
+                    )
+                continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
     return outcome
