@@ -272,6 +272,13 @@ def execute(
                 f"{source.info.name} was still being written (it grew to {source.grown_to} bytes while it was read): "  # type: ignore[attr-defined]
                 "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
             )
+        hdr = getattr(source, "hdr", None)  # HDR input tone-mapped to SDR (sources/files.py)
+        if hdr:
+            outcome.summaries[-1]["colour"] = f"{hdr} tone-mapped to SDR BT.709"
+            outcome.warnings.append(
+                f"{source.info.name} is HDR ({hdr}): frames were tone-mapped to SDR BT.709 for detection and the "
+                "video output; colours and brightness differ from an HDR display"
+            )
         damage = getattr(source, "damage", None)  # runs of frames lost mid-file (sources/files.py)
         if damage:
             outcome.summaries[-1]["damaged"] = list(damage)

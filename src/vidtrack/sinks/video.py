@@ -78,6 +78,37 @@ _AUDIO_TRANSCODE = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libo
 _FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 
 
+#: FFmpeg's codes (AVColorRange, AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace).
+COLOUR_RANGE_TV = 1  # limited range, 16-235: what H.264 players expect
+_BT709, _SMPTE170M = 1, 6
+
+
+class OutputColour:
+    """The colours an output is written in, and how they are tagged.
+
+    HD (720 lines or more) is BT.709, SD is BT.601 (SMPTE 170M), as ITU-R BT.709/BT.601
+    and every player's guess for untagged video assume; both limited range. The BGR picture
+    is converted with that matrix and the stream says so (matrix, range, transfer and
+    primaries in the H.264 VUI; the MP4 muxer copies them into the ``colr`` box), so VLC,
+    QuickTime, mpv, browsers and TVs show the colours that were drawn.
+    """
+
+    def __init__(self, code: int, matrix: str) -> None:
+        self.code = code  # the same code for primaries, transfer and matrix (1: BT.709, 6: SMPTE 170M)
+        self.matrix = matrix  # swscale's name for the matrix
+
+    @classmethod
+    def for_height(cls, height: int) -> "OutputColour":
+        return cls(_BT709, "ITU709") if height >= 720 else cls(_SMPTE170M, "SMPTE170M")
+
+    def tag(self, target: Any) -> None:
+        """Set the colour fields of a codec context or a frame."""
+        target.color_range = COLOUR_RANGE_TV
+        target.color_primaries = self.code
+        target.color_trc = self.code
+        target.colorspace = self.code
+
+
 class VideoWriter:
     """Encode BGR frames to a browser-playable video file.
 
@@ -184,6 +215,8 @@ class VideoWriter:
             stream.codec_context.options = {"crf": str(self._crf_x264(crf)), "preset": preset}
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = "yuv420p"
+        self._colour = OutputColour.for_height(self.height)
+        self._colour.tag(stream.codec_context)  # H.264 VUI and the MP4 'colr' box
         stream.codec_context.thread_count = threads
         base = LIVE_TIME_BASE if self.use_timestamps else file_time_base(self.fps, self._source_tick)
         stream.codec_context.time_base = base
@@ -199,14 +232,15 @@ class VideoWriter:
     def write(self, image: np.ndarray, pts: float | None = None, duration: float | None = None) -> None:
         """Encode one BGR image shown at ``pts`` seconds for ``duration`` seconds (None: 1/fps)."""
         import av
-        import cv2
 
         with self._lock:
             if self._closed:
                 raise OutputError(f"{self.path} is already closed", "open a new VideoWriter")
             ticks, length = self._next_ticks(pts, duration)
-            yuv = cv2.cvtColor(self._fit(image), cv2.COLOR_BGR2YUV_I420)
-            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(self._fit(image), format="bgr24").reformat(
+                format="yuv420p", dst_colorspace=self._colour.matrix, dst_color_range=COLOUR_RANGE_TV
+            )
+            self._colour.tag(frame)
             frame.pts = ticks
             frame.time_base = self._time_base
             frame.duration = length

@@ -25,6 +25,9 @@ from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
 
+#: FFmpeg's transfer codes of HDR video: SMPTE ST 2084 (PQ, HDR10) and ARIB STD-B67 (HLG).
+_HDR_TRANSFERS = {16: "PQ (HDR10)", 18: "HLG"}
+
 #: A jump of this many frame steps (or more) between two decoded frames is reported as
 #: missing pictures. One dropped frame in a constant-rate file is a jump of 2 steps; the
 #: ordinary jitter of variable-rate phone video stays well under it.
@@ -132,6 +135,7 @@ class VideoFileSource:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self.hidden_frames = 0  # packets an edit list keeps off screen (before time zero)
+        self.hdr: str | None = None  # "PQ (HDR10)" or "HLG" when frames were tone-mapped to SDR
         self.undecodable: list[float | None] = []  # source times (s) of packets the decoder refused
         self.damage: list[dict[str, Any]] = []  # runs of missing frames, see _note_gap
         self._decoded = self._decode_all()
@@ -234,8 +238,22 @@ class VideoFileSource:
             self.grown_to = now[0]
 
     def _to_bgr(self, frame: Any) -> np.ndarray:
-        """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do)."""
-        image = frame.to_ndarray(format="bgr24")
+        """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do).
+
+        Colours are read as players show them: with the matrix and range the stream states
+        (full-range ``yuvj`` and tagged BT.601/709/2020 included); untagged HD (720 lines or
+        more) as BT.709, untagged SD as BT.601, as players assume. HDR (PQ/HDR10 or HLG
+        transfer) is tone-mapped to SDR BT.709 by FFmpeg's scaler and :attr:`hdr` names it,
+        so the runner warns.
+        """
+        trc = getattr(frame, "color_trc", 2)
+        if trc in _HDR_TRANSFERS:
+            self.hdr = _HDR_TRANSFERS[trc]
+            image = frame.reformat(format="bgr24", dst_color_trc=1, dst_color_primaries=1).to_ndarray()
+        elif getattr(frame, "colorspace", 2) == 2 and frame.height >= 720:  # unspecified HD: BT.709
+            image = frame.to_ndarray(format="bgr24", src_colorspace="ITU709")
+        else:
+            image = frame.to_ndarray(format="bgr24")
         turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
         if turns:
             image = np.ascontiguousarray(np.rot90(image, turns))
