@@ -272,6 +272,8 @@ def execute(
                 f"{source.info.name} was still being written (it grew to {source.grown_to} bytes while it was read): "  # type: ignore[attr-defined]
                 "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
             )
+        if getattr(source, "deinterlaced", False):  # interlaced input, deinterlaced before detection
+            outcome.summaries[-1]["deinterlaced"] = True
         hdr = getattr(source, "hdr", None)  # HDR input tone-mapped to SDR (sources/files.py)
         if hdr:
             outcome.summaries[-1]["colour"] = f"{hdr} tone-mapped to SDR BT.709"

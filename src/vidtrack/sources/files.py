@@ -138,7 +138,9 @@ class VideoFileSource:
         self.hdr: str | None = None  # "PQ (HDR10)" or "HLG" when frames were tone-mapped to SDR
         self.undecodable: list[float | None] = []  # source times (s) of packets the decoder refused
         self.damage: list[dict[str, Any]] = []  # runs of missing frames, see _note_gap
-        self._decoded = self._decode_all()
+        self.deinterlaced = False  # frames said they were interlaced and went through bwdif
+        self._graph: Any = None
+        self._decoded = self._deinterlace(self._decode_all())
         self._head: list[Any] = []
         for frame in self._decoded:
             self._head.append(frame)
@@ -216,6 +218,60 @@ class VideoFileSource:
             except (av.FFmpegError, OSError):
                 pass
 
+    def _deinterlace(self, frames: Iterator[Any]) -> Iterator[Any]:
+        """``frames``, deinterlaced when they say they are interlaced (an interlaced-frame flag,
+        or a top/bottom-field-first stream), else as they are.
+
+        FFmpeg's ``bwdif`` filter (one frame out per frame in, only frames flagged interlaced
+        are touched) runs before detection, so boxes are found on the clean picture and the
+        output, written progressive, carries no combing. Frame times pass through unchanged.
+        """
+        import av
+
+        order = getattr(self._stream.codec_context, "field_order", None) or ""
+        for frame in frames:
+            if self._graph is None and (frame.interlaced_frame or str(order).lower() in ("tt", "bb", "tb", "bt")):
+                graph = av.filter.Graph()
+                source = graph.add_buffer(template=self._stream)
+                bwdif = graph.add("bwdif", "mode=send_frame:parity=auto:deint=interlaced")
+                sink = graph.add("buffersink")
+                source.link_to(bwdif)
+                bwdif.link_to(sink)
+                graph.configure()
+                self._graph = graph
+                self.deinterlaced = True
+            if self._graph is None:
+                yield frame
+                continue
+            self._graph.push(frame)
+            yield from self._pull()
+        if self._graph is not None:
+            try:
+                self._graph.push(None)
+            except (av.FFmpegError, ValueError):
+                pass
+            yield from self._pull()
+            self._graph = None
+
+    def _pull(self) -> Iterator[Any]:
+        """Frames the deinterlacer has ready."""
+        import av
+
+        tick = self._stream.time_base
+        while True:
+            try:
+                frame = self._graph.pull()
+            except (BlockingIOError, EOFError, av.FFmpegError):
+                return
+            base = frame.time_base  # bwdif counts in half ticks: back to the stream's own
+            if base is not None and tick is not None and base != tick:
+                if frame.pts is not None:
+                    frame.pts = round(frame.pts * base / tick)
+                if frame.duration:
+                    frame.duration = round(frame.duration * base / tick)
+                frame.time_base = tick
+            yield frame
+
     def _file_state(self) -> tuple[int, int] | None:
         """(size in bytes, mtime in ns) of a local file; None for URLs or when it can't be read."""
         if self.url is not None:
@@ -277,7 +333,7 @@ class VideoFileSource:
             if self._stop.is_set():
                 return
             self._container.seek(0)
-            yield from self._decode_all()
+            yield from self._deinterlace(self._decode_all())
 
     def _decode(self, out: "queue.Queue[Frame | None]") -> None:
         """Reader thread: decode into ``out`` until the end, then put a None sentinel."""
