@@ -13,7 +13,17 @@
 Targets (issue 11): throughput >= 1.5x the baseline, p95 no worse, 0 errors, RSS growth
 < 50 MB (over 5,000 requests: pass --duration long enough for that), job <= 1.1x the run.
 
+3. ``--worst-case N`` (issue 23): instead of the above, N concurrent clients each post, at
+   once, the worst uploads the limits allow: a 49-megapixel PNG (small file, 147 MB
+   decoded) as multipart, and the largest base64 JSON body the image cap allows. The
+   server's RSS is sampled every 20 ms; prints the peak over idle and checks it against
+   the bound the limits give: 2 decode+detect slots x 49 MP x 3 bytes x 3 (decoded picture,
+   Pillow's probe and the model's resized copy) + (2 slots + 8 waiting) x 2 copies of a
+   20 MB image body = 1.28 GB, stated as 1.4 GB with margin. Refusals (503, 413) are counted,
+   not errors.
+
     python benchmarks/serve_load.py [--model DIR] [--clients 8] [--duration 30] [--video-seconds 20]
+    python benchmarks/serve_load.py --worst-case 16
 """
 
 from __future__ import annotations
@@ -207,6 +217,81 @@ def video_job_vs_run(model: str, clip: Path, work: Path, env: dict[str, str]) ->
     return job_s, run_s, frames
 
 
+#: Peak RSS growth allowed under --worst-case (see the module docstring for the sum).
+WORST_CASE_BOUND_MB = 1400
+
+
+def worst_case_uploads(model: str, clients: int, env: dict[str, str], work: Path) -> None:
+    """N clients post a 49 MP PNG and a max-size base64 JSON image at once; print the peak RSS."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    side = 7000  # 49 MP: under the 50 MP cap, so it is decoded, not refused
+    gradient = np.linspace(0, 255, side, dtype=np.uint8)
+    picture = np.repeat(np.stack([gradient] * 3, axis=-1)[None, :, :], side, axis=0)
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, "PNG", optimize=False, compress_level=9)
+    png = buffer.getvalue()
+    del picture
+    # the largest JSON body the 20 MB image cap lets through: the same PNG padded to 19 MB, as base64
+    big_json = b'{"image": {"base64": "' + base64.b64encode(png + b"\0" * ((19 << 20) - len(png))) + b'"}}'
+    port = free_port()
+    process = start([sys.executable, "-m", "vidtrack", "serve", "--port", str(port), "--model", model,
+                     "--jobs-dir", str(work / "jobs_worst")], port, env, work / "worst.log")
+    try:
+        idle = rss_mb(process)
+        peak = [idle]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                try:
+                    peak[0] = max(peak[0], rss_mb(process))
+                except psutil.Error:
+                    return
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        statuses: list[int] = []
+
+        def client(i: int) -> None:
+            with httpx.Client(timeout=300) as http:
+                if i % 2 == 0:
+                    answer = http.post(f"http://127.0.0.1:{port}/v1/detect", files={"image": ("big.png", png)})
+                else:
+                    answer = http.post(f"http://127.0.0.1:{port}/v1/detect", content=big_json,
+                                       headers={"content-type": "application/json"})
+                statuses.append(answer.status_code)
+
+        start_t = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - start_t
+        time.sleep(1.0)
+        after = rss_mb(process)
+        done.set()
+        sampler.join()
+    finally:
+        stop(process)
+    counts = {code: statuses.count(code) for code in sorted(set(statuses))}
+    growth = peak[0] - idle
+    print(f"{clients} concurrent worst-case uploads (half a {len(png) / 1e3:.0f} kB 49 MP PNG, half a "
+          f"{len(big_json) / 1e6:.1f} MB base64 JSON body) in {wall:.1f} s; answers {counts}")
+    print(f"| measure | value | bound |")
+    print("|---|---|---|")
+    print(f"| RSS idle | {idle:.0f} MB | |")
+    print(f"| RSS peak | {peak[0]:.0f} MB (+{growth:.0f} MB) | +{WORST_CASE_BOUND_MB} MB |")
+    print(f"| RSS 1 s after | {after:.0f} MB (+{after - idle:.0f} MB) | |")
+    print("PASS" if growth <= WORST_CASE_BOUND_MB else "FAIL: peak RSS growth over the bound")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=os.environ.get("VIDTRACK_MODEL") or str(DEFAULT_MODEL))
@@ -217,7 +302,16 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=SHARED / "videos" / "pedestrians_pets_h264.avi")
     parser.add_argument("--video-seconds", type=float, default=20.0)
     parser.add_argument("--skip-video", action="store_true")
+    parser.add_argument("--worst-case", type=int, metavar="N", default=0,
+                        help="only: N concurrent worst-case image uploads, peak RSS against its bound")
+    parser.add_argument("--src", type=Path, default=ROOT / "src",
+                        help="the vidtrack sources served by --worst-case (an older checkout, to compare)")
     args = parser.parse_args()
+    if args.worst_case:
+        env = dict(os.environ, PYTHONPATH=str(args.src), VIDTRACK_MODEL=args.model, PYTHONUNBUFFERED="1")
+        with tempfile.TemporaryDirectory(prefix="serve_worst_") as tmp:
+            worst_case_uploads(args.model, args.worst_case, env, Path(tmp))
+        return
 
     images = [(p.name, p.read_bytes()) for p in sorted(args.images.glob("*.jpg"))]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), BASELINE_MODEL=args.model, VIDTRACK_MODEL=args.model,

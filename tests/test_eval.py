@@ -103,3 +103,26 @@ def test_load_sequence_groups_by_frame_and_filters(tmp_path: Path) -> None:
     assert loaded.length == 4 and loaded.frame_rate == 10
     assert [len(s) for s in loaded.scores] == [1, 0, 1, 0]
     np.testing.assert_allclose(loaded.boxes[2], [[1, 2, 11, 22]])
+
+
+def test_subsample_rows_keeps_every_kth_frame_renumbered() -> None:
+    from vidtrack.evaluation import subsample_rows, subsampled_length
+
+    rows = np.array([[f, 1, 0, 0, 1, 1, 1] for f in range(1, 8)], dtype=float)
+    assert subsample_rows(rows, 3)[:, 0].tolist() == [1, 2, 3]  # frames 1, 4, 7
+    assert subsample_rows(rows, 1) is rows
+    assert subsampled_length(7, 3) == 3 and subsampled_length(6, 3) == 2
+
+
+@pytest.mark.realdata
+def test_subsampled_eval_scores_ground_truth_near_perfect(tmp_path: Path) -> None:
+    # Ground truth as detections, every 3rd frame: still near perfect when ground truth is
+    # subsampled the same way (a wrong renumbering on either side would ruin it).
+    root = gt_as_detections(tmp_path)
+    report = evaluate(root, sequences=["TUD-Campus"], config=TrackerConfig(smooth_boxes=False), subsample=3)
+    assert report.combined.frames == 24  # 71 frames -> 1, 4, ..., 70
+    assert report.combined.hota > 90.0, report.combined
+    loaded = load_sequence(root / "TUD-Campus", subsample=3)
+    assert loaded.frame_rate == pytest.approx(25 / 3) and loaded.length == 24
+    with pytest.raises(OptionError, match="--subsample"):
+        evaluate(root, subsample=0)

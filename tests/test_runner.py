@@ -40,7 +40,7 @@ def test_viewer_contract_url_sources_quit_and_error(tmp_path: Path, monkeypatch:
     from vidtrack.errors import VidtrackError
 
     viewer = FakeViewer(error=VidtrackError("--show: the window failed: display gone", "run without --show"))
-    monkeypatch.setattr(runner, "_make_viewers", lambda request: [viewer])
+    monkeypatch.setattr(runner, "_make_viewers", lambda request, web_view=None: [viewer])
     started: list[str | None] = []
     clip = make_clip(tmp_path / "clip.avi", frames=12)
     outcome = execute(RunRequest(sources=[str(clip)]), on_start=lambda infos, url: started.append(url),

@@ -10,7 +10,7 @@ on first use (PEP 562), and torch, ultralytics and OpenCV only by the stages tha
     for result in vidtrack.track("street.mp4", output="street_tracked.mp4"):
         print(result.frame.index, result.detections.tracker_id)
 
-    tracker = vidtrack.IoUTracker(vidtrack.TrackerConfig(max_age=60))
+    tracker = vidtrack.IoUTracker(vidtrack.TrackerConfig(max_age=2.0), frame_rate=25)
     tracked = tracker.update(my_detections)                  # your detector's sv.Detections
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from vidtrack.version import __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS = {

@@ -1,7 +1,7 @@
 """The Python API's two entry points: :func:`track` (the ``run`` pipeline as a generator) and :func:`detect`.
 
 Both take the ``run`` command's option names as keyword arguments (``conf=0.4``,
-``classes="person,car"``, ``max_age=60``, ``output="out.mp4"``...) and turn them into the
+``classes="person,car"``, ``max_age=2``, ``output="out.mp4"``...) and turn them into the
 same validated request as the CLI (:func:`vidtrack.options.request_from_options`), so an
 option means the same thing everywhere and a bad one raises the same one-line
 :class:`~vidtrack.errors.VidtrackError`.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 import numpy as np
 
 from vidtrack.errors import SourceError
+from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import Detector
     from vidtrack.frames import FrameResult
-    from vidtrack.runner import RunOutcome, RunRequest
+    from vidtrack.runner import RunOutcome
 
 log = logging.getLogger("vidtrack")
 
@@ -113,6 +114,7 @@ def _sources(source: Any, is_spec: Any, memory_input: Any) -> list[Any]:
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
     """Runs ``request`` on a worker thread and hands its frames over through a small queue."""
     from vidtrack.runner import execute
+    from vidtrack.web.view import WebView  # the serve= viewer, handed to the runner
 
     results: "queue.Queue[Any]" = queue.Queue(maxsize=RESULT_QUEUE)
     cancel = threading.Event()  # set when the caller closes the generator
@@ -128,7 +130,7 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
 
     def work() -> None:
         try:
-            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel)
+            finished["outcome"] = execute(request, on_frame=on_frame, cancel=cancel, web_view=WebView)
         except BaseException as exc:  # handed to the caller's thread
             finished["error"] = exc
         finally:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vidtrack.config import DetectorConfig, OutputConfig
+from vidtrack.request import RunRequest
 from vidtrack.stats import frames_per_second
 
 STAGES = ("decode", "preprocess", "infer", "postprocess", "track", "draw", "encode")
@@ -226,7 +227,7 @@ def _pipeline_rate(
         report.pipeline_note = "skipped: the source has no known length (live or unknown)"
         return
     try:
-        from vidtrack.runner import RunRequest, execute
+        from vidtrack.runner import execute
     except Exception as exc:  # noqa: BLE001 - the pipeline may not be ready in a development tree
         report.pipeline_note = f"skipped: vidtrack.runner unavailable ({type(exc).__name__}: {exc})"
         return

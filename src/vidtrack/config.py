@@ -7,10 +7,17 @@ checked here so that the stages can trust what they get.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
 
 from vidtrack.errors import OptionError, check_option
+from vidtrack.geometry import Points, parse_polygon
+
+#: ``--cmc`` values (camera motion compensation, :mod:`vidtrack.motion`): ``auto`` turns itself
+#: on while the picture moves, ``on`` estimates every frame, ``off`` never (no OpenCV work).
+CMC_MODES = ("auto", "on", "off")
 
 #: The model used when neither ``--model`` nor ``VIDTRACK_MODEL`` says otherwise.
 #: Ultralytics downloads it on first use on a machine with internet access.
@@ -23,10 +30,45 @@ def default_model() -> str:
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+#: The backends vidtrack ships (detection/registry.py); plug-ins may add more.
+BUILTIN_BACKENDS = ("ultralytics", "openvino", "openvino-export", "onnx", "rtdetr", "torchvision")
+
 #: Largest ``--imgsz``: 4096 covers a 4K UHD frame (3840 wide) at full resolution; above
 #: it the model only sees an upscaled picture, and YOLO11n's activations alone pass 10 GB
 #: (OpenVINO's compile at 100000 fails with std::bad_alloc).
 MAX_IMGSZ = 4096
+
+
+def parse_tiles(value: str | int | None) -> str:
+    """Normalise a ``--tiles`` value to ``"off"``, ``"auto"`` or a decimal ``"N"`` (2-16).
+
+    Raises:
+        OptionError: anything else (one line with the fix).
+    """
+    text = "off" if value is None else str(value).strip().lower()
+    if text in ("off", "auto"):
+        return text
+    if text in ("0", "1", "no", "false", "none"):
+        return "off"
+    if text.isdigit() and 2 <= int(text) <= 16:
+        return str(int(text))
+    raise OptionError(f"--tiles {value!r} is not auto, off or a number of tiles 2-16", "use e.g. --tiles auto or --tiles 3")
+
+
+def split_classes(value: str | Iterable[Any] | None) -> tuple[str, ...] | None:
+    """``"person, car"`` or ``["person", 2]`` → ``("person", "car")``/``("person", "2")``; None keeps all.
+
+    Raises:
+        OptionError: the value names no class at all (``--classes ""``), which would
+            otherwise silently mean "every class".
+    """
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    items = tuple(part.strip() for part in parts if part.strip())
+    if not items:
+        raise OptionError("--classes names no class", "give names or ids such as person,car or 0,2, or omit it for all")
+    return items
 
 
 def _check_range(value: float, lo: float, hi: float, flag: str) -> None:
@@ -49,18 +91,16 @@ class DetectorConfig:
     classes: tuple[str, ...] | None = None
     max_det: int = 300
     single: bool = False  # localization mode: keep only the most confident box per frame
-    backend: str = "auto"  # auto | ultralytics | openvino | onnx
+    backend: str = "auto"  # auto, or a registered backend (detection/registry.py): openvino, onnx, ultralytics, rtdetr, torchvision
     # Sliced inference for small objects (detection/tiling.py): "off", "auto" (tile frames at
     # least twice the model input) or "N" tiles along the long side. More tiles: smaller
     # objects found, each tile costs about one more model call per frame.
     tiles: str = "off"
     # Polygons (x,y points; pixels, or fractions of the frame when all <= 1) to tile instead of
     # the whole frame: only where small objects are expected, so live streams keep their rate.
-    tile_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
+    tile_regions: tuple[Points, ...] = ()
 
     def __post_init__(self) -> None:
-        from vidtrack.detection.tiling import parse_polygon, parse_tiles
-
         object.__setattr__(self, "tiles", parse_tiles(self.tiles))
         object.__setattr__(self, "tile_regions", tuple(parse_polygon(p) for p in self.tile_regions))
         _check_range(self.conf, 0.0, 1.0, "--conf")
@@ -74,8 +114,8 @@ class DetectorConfig:
             )
         if self.max_det < 1:
             raise OptionError(f"--max-det {self.max_det} must be at least 1", "use e.g. 300")
-        if self.backend not in ("auto", "ultralytics", "openvino", "onnx"):
-            raise OptionError(f"--backend {self.backend!r} is unknown", "use auto, ultralytics, openvino or onnx")
+        if not re.fullmatch(r"[a-z][a-z0-9_.-]*", self.backend):  # the registry knows the names (detection/registry.py)
+            raise OptionError(f"--backend {self.backend!r} is unknown", f"use auto or a backend name: {', '.join(BUILTIN_BACKENDS)}")
 
 
 @dataclass(frozen=True)
@@ -146,4 +186,9 @@ class OutputConfig:
             )
 
     def paths(self) -> list[Path]:
+        """Every output path given, the summary included."""
         return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]
+
+    def files(self) -> dict[str, Path | None]:
+        """The outputs written by a sink during the run, by field name (the summary is written after it)."""
+        return {"video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events}

@@ -71,7 +71,7 @@ def _parse(path: Path, text: str) -> Any:
 
 def _geometry(path: Path, key: str, value: Any) -> list[Any]:
     """Check every item of a line/zone/region list; errors name the file, key and item."""
-    from vidtrack.analytics.geometry import check_shape, parse_spec
+    from vidtrack.geometry import check_shape, parse_spec
 
     flag, low, high = GEOMETRY_KEYS[key]
     items = [value] if isinstance(value, (str, Mapping)) else list(value) if isinstance(value, list) else None

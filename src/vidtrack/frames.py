@@ -6,6 +6,7 @@ tracker_id, data); these small types carry the image and its timing around them.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -15,8 +16,6 @@ import numpy as np
 
 if TYPE_CHECKING:  # supervision imports cv2; keep this module light
     import supervision as sv
-
-    from vidtrack.sources.base import SourceStatus
 
 
 @dataclass(slots=True)
@@ -61,6 +60,92 @@ class SourceInfo:
     sample_aspect_ratio: Fraction | None = None  # pixel width/height when not square (32/27 for 16:9 DVD)
 
 
+class SourceState(enum.Enum):
+    """Where a source stands; the one vocabulary for pipeline, overlay, viewers and summary.
+
+    Files and image folders go CONNECTED -> ENDED. Live sources start CONNECTING, are
+    CONNECTED while new pictures arrive, STALLED once ``--stall-timeout`` seconds pass with
+    no new picture (nothing received, or a frozen camera repeating one image), RECONNECTING
+    during each reopen attempt, and ENDED when stopped, finished (an HLS playlist with
+    ``#EXT-X-ENDLIST``) or given up (then the source's ``error`` says why).
+    """
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    STALLED = "stalled"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A :class:`SourceState` plus the reconnect attempt it belongs to.
+
+    ``attempt`` counts reopen attempts since the stream last made progress (0 while
+    connected or before the first failure). ``str()`` is the label shown to people
+    (``"reconnecting 3"``, ``"stalled"``); code compares ``state``, never the label.
+    """
+
+    state: SourceState
+    attempt: int = 0
+
+    def __str__(self) -> str:
+        if self.state is SourceState.RECONNECTING and self.attempt:
+            return f"{self.state.value} {self.attempt}"
+        return self.state.value
+
+    @property
+    def ok(self) -> bool:
+        """True while pictures flow normally (CONNECTED)."""
+        return self.state is SourceState.CONNECTED
+
+
+
+#: The event types, as written in the ``"type"`` field.
+EVENT_TYPES = ("cross", "enter", "exit", "loiter")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to one tracked object at one frame.
+
+    ``t`` is the frame's presentation time in seconds (the video's own clock; capture time
+    for live sources) and ``frame`` its 0-based index. ``line``/``zone`` names where it
+    happened (one of the two is set). ``direction`` is ``"in"``/``"out"`` for crossings
+    and ``None`` for zone events. ``dwell_s`` is the visit's length so far (loiter) or in
+    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known.
+    """
+
+    t: float
+    frame: int
+    type: str
+    track_id: int
+    cls: str
+    line: str | None = None
+    zone: str | None = None
+    direction: str | None = None
+    dwell_s: float | None = None
+    confidence: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
+        record: dict[str, Any] = {
+            "t": round(self.t, 3),
+            "frame": self.frame,
+            "type": self.type,
+            "track_id": self.track_id,
+            "class": self.cls,
+        }
+        if self.line is not None:
+            record["line"] = self.line
+        else:
+            record["zone"] = self.zone
+        record["direction"] = self.direction
+        record["dwell_s"] = None if self.dwell_s is None else round(self.dwell_s, 3)
+        record["confidence"] = None if self.confidence is None else round(self.confidence, 3)
+        return record
+
+
 @dataclass(slots=True)
 class FrameResult:
     """A frame after the detect/track/draw stages, as handed to the sinks."""
@@ -69,9 +154,25 @@ class FrameResult:
     detections: "sv.Detections"
     annotated: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    events: tuple[Any, ...] = ()  # analytics events (vidtrack.analytics.Event) decided at this frame
+    events: tuple[Event, ...] = ()  # analytics events decided at this frame
     fps: float | None = None  # the lane's processing rate, frames/s over its last 30 frames
     frame_age_ms: float | None = None  # capture (or decode) to finished, milliseconds
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
+    detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
     source_name: str = ""  # the source as shown to people (credentials masked)
-    status: "SourceStatus | None" = None  # the source's state when the frame was finished
+    status: SourceStatus | None = None  # the source's state when the frame was finished
+
+
+@dataclass
+class LaneReport:
+    """What happened in one lane, for the end-of-run table and the summary file."""
+
+    source: SourceInfo
+    frames: int = 0
+    wall_s: float = 0.0
+    first_output_s: float | None = None  # run start → first finished frame
+    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    status: SourceStatus | None = None  # the source's status when the lane ended
+    stopped: bool = False  # stopped early by the user or a signal
+    error: BaseException | None = None

@@ -1,4 +1,4 @@
-"""Named run options → :class:`~vidtrack.runner.RunRequest`: the one translation every front end shares.
+"""Named run options → :class:`~vidtrack.request.RunRequest`: the one translation every front end shares.
 
 ``vidtrack run`` flags, ``--config`` files, ``vidtrack batch``, video jobs of ``vidtrack serve``
 and the Python API (``vidtrack.track(source, **options)``) all describe a run with the same
@@ -6,25 +6,76 @@ names: the ``run`` command's parameter names in snake_case (``conf``, ``max_age`
 ``no_trails``...). This module turns such a mapping into a validated request, so a key means
 the same thing everywhere and an unknown key is reported the same way everywhere.
 
-Adding a run option: add its parameter to ``cli/run_cmd.py`` and map it here, in
-:func:`request_from_options` (and nowhere else).
+Adding a run option: add it to :data:`OPTIONS` (its type and range) and its group tuple, give
+it a parameter in ``cli/run_cmd.py`` (a test pins that signature to the table), and map it
+in :func:`request_from_options` if its group does not already.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from vidtrack.config import split_classes  # re-exported: the old import path
 from vidtrack.errors import OptionError
+from vidtrack.request import RunRequest
 
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+@dataclass(frozen=True)
+class Option:
+    """One run option's value: its type, whether it repeats, and its range (inclusive, None: open).
+
+    ``kind`` is the type of one value (``bool``, ``int``, ``float``, ``str`` or ``Path``);
+    a ``repeatable`` option takes a list of them (``--line``, ``--zone``...). Defaults and
+    the finer checks live with the frozen configs that hold the value (``config.py``,
+    ``tracking/config.py``, ``analytics/config.py``); the ``run`` command's signature is pinned
+    to this table by ``tests/test_options_table.py``.
+    """
+
+    kind: type
+    repeatable: bool = False
+    low: float | None = None
+    high: float | None = None
+
+
+_F, _I, _B, _S, _P = Option(float), Option(int), Option(bool), Option(str), Option(Path)
+_LIST = Option(str, repeatable=True)
+_UNIT = Option(float, low=0.0, high=1.0)
+
+#: Every run option by name (the ``run`` command's parameter names): the one table that the
+#: CLI, config files, the HTTP API and the Python API read.
+OPTIONS: dict[str, Option] = {
+    # detector
+    "model": _S, "conf": _UNIT, "iou": _UNIT, "imgsz": Option(int, low=32, high=4096), "device": _S, "classes": _S,
+    "max_det": Option(int, low=1), "single": _B, "backend": _S, "tiles": _S, "tile_region": _LIST,
+    # tracker
+    "iou_threshold": _UNIT, "low_iou_threshold": _UNIT, "high_score_rank": _F, "min_score_rank": _F,
+    "new_track_score_rank": _F, "min_hits": Option(int, low=1), "max_age": Option(float, low=0), "position_gain": _F,
+    "velocity_gain": _F, "score_memory": Option(int, low=1), "raw_boxes": _B, "iou_buffer": _UNIT,
+    "new_track_gate": Option(float, low=0, high=5), "cmc": _S,
+    # sources
+    "every_frame": _B, "stall_timeout": _F, "max_retries": Option(int, low=0), "rtsp_transport": _S,
+    "loop": Option(int, low=1), "follow": Option(float, low=0),
+    # overlay
+    "no_trails": _B, "no_hud": _B, "no_labels": _B,
+    # outputs
+    "output": _P, "jsonl": _P, "mot": _P, "summary": _P, "events": _P, "crf": Option(int, low=0, high=51),
+    "preset": _S,
+    # viewing
+    "show": _B, "serve": _S, "token": _S,
+    # lines, zones and redaction
+    "line": _LIST, "zone": _LIST, "anchor": _S, "count_mode": _S, "line_margin": _F, "line_confirm": Option(int, low=1),
+    "link_gap": _F, "link_distance": _F, "zone_entry_frames": Option(int, low=1), "zone_exit_grace": _F, "loiter": _F,
+    "redact": _S, "redact_region": _LIST, "redact_mode": _S, "redact_hold": Option(int, low=0), "redact_labels": _B,
+}
 
 #: Tracker knobs, named as in :class:`vidtrack.tracking.TrackerConfig` (``raw_boxes`` inverts
 #: ``smooth_boxes``).
 TRACKER_OPTIONS = (
     "iou_threshold", "low_iou_threshold", "high_score_rank", "min_score_rank", "new_track_score_rank",
     "min_hits", "max_age", "position_gain", "velocity_gain", "score_memory", "raw_boxes",
+    "iou_buffer", "new_track_gate", "cmc",
 )
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
@@ -41,26 +92,83 @@ ANALYTICS_OPTIONS = (
 VIEW_OPTIONS = ("show", "serve", "token")
 
 #: Every option name :func:`request_from_options` accepts.
-RUN_OPTIONS: tuple[str, ...] = (
-    DETECTOR_OPTIONS + TRACKER_OPTIONS + SOURCE_OPTIONS + OVERLAY_OPTIONS + OUTPUT_OPTIONS + VIEW_OPTIONS
-    + ANALYTICS_OPTIONS
-)
+RUN_OPTIONS: tuple[str, ...] = tuple(OPTIONS)
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
-def split_classes(value: str | Iterable[Any] | None) -> tuple[str, ...] | None:
-    """``"person, car"`` or ``["person", 2]`` → ``("person", "car")``/``("person", "2")``; None keeps all.
+#: Largest magnitude of an integer option value from an untyped front end (32-bit signed):
+#: every frame count, age and cap fits (issue 23).
+MAX_INT_VALUE = 2**31 - 1
+
+
+def check_value(name: str, value: Any) -> Any:
+    """A value sent for run option ``name`` (text from a form, or a JSON value) as its type, checked.
+
+    The one coercer of every front end that receives untyped values (the HTTP API's form
+    fields and JSON job options): text becomes the option's type, a JSON number is checked
+    against it, numbers must be finite and inside the table's range. A repeatable option
+    takes one value or a list; a list for a text option is joined with commas
+    (``["person", "car"]`` -> ``"person,car"``). ``None`` stays None (the default).
 
     Raises:
-        OptionError: the value names no class at all (``--classes ""``), which would
-            otherwise silently mean "every class".
+        OptionError: an unknown name, a value that is not of the option's type, a
+            non-finite number, or a number outside the option's range.
     """
+    check_known({name: value})
+    name = normalise_key(name)
+    option = OPTIONS[name]
     if value is None:
         return None
-    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    items = tuple(part.strip() for part in parts if part.strip())
-    if not items:
-        raise OptionError("--classes names no class", "give names or ids such as person,car or 0,2, or omit it for all")
-    return items
+    if option.repeatable:
+        return [value] if isinstance(value, str) else list(value)
+    kind = option.kind
+    if isinstance(value, (list, tuple)):
+        if kind is str:
+            return ",".join(str(v) for v in value)
+        raise OptionError(f"option {name} is given {len(value)} times", "give it once")
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise OptionError(f"option {name}={value!r} is not true or false", f"send {name}=true or {name}=false")
+    if kind in (int, float):
+        number = _number(name, value, kind)
+        if not math.isfinite(number):
+            raise OptionError(f"option {name}={value!r} is not a finite number", "send a plain number")
+        if (option.low is not None and number < option.low) or (option.high is not None and number > option.high):
+            span = f"between {option.low:g} and {option.high:g}" if option.low is not None and option.high is not None else (
+                f"at least {option.low:g}" if option.low is not None else f"at most {option.high:g}")
+            raise OptionError(f"option {name}={value!r} is out of range", f"use a value {span}")
+        if kind is int and abs(number) > MAX_INT_VALUE:  # 1e300 frames: a job that never reports anything
+            raise OptionError(f"option {name}={value!r} is out of range", f"use at most {MAX_INT_VALUE:,}")
+        return number
+    if kind is str:
+        if isinstance(value, (dict, float)):  # {"a": 1} or 2.5 is no text a flag would take
+            raise OptionError(f"option {name}={value!r} is not a text value", "send it as text, as on the command line")
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    """``value`` as an int or float; text is parsed, JSON numbers are checked (a bool is not a number)."""
+    problem = OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values")
+    if isinstance(value, bool):
+        raise problem
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            raise problem from None
+    if isinstance(value, (int, float)):
+        if kind is int and isinstance(value, float):
+            if not value.is_integer():
+                raise problem
+            return int(value)
+        return kind(value)
+    raise problem
 
 
 def normalise_key(key: str) -> str:
@@ -154,7 +262,7 @@ def _path(value: Any) -> Path | None:
     return None if value in (None, "") else Path(value)
 
 
-def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> "RunRequest":
+def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> RunRequest:
     """Build and validate a run request.
 
     Args:
@@ -167,7 +275,6 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     """
     from vidtrack.analytics.config import AnalyticsConfig
     from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
-    from vidtrack.runner import RunRequest
     from vidtrack.tracking import TrackerConfig
 
     check_known(options)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from vidtrack.analytics.stage import AnalyticsFrame
 
-    from vidtrack.sources.base import SourceStatus
+    from vidtrack.frames import SourceStatus
 
 
 def track_labels(detections: "sv.Detections") -> list[str]:

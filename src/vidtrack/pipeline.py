@@ -22,7 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from vidtrack.frames import Frame, FrameResult, SourceInfo
+from vidtrack.bounded import FrameQueue
+from vidtrack.frames import Frame, FrameResult, LaneReport  # LaneReport re-exported: the old import path
 from vidtrack.labels import class_counts
 from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 
     from vidtrack.analytics.stage import AnalyticsStage
     from vidtrack.detection import Detector
-    from vidtrack.sources import Source, SourceStatus
+    from vidtrack.frames import SourceStatus
+    from vidtrack.motion import CameraMotion
+    from vidtrack.sources import Source
 
 log = logging.getLogger("vidtrack")
 
@@ -60,21 +63,8 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
-
-
-@dataclass
-class LaneReport:
-    """What happened in one lane, for the end-of-run table and the summary file."""
-
-    source: SourceInfo
-    frames: int = 0
-    wall_s: float = 0.0
-    first_output_s: float | None = None  # run start → first finished frame
-    processing_fps: float = 0.0  # excluding start-up: first to last finished frame
-    stage_ms: dict[str, float] = field(default_factory=dict)
-    status: "SourceStatus | None" = None  # the source's status when the lane ended
-    stopped: bool = False  # stopped early by the user or a signal
-    error: BaseException | None = None
+    # Camera motion compensation (--cmc); None: off, or stills.
+    motion: "CameraMotion | None" = None
 
 
 class Pipeline:
@@ -135,7 +125,7 @@ class Pipeline:
         lane = self.lanes[index]
         times = StageTimes(STAGES)
         rate = RateMeter()
-        out: "queue.Queue[Any]" = queue.Queue(maxsize=OUTPUT_QUEUE)
+        out: "queue.Queue[Any]" = FrameQueue(OUTPUT_QUEUE)  # bounded in bytes too: big frames queue fewer
         output = threading.Thread(
             target=self._output_loop, args=(index, lane, out, times, report, run_start), name=f"output-{index}"
         )
@@ -177,6 +167,8 @@ class Pipeline:
                             self._finish(lane, *pending.popleft(), times, rate, out)
                         self._emit_held(lane, times, rate, out)
                         lane.tracker.end_tracks()
+                        if lane.motion is not None:
+                            lane.motion.reset()
                     seen_reconnects = reconnects
                 size = frame.image.shape[:2]
                 future = self._executor.submit(self._detect, frame.image)
@@ -233,6 +225,8 @@ class Pipeline:
                     if item is _DONE:
                         return
                     lane.tracker.end_tracks()
+                    if lane.motion is not None:
+                        lane.motion.reset()
                     continue
                 frame, future = item
                 try:
@@ -253,7 +247,11 @@ class Pipeline:
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
         times.add("detect", detect_ms)
-        with Stopwatch(times, "track"):
+        with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
+            if lane.motion is not None:
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
+                if affine is not None:
+                    lane.tracker.compensate(affine)
             tracked = lane.tracker.update_all(detections)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
@@ -309,6 +307,7 @@ class Pipeline:
             fps=rate.fps,
             frame_age_ms=age_ms,
             counts=counts,
+            detected=class_counts(detections),  # the summary's dropped detections
             source_name=lane.source.info.name,
             status=lane.source.status,
         )

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from vidtrack.analytics.config import AnalyticsConfig
-from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
+from vidtrack.errors import OptionError
 from vidtrack.frames import FrameResult, SourceInfo
 from vidtrack.paths import write_json_atomic
 from vidtrack.pipeline import Lane, LaneReport, Pipeline
+from vidtrack.request import RunRequest  # re-exported: the old import path
 from vidtrack.tracking import TrackerConfig
 
 if TYPE_CHECKING:
@@ -24,22 +24,8 @@ if TYPE_CHECKING:
     from vidtrack.sources import Source
     from vidtrack.viewers import Viewer
 
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything ``vidtrack run`` was asked to do."""
-
-    sources: list[Any]  # specs as `run` takes them, or sources.memory.MemoryInput (Python API)
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    source: SourceConfig = field(default_factory=SourceConfig)
-    overlay: OverlayConfig = field(default_factory=OverlayConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)  # lines, zones, redaction
-    show: bool = False
-    serve: str | None = None  # [HOST:]PORT of the web view
-    token: str | None = None
-    annotate: bool = False  # draw every frame even with no video output or viewer (Python API)
+#: Builds the ``--serve`` viewer from ``[HOST:]PORT`` and ``token=``: :class:`vidtrack.web.view.WebView`.
+WebViewFactory = Callable[..., "Viewer"]
 
 
 @dataclass
@@ -93,28 +79,11 @@ def _lane_sinks(
     request: RunRequest, index: int, info: SourceInfo, analytics: Any = None
 ) -> tuple[list[Any], Any, list[Path]]:
     """The per-source sinks, the summary builder among them, and the files they write."""
-    from vidtrack.sinks import EventsSink, JsonlSink, MotSink, SummaryBuilder, open_video_sink
+    from vidtrack.sinks import SummaryBuilder, open_sinks
 
-    out = request.output
     count = len(request.sources)
-    sinks: list[Any] = []
-    files: list[Path] = []
-    video = output_for(out.video, index, count)
-    if video is not None:
-        sinks.append(open_video_sink(video, info, out))
-        files.append(video)
-    jsonl = output_for(out.jsonl, index, count)
-    if jsonl is not None:
-        sinks.append(JsonlSink(jsonl))
-        files.append(jsonl)
-    mot = output_for(out.mot, index, count)
-    if mot is not None:
-        sinks.append(MotSink(mot))
-        files.append(mot)
-    events = output_for(out.events, index, count)
-    if events is not None:
-        sinks.append(EventsSink(events, analytics.finish if analytics is not None else None))
-        files.append(events)
+    paths = {field: output_for(path, index, count) for field, path in request.output.files().items()}
+    sinks, files = open_sinks(paths, info, request.output, analytics)
     summary = SummaryBuilder(info.fps, use_timestamps=info.is_live)
     sinks.append(summary)
     return sinks, summary, files
@@ -139,6 +108,7 @@ def execute(
     install_signals: bool = False,
     detector: "Detector | None" = None,
     cancel: threading.Event | None = None,
+    web_view: "WebViewFactory | None" = None,
 ) -> RunOutcome:
     """Check inputs, build the stages, run them, finalise outputs. Raises VidtrackError early.
 
@@ -146,13 +116,38 @@ def execute(
     (a server shares one model between jobs; see ``detection.with_options``).
     ``cancel``: setting this event from another thread stops the run as Ctrl-C would
     (in-flight frames finish, every output is closed).
+    ``web_view``: builds the ``--serve`` viewer (``vidtrack.web.view.WebView``); the entry
+    points that offer ``--serve`` hand it in, so this layer never imports the web layer.
     """
-    from vidtrack.analytics.stage import AnalyticsStage
-    from vidtrack.detection import load_detector
-    from vidtrack.overlay import Overlay
-    from vidtrack.sinks import check_outputs
     drawing_import = _import_in_background("supervision")  # ~1 s of imports, overlapped with model loading
     _one_opencv_thread()
+    sources = _check_and_open(request)
+    run = _assemble(request, sources, detector, web_view, drawing_import)
+    pipeline = Pipeline(run.detector, run.lanes, on_frame=on_frame)
+    viewer_url = _attach_viewers(run.viewers, pipeline, sources)
+    if on_start is not None:
+        on_start([s.info for s in sources], viewer_url)
+    reports = _run_pipeline(pipeline, run.viewers, install_signals, cancel)
+    outcome = _finish(request, sources, run, reports)
+    outcome.viewer_url = viewer_url
+    return outcome
+
+
+@dataclass
+class _Assembly:
+    """A run's stages before it starts: the detector, one lane per source, the shared viewers."""
+
+    detector: "Detector"
+    lanes: list[Lane]
+    viewers: list["Viewer"]
+    summaries: list[Any]  # each lane's SummaryBuilder
+    files_of_lane: list[list[Path]]  # the files each lane's sinks write
+
+
+def _check_and_open(request: RunRequest) -> list["Source"]:
+    """Check every output path, open every source, and check lines/zones against them (nothing written yet)."""
+    from vidtrack.sinks import check_outputs
+
     count = len(request.sources)
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
@@ -164,10 +159,24 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return sources
+
+
+def _assemble(
+    request: RunRequest, sources: list["Source"], detector: "Detector | None", web_view: "WebViewFactory | None",
+    drawing_import: threading.Thread,
+) -> _Assembly:
+    """Load the model, then build each source's lane (tracker, analytics, sinks, overlay) and the viewers.
+
+    On any failure every sink, viewer and source opened so far is closed before it propagates.
+    """
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.detection import load_detector
+    from vidtrack.overlay import Overlay
+
     viewers: list["Viewer"] = []
     lanes: list[Lane] = []
     summaries: list[Any] = []
-    files: list[Path] = []
     files_of_lane: list[list[Path]] = []
     try:
         if detector is None:
@@ -180,11 +189,10 @@ def execute(
             AnalyticsStage.build(request.analytics, s.info, detector.class_names, drawing)
             for s in sources
         ]
-        viewers = _make_viewers(request)
+        viewers = _make_viewers(request, web_view)
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
-            files.extend(lane_files)
             files_of_lane.append(lane_files)
             drawing = request.output.video is not None or bool(viewers) or request.annotate
             lanes.append(
@@ -206,21 +214,28 @@ def execute(
         for source in sources:
             source.close()
         raise
+    return _Assembly(detector, lanes, viewers, summaries, files_of_lane)
 
-    pipeline = Pipeline(detector, lanes, on_frame=on_frame)
+
+def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["Source"]) -> str | None:
+    """Connect the viewers to the run (quitting stops it; each source announced); the web view's URL."""
     for viewer in viewers:
         viewer.on_quit = pipeline.stop  # q/Esc in the window ends the run cleanly
         for i, source in enumerate(sources):
             viewer.add_source(i, source.info.name, status=lambda s=source: s.status)
-    viewer_url = next((v.url for v in viewers if v.url), None)
-    if on_start is not None:
-        on_start([s.info for s in sources], viewer_url)
+    return next((v.url for v in viewers if v.url), None)
+
+
+def _run_pipeline(
+    pipeline: Pipeline, viewers: list["Viewer"], install_signals: bool, cancel: threading.Event | None
+) -> list[LaneReport]:
+    """Run to the end (or Ctrl-C/SIGTERM, or ``cancel``); the viewers are closed afterwards."""
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
     if cancel is not None:
         threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
     try:
-        reports = pipeline.run()
+        return pipeline.run()
     finally:
         finished.set()
         if restore is not None:
@@ -228,79 +243,38 @@ def execute(
         for viewer in viewers:
             viewer.close()
 
+
+def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, reports: list[LaneReport]) -> RunOutcome:
+    """Collect warnings, finish each lane's summary (sinks/summary.py), drop the files of lanes
+    that failed before their first frame, and write the ``--summary`` files."""
+    from vidtrack.sinks import finish_summary
+
+    files = [path for lane_files in run.files_of_lane for path in lane_files]
     outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
-    for lane in lanes:
+    for lane in run.lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
-    for viewer in viewers:  # a viewer that failed mid-run (no display...): the run went on without it
+    for viewer in run.viewers:  # a viewer that failed mid-run (no display...): the run went on without it
         if viewer.error is not None:
             outcome.warnings.append(str(viewer.error))
-    outcome.viewer_url = viewer_url
     failed_empty: set[int] = set()
-    for i, (report, summary, source) in enumerate(zip(reports, summaries, sources)):
-        summary.update(source=source.info.name, **_report_fields(report))
-        stage = lanes[i].analytics
-        if stage is not None:
-            stage.finish()
-            summary.update(**stage.summary())
-        if report.error is not None:
-            summary.update(complete=False, error=str(report.error))
-            if report.frames == 0:  # nothing usable was written: leave nothing behind
-                failed_empty.add(i)
-                for path in files_of_lane[i]:
-                    path.unlink(missing_ok=True)
-        size_changes = source.size_changes
-        if size_changes:
-            summary.update(size_changes=[
-                {"frame": index, "t": round(t, 3), "width": width, "height": height}
-                for index, t, width, height in size_changes
-            ])
-            first = size_changes[0]
-            outcome.warnings.append(
-                f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
-                f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
-                "own size, boxes are in its coordinates, and tracks restart at each change"
-            )
-        outcome.summaries.append(summary.build())
-        if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
-            outcome.warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
-            summary_fields = outcome.summaries[-1]
-            summary_fields["source_error"] = source.error.one_line()
-        if getattr(source, "growing", False) and not report.stopped:  # a recorder still appending
-            outcome.summaries[-1]["complete"] = False
-            outcome.warnings.append(
-                f"{source.info.name} was still being written (it grew to {source.grown_to} bytes while it was read): "  # type: ignore[attr-defined]
-                "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
-            )
-        if getattr(source, "deinterlaced", False):  # interlaced input, deinterlaced before detection
-            outcome.summaries[-1]["deinterlaced"] = True
-        hdr = getattr(source, "hdr", None)  # HDR input tone-mapped to SDR (sources/files.py)
-        if hdr:
-            outcome.summaries[-1]["colour"] = f"{hdr} tone-mapped to SDR BT.709"
-            outcome.warnings.append(
-                f"{source.info.name} is HDR ({hdr}): frames were tone-mapped to SDR BT.709 for detection and the "
-                "video output; colours and brightness differ from an HDR display"
-            )
-        damage = getattr(source, "damage", None)  # runs of frames lost mid-file (sources/files.py)
-        if damage:
-            outcome.summaries[-1]["damaged"] = list(damage)
-            messages = source.damage_messages()  # type: ignore[attr-defined]
-            outcome.warnings.extend(messages[:5])
-            if len(messages) > 5:
-                outcome.warnings.append(f"{source.info.name}: {len(messages) - 5} more damaged places (see 'damaged' in the summary)")
-        if source.truncated and not report.stopped:
-            outcome.warnings.append(
-                f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
-                " (truncated file or wrong header); every decodable frame was processed"
-            )
+    for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        if run.lanes[i].motion is not None:
+            summary.update(camera_motion=run.lanes[i].motion.report())
+        data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
+        if report.error is not None and report.frames == 0:  # nothing usable was written: leave nothing behind
+            failed_empty.add(i)
+            for path in run.files_of_lane[i]:
+                path.unlink(missing_ok=True)
+        outcome.summaries.append(data)
+        outcome.warnings.extend(warnings)
         if report.error is not None and outcome.error is None:
             outcome.error = report.error
-    summary_path = request.output.summary
-    if summary_path is not None:
+    if request.output.summary is not None:
         for i, data in enumerate(outcome.summaries):
             if i in failed_empty:
                 continue
-            target = output_for(summary_path, i, count)
+            target = output_for(request.output.summary, i, len(request.sources))
             assert target is not None
             try:
                 write_json_atomic(target, data)
@@ -342,20 +316,15 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
-        return {"tracker": StillsTracker(), "lookahead": LookAhead(0)}
+        return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
     window = 0 if info.is_live else config.min_hits - 1
-    return {"tracker": IoUTracker(config), "lookahead": LookAhead(window)}
+    rate = float(info.fps) if info.fps else None
+    motion = None
+    if config.cmc != "off":
+        from vidtrack.motion import CameraMotion
 
-
-def _report_fields(report: LaneReport) -> dict[str, Any]:
-    return {
-        "processing_fps": round(report.processing_fps, 2),
-        "wall_s": round(report.wall_s, 3),
-        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
-        "timings_ms": report.stage_ms,
-        "stopped_early": report.stopped,
-        "source_state": None if report.status is None else str(report.status),
-    }
+        motion = CameraMotion(config.cmc)
+    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion}
 
 
 def _one_opencv_thread() -> None:
@@ -386,12 +355,17 @@ def _import_in_background(module: str) -> threading.Thread:
     return thread
 
 
-def _make_viewers(request: RunRequest) -> list["Viewer"]:
+def _make_viewers(request: RunRequest, web_view: "WebViewFactory | None" = None) -> list["Viewer"]:
+    """The run's live viewers: the web view (``--serve``, built by ``web_view``) and the window (``--show``).
+
+    Raises:
+        OptionError: ``--serve`` with no web view handed in (a front end without one).
+    """
     viewers: list["Viewer"] = []
     if request.serve is not None:
-        from vidtrack.viewers.web import WebView
-
-        viewers.append(WebView(request.serve, token=request.token))
+        if web_view is None:
+            raise OptionError("--serve is not available here", "use 'vidtrack run --serve PORT' or vidtrack.track(..., serve=PORT)")
+        viewers.append(web_view(request.serve, token=request.token))
     if request.show:
         from vidtrack.viewers.window import WindowView
 

@@ -48,3 +48,16 @@ def test_eval_line_prints_per_sequence_rows_and_the_total_line():
     assert sum(int(c[1]) + int(c[2]) for c in cells) == true > 0
     assert sum(int(c[5]) for c in cells) == error
     assert float(match[3]) == round(100 * error / true, 1)
+
+
+def test_an_anchor_exactly_on_the_line_takes_no_side(tmp_path: Path):
+    # Line y=100. id 1 steps 90 -> 100 (on the line) -> 110: one crossing, tested between
+    # the sided observations either side. id 2 touches the line and goes back: nothing.
+    rows = [
+        (1, 1, 40, 0, 20, 90, 1), (2, 1, 40, 10, 20, 90, 1), (3, 1, 40, 20, 20, 90, 1),
+        (1, 2, 100, 0, 20, 90, 1), (2, 2, 100, 10, 20, 90, 1), (3, 2, 100, 0, 20, 90, 1),
+    ]
+    gt = tmp_path / "gt.txt"
+    gt.write_text("".join(",".join(str(v) for v in r) + ",-1,-1,-1\n" for r in rows))
+    ins, outs = true_crossings(gt, Segment((0.0, 100.0), (200.0, 100.0)))
+    assert ins + outs == 1

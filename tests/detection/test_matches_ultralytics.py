@@ -23,7 +23,7 @@ import pytest
 
 from conftest import PROJECT_ROOT, model_path, shared_path
 from vidtrack.config import DetectorConfig
-from vidtrack.detection.base import load_detector
+from vidtrack.detection import load_detector
 
 pytestmark = pytest.mark.realdata
 

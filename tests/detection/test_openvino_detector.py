@@ -11,7 +11,7 @@ import pytest
 
 from conftest import model_path, shared_path
 from vidtrack.config import DetectorConfig
-from vidtrack.detection.base import load_detector
+from vidtrack.detection import load_detector
 from vidtrack.errors import ModelError, OptionError
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection import export
-from vidtrack.detection.base import load_detector
+from vidtrack.detection import load_detector
 
 
 @pytest.fixture(scope="module")

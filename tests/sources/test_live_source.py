@@ -21,7 +21,7 @@ from live_servers import BlackholeServer, FfmpegStream, MjpegServer, free_port, 
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame
-from vidtrack.sources.base import SourceState, open_source
+from vidtrack.sources import SourceState, open_source
 from vidtrack.errors import quiet_ffmpeg
 from vidtrack.sources.live import LiveSource, backoff_delay, redact
 

@@ -169,7 +169,7 @@ def test_rotation_flag_turns_frames_upright(tmp_path: Path) -> None:
 
 def test_a_webcam_that_does_not_exist_is_a_one_line_error_not_endless_retries(tmp_path) -> None:
     from vidtrack.errors import SourceError
-    from vidtrack.sources.base import check_camera_device
+    from vidtrack.sources.open import check_camera_device
 
     (tmp_path / "video2").touch()
     check_camera_device("2", dev=tmp_path)  # present: accepted (it may still be busy, then it is retried)

@@ -48,13 +48,16 @@ def test_tentative_track_dies_at_first_miss() -> None:
         assert len(tracker.update(dets([BOX]))) == 0
 
 
-def test_coasting_keeps_id_then_death_after_max_age() -> None:
-    tracker = IoUTracker(TrackerConfig(min_hits=1, max_age=5))
+@pytest.mark.parametrize("fps", [5, 10, 30])
+def test_coasting_keeps_id_then_death_after_max_age(fps: int) -> None:
+    # max_age is in seconds: 0.5 s is 5 frames at 10 fps, 15 at 30 fps.
+    tracker = IoUTracker(TrackerConfig(min_hits=1, max_age=0.5), frame_rate=fps)
+    frames = round(0.5 * fps)
     assert ids_of(tracker.update(dets([BOX]))) == [1]
-    for _ in range(5):  # coast exactly max_age frames
+    for _ in range(frames):  # coast exactly max_age
         assert len(tracker.update(sv.Detections.empty())) == 0
     assert ids_of(tracker.update(dets([BOX]))) == [1]
-    for _ in range(6):  # one frame too many
+    for _ in range(frames + 1):  # one frame too many
         tracker.update(sv.Detections.empty())
     assert tracker.active_count == 0
     assert ids_of(tracker.update(dets([BOX]))) == [2]

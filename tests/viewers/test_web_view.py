@@ -16,7 +16,7 @@ from conftest import wait_until
 from vidtrack.errors import OptionError
 from vidtrack.frames import Frame, FrameResult
 from vidtrack.sources.base import SourceState, SourceStatus
-from vidtrack.viewers.web import WebView, is_loopback, parse_serve_address
+from vidtrack.web.view import WebView, is_loopback, parse_serve_address
 
 pytestmark = pytest.mark.live
 

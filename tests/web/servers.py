@@ -16,15 +16,23 @@ IMAGE_9 = ("assets", "coco128", "images", "train2017", "000000000009.jpg")
 
 @contextlib.contextmanager
 def running_server(service: Any, jobs_dir: Path | None = None, token: str | None = None,
-                   max_upload_bytes: int | None = None, max_jobs: int = 1) -> Iterator[Any]:
-    """Serve the app with ``service`` (and video jobs in ``jobs_dir``); yields the Server (``base_url``)."""
+                   max_upload_bytes: int | None = None, max_jobs: int = 1, jobs_options: dict | None = None,
+                   **app_options: Any) -> Iterator[Any]:
+    """Serve the app with ``service`` (and video jobs in ``jobs_dir``); yields the Server (``base_url``).
+
+    ``jobs_options``: more JobManager arguments (max_queued, disk_budget); ``app_options``:
+    more ``create_app`` arguments (cors_origins...).
+    """
     from vidtrack.web.app import create_app
     from vidtrack.web.jobs import JobManager
     from vidtrack.web.server import Server
 
-    jobs = JobManager(service, jobs_dir, max_jobs) if jobs_dir is not None else None
-    app = create_app(token=token, max_upload_bytes=max_upload_bytes, service=service, jobs=jobs)
+    from vidtrack.runner import execute
+
+    jobs = JobManager(service, jobs_dir, max_jobs, run=execute, **(jobs_options or {})) if jobs_dir is not None else None
+    app = create_app(token=token, max_upload_bytes=max_upload_bytes, service=service, jobs=jobs, **app_options)
     server = Server(app, "127.0.0.1", 0)
+    server.jobs = jobs  # type: ignore[attr-defined]  # for tests that look inside
     server.start()
     try:
         yield server

@@ -66,7 +66,8 @@ def test_detect_boxes_equal_vidtrack_run_on_the_same_image(client: httpx.Client,
     ran = sorted((d["class"], d["confidence"], (d["x"], d["y"], d["w"], d["h"])) for d in run)
     assert served == ran
     best = max(body["detections"], key=lambda d: d["confidence"])
-    assert body["tags"][best["class"]] == round(best["confidence"] * 100)
+    # tags come from unrounded confidences, the JSON's are rounded to 0.001: within 0.5 + 0.05 of it
+    assert abs(body["tags"][best["class"]] - best["confidence"] * 100) <= 0.55
     assert list(body["tags"].values()) == sorted(body["tags"].values(), reverse=True)
     box, norm = best["box"], best["box_normalized"]
     assert norm["left"] == pytest.approx(box["x"] / 640, abs=1e-3) and norm["height"] == pytest.approx(box["h"] / 480, abs=1e-3)
@@ -74,16 +75,25 @@ def test_detect_boxes_equal_vidtrack_run_on_the_same_image(client: httpx.Client,
 
 def test_deepstack_tags_json_and_single_reshape_the_same_result(client: httpx.Client) -> None:
     data = image_9()
-    full = detect(client, data, conf="0.5").json()["detections"]
+    body = detect(client, data, conf="0.5").json()
+    full = body["detections"]
     deepstack = detect(client, data, "/v1/vision/detection", min_confidence="0.5").json()
     assert deepstack["success"] is True
-    assert [(p["label"], p["x_min"], p["y_max"]) for p in deepstack["predictions"]] == [
-        (d["class"], round(d["box"]["x"]), round(d["box"]["y"] + d["box"]["h"])) for d in full
-    ]
-    assert all(0.5 <= p["confidence"] <= 1 for p in deepstack["predictions"])
+    # The same boxes, each answer rounded its own way: whole pixels (DeepStack) vs 0.1 px for x, y,
+    # w, h (ours), so an edge may differ by 0.5 + 0.05 (+ 0.05 more where two rounded numbers add).
+    predictions = deepstack["predictions"]
+    assert [p["label"] for p in predictions] == [d["class"] for d in full]
+    for p, d in zip(predictions, full):
+        box = d["box"]
+        assert abs(p["x_min"] - box["x"]) <= 0.55 and abs(p["y_min"] - box["y"]) <= 0.55, (p, d)
+        assert abs(p["x_max"] - (box["x"] + box["w"])) <= 0.6 and abs(p["y_max"] - (box["y"] + box["h"])) <= 0.6, (p, d)
+        assert abs(p["confidence"] - d["confidence"]) <= 0.00055, (p, d)  # 4 vs 3 decimals
+    assert all(0.5 <= p["confidence"] <= 1 for p in predictions)
     tags = detect(client, data, "/v1/tags", conf="0.5").json()
     assert tags["tags"]["user"] is None
-    assert tags["tags"]["auto"] == {d["class"]: round(d["confidence"] * 100) for d in reversed(full)}
+    # Tags are computed from the unrounded confidences: compare with the same computation on the
+    # same detections (the tags /v1/detect returns), never re-derived from rounded JSON.
+    assert tags["tags"]["auto"] == body["tags"] and list(body["tags"]) == list(dict.fromkeys(d["class"] for d in full))
     as_json = client.post("/v1/detect", json={"image": {"base64": base64.b64encode(data).decode()}, "conf": 0.5})
     assert as_json.json()["detections"] == full
     single = client.post("/v1/detect?single=true", files={"image": ("a.jpg", data)}).json()["detections"]

@@ -1,50 +1,12 @@
-"""Analytics events: one record per line crossing, zone entry, zone exit and loiter alarm."""
+"""Analytics events: one record per line crossing, zone entry, zone exit and loiter alarm.
+
+The :class:`Event` type lives with the other packets in :mod:`vidtrack.frames` (the bottom
+layer: sinks and viewers read it without importing the analytics); this module keeps its
+old import path.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from vidtrack.frames import EVENT_TYPES, Event
 
-#: The event types, as written in the ``"type"`` field.
-EVENT_TYPES = ("cross", "enter", "exit", "loiter")
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something that happened to one tracked object at one frame.
-
-    ``t`` is the frame's presentation time in seconds (the video's own clock; capture time
-    for live sources) and ``frame`` its 0-based index. ``line``/``zone`` names where it
-    happened (one of the two is set). ``direction`` is ``"in"``/``"out"`` for crossings
-    and ``None`` for zone events. ``dwell_s`` is the visit's length so far (loiter) or in
-    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known.
-    """
-
-    t: float
-    frame: int
-    type: str
-    track_id: int
-    cls: str
-    line: str | None = None
-    zone: str | None = None
-    direction: str | None = None
-    dwell_s: float | None = None
-    confidence: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
-        record: dict[str, Any] = {
-            "t": round(self.t, 3),
-            "frame": self.frame,
-            "type": self.type,
-            "track_id": self.track_id,
-            "class": self.cls,
-        }
-        if self.line is not None:
-            record["line"] = self.line
-        else:
-            record["zone"] = self.zone
-        record["direction"] = self.direction
-        record["dwell_s"] = None if self.dwell_s is None else round(self.dwell_s, 3)
-        record["confidence"] = None if self.confidence is None else round(self.confidence, 3)
-        return record
+__all__ = ["EVENT_TYPES", "Event"]

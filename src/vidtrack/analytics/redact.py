@@ -133,7 +133,7 @@ class Redactor:
         seen: set[int] = set()
         used_raw: set[int] = set()
         if len(tracked) and tracked.tracker_id is not None:
-            det_index = tracked.data.get("det_index") if getattr(tracked, "data", None) else None
+            det_index = tracked.data.get("det_index") if tracked.data else None
             xyxy = np.asarray(tracked.xyxy, dtype=np.float64).reshape(-1, 4)
             for i in np.flatnonzero(chosen_tracked):
                 tid = int(tracked.tracker_id[i])

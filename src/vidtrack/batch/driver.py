@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from vidtrack.batch.inputs import OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, check_out_dir, discover
 from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, remove_quietly
-from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, settings_fingerprint
+from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, live_run_ids, settings_fingerprint
 from vidtrack.batch.report import make_row, write_report
 from vidtrack.errors import ModelError, OptionError, check_option
 
@@ -138,12 +138,32 @@ def _check_model(options: Mapping[str, Any]) -> None:
         raise ModelError(f"no model at {model}", "pass --model PATH to an existing model or set VIDTRACK_MODEL")
 
 
-def _remove_partials(out_dir: Path) -> None:
-    """Delete temporary outputs left by a killed batch (they never look finished)."""
+#: The error of a file whose size or mtime changed while it was processed (it is redone next time).
+CHANGED_ERROR = "the input changed while it was processed: run the batch again once it is complete"
+
+
+def _remove_partials(out_dir: Path, keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Delete temporary outputs left by killed batches (they never look finished).
+
+    ``keep``: run ids of batches still running (in a folder inside OUT_DIR, or in one
+    around it): their ``.partial-<run id>-*`` files are theirs and stay.
+    """
     for root, _dirs, files in os.walk(out_dir):
         for name in files:
-            if name.startswith(PARTIAL_PREFIX):
+            if name.startswith(PARTIAL_PREFIX) and partial_run_id(name) not in keep:
                 remove_quietly([os.path.join(root, name)])
+
+
+def partial_run_id(name: str) -> str:
+    """The run id in a partial file's name ``.partial-<run id>-<final name>``."""
+    return name[len(PARTIAL_PREFIX):].split("-", 1)[0]
+
+
+def _input_identity_or_none(path: Path) -> dict[str, int] | None:
+    try:
+        return input_identity(path)
+    except OSError:
+        return None
 
 
 def _is_current(record: Mapping[str, Any] | None, item: BatchInput, fingerprint: str, out_dir: Path) -> bool:
@@ -240,14 +260,15 @@ def run_batch(
     runner.connect([str(item.source) for item in items])
 
     out.mkdir(parents=True, exist_ok=True)
+    run_id = f"{os.getpid()}{uuid.uuid4().hex[:6]}"
     lock = OutDirLock(out)
-    lock.acquire()
+    lock.acquire(run_id)
     manifest: Manifest | None = None
     try:
-        _remove_partials(out)
+        _remove_partials(out, live_run_ids(out))  # never another running batch's files
         manifest = Manifest(out)
         manifest.compact()
-        return _Batch(items, out, clean, fingerprint, kinds, manifest, progress, overwrite).run(runner)
+        return _Batch(items, out, clean, fingerprint, kinds, manifest, progress, overwrite, run_id).run(runner)
     finally:
         if manifest is not None:
             manifest.close()
@@ -275,6 +296,7 @@ class _Batch:
         manifest: Manifest,
         progress: BatchProgress,
         overwrite: bool,
+        run_id: str | None = None,
     ) -> None:
         self.items = {str(item.rel): item for item in items}
         self.out = out
@@ -285,8 +307,10 @@ class _Batch:
         self.progress = progress
         self.overwrite = overwrite
         self.rows: dict[str, dict[str, Any]] = {}
-        self.run_id = f"{os.getpid()}{uuid.uuid4().hex[:6]}"
+        self.run_id = run_id or f"{os.getpid()}{uuid.uuid4().hex[:6]}"
         self.fatal: str | None = None
+        #: Each input's size and mtime taken before it is processed (checked again after).
+        self.identities: dict[str, dict[str, int] | None] = {}
 
     def run(self, runner: BatchEngine) -> list[dict[str, Any]]:
         jobs: list[FileJob] = []
@@ -297,6 +321,7 @@ class _Batch:
                 self.rows[rel] = {**record.get("row", {}), "status": "skipped"}
                 continue
             outputs = {kind: str(item.partial_path(self.out, kind, self.run_id)) for kind in self.kinds}
+            self.identities[rel] = _input_identity_or_none(item.source)
             jobs.append(FileJob(source=str(item.source), rel=rel, options=self.options, outputs=outputs))
         if runner.parallel:  # biggest files first: the last ones to finish are short, few workers idle
             jobs.sort(key=lambda job: -_size(job.source))
@@ -321,6 +346,11 @@ class _Batch:
             self.rows[job.rel] = make_row(item.source, job.rel, INTERRUPTED, worker=result.worker)
             return False
         finals = {kind: item.output_path(self.out, kind) for kind in self.kinds}
+        before = self.identities.get(job.rel)
+        if result.status == DONE and (before is None or _input_identity_or_none(item.source) != before):
+            # replaced or rewritten while it was read: these outputs may mix two recordings
+            result = FileResult(rel=job.rel, status=FAILED, error=CHANGED_ERROR, summary=result.summary,
+                                wall_s=result.wall_s, worker=result.worker)
         if result.status == DONE:
             if result.files is not None:  # the worker ran elsewhere: its files came back as bytes
                 for kind, data in result.files.items():
@@ -351,10 +381,7 @@ class _Batch:
         return not result.fatal
 
     def _record(self, item: BatchInput, status: str, row: dict[str, Any], sizes: dict[str, int]) -> None:
-        try:
-            identity: dict[str, int] | None = input_identity(item.source)
-        except OSError:
-            identity = None
+        identity = self.identities.get(str(item.rel))  # as it was before processing, never after
         self.manifest.append(
             {
                 "rel": str(item.rel),

@@ -14,13 +14,11 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from vidtrack.batch.inputs import BatchInputError
 from vidtrack.paths import atomic_write
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 MANIFEST_NAME = "manifest.jsonl"
 LOCK_NAME = ".vidtrack-batch.lock"
@@ -121,8 +119,8 @@ class OutDirLock:
         self.path = out_dir / LOCK_NAME
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        """Take the lock.
+    def acquire(self, run_id: str = "") -> None:
+        """Take the lock and write ``run_id`` in it (so other batches know whose partial files are live).
 
         Raises:
             BatchInputError: another batch holds it.
@@ -138,9 +136,49 @@ class OutDirLock:
                 f"another batch is writing to {self.path.parent}", "wait for it to finish or choose another OUT_DIR"
             ) from None
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, run_id.encode("ascii", "replace"), 0)
+        except OSError:
+            pass
 
     def release(self) -> None:
         """Drop the lock (idempotent)."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def live_run_ids(out_dir: Path) -> set[str]:
+    """Run ids of the other batches running now in ``out_dir``, a folder inside it, or one around it.
+
+    Each batch holds an exclusive lock on ``OUT_DIR/.vidtrack-batch.lock`` holding its run
+    id; a lock file nobody holds is a finished or killed batch's (its partial files are
+    leftovers). ``out_dir``'s own lock is not read (the caller holds it).
+    """
+    import fcntl
+
+    own = (out_dir / LOCK_NAME).resolve()
+    candidates = [parent / LOCK_NAME for parent in out_dir.resolve().parents]
+    for root, _dirs, files in os.walk(out_dir):
+        if LOCK_NAME in files:
+            candidates.append(Path(root) / LOCK_NAME)
+    live: set[str] = set()
+    for path in candidates:
+        try:
+            if path.resolve() == own or not path.is_file():
+                continue
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:  # held: a batch is running there
+            run_id = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            if run_id:
+                live.add(run_id)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+    return live

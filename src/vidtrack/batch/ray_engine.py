@@ -59,19 +59,56 @@ def _probe_node(paths: list[str]) -> tuple[str, str | None, list[str]]:
 _probe_node.__module__ = "__main__"
 
 
+#: Prefix of an actor's temporary folders: ``vidtrack-batch-<actor pid>-<random>``.
+TEMP_PREFIX = "vidtrack-batch-"
+
+
+def remove_dead_actor_folders(root: str | None = None) -> list[str]:
+    """Remove temporary folders of actors that no longer run on this node (killed mid-file).
+
+    A folder's name holds its actor's pid; the folder is removed when no process has that
+    pid (or it is a process of another user). Returns the folders removed.
+    """
+    root = root or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    for name in names:
+        pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if not name.startswith(TEMP_PREFIX) or not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # its actor still runs
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed.append(os.path.join(root, name))
+    return removed
+
+
 class _BatchActor:
-    """A Ray actor holding one :class:`~vidtrack.batch.job.Worker` (and so one loaded model)."""
+    """A Ray actor holding one :class:`~vidtrack.batch.job.Worker` (and so one loaded model).
+
+    A (re)started actor first removes the temporary folders of actors killed on its node.
+    """
 
     def __init__(self, cores: int) -> None:
         from vidtrack.batch.cpus import claim_cpu_slot
         from vidtrack.batch.job import Worker
 
+        remove_dead_actor_folders()
         claim_cpu_slot(cores)
         self.worker = Worker()
 
     def run(self, job: FileJob) -> FileResult:
         """Process ``job`` in a local temp folder and return its outputs as bytes."""
-        folder = tempfile.mkdtemp(prefix="vidtrack-batch-")
+        remove_dead_actor_folders()  # a retried file's earlier try left its folder when its actor was killed
+        folder = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
         try:
             local = {kind: os.path.join(folder, Path(path).name) for kind, path in job.outputs.items()}
             result = self.worker.run(replace(job, outputs=local))
@@ -100,6 +137,7 @@ class RayEngine:
         self.workers = workers
         self.cores = max(1, int(cores_per_worker or DEFAULT_CPUS_PER_ACTOR))
         self._ray: Any = None
+        self._watchdog: Any = None
         self._nodes: list[str] = []
         self._actors: list[Any] = []
 
@@ -129,10 +167,18 @@ class RayEngine:
         kwargs: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False}
         if address in (None, "local"):
             kwargs["include_dashboard"] = False
+        if address in (None, "local"):  # Ray started here: cleaned up even if this process is killed
+            from vidtrack.batch.ray_watchdog import start_watchdog
+
+            self._watchdog = start_watchdog()
         try:
             with _quiet_stderr():  # Ray's C++ core logs connection retries straight to fd 2
                 ray.init(address=address, **kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError from Ray's own checks
+            if self._watchdog is not None:  # whatever Ray started before failing goes too
+                with contextlib.suppress(OSError):
+                    self._watchdog.stdin.close()
+                self._watchdog = None
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             fix = "start one with `ray start --head` and pass its address, e.g. --ray HOST:6379"
             if match or "auth" in str(exc).lower():  # the port answered: a refusal, not a missing cluster
@@ -148,7 +194,7 @@ class RayEngine:
             self._check_nodes(inputs)
 
     def _check_nodes(self, inputs: list[str]) -> None:
-        from vidtrack import __version__
+        from vidtrack.version import __version__
 
         ray = self._ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -256,6 +302,11 @@ class RayEngine:
         self._actors = []
         self._ray.shutdown()
         self._ray = None
+        if self._watchdog is not None:
+            from vidtrack.batch.ray_watchdog import stop_watchdog
+
+            stop_watchdog(self._watchdog)
+            self._watchdog = None
 
 
 @contextlib.contextmanager

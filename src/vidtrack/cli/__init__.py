@@ -10,7 +10,8 @@ import sys
 
 import typer
 
-from vidtrack.errors import VidtrackError, mask_credentials, quiet_ffmpeg
+from vidtrack.cli.common import fail  # re-exported: the old import path
+from vidtrack.errors import VidtrackError, quiet_ffmpeg
 
 app = typer.Typer(
     name="vidtrack",
@@ -19,20 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def fail(error: BaseException | str, code: int = 2) -> "typer.Exit":
-    """Print one ``error:`` line to stderr and return the Exit to raise.
-
-    A VidtrackError prints as it is (problem: fix); any other exception (a runtime
-    failure mid-run) as its type and the line of its message that names the cause.
-    """
-    if isinstance(error, BaseException) and not isinstance(error, VidtrackError):
-        from vidtrack.errors import exception_cause
-
-        error = exception_cause(error)
-    typer.echo(mask_credentials(f"error: {error}"), err=True)
-    return typer.Exit(code)
 
 
 def _register() -> None:

@@ -81,7 +81,7 @@ def batch_command(
 ) -> None:
     """Process a whole archive: every video into OUT_DIR, resumable, in parallel; report.csv per input."""
     from vidtrack.batch import run_batch
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.cli.batch_report import BatchReporter, print_batch_table
 
     reporter = BatchReporter(enabled=not quiet)

@@ -10,6 +10,8 @@ import typer
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
     HighScoreRankOption,
+    IouBufferOption,
+    NewTrackGateOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -66,6 +68,14 @@ def eval_command(
             "they then do not count in the score ranking either.",
         ),
     ] = 0.0,
+    subsample: Annotated[
+        int,
+        typer.Option(
+            "--subsample",
+            help="Keep every K-th frame of each sequence (detections and ground truth alike, renumbered): "
+            "scores the tracker as if the video ran at frameRate/K, or the detector ran on every K-th frame.",
+        ),
+    ] = 1,
     iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
     low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
     high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,
@@ -76,6 +86,8 @@ def eval_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
+    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
     raw_boxes: RawBoxesOption = False,
     line: LineOption = None,
     count_mode: CountModeOption = LINE_DEFAULTS.count_mode,
@@ -117,7 +129,7 @@ def eval_command(
 
     if line:
         try:
-            scores = _count_lines(mot_root, seqs, line, min_conf, locals())
+            scores = _count_lines(mot_root, seqs, line, min_conf, locals())  # every frame (--subsample: tracking only)
         except VidtrackError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -131,18 +143,20 @@ def eval_command(
             else None
         )
         names = [s.strip() for s in seqs.split(",") if s.strip()] if seqs else None
-        report = evaluate(mot_root, names, config, refine_config, out, min_conf)
+        report = evaluate(mot_root, names, config, refine_config, out, min_conf, subsample)
     except VidtrackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    _print_report(report, keep_files=out is not None)
+    _print_report(report, keep_files=out is not None, subsample=subsample)
 
 
-def _print_report(report: "EvalReport", keep_files: bool) -> None:
+def _print_report(report: "EvalReport", keep_files: bool, subsample: int = 1) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    title = "vidtrack eval" + (" (--refine)" if report.refined else "")
+    title = "vidtrack eval" + (" (--refine)" if report.refined else "") + (
+        f" (--subsample {subsample})" if subsample > 1 else ""
+    )
     table = Table(title=title)
     for column in ("sequence", "frames", "HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "FP", "FN", "frames/s"):
         table.add_column(column, justify="left" if column == "sequence" else "right", no_wrap=True)

@@ -25,7 +25,7 @@ def eval_detect_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the result line.")] = False,
 ) -> None:
     """Score the detector on labelled images: COCO AP, AP50, AP_small/medium/large (last line)."""
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.config import DetectorConfig
     from vidtrack.detection import load_detector
     from vidtrack.detection.coco_eval import evaluate_detector, list_eval_images

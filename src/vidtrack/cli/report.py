@@ -10,6 +10,19 @@ if TYPE_CHECKING:
     from vidtrack.runner import RunOutcome
 
 
+def shown_url(url: str, terminal: bool) -> str:
+    """The web view's address as printed: whole on a terminal; with ``?token=`` masked otherwise.
+
+    A log file or a CI console is read by more people than the terminal: there the token
+    is written ``token=...`` (the operator knows it, having passed ``--token``).
+    """
+    if terminal or "token=" not in url:
+        return url
+    import re
+
+    return re.sub(r"([?&]token=)[^&#]*", r"\1...", url)
+
+
 class ProgressReporter:
     """One rich progress bar per source: a bar for files of known length, a counter otherwise."""
 
@@ -20,7 +33,7 @@ class ProgressReporter:
 
     def start(self, infos: list["SourceInfo"], viewer_url: str | None = None) -> None:
         if viewer_url:
-            print(f"web view: {viewer_url}", file=sys.stderr, flush=True)
+            print(f"web view: {shown_url(viewer_url, sys.stderr.isatty())}", file=sys.stderr, flush=True)
         if not self.enabled:
             return
         from rich.console import Console
@@ -72,6 +85,12 @@ def print_summary(outcome: "RunOutcome") -> None:
             age_text,
         )
     console.print(table)
+    from vidtrack.sinks.summary import dropped_hint
+
+    for data in outcome.summaries:
+        hint = dropped_hint(data)
+        if hint:
+            console.print(hint, style="yellow", highlight=False)
     analytics = analytics_table(outcome.summaries)
     if analytics is not None:
         console.print(analytics)

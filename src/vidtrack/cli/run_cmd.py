@@ -10,7 +10,10 @@ import typer
 
 from vidtrack.cli.tracker_options import (
     TRACKER_DEFAULTS,
+    CmcOption,
     HighScoreRankOption,
+    IouBufferOption,
+    NewTrackGateOption,
     IouThresholdOption,
     LowIouThresholdOption,
     MaxAgeOption,
@@ -38,9 +41,7 @@ from vidtrack.analytics.redact import RedactConfig
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
-
-if TYPE_CHECKING:
-    from vidtrack.runner import RunRequest
+from vidtrack.request import RunRequest
 
 PANEL_DETECT = "Detector"
 PANEL_TRACK = "Tracker"
@@ -94,6 +95,9 @@ def run_command(
     position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
     velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
     score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
+    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
+    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
+    cmc: CmcOption = TRACKER_DEFAULTS.cmc,
     raw_boxes: RawBoxesOption = False,
     no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
     no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw FPS, stage timing and counts.", rich_help_panel=PANEL_OUTPUT)] = False,
@@ -156,7 +160,7 @@ def run_command(
             options = merge_options(load_config_file(config), options, _given(ctx))
         request = request_from_options(sources, options)
     except VidtrackError as exc:
-        from vidtrack.cli import fail
+        from vidtrack.cli.common import fail
 
         raise fail(exc)
     _execute(request, quiet)
@@ -179,13 +183,14 @@ def _given(ctx: typer.Context) -> set[str]:
 
 def _execute(request: "RunRequest", quiet: bool) -> None:
     from vidtrack.runner import execute
-    from vidtrack.cli import fail
+    from vidtrack.web.view import WebView
+    from vidtrack.cli.common import fail
     from vidtrack.cli.report import ProgressReporter, print_summary
 
     _log_to_stderr(quiet)
     reporter = ProgressReporter(enabled=not quiet)
     try:
-        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True)
+        outcome = execute(request, on_start=reporter.start, on_frame=reporter.frame, install_signals=True, web_view=WebView)
     except VidtrackError as exc:
         reporter.stop()
         raise fail(exc)
@@ -226,8 +231,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Make a sample clip (a virtual camera over an image shipped with Ultralytics) and track it."""
-    from vidtrack.runner import RunRequest
-    from vidtrack.cli import fail
+    from vidtrack.cli.common import fail
     from vidtrack.demo import ensure_demo_clip
 
     try:

@@ -30,10 +30,13 @@ HighScoreRankOption = Annotated[float, _option("high_score_rank")]
 MinScoreRankOption = Annotated[float, _option("min_score_rank")]
 NewTrackScoreRankOption = Annotated[float, _option("new_track_score_rank")]
 MinHitsOption = Annotated[int, _option("min_hits")]
-MaxAgeOption = Annotated[int, _option("max_age")]
+MaxAgeOption = Annotated[float, _option("max_age")]
 PositionGainOption = Annotated[float, _option("position_gain")]
 VelocityGainOption = Annotated[float, _option("velocity_gain")]
 ScoreMemoryOption = Annotated[int, _option("score_memory")]
+IouBufferOption = Annotated[float, _option("iou_buffer")]
+NewTrackGateOption = Annotated[float, _option("new_track_gate")]
+CmcOption = Annotated[str, _option("cmc")]
 #: ``--raw-boxes`` is the CLI's name for ``smooth_boxes=False``.
 RawBoxesOption = Annotated[
     bool, _option("smooth_boxes", "--raw-boxes", "Report the detector's boxes instead of the tracks' filtered (steadier) boxes.")

@@ -21,8 +21,12 @@ import time
 import warnings
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from dataclasses import replace
+from typing import Any, Iterator
 
+from vidtrack.config import DetectorConfig
+from vidtrack.detection.registry import backend, get_backend
+from vidtrack.detection.ultralytics import load_yolo
 from vidtrack.errors import ModelError
 
 log = logging.getLogger("vidtrack")
@@ -117,8 +121,6 @@ def cached_openvino_export(weights: Path, root: Path | None = None) -> Path:
 
 def _export(weights: Path, target: Path) -> float:
     """Export ``weights`` into ``target`` (which must not exist yet); returns the seconds taken."""
-    from vidtrack.detection.ultralytics import load_yolo
-
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as tmp:
         # Ultralytics writes the export beside the weights: work on a copy in the cache.
@@ -162,3 +164,34 @@ def export_applies(device: str | None) -> bool:
     import torch
 
     return not torch.cuda.is_available()
+
+
+def openvino_export_of(config: DetectorConfig) -> Path | None:
+    """The cached OpenVINO export of the ``.pt`` model ``config.model`` (exported on first use).
+
+    A bare name that is not on disk (``yolo11n.pt``) is downloaded by Ultralytics first.
+    Returns None, after logging why, when the weights cannot be exported: the caller then
+    runs them through PyTorch as before.
+    """
+    weights = Path(config.model).expanduser()
+    if not weights.is_file():
+        weights = Path(load_yolo(config.model).ckpt_path)
+    try:
+        return cached_openvino_export(weights)
+    except ExportError as exc:
+        log.warning("running %s through PyTorch: %s", weights.name, exc.one_line())
+        return None
+
+
+def _claims(config: DetectorConfig, path: Path) -> bool:
+    """``--backend auto`` on a ``.pt`` model on a CPU (or an OpenVINO device)."""
+    return path.suffix.lower() == ".pt" and export_applies(config.device)
+
+
+@backend("openvino-export", claims=_claims)
+def load_exported(config: DetectorConfig) -> Any:
+    """A ``.pt`` model through its cached OpenVINO export; through PyTorch when it cannot be exported."""
+    exported = openvino_export_of(config)
+    if exported is None:
+        return get_backend("ultralytics").load(config)
+    return get_backend("openvino").load(replace(config, model=str(exported)))

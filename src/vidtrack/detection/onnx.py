@@ -15,6 +15,7 @@ import numpy as np
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import resolve_classes
+from vidtrack.detection.registry import backend
 from vidtrack.detection.yolo_io import (
     InputBuffer,
     Letterbox,
@@ -97,10 +98,15 @@ class OnnxDetector:
             blob = buffer.fill(image, box)
             t2 = time.perf_counter()
             raw = self._session.run(None, {self._input_name: blob})[0]
+            t3 = time.perf_counter()
+            detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names, blob)
         finally:
             self._buffers.put(buffer)
-        t3 = time.perf_counter()
-        detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names)
         add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
 
+
+@backend("onnx")
+def load_onnx(config: DetectorConfig) -> OnnxDetector:
+    """The ``onnx`` backend: an ``.onnx`` file run through ONNX Runtime directly."""
+    return OnnxDetector(config)

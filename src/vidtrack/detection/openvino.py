@@ -20,6 +20,8 @@ import numpy as np
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import resolve_classes
+from vidtrack.detection.perturb import perturb_output
+from vidtrack.detection.registry import backend
 from vidtrack.detection.yolo_io import (
     ExportInfo,
     InputBuffer,
@@ -337,8 +339,9 @@ class OpenVINODetector:
         if self._fixed_hw is not None and box.input_hw != self._fixed_hw:
             raise ValueError(f"this model takes {self._fixed_hw} inputs, not {box.input_hw}")
         with self._engine_for(box.input_hw).request() as (request, buffer):
-            request.infer({0: buffer.fill(image, box)}, share_inputs=True)
-            return request.get_output_tensor(0).data.copy()
+            blob = buffer.fill(image, box)
+            request.infer({0: blob}, share_inputs=True)
+            return perturb_output(request.get_output_tensor(0).data, blob).copy()
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
         """Detect objects in one BGR uint8 image (thread-safe)."""
@@ -356,7 +359,7 @@ class OpenVINODetector:
             request.infer({0: blob}, share_inputs=True)
             t3 = time.perf_counter()
             raw = request.get_output_tensor(0).data  # a view into the request: decode before releasing it
-            detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names)
+            detections = predictions_to_detections(raw, box, cfg, self.class_ids, self.class_names, blob)
         add_stage_times(timings, (t1, t2, t3, time.perf_counter()))
         return detections
 
@@ -388,6 +391,17 @@ class OpenVINODetector:
                     raw = request.get_output_tensor(0).data  # a view: decode before releasing the request
                     for j, i in enumerate(chunk):
                         results[i] = predictions_to_detections(
-                            raw[j], boxes[i], self.config, self.class_ids, self.class_names
+                            raw[j], boxes[i], self.config, self.class_ids, self.class_names, blob[j]
                         )
         return results
+
+
+def _is_openvino_export(config: DetectorConfig, path: Path) -> bool:
+    """An exported OpenVINO folder (holds a ``.xml`` model): ``--backend auto`` runs it here."""
+    return path.is_dir() and any(path.glob("*.xml"))
+
+
+@backend("openvino", claims=_is_openvino_export)
+def load_openvino(config: DetectorConfig) -> OpenVINODetector:
+    """The ``openvino`` backend: an OpenVINO export folder (or ``.xml``) run directly, no torch."""
+    return OpenVINODetector(config)

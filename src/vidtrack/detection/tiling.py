@@ -41,11 +41,14 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from vidtrack.config import parse_tiles  # re-exported: the old import path
+from vidtrack.detection.base import BatchDetector, FixedInputDetector
 from vidtrack.errors import OptionError
+from vidtrack.geometry import Points, parse_polygon  # parse_polygon re-exported: the old import path
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -73,53 +76,7 @@ FRAGMENT_AREA = 1.5
 #: Most tiles per frame: a guard against ``--tiles 40`` on a 4K stream.
 MAX_TILES = 256
 
-Polygon = tuple[tuple[float, float], ...]
-
-
-def parse_tiles(value: str | int | None) -> str:
-    """Normalise a ``--tiles`` value to ``"off"``, ``"auto"`` or a decimal ``"N"`` (2-16).
-
-    Raises:
-        OptionError: anything else (one line with the fix).
-    """
-    text = "off" if value is None else str(value).strip().lower()
-    if text in ("off", "auto"):
-        return text
-    if text in ("0", "1", "no", "false", "none"):
-        return "off"
-    if text.isdigit() and 2 <= int(text) <= 16:
-        return str(int(text))
-    raise OptionError(f"--tiles {value!r} is not auto, off or a number of tiles 2-16", "use e.g. --tiles auto or --tiles 3")
-
-
-def parse_polygon(value: Any) -> Polygon:
-    """A ``--tile-region`` polygon: ``"x,y x,y x,y ..."`` (or a list of [x, y] pairs) -> points.
-
-    Coordinates are pixels, or fractions of the frame when every one is at most 1
-    (``"0,0 0.5,0 0.5,0.5 0,0.5"`` is the top-left quarter of any frame).
-
-    Raises:
-        OptionError: fewer than three points, or a point that is not two numbers.
-    """
-    fix = 'give at least three x,y points, e.g. --tile-region "0,0 960,0 960,540 0,540"'
-    try:
-        if isinstance(value, str):
-            pairs = [p.split(",") for p in value.replace(";", " ").split()]
-        else:
-            pairs = [list(p) for p in value]
-        points = tuple((float(p[0]), float(p[1])) for p in pairs if len(p) == 2)
-        if len(points) != len(pairs):
-            raise ValueError("not x,y pairs")
-    except (TypeError, ValueError, IndexError):
-        raise OptionError(f"--tile-region {value!r} is not a list of x,y points", fix) from None
-    if len(points) < 3:
-        raise OptionError(f"--tile-region {value!r} has {len(points)} points", fix)
-    if any(not math.isfinite(c) or c < 0 for p in points for c in p):
-        raise OptionError(f"--tile-region {value!r} has a negative or non-finite coordinate", fix)
-    return points
-
-
-def _polygon_pixels(polygon: Polygon, frame_hw: tuple[int, int]) -> np.ndarray:
+def _polygon_pixels(polygon: Points, frame_hw: tuple[int, int]) -> np.ndarray:
     """The polygon in frame pixels, (P, 2) float: fractions are scaled, pixels are clipped."""
     h, w = frame_hw
     points = np.asarray(polygon, dtype=np.float64)
@@ -150,7 +107,7 @@ def plan_tiles(
     frame_hw: tuple[int, int],
     model_input: int,
     mode: str = "auto",
-    regions: Sequence[Polygon] = (),
+    regions: Sequence[Points] = (),
     overlap: float = OVERLAP,
 ) -> np.ndarray:
     """Tile boxes ``(K, 4)`` int ``x1, y1, x2, y2`` in frame pixels for one frame size.
@@ -437,9 +394,8 @@ class TiledDetector:
                 warm((y2 - y1, x2 - x1))
 
     def _run(self, images: list[np.ndarray]) -> list["sv.Detections"]:
-        many = getattr(self.inner, "detect_many", None)
-        if many is not None:
-            return many(images)
+        if isinstance(self.inner, BatchDetector):
+            return self.inner.detect_many(images)
         return [self.inner.detect(image) for image in images]
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
@@ -489,7 +445,7 @@ def wrap_for_tiles(inner: "Detector", config: "DetectorConfig") -> "Detector":
     """
     if parse_tiles(config.tiles) == "off" and not config.tile_regions:
         return inner
-    return TiledDetector(inner, config, getattr(inner, "model_input", None))
+    return TiledDetector(inner, config, inner.model_input if isinstance(inner, FixedInputDetector) else None)
 
 
 def inner_config(config: "DetectorConfig") -> "DetectorConfig":

@@ -8,32 +8,38 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import keep_most_confident, looks_like_path, make_detections, resolve_classes
+from vidtrack.detection.registry import backend
 from vidtrack.errors import ModelError
 
 if TYPE_CHECKING:
     import supervision as sv
 
 
-def load_yolo(model: str):  # -> ultralytics.YOLO
-    """``ultralytics.YOLO(model)`` with its failures turned into one-line errors."""
+def load_yolo(model: str, family: str = "YOLO"):  # -> ultralytics.YOLO
+    """``ultralytics.YOLO(model)`` (or ``ultralytics.RTDETR`` for ``family="RTDETR"``) with its
+    failures turned into one-line errors."""
     os.environ.setdefault("YOLO_VERBOSE", "False")  # ultralytics logs model loading to stdout otherwise
     # Ultralytics pip-installs missing optional packages at run time unless told not to: a run
     # (or a server answering a request) must never install software behind the user's back.
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")
     try:
-        from ultralytics import YOLO
+        import ultralytics
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelError(
             f"the ultralytics package is needed for model {model}", "pip install vidtrack (ultralytics is one of its dependencies)"
         ) from exc
+    from vidtrack.detection.perturb import hook_ultralytics
+
+    hook_ultralytics()  # the test-only numerics pass; a no-op unless VIDTRACK_TEST_PERTURB is set
     try:
-        yolo = YOLO(model, task="detect")
+        yolo = ultralytics.YOLO(model, task="detect") if family == "YOLO" else ultralytics.RTDETR(model)
         dict(yolo.names)  # loads the weights now: YOLO() defers some formats' checks to first use
         return yolo
     except Exception as exc:  # ultralytics raises many types here
@@ -49,13 +55,13 @@ def load_yolo(model: str):  # -> ultralytics.YOLO
 
 
 class UltralyticsDetector:
-    """``ultralytics.YOLO(...).predict`` on one frame at a time."""
+    """``ultralytics.YOLO(...).predict`` (or ``RTDETR``'s) on one frame at a time."""
 
     max_in_flight = 1  # YOLO.predict is not thread-safe
 
-    def __init__(self, config: DetectorConfig) -> None:
+    def __init__(self, config: DetectorConfig, family: str = "YOLO") -> None:
         self.config = config
-        self.model = load_yolo(config.model)
+        self.model = load_yolo(config.model, family)
         self.class_names: dict[int, str] = dict(self.model.names)
         self.class_ids = resolve_classes(config.classes, self.class_names)
         self._lock = threading.Lock()
@@ -81,3 +87,20 @@ class UltralyticsDetector:
             boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy(), self.class_names
         )
         return keep_most_confident(detections) if cfg.single else detections
+
+
+@backend("ultralytics")
+def load_ultralytics(config: DetectorConfig) -> UltralyticsDetector:
+    """The ``ultralytics`` backend: any model ``ultralytics.YOLO`` loads (.pt, .onnx, exports...)."""
+    return UltralyticsDetector(config)
+
+
+def _is_rtdetr(config: DetectorConfig, path: Path) -> bool:
+    """An Ultralytics RT-DETR checkpoint (``rtdetr-l.pt``, ``rtdetr-x.pt``): by its name, as Ultralytics names them."""
+    return path.name.lower().startswith("rtdetr") and path.suffix.lower() == ".pt"
+
+
+@backend("rtdetr", claims=_is_rtdetr)
+def load_rtdetr(config: DetectorConfig) -> UltralyticsDetector:
+    """The ``rtdetr`` backend: Baidu's RT-DETR through ``ultralytics.RTDETR`` (NMS-free; ``--iou`` unused)."""
+    return UltralyticsDetector(config, family="RTDETR")

@@ -320,15 +320,25 @@ def parse_export_info(meta: dict, source: str) -> ExportInfo:
 
 
 def predictions_to_detections(
-    raw: np.ndarray, box: Letterbox, config: "DetectorConfig", class_ids: Sequence[int] | None, names: dict[int, str]
+    raw: np.ndarray,
+    box: Letterbox,
+    config: "DetectorConfig",
+    class_ids: Sequence[int] | None,
+    names: dict[int, str],
+    model_input: np.ndarray,
 ) -> "sv.Detections":
     """Raw model output for one letterboxed image -> ``sv.Detections`` in source pixels.
 
     NMS, the confidence/class filters and ``max_det`` as Ultralytics' ``predict`` applies
-    them; ``config.single`` keeps only the most confident box.
+    them; ``config.single`` keeps only the most confident box. ``model_input`` is the tensor
+    the model ran on for ``raw`` (``(1, 3, H, W)`` with a ``(1, ...)`` raw, ``(3, H, W)``
+    with one image's raw): the test-only numerics pass (:mod:`vidtrack.detection.perturb`,
+    ``VIDTRACK_TEST_PERTURB``) keys its noise on it; otherwise it is not read.
     """
     from vidtrack.detection.base import keep_most_confident, make_detections
+    from vidtrack.detection.perturb import perturb_output
 
+    raw = perturb_output(raw, model_input)
     xyxy, conf, cls = decode_predictions(raw, config.conf, config.iou, class_ids, config.max_det)
     scale_to_source(xyxy, box)
     detections = make_detections(xyxy, conf, cls, names)

@@ -58,7 +58,7 @@ class _LineFile:
         try:
             self._file = open(self.path, "wb", buffering=0)
         except OSError as exc:
-            from vidtrack.sinks import check_writable
+            from vidtrack.sinks.base import check_writable
 
             check_writable(self.path)  # raises the precise reason when there is one
             raise OutputError(f"cannot create {self.path} ({exc.strerror or exc})", "choose another path") from None

@@ -13,8 +13,47 @@ import numpy as np
 from vidtrack.labels import class_names, confidence_tags
 
 if TYPE_CHECKING:
-    from vidtrack.frames import FrameResult
+    from vidtrack.analytics.stage import AnalyticsStage
+    from vidtrack.frames import FrameResult, LaneReport
+    from vidtrack.sources.base import Source
 
+
+#: The end-of-run table warns when at least this share of a class's detections (and
+#: :data:`DROPPED_WARN_MIN` of them) never became part of a reported track.
+DROPPED_WARN_SHARE = 0.25
+DROPPED_WARN_MIN = 20
+
+
+def dropped_detections(detected: dict[str, int], reported: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Per class: detections that never became part of a reported track, ``{"count", "share"}``.
+
+    ``detected`` counts every box the detector gave the tracker, ``reported`` the boxes of
+    confirmed tracks (look-ahead included); share = count / detected, 0-1, 3 decimals.
+    They are dropped because they started no track (score rank below
+    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``) or no
+    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``).
+    """
+    out = {}
+    for cls, n in sorted(detected.items()):
+        dropped = max(0, n - reported.get(cls, 0))
+        out[cls] = {"count": dropped, "share": round(dropped / n, 3) if n else 0.0}
+    return out
+
+
+def dropped_hint(summary: dict[str, Any]) -> str | None:
+    """One line for the end-of-run table when a large share of a class's detections was dropped, else None."""
+    worst = [
+        (cls, d) for cls, d in summary.get("dropped_detections", {}).items()
+        if d["share"] >= DROPPED_WARN_SHARE and d["count"] >= DROPPED_WARN_MIN
+    ]
+    if not worst:
+        return None
+    parts = ", ".join(f"{cls} {100 * d['share']:.0f}% ({d['count']})" for cls, d in worst)
+    return (
+        f"{summary.get('source', '')}: detections in no reported track: {parts}. If they are real objects, "
+        "lower --new-track-score-rank or --min-hits (fast movers: raise --iou-buffer or --new-track-gate); if they are false "
+        "boxes, raise --conf."
+    )
 
 
 class SummaryBuilder:
@@ -42,6 +81,7 @@ class SummaryBuilder:
         self._last_duration: float | None = None
         self._tracks: dict[str, set[int]] = defaultdict(set)
         self._detections: dict[str, int] = defaultdict(int)
+        self._detected: dict[str, int] = defaultdict(int)
         self._best: dict[str, float] = {}
         self._timing_sum: dict[str, float] = defaultdict(float)
         self._timing_n: dict[str, int] = defaultdict(int)
@@ -68,6 +108,8 @@ class SummaryBuilder:
                     self._best[cls] = c
                 if track is not None and track[i] >= 0:
                     self._tracks[cls].add(int(track[i]))
+        for cls, n in result.detected.items():
+            self._detected[cls] += n
         for stage, ms in result.timings_ms.items():
             self._timing_sum[stage] += float(ms)
             self._timing_n[stage] += 1
@@ -113,6 +155,8 @@ class SummaryBuilder:
                 stage: round(self._timing_sum[stage] / n, 2) for stage, n in self._timing_n.items() if n
             },
         }
+        if self._detected:
+            summary["dropped_detections"] = dropped_detections(self._detected, self._detections)
         if len(self._ages):
             ages = np.frombuffer(self._ages, dtype=np.float32)
             summary["frame_age_ms"] = {
@@ -125,3 +169,87 @@ class SummaryBuilder:
 
     def close(self) -> None:
         """Nothing to finalise: the runner writes :meth:`build`'s result (``--summary``) after the run."""
+
+
+def report_fields(report: "LaneReport") -> dict[str, Any]:
+    """The pipeline's figures for one lane, as the summary shows them (rounded)."""
+    return {
+        "processing_fps": round(report.processing_fps, 2),
+        "wall_s": round(report.wall_s, 3),
+        "first_output_s": None if report.first_output_s is None else round(report.first_output_s, 3),
+        "timings_ms": report.stage_ms,
+        "stopped_early": report.stopped,
+        "source_state": None if report.status is None else str(report.status),
+    }
+
+
+def finish_summary(
+    summary: SummaryBuilder, source: "Source", report: "LaneReport", analytics: "AnalyticsStage | None" = None
+) -> tuple[dict[str, Any], list[str]]:
+    """One lane's finished summary (JSON-ready) and what the user must be told about it.
+
+    Adds to what the builder counted per frame: the source's name, the pipeline's figures
+    (:func:`report_fields`), the analytics' lines and zones (finishing them: pending
+    crossings count, open visits exit), an error that ended the lane, where the picture
+    changed size, and why a source ended early. The warnings are one line each.
+    """
+    warnings: list[str] = []
+    summary.update(source=source.info.name, **report_fields(report))
+    if analytics is not None:
+        analytics.finish()
+        summary.update(**analytics.summary())
+    if report.error is not None:
+        summary.update(complete=False, error=str(report.error))
+    size_changes = source.size_changes
+    if size_changes:
+        summary.update(size_changes=[
+            {"frame": index, "t": round(t, 3), "width": width, "height": height}
+            for index, t, width, height in size_changes
+        ])
+        first = size_changes[0]
+        warnings.append(
+            f"{source.info.name}: the picture changes size {len(size_changes)} time(s), first to "
+            f"{first[2]}x{first[3]} at frame {first[0]} ({first[1]:.3f} s); each frame was processed at its "
+            "own size, boxes are in its coordinates, and tracks restart at each change"
+        )
+    data = summary.build()
+    if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
+        warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
+        data["source_error"] = source.error.one_line()
+    warnings.extend(_file_notes(data, source, report))
+    if source.truncated and not report.stopped:
+        warnings.append(
+            f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
+            " (truncated file or wrong header); every decodable frame was processed"
+        )
+    return data, warnings
+
+
+def _file_notes(data: dict[str, Any], source: "Source", report: "LaneReport") -> list[str]:
+    """What a video file's reader noticed (sources/files.py): a file still being written,
+    deinterlacing, HDR tone-mapping, damaged places. Adds the summary fields; returns warnings."""
+    warnings: list[str] = []
+    name = source.info.name
+    if getattr(source, "growing", False) and not report.stopped:  # a recorder still appending
+        data["complete"] = False
+        warnings.append(
+            f"{name} was still being written (it grew to {getattr(source, 'grown_to', 0)} bytes while it was read): "
+            "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
+        )
+    if getattr(source, "deinterlaced", False):  # interlaced input, deinterlaced before detection
+        data["deinterlaced"] = True
+    hdr = getattr(source, "hdr", None)
+    if hdr:
+        data["colour"] = f"{hdr} tone-mapped to SDR BT.709"
+        warnings.append(
+            f"{name} is HDR ({hdr}): frames were tone-mapped to SDR BT.709 for detection and the video output; "
+            "colours and brightness differ from an HDR display"
+        )
+    damage = getattr(source, "damage", None)  # runs of frames lost or damaged mid-file
+    if damage:
+        data["damaged"] = list(damage)
+        messages = source.damage_messages()  # type: ignore[attr-defined]
+        warnings.extend(messages[:5])
+        if len(messages) > 5:
+            warnings.append(f"{name}: {len(messages) - 5} more damaged places (see 'damaged' in the summary)")
+    return warnings

@@ -171,7 +171,7 @@ class VideoWriter:
         self._audio: _AudioTrack | None = None
         self._failed: OutputError | None = None  # a write failed (disk full): close() cuts, never rewrites
 
-        from vidtrack.sinks import check_writable
+        from vidtrack.sinks.base import check_writable
 
         # PyAV creates the file only when the first packet is written: check now, so a bad
         # path fails before any work is done.
@@ -440,7 +440,7 @@ class VideoSink:
 
 def open_video_sink(path: str | os.PathLike[str], info: "SourceInfo", config: "OutputConfig") -> VideoSink:
     """A video sink set up for ``info``: its exact fps, audio, and live timing; sized by its first frame."""
-    from vidtrack.sinks import check_writable
+    from vidtrack.sinks.base import check_writable
 
     check_writable(Path(path))  # fail now, not at the first frame
 

@@ -6,6 +6,8 @@ rtsp/http/udp/tcp streams) are read by a background reader that keeps only the n
 frame, so the pipeline never falls behind the camera.
 """
 
-from vidtrack.sources.base import Source, SourceKind, SourceState, SourceStatus, classify, open_source
+from vidtrack.frames import SourceState, SourceStatus
+from vidtrack.sources.base import Source
+from vidtrack.sources.open import SourceKind, classify, open_source
 
 __all__ = ["Source", "SourceKind", "SourceState", "SourceStatus", "classify", "open_source"]

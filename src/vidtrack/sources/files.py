@@ -19,7 +19,8 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.bounded import FrameQueue
+from vidtrack.frames import SourceState, SourceStatus
 from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
@@ -81,7 +82,7 @@ def _url_name(url: str) -> str:
 
 class VideoFileSource:
     """A video file of any container/codec FFmpeg reads (mp4, avi, mkv, webm, ts, raw mjpeg...),
-    or an http(s) URL of one (:func:`vidtrack.sources.base.is_finite_http`), read the same way
+    or an http(s) URL of one (:func:`vidtrack.sources.open.is_finite_http`), read the same way
     with FFmpeg's open/read timeouts at ``--stall-timeout``.
 
     ``Frame.pts`` is the frame's presentation time in seconds from the first frame: exactly
@@ -106,7 +107,7 @@ class VideoFileSource:
         quiet_ffmpeg()
         import av
 
-        # An http(s) URL of a video file is read like a file (sources.base.is_finite_http).
+        # An http(s) URL of a video file is read like a file (sources.open.is_finite_http).
         self.url = str(path).strip() if "://" in str(path) else None
         self.path = Path(path)
         self.config = config or SourceConfig()
@@ -442,7 +443,7 @@ class VideoFileSource:
         return lines
 
     def frames(self) -> Iterator[Frame]:
-        out: "queue.Queue[Frame | None]" = queue.Queue(maxsize=PREFETCH)
+        out: "queue.Queue[Frame | None]" = FrameQueue(PREFETCH)  # and in bytes: big frames prefetch fewer
         reader = threading.Thread(target=self._decode, args=(out,), name=f"decode-{self.source_id}", daemon=True)
         self._reader = reader
         reader.start()

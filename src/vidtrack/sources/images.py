@@ -13,7 +13,8 @@ from typing import Iterator
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import IMAGE_SUFFIXES, SourceState, SourceStatus, sequence_files
+from vidtrack.frames import SourceState, SourceStatus
+from vidtrack.sources.base import IMAGE_SUFFIXES, sequence_files
 
 #: Frame rate given to image sequences when they are written as video.
 IMAGE_SEQUENCE_FPS = Fraction(30)

@@ -34,7 +34,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, mask_credentials, quiet_ffmpeg
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.frames import SourceState, SourceStatus
 from vidtrack.sources.hls import HlsCursor, StreamEnded
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,9 @@ class Tracker(Protocol):
     def update_all(self, detections: "sv.Detections") -> "sv.Detections":
         """Every matched row, tentative ones with ``tracker_id`` 0 and ``data["track_key"]``."""
 
+    def compensate(self, affine) -> None:
+        """Move live tracks by the camera's motion since the previous frame (2x3 affine, pixels)."""
+
     def end_tracks(self) -> None:
         """End every track now (a reconnect gap, a picture size change); ids keep counting."""
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from vidtrack.config import CMC_MODES
 from vidtrack.errors import check_option
+
+
+
+#: The frame rate ``position_gain`` and ``velocity_gain`` are stated at (frames/s).
+GAIN_RATE = 30.0
 
 
 def knob(default: Any, help: str) -> Any:
@@ -58,6 +64,20 @@ class TrackerConfig:
         "Minimum IoU between a detection and a track's predicted box to match. Raise: fewer wrong matches "
         "between neighbours; lower: fast objects keep their ids.",
     )
+    # C-BIoU (Yang et al., WACV 2023): a second pass with widened boxes for what the plain
+    # IoU pass left unmatched. 0 switches the pass off.
+    iou_buffer: float = knob(
+        0.3,
+        "Second matching pass for confident detections left over: both boxes widened by this share of "
+        "their size on each side. Raise: fast movers and low frame rates keep ids; neighbours swap more.",
+    )
+    # A track seen once has no velocity: the motion-aware gate of a tentative track's second
+    # match. Per frame: at lower rates objects move further, which the gate is meant for.
+    new_track_gate: float = knob(
+        1.0,
+        "How far (in box sizes, centre to centre) a track seen once may have moved to take a confident "
+        "detection it no longer overlaps; 0 = off. Raise: fast movers are picked up; neighbours merge more.",
+    )
     low_iou_threshold: float = knob(
         0.5,
         "Minimum IoU for a weak detection (ranked below --high-score-rank) to extend a track. Raise: weak "
@@ -89,21 +109,22 @@ class TrackerConfig:
         "objects appear later.",
     )
     # An unseen track is not reported meanwhile; tentative tracks die on their first miss.
-    max_age: int = knob(
-        30,
-        "Frames a track survives unseen. Raise: ids survive longer occlusions; lost tracks may steal "
-        "nearby newcomers.",
+    # In seconds, so one default serves 5-60 fps (the tracker converts with the video's rate).
+    max_age: float = knob(
+        1.0,
+        "Seconds a track survives unseen (x the frame rate = frames). Raise: ids survive longer "
+        "occlusions; lost tracks may steal nearby newcomers.",
     )
     # The share of the prediction error a new observation corrects (alpha-beta filter).
     position_gain: float = knob(
         0.6,
-        "How much each detection corrects the track's box (0-1). Raise: follows the detector (and its "
+        "How much each detection corrects the track's box (0-1, at 30 fps; kept as a lag in seconds at other rates). Raise: follows the detector (and its "
         "jitter); lower: steadier boxes that lag.",
     )
     # Too high and coasting tracks drift with the jitter they took for motion.
     velocity_gain: float = knob(
         0.05,
-        "How much each detection corrects the track's velocity (0-1). Raise: reacts to turns faster, "
+        "How much each detection corrects the track's velocity (0-1, at 30 fps; x sqrt(30/fps) at other rates). Raise: reacts to turns faster, "
         "jitter becomes motion; lower: smoother prediction.",
     )
     # Filtered boxes fit better (MOT15: +1.5 MOTA, +0.7 HOTA) but lag a little, which costs
@@ -112,6 +133,14 @@ class TrackerConfig:
     smooth_boxes: bool = knob(
         True,
         "Report the tracks' filtered (steadier) boxes; off (--raw-boxes): the detector's boxes unchanged.",
+    )
+    # The estimate is a separate stage (vidtrack.motion, OpenCV); the tracker only applies
+    # the affine it is handed. auto: a pair of frames a second is checked while the picture
+    # stands still (near zero cost), every frame once it moves.
+    cmc: str = knob(
+        "auto",
+        "Camera motion compensation: off, auto (on while the picture moves) or on. Raise: (off, auto, on) "
+        "ids survive pans and shakes; costs a few ms per frame while estimating.",
     )
     # Older detections fade out by halving.
     score_memory: int = knob(
@@ -129,13 +158,39 @@ class TrackerConfig:
             ("--new-track-score-rank", self.new_track_score_rank),
             ("--position-gain", self.position_gain),
             ("--velocity-gain", self.velocity_gain),
+            ("--iou-buffer", self.iou_buffer),
         ):
             check_option(0.0 <= value <= 1.0, flag, value, "use a value between 0 and 1")
+        check_option(0.0 <= self.new_track_gate <= 5.0, "--new-track-gate", self.new_track_gate, "use 0 (off) to 5 box sizes")
         check_option(self.iou_threshold > 0, "--iou-threshold", self.iou_threshold, "use a value above 0, e.g. 0.3")
         check_option(self.low_iou_threshold > 0, "--low-iou-threshold", self.low_iou_threshold, "use e.g. 0.5")
         check_option(self.min_hits >= 1, "--min-hits", self.min_hits, "use 1 or more (1 reports tracks at once)")
-        check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more frames")
+        check_option(self.max_age >= 0, "--max-age", self.max_age, "use 0 or more seconds, e.g. 1")
+        check_option(self.cmc in CMC_MODES, "--cmc", self.cmc, "use auto, on or off")
         check_option(self.score_memory >= 1, "--score-memory", self.score_memory, "use e.g. 10000 detections")
+
+
+    def gains_at(self, frame_rate: float) -> tuple[float, float]:
+        """``(position_gain, velocity_gain)`` per frame at ``frame_rate``, for the same time
+        constants the settings have at :data:`GAIN_RATE` frames/s.
+
+        A box filtered with gain a lags the detections by ``(1 - a) / a`` frames; the lag in
+        *seconds* is kept (at 10 fps, 0.6 becomes 0.82). The velocity gain rises with the
+        square root of the frame interval (at 10 fps, 0.05 becomes 0.087): fewer frames a
+        second must each count more, but each carries as much detector jitter as before.
+        Chosen by measurement (MOT15 subsampled to every 2nd and 3rd frame: the square root
+        beat both a fixed per-frame gain and a fixed time constant at every rate; see
+        docs/perf/tracker-framerate.md).
+        """
+        scale = frame_rate / GAIN_RATE
+        a = self.position_gain
+        position = a if a in (0.0, 1.0) else 1.0 / (1.0 + scale * (1.0 - a) / a)
+        velocity = min(1.0, self.velocity_gain / scale**0.5)
+        return position, velocity
+
+    def max_age_frames(self, frame_rate: float) -> int:
+        """``max_age`` in frames at ``frame_rate`` frames/s (rounded; at least 0)."""
+        return max(0, int(round(self.max_age * frame_rate)))
 
 
 @dataclass(frozen=True)

@@ -42,5 +42,8 @@ class StillsTracker:
 
     update_all = update  # nothing is ever tentative
 
+    def compensate(self, affine) -> None:
+        """Nothing to move: no track outlives its frame."""
+
     def end_tracks(self) -> None:
         """Nothing to end: every detection is its own one-frame track."""

@@ -13,18 +13,26 @@ Association, per frame:
 1. Confident detections (``high_score_rank``) and weak ones compete in one assignment;
    a confident match always outweighs a weak one, and weak detections need the stricter
    ``low_iou_threshold`` (ByteTrack's two stages, folded into one solve).
-2. Confident detections still unmatched get a second chance against tracks that missed
+2. Confident detections still unmatched are compared again with widened boxes (both
+   boxes grow by ``iou_buffer`` of their size on every side: C-BIoU), so a fast mover, or
+   any object at a low frame rate, still meets its prediction; and with tracks seen only
+   once (no velocity yet) by centre distance in box sizes (``new_track_gate``).
+3. Confident detections still unmatched get a second chance against tracks that missed
    frames, this time compared with the track's *last observed* box instead of its
    prediction: after an occlusion the extrapolated box has often drifted while the
    object reappears close to where it was last seen (OC-SORT's observation-centric
    recovery).
-3. When a track is re-found after a gap, its velocity is re-estimated from the two real
+4. When a track is re-found after a gap, its velocity is re-estimated from the two real
    observations across the gap, not from the drifted prediction.
+
+Settings that mean time (``max_age``, the gains) are converted with the video's
+``frame_rate``; :meth:`IoUTracker.compensate` applies the camera's motion (a 2x3 affine
+from :mod:`vidtrack.motion`) to every track before a frame's update.
 
 Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` starts a
 tentative track; it is confirmed (and given the next id of this tracker instance, from
 1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
-to ``max_age`` frames. Only detections matched to confirmed tracks are reported.
+to ``max_age`` seconds. Only detections matched to confirmed tracks are reported.
 
 Speed: a frame costs a few dozen numpy calls on arrays of a handful of rows, so call
 overhead, not arithmetic, is the budget. Hence one state matrix, in-place updates, work
@@ -39,6 +47,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.config import TrackerConfig
 from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
@@ -59,6 +68,9 @@ _ID = 16  # public id, 0 while tentative
 _LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
 _COLUMNS = 18
 
+#: The rate assumed when the caller does not say (the most common video rate).
+DEFAULT_FRAME_RATE = 30.0
+
 _NO_INDEX = np.empty(0, dtype=np.intp)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
@@ -66,10 +78,19 @@ _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 class IoUTracker:
     """Online multi-object tracker matching boxes by IoU; ids belong to the instance."""
 
-    def __init__(self, config: TrackerConfig | None = None) -> None:
+    def __init__(self, config: TrackerConfig | None = None, frame_rate: float | None = None) -> None:
+        """``frame_rate``: frames per second of the video the detections come from (of the
+        detected frames, when the detector skips some); the settings given in seconds are
+        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`)."""
         self.config = config if config is not None else TrackerConfig()
         self._ranks = ScoreRanks(memory=self.config.score_memory)
         cfg = self.config
+        rate = DEFAULT_FRAME_RATE if frame_rate is None else float(frame_rate)
+        if not rate > 0.0:
+            raise OptionError(f"frame rate {frame_rate} is not positive", "pass the video's frames per second, e.g. 30")
+        self.frame_rate = rate
+        self._max_age = cfg.max_age_frames(rate)
+        self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self.reset()
 
@@ -96,6 +117,33 @@ class IoUTracker:
         self._count = 0
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
+
+    def compensate(self, affine: np.ndarray) -> None:
+        """Move every live track by the camera's motion since the previous frame.
+
+        ``affine``: (2,3) float, previous frame's pixels -> this frame's (rotation, uniform
+        scale and translation; :mod:`vidtrack.motion` estimates it). Call it before this
+        frame's update. Box centres move with the affine, widths and heights scale by its
+        scale, velocities turn and scale with its linear part, so the prediction lands
+        where the object is in the moved picture. No OpenCV: the tracker only applies it.
+        """
+        count = self._count
+        if not count:
+            return
+        a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
+        linear, shift = a[:, :2], a[:, 2]
+        scale = float(np.sqrt(abs(np.linalg.det(linear))))
+        state = self._state[:count]
+        for cols in (_BOX, _OBS):
+            boxes = state[:, cols]
+            centre = (boxes[:, 0:2] + boxes[:, 2:4]) * 0.5
+            half = (boxes[:, 2:4] - boxes[:, 0:2]) * (0.5 * scale)
+            centre = centre @ linear.T + shift
+            boxes[:, 0:2] = centre - half
+            boxes[:, 2:4] = centre + half
+        vel = state[:, _VEL]
+        vel[:, 0:2] = vel[:, 0:2] @ linear.T
+        vel[:, 2:4] = vel[:, 2:4] @ linear.T
 
     @property
     def active_count(self) -> int:
@@ -245,7 +293,7 @@ class IoUTracker:
             n_ready = int(np.count_nonzero(ready))
             if n_ready:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
-                state[ready, _LIMIT] = cfg.max_age
+                state[ready, _LIMIT] = self._max_age
                 self._next_id += n_ready
 
         matched = state[cols]
@@ -281,6 +329,45 @@ class IoUTracker:
         if len(rows) == len(score_bins):
             return rows, cols
 
+        free_det = confident.copy()
+        free_det[rows] = False
+        buffer = cfg.iou_buffer
+        if buffer > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+            # Buffered IoU (C-BIoU) for confident detections left over: both boxes grow by
+            # `buffer` of their size on every side, so a fast mover whose box no longer
+            # overlaps its prediction enough still meets it.
+            free = np.ones(len(state), dtype=bool)
+            free[cols] = False
+            d = free_det.nonzero()[0]
+            t = free.nonzero()[0]
+            grown = _grow(xyxy[d], buffer)
+            overlap = _overlap(grown, area[d] * (1.0 + 2.0 * buffer) ** 2, _grow(state[t, _BOX], buffer))
+            allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
+            extra_rows, extra_cols = assign(allowed, overlap)
+            if len(extra_rows):
+                rows = np.concatenate((rows, d[extra_rows]))
+                cols = np.concatenate((cols, t[extra_cols]))
+                free_det[d[extra_rows]] = False
+
+        # Tracks seen once were born last frame (a tentative track dies at its first miss).
+        born_last_frame = self._last_birth == self._frame - 1
+        if born_last_frame and cfg.new_track_gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+            # A track seen once has no velocity yet: a fast mover's second box may not
+            # overlap its first at all. Match leftovers to such tracks by centre distance in
+            # box sizes (similar sizes only), nearest first.
+            young = state[:, _HITS] == 1.0
+            young[cols] = False
+            if np.count_nonzero(young):
+                d = free_det.nonzero()[0]
+                t = young.nonzero()[0]
+                closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], cfg.new_track_gate)
+                allowed &= same_class[d[:, None], t[None, :]]
+                extra_rows, extra_cols = assign(allowed, closeness)
+                if len(extra_rows):
+                    rows = np.concatenate((rows, d[extra_rows]))
+                    cols = np.concatenate((cols, t[extra_cols]))
+                    free_det[d[extra_rows]] = False
+
         # Observation-centric recovery for confident detections left over, against
         # tracks that had already missed the previous frame (all confirmed: a tentative
         # track dies at its first miss).
@@ -288,8 +375,6 @@ class IoUTracker:
         if not np.count_nonzero(free_trk):
             return rows, cols
         free_trk[cols] = False
-        free_det = confident.copy()
-        free_det[rows] = False
         if np.count_nonzero(free_det) and np.count_nonzero(free_trk):
             d = free_det.nonzero()[0]
             t = free_trk.nonzero()[0]
@@ -308,7 +393,6 @@ class IoUTracker:
         re-found after missed frames restarts from the observation (its prediction has
         drifted) and re-estimates its velocity across the gap from real observations.
         """
-        cfg = self.config
         matched = state[cols]
         box = matched[:, _BOX]  # the prediction, corrected in place
         span = matched[:, _MISS]  # frames since the previous match
@@ -316,10 +400,10 @@ class IoUTracker:
         residual = observed - box
         # Young tracks average their first velocity measurements (gain 1/n, like a Kalman
         # filter whose uncertainty is still shrinking), then settle at velocity_gain.
-        gain = np.maximum(cfg.velocity_gain, 1.0 / hits)
+        gain = np.maximum(self._velocity_gain, 1.0 / hits)
         gain /= span
         matched[:, _VEL] += gain[:, None] * residual
-        box += cfg.position_gain * residual
+        box += self._position_gain * residual
         # Restart: second sighting (hits 1, any span) or re-found after a gap (span > 1).
         restart = np.minimum(hits, 2.0) <= span
         if np.count_nonzero(restart):
@@ -393,6 +477,28 @@ def _subset(
     out.data = dict(out.data)
     out.data.update(extra)
     return out
+
+
+def _centre_gate(boxes: np.ndarray, tracks: np.ndarray, gate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Closeness (1 at the same centre, 0 at the gate) and the allowed pairs of detections (N,4)
+    and track boxes (M,4): centres at most ``gate`` track sizes (sqrt of the area) apart and
+    widths and heights within a factor 1.5 of each other."""
+    centre = (boxes[:, 0:2] + boxes[:, 2:4]) * 0.5
+    track_centre = (tracks[:, 0:2] + tracks[:, 2:4]) * 0.5
+    wh = boxes[:, 2:4] - boxes[:, 0:2]
+    track_wh = tracks[:, 2:4] - tracks[:, 0:2]
+    size = np.sqrt(track_wh[:, 0] * track_wh[:, 1])
+    offset = centre[:, None, :] - track_centre[None, :, :]
+    distance = np.hypot(offset[..., 0], offset[..., 1]) / (gate * size)
+    ratio = wh[:, None, :] / track_wh[None, :, :]
+    similar = ((ratio > 1 / 1.5) & (ratio < 1.5)).all(axis=2)
+    return 1.0 - distance, similar & (distance <= 1.0)
+
+
+def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
+    """``xyxy`` boxes (N,4) widened by ``share`` of their width and height on every side."""
+    margin = (boxes[:, 2:4] - boxes[:, 0:2]) * share
+    return np.concatenate((boxes[:, 0:2] - margin, boxes[:, 2:4] + margin), axis=1)
 
 
 def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.ndarray:

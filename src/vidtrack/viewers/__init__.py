@@ -1,5 +1,8 @@
 """Watching a run live: an OpenCV window (``--show``) or a small web page (``--serve``).
 
+The window lives here; the web page is the web layer's (:class:`vidtrack.web.view.WebView`),
+handed to :func:`vidtrack.runner.execute` by the entry points that offer ``--serve``.
+
 Both are sinks: the pipeline's output thread calls ``write(result)`` for every annotated
 frame and ``close()`` at the end. ``write`` never blocks the pipeline: a viewer keeps only
 the newest frame per source and drops the rest.
@@ -9,15 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from vidtrack.viewers.web import WebView, parse_serve_address
 from vidtrack.viewers.window import WindowView
 
 if TYPE_CHECKING:
     from vidtrack.errors import VidtrackError
     from vidtrack.frames import FrameResult
-    from vidtrack.sources.base import SourceStatus
+    from vidtrack.frames import SourceStatus
 
-__all__ = ["Viewer", "WebView", "WindowView", "parse_serve_address"]
+__all__ = ["Viewer", "WindowView"]
 
 
 class Viewer(Protocol):

@@ -16,6 +16,7 @@ import logging
 import secrets
 from urllib.parse import quote
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from fastapi import FastAPI, Request
@@ -25,7 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from vidtrack.errors import VidtrackError
+from vidtrack.errors import OptionError, VidtrackError
+from vidtrack.options import OPTIONS, check_value
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
 from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
@@ -38,15 +40,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: ``/v1/detect`` options and their types (names as in ``vidtrack run``).
-DETECT_OPTIONS: dict[str, type] = {"conf": float, "iou": float, "classes": str, "max_det": int, "single": bool}
+DETECT_OPTIONS: dict[str, type] = {name: OPTIONS[name].kind for name in ("conf", "iou", "classes", "max_det", "single")}
 #: DeepStack's default ``min_confidence``.
 DEEPSTACK_MIN_CONFIDENCE = 0.45
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+#: Image requests whose bodies may be held while they wait for a decode+detect slot
+#: (:data:`vidtrack.web.service.DETECT_SLOTS`); past it: 503 with Retry-After.
+DETECT_QUEUE = 8
+#: Largest image upload by default, in bytes (videos have their own, far larger cap).
+MAX_IMAGE_BYTES = 20 << 20
+#: Routes that take one image (their body cap is the image cap).
+IMAGE_ROUTES = ("/v1/detect", "/v1/vision/detection", "/v1/tags")
+#: Seconds a client is told to wait when every image slot and queue place is taken.
+BUSY_RETRY_S = 2
 
 
-def api_error(status: int, error: str, fix: str) -> HTTPException:
+def api_error(status: int, error: str, fix: str, headers: dict[str, str] | None = None) -> HTTPException:
     """An HTTPException whose JSON body is ``{"error": error, "fix": fix}``."""
-    return HTTPException(status, {"error": error, "fix": fix})
+    return HTTPException(status, {"error": error, "fix": fix}, headers=headers)
+
+
+def image_body_cap(max_image_bytes: int) -> int:
+    """The request body cap of the image routes: the image as base64 in JSON, plus form slack."""
+    return max_image_bytes * 4 // 3 + 64 * 1024
 
 
 def _page(name: str, nonce: str, config: dict[str, Any]) -> str:
@@ -66,24 +82,12 @@ def _page_response(name: str, config: dict[str, Any]) -> Response:
                     headers={**NO_STORE, "Content-Security-Policy": csp})
 
 
-def _coerce(name: str, value: Any, kind: type) -> Any:
-    if value is None or value == "":
-        return None
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise api_error(422, f"{name}={value!r} is not true or false", f"send {name}=true or {name}=false")
-    if kind is str:
-        return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+def _coerce(name: str, value: Any) -> Any:
+    """A form field or JSON value for run option ``name``, by the option table's checker (422 when bad)."""
     try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise api_error(422, f"{name}={value!r} is not a {kind.__name__}", f"send a number for {name}") from None
+        return check_value(name, value)
+    except OptionError as exc:
+        raise api_error(422, exc.problem, exc.fix or "see 'vidtrack run --help' for its values") from None
 
 
 def create_app(
@@ -95,6 +99,8 @@ def create_app(
     jobs: "JobManager | None" = None,
     live: LiveHub | None = None,
     cors_origins: Iterable[str] = (),
+    max_image_bytes: int = MAX_IMAGE_BYTES,
+    detect_queue: int = DETECT_QUEUE,
 ) -> FastAPI:
     """Build the application.
 
@@ -106,6 +112,8 @@ def create_app(
         jobs: the video-job manager; None: job routes answer 404.
         live: the live sources of ``vidtrack run --serve``; None: /live, /stats and streams 404.
         cors_origins: origins allowed to call the API from their pages (CORS off when empty).
+        max_image_bytes: largest image upload (413 past it; its base64 JSON may be 4/3 of it).
+        detect_queue: image requests allowed to wait for a decode+detect slot (503 past it).
     """
     app = FastAPI(
         title="vidtrack",
@@ -117,14 +125,16 @@ def create_app(
     _pages(app, service, live, token)
     if live is not None:
         _live_routes(app, live)
-    _api_routes(app, service, jobs)
+    _api_routes(app, service, jobs, max_image_bytes, detect_queue)
     origins = list(cors_origins)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload_bytes)
+    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload_bytes,
+                       cors_origins=origins,
+                       route_caps={path: image_body_cap(max_image_bytes) for path in IMAGE_ROUTES})
     return app
 
 
@@ -152,10 +162,22 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse({"error": f"invalid request: {where}: {first.get('msg', 'bad value')}",
                              "fix": "see /docs for the parameters"}, 422, headers=NO_STORE)
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse({"error": "the request body is nested too deeply",
+                             "fix": "send the documented shape (see /docs)"}, 400, headers=NO_STORE)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still logs the traceback; the client gets JSON, never a text/plain 500
+        return JSONResponse({"error": f"internal error ({type(exc).__name__})", "fix": "see the server log; try again"},
+                            500, headers=NO_STORE)
+
     @app.exception_handler(VidtrackError)
     async def vidtrack_error(request: Request, exc: VidtrackError) -> JSONResponse:
         status = exc.status if isinstance(exc, UploadError) else 422
-        return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers=NO_STORE)
+        extra = exc.headers if isinstance(exc, UploadError) else {}
+        return JSONResponse({"error": exc.problem, "fix": exc.fix or ""}, status, headers={**NO_STORE, **extra})
 
 
 # ------------------------------------------------------------------ pages
@@ -194,8 +216,15 @@ def _live_routes(app: FastAPI, live: LiveHub) -> None:
 # ------------------------------------------------------------------ API
 
 
-async def _image_and_options(request: Request, names: Iterable[str]) -> tuple[bytes, dict[str, Any]]:
-    """The image bytes and the raw option values of a multipart or JSON request (query string too)."""
+async def _image_and_options(request: Request, names: Iterable[str], max_image_bytes: int) -> tuple[bytes, dict[str, Any]]:
+    """The image bytes and the raw option values of a multipart or JSON request (query string too).
+
+    A JSON body's base64 is decoded holding at most about two copies of the body at once
+    (body, then its text, then its bytes, each dropped when the next exists).
+
+    Raises:
+        HTTPException: 413 an image over ``max_image_bytes``; 415/422/400 a body of the wrong shape.
+    """
     fields: dict[str, Any] = dict(request.query_params)
     fields.pop("token", None)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -204,26 +233,47 @@ async def _image_and_options(request: Request, names: Iterable[str]) -> tuple[by
         form = await request.form(max_files=1, max_fields=32)
         upload = form.get("image")
         if isinstance(upload, UploadFile):
+            if upload.size is not None and upload.size > max_image_bytes:
+                raise _image_too_large(max_image_bytes)
             data = await upload.read()
         for key, value in form.items():
             if key != "image" and isinstance(value, str):
                 fields[key] = value
     elif kind == "application/json":
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
         try:
-            body = json.loads(await request.body())
+            text = body.decode("utf-8")  # json.loads would decode bytes itself and keep them meanwhile
+        except UnicodeDecodeError:
+            raise api_error(422, "the JSON body is not UTF-8", 'send {"image": {"base64": "..."}}') from None
+        finally:
+            del body
+        try:
+            parsed = json.loads(text)
+        except RecursionError:
+            raise api_error(400, "the JSON body is nested too deeply", 'send {"image": {"base64": "..."}}') from None
         except ValueError:
             raise api_error(422, "the JSON body does not parse", 'send {"image": {"base64": "..."}}') from None
-        if not isinstance(body, dict):
+        finally:
+            del text
+        if not isinstance(parsed, dict):
             raise api_error(422, "the JSON body is not an object", 'send {"image": {"base64": "..."}}')
-        image = body.get("image")
-        encoded = image.get("base64") if isinstance(image, dict) else None
+        image = parsed.pop("image", None)
+        encoded = image.pop("base64", None) if isinstance(image, dict) else None
+        del image
         if not isinstance(encoded, str):
             raise api_error(422, "image.base64 is missing", 'send {"image": {"base64": "<the file, base64>"}}')
         try:
-            data = base64.b64decode(encoded.split(",", 1)[-1] if encoded.startswith("data:") else encoded, validate=True)
-        except (binascii.Error, ValueError):
+            raw = encoded.encode("ascii")
+        except UnicodeEncodeError:
             raise api_error(422, "image.base64 is not valid base64", "encode the file's bytes with standard base64") from None
-        fields.update({k: v for k, v in body.items() if k != "image"})
+        del encoded  # the text goes before the bytes are decoded: two copies at most
+        data = _decode_base64(raw)
+        del raw
+        if len(data) > max_image_bytes:
+            raise _image_too_large(max_image_bytes)
+        fields.update(parsed)
     else:
         raise api_error(415, f"content type {kind or 'none'} is not accepted",
                         "send multipart/form-data with an 'image' file, or JSON {\"image\": {\"base64\": ...}}")
@@ -233,7 +283,24 @@ async def _image_and_options(request: Request, names: Iterable[str]) -> tuple[by
     return data, {k: v for k, v in fields.items() if k in known}
 
 
-def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobManager | None") -> None:
+def _decode_base64(raw: bytes) -> bytes:
+    """Standard base64 bytes (a ``data:...;base64,`` prefix allowed) decoded, without copying the input."""
+    start = raw.index(b",") + 1 if raw.startswith(b"data:") and b"," in raw[:200] else 0
+    try:
+        return binascii.a2b_base64(memoryview(raw)[start:], strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise api_error(422, "image.base64 is not valid base64", "encode the file's bytes with standard base64") from None
+
+
+def _image_too_large(limit: int) -> HTTPException:
+    return api_error(413, f"the image upload is over the {limit / (1 << 20):g} MB image limit",
+                     "send a smaller file, or start the server with a larger --max-image-mb")
+
+
+def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobManager | None",
+                max_image_bytes: int = MAX_IMAGE_BYTES, detect_queue: int = DETECT_QUEUE) -> None:
+    admitted = [0]  # image requests past the door (the event loop is one thread: no lock needed)
+
     def need_service() -> "DetectionService":
         if service is None:
             raise api_error(404, "this server has no model (a live view only)", "use 'vidtrack serve' for the API")
@@ -242,26 +309,42 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
     async def detect(request: Request, option_names: Iterable[str] = DETECT_OPTIONS,
                      renames: dict[str, str] | None = None, defaults: dict[str, Any] | None = None):
         svc = need_service()
-        data, raw = await _image_and_options(request, option_names)
-        options = dict(defaults or {})
-        for name, value in raw.items():
-            target = (renames or {}).get(name, name)
-            options[target] = _coerce(name, value, DETECT_OPTIONS[target])
+        if admitted[0] >= svc.slots_total + detect_queue:  # before the body is read: memory stays bounded
+            raise api_error(503, f"the server is busy ({admitted[0]} images in progress or waiting)",
+                            f"retry in {BUSY_RETRY_S} s", {"Retry-After": str(BUSY_RETRY_S)})
+        admitted[0] += 1
+        try:
+            data, raw = await _image_and_options(request, option_names, max_image_bytes)
+            options = dict(defaults or {})
+            for name, value in raw.items():
+                if value is None or value == "":  # a form field left empty: the default
+                    continue
+                target = (renames or {}).get(name, name)
+                options[target] = _coerce(target, value)
 
-        def work() -> tuple[Any, Any, float]:
-            image = decode_image(data)
-            detections, ms = svc.detect(image, **options)
+            def work() -> tuple[Any, Any, float]:
+                with svc.slots:  # a few pictures decoded and detected at once, whatever the clients
+                    image = decode_image(data)
+                    detections, ms = svc.detect(image, **options)
+                return image, detections, ms
+
+            image, detections, ms = await run_in_threadpool(work)
             return image, detections, ms
+        finally:
+            admitted[0] -= 1
 
-        image, detections, ms = await run_in_threadpool(work)
-        return image, detections, ms
-
-    @app.get("/healthz", summary="Liveness: 200 while the server runs")
-    async def healthz() -> dict[str, Any]:
+    @app.get("/healthz", summary="Liveness: 200 while the server and its job runners run; 503 if a runner died")
+    async def healthz() -> JSONResponse:
         out: dict[str, Any] = {"status": "ok", "model": service.model_name if service else None}
+        status = 200
         if jobs is not None:
             out["jobs"] = jobs.counts()
-        return out
+            dead = jobs.dead_workers()
+            if dead:
+                status = 503
+                out.update(status="unhealthy", error=f"{dead} of {jobs.max_jobs} job runners stopped",
+                           fix="restart the server; see its log for the cause")
+        return JSONResponse(out, status, headers=NO_STORE)
 
     @app.get("/v1/models", summary="The model: name, classes, input size, backend")
     async def models() -> dict[str, Any]:
@@ -306,7 +389,18 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         if kind != "multipart/form-data":
             raise api_error(415, f"content type {kind or 'none'} is not accepted",
                             "send multipart/form-data with the file as the field 'video'")
-        form = await request.form(max_files=1, max_fields=64)
+        declared = request.headers.get("content-length", "")
+        await run_in_threadpool(manager.check_room, int(declared) if declared.isdigit() else None)
+        try:
+            form = await request.form(max_files=1, max_fields=64)
+        except OSError as exc:  # the spool folder of uploads (the system's temporary folder) is full
+            import tempfile
+
+            from vidtrack.web.jobs import disk_full_error, is_disk_full
+
+            if is_disk_full(exc):
+                raise disk_full_error(Path(tempfile.gettempdir()), "the upload does not fit") from None
+            raise
         upload = form.get("video")
         if not isinstance(upload, UploadFile):
             raise api_error(422, "no 'video' file in the form", "send the file as the multipart field 'video'")
@@ -314,6 +408,8 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         if isinstance(form.get("options"), str):
             try:
                 options = json.loads(str(form["options"]))
+            except RecursionError:
+                raise api_error(400, "the 'options' field is nested too deeply", 'send a flat object, e.g. {"conf": 0.4}') from None
             except ValueError:
                 raise api_error(422, "the 'options' field is not JSON", 'send e.g. options={"conf": 0.4}') from None
             if not isinstance(options, dict):
@@ -323,7 +419,7 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
             if key not in ("video", "options") and isinstance(value, str):
                 fields.setdefault(key, []).append(value)
         options.update({k: v[0] if len(v) == 1 else v for k, v in fields.items()})
-        job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options)
+        job = await run_in_threadpool(manager.submit, upload.file, upload.filename or "", options, upload.size)
         return JSONResponse({"id": job.id, "state": job.state, "status_url": f"/v1/jobs/{job.id}"}, 202,
                             headers={**NO_STORE, "Location": f"/v1/jobs/{job.id}"})
 

@@ -4,8 +4,9 @@ A job is a folder ``JOBS_DIR/<id>/`` holding ``record.json`` (state, progress, o
 error), the upload while it waits or runs, and the outputs: ``video.mp4`` (H.264),
 ``tracks.jsonl``, ``summary.json`` (and ``events.jsonl`` when the run has an events
 output). The request is built by :func:`vidtrack.options.request_from_options` from the
-client's options, named as ``vidtrack run``'s, and run by :func:`vidtrack.runner.execute`
-with the server's one shared model. At most ``max_jobs`` run at once; the rest queue.
+client's options, named as ``vidtrack run``'s, and run by the function the server hands the
+:class:`JobManager` (``vidtrack serve`` hands it :func:`vidtrack.runner.execute`) with the
+server's one shared model. At most ``max_jobs`` run at once; the rest queue.
 
 Ids are 128 random bits (``secrets.token_urlsafe(16)``); clients never name a path: every
 option typed as a path in ``vidtrack run`` (outputs, config files...) is the server's, as
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import re
 import secrets
@@ -25,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 from vidtrack.errors import OptionError, VidtrackError
 from vidtrack.web.uploads import UploadError, check_video
@@ -46,6 +48,38 @@ SERVER_OPTIONS = {"model", "imgsz", "device", "backend", "show", "serve", "token
 PERSIST_EVERY_S = 1.0
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
 INPUT_NAME = "input.video"
+#: Seconds a client is told to wait (``Retry-After``) when the queue or the disk budget is full.
+RETRY_AFTER_S = 30
+#: Bytes kept free on the jobs disk beyond an upload: the job's record and first outputs.
+DISK_RESERVE = 1 << 20
+#: A file of this many bytes is kept in the jobs folder and deleted when the disk is full,
+#: so that a failed job's record can still be written (recreated at the next upload).
+RESERVE_FILE, RESERVE_BYTES = ".disk-reserve", 256 * 1024
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes free for this user on ``folder``'s file system (0 when it cannot be read)."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the OS errors of a full disk or an exhausted quota (ENOSPC, EDQUOT)."""
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_error(folder: Path, what: str) -> UploadError:
+    """The 507 of a full jobs disk: names the folder and the space left on it."""
+    free = free_bytes(folder)
+    return UploadError(
+        507, f"{what}: the disk of the jobs folder {folder} is full ({free / (1 << 20):.1f} MB free)",
+        "free space on that disk, delete finished jobs (DELETE /v1/jobs/ID), or start the server with "
+        "another --jobs-dir", {"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def default_jobs_dir() -> Path:
@@ -54,50 +88,6 @@ def default_jobs_dir() -> Path:
 
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "vidtrack" / "jobs"
-
-
-def run_option_types() -> dict[str, Any]:
-    """Each ``vidtrack run`` option's Python type (``float``, ``int``, ``bool``, ``str``, ``Path``)."""
-    import typing
-
-    from vidtrack.cli.run_cmd import run_command
-
-    types: dict[str, Any] = {}
-    for name, hint in typing.get_type_hints(run_command).items():
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        types[name] = args[0] if typing.get_origin(hint) is typing.Union and args else hint
-    return types
-
-
-def coerce(name: str, value: Any, kind: Any) -> Any:
-    """A form field's text (or texts, for a repeatable option) as the option's type.
-
-    Raises:
-        OptionError: the text is not a value of that type.
-    """
-    import typing
-
-    if typing.get_origin(kind) is list:  # repeatable (--line, --zone...): one value or several
-        return [value] if isinstance(value, str) else value
-    if isinstance(value, list):
-        raise OptionError(f"option {name} is given {len(value)} times", "give it once")
-    if not isinstance(value, str) or kind is str:
-        return value
-    text = value.strip()
-    try:
-        if kind is bool:
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(text)
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-    except ValueError:
-        raise OptionError(f"option {name}={value!r} is not a {kind.__name__}", "see 'vidtrack run --help' for its values") from None
-    return value
 
 
 def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,17 +101,15 @@ def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     """
     from pathlib import PurePath
 
-    from vidtrack.options import check_known, normalise_key
+    from vidtrack.options import OPTIONS, check_known, check_value, normalise_key
 
     check_known(raw)
-    types = run_option_types()
     run: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_key(key)
-        kind = types.get(name, str)
-        if name in SERVER_OPTIONS or (isinstance(kind, type) and issubclass(kind, PurePath)):
+        if name in SERVER_OPTIONS or issubclass(OPTIONS[name].kind, PurePath):
             raise OptionError(f"option {name!r} is set by the server", "leave it out: outputs are fetched from the job's URLs")
-        run[name] = coerce(name, value, kind)
+        run[name] = check_value(name, value)
     return run
 
 
@@ -177,14 +165,33 @@ class Job:
         return data
 
 
+#: What runs a job's request: :func:`vidtrack.runner.execute`'s signature (request,
+#: ``on_start``, ``on_frame``, ``detector``, ``cancel`` by keyword) -> its ``RunOutcome``.
+RunFunction = Callable[..., Any]
+
+
 class JobManager:
     """Queues video jobs and runs at most ``max_jobs`` at once on the shared model.
+
+    ``run`` is the function that runs a request (``vidtrack serve`` hands it
+    :func:`vidtrack.runner.execute`): this layer never imports the runner. None: jobs
+    are accepted and listed, and each fails saying the server runs none.
+
+    ``max_queued``: most jobs waiting at once (503 + Retry-After past it); None: no cap.
+    ``disk_budget``: most bytes the jobs folder may hold, uploads and outputs together
+    (507 + Retry-After when an upload would pass it); None: only the disk's free space.
+    A full disk never takes a worker down: the job fails with the cause, its outputs are
+    removed, and the next job runs. Folders of uploads cut short by a killed server are
+    removed at start.
 
     Raises:
         OptionError: ``max_jobs`` < 1 or ``folder`` cannot be created.
     """
 
-    def __init__(self, service: "DetectionService", folder: Path, max_jobs: int = 1) -> None:
+    def __init__(
+        self, service: "DetectionService", folder: Path, max_jobs: int = 1, run: RunFunction | None = None,
+        max_queued: int | None = None, disk_budget: int | None = None,
+    ) -> None:
         if max_jobs < 1:
             raise OptionError(f"--max-jobs {max_jobs} must be at least 1", "use 1 on a small machine")
         try:
@@ -192,12 +199,16 @@ class JobManager:
         except OSError as exc:
             raise OptionError(f"cannot create the jobs folder {folder}: {exc.strerror}", "pass --jobs-dir DIR") from exc
         self.service = service
+        self.run = run
         self.folder = folder
         self.max_jobs = max_jobs
+        self.max_queued = max_queued
+        self.disk_budget = disk_budget
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._load()
+        self._keep_reserve()
         self._workers = [
             threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True) for i in range(max_jobs)
         ]
@@ -206,31 +217,88 @@ class JobManager:
 
     # ------------------------------------------------------------------ API
 
-    def submit(self, upload: BinaryIO, filename: str, options: Mapping[str, Any]) -> Job:
+    def check_room(self, size: int | None) -> None:
+        """Refuse a new job now if the queue is full or ``size`` bytes would not fit.
+
+        Called before an upload is read (``size`` from ``Content-Length``) and again before
+        it is stored.
+
+        Raises:
+            UploadError: 503 queue full, 507 disk budget or free space too small (both
+                with ``Retry-After``).
+        """
+        if self.max_queued is not None and self.counts()[QUEUED] >= self.max_queued:
+            raise UploadError(503, f"the job queue is full ({self.max_queued} jobs waiting)",
+                              f"retry in {RETRY_AFTER_S} s, or start the server with a larger --max-queued",
+                              {"Retry-After": str(RETRY_AFTER_S)})
+        size = size or 0
+        if self.disk_budget is not None and self.disk_used() + size > self.disk_budget:
+            raise UploadError(
+                507, f"the jobs folder is at its disk budget ({self.disk_budget / (1 << 20):g} MB)",
+                "delete finished jobs (DELETE /v1/jobs/ID), retry later, or start the server with a larger --jobs-max-mb",
+                {"Retry-After": str(RETRY_AFTER_S)},
+            )
+        if size and size + DISK_RESERVE > free_bytes(self.folder):
+            raise disk_full_error(self.folder, f"the upload ({size / (1 << 20):.1f} MB) does not fit")
+
+    def disk_used(self) -> int:
+        """Bytes the jobs folder holds now (uploads, outputs and records)."""
+        total = 0
+        for root, _dirs, files in os.walk(self.folder):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        return total
+
+    def submit(self, upload: BinaryIO, filename: str, options: Mapping[str, Any], size: int | None = None) -> Job:
         """Store an upload, check it is a video and the options are valid, and queue it.
+
+        ``size``: the upload's size when known (checked against the free space first).
 
         Raises:
             OptionError: bad options (nothing is kept).
-            UploadError: not a video (415) or a corrupt one (422); nothing is kept.
+            UploadError: not a video (415) or a corrupt one (422); queue full (503); the
+                disk or its budget full (507); nothing is kept.
         """
         run_options = client_options(options)
+        try:  # nothing non-finite is ever stored (record.json must stay strict JSON)
+            json.dumps(run_options, allow_nan=False)
+        except ValueError:
+            raise OptionError("an option value is not a finite number", "send finite numbers") from None
         request = self._request(Path(INPUT_NAME), run_options)
         self.service.detector_for_config(request.detector)  # unknown classes... before the upload is stored
+        self.check_room(size)
+        self._keep_reserve()
         job = Job(id=secrets.token_urlsafe(16), folder=Path())
         job.folder = self.folder / job.id
-        job.folder.mkdir()
         try:
+            job.folder.mkdir()
             with open(job.folder / INPUT_NAME, "wb") as out:
                 shutil.copyfileobj(upload, out, 1 << 20)
-            check_video(job.folder / INPUT_NAME)
-        except BaseException:
+            slots = getattr(self.service, "slots", None)
+            if slots is not None:
+                with slots:  # decoding a first frame counts against the picture slots too
+                    check_video(job.folder / INPUT_NAME)
+            else:
+                check_video(job.folder / INPUT_NAME)
+        except BaseException as exc:
             shutil.rmtree(job.folder, ignore_errors=True)
+            if is_disk_full(exc):
+                raise disk_full_error(self.folder, "the upload does not fit") from None
             raise
         job.options = dict(run_options)
         job.filename = _display_name(filename)
-        with self._lock:
-            self._jobs[job.id] = job
-            self._persist(job)
+        try:
+            with self._lock:
+                self._persist(job)
+                self._jobs[job.id] = job
+        except OSError as exc:
+            shutil.rmtree(job.folder, ignore_errors=True)
+            if is_disk_full(exc):
+                raise disk_full_error(self.folder, "the job's record does not fit") from None
+            raise
         self._queue.put(job.id)
         return job
 
@@ -263,6 +331,10 @@ class JobManager:
         job.cancel.set()
         if not running:
             shutil.rmtree(job.folder, ignore_errors=True)
+
+    def dead_workers(self) -> int:
+        """How many job runner threads have died (none should: ``/healthz`` answers 503 if any)."""
+        return sum(1 for worker in self._workers if not worker.is_alive())
 
     def counts(self) -> dict[str, int]:
         """How many jobs are in each state."""
@@ -298,32 +370,43 @@ class JobManager:
         return request_from_options([str(source)], {**run_options, **outputs})
 
     def _work(self) -> None:
+        """A job runner thread: no exception ever leaves it (a job's failure is the job's)."""
         while True:
             job_id = self._queue.get()
             if job_id is None:
                 return
-            with self._lock:
-                job = self._jobs.get(job_id)
-                if job is None or job.deleted:
-                    continue
-                job.state, job.started = RUNNING, time.time()
-                self._persist(job)
             try:
-                self._run(job)
-            except VidtrackError as exc:  # a bad upload, a stop: the record says it all
-                log.warning("job %s failed: %s", job.id, exc)
-                self._fail(job, exc)
-            except BaseException as exc:  # a job must never take its worker down
+                self._work_on(job_id)
+            except BaseException:  # pragma: no cover - _work_on handles its own; belt and braces
+                log.exception("job runner: unexpected error on job %s", job_id)
+
+    def _work_on(self, job_id: str) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.deleted:
+                return
+            job.state, job.started = RUNNING, time.time()
+        try:
+            with self._lock:
+                self._persist(job)
+            self._run(job)
+        except VidtrackError as exc:  # a bad upload, a stop: the record says it all
+            log.warning("job %s failed: %s", job.id, exc)
+            self._fail(job, exc)
+        except BaseException as exc:  # a job must never take its worker down
+            if is_disk_full(exc):
+                log.warning("job %s failed: the jobs disk is full", job.id)
+            else:
                 log.exception("job %s failed", job.id)
-                self._fail(job, exc)
-            finally:
-                (job.folder / INPUT_NAME).unlink(missing_ok=True)
-                if job.deleted:
-                    shutil.rmtree(job.folder, ignore_errors=True)
+            self._fail(job, exc)
+        finally:
+            (job.folder / INPUT_NAME).unlink(missing_ok=True)
+            if job.deleted:
+                shutil.rmtree(job.folder, ignore_errors=True)
 
     def _run(self, job: Job) -> None:
-        from vidtrack.runner import execute
-
+        if self.run is None:
+            raise OptionError("this server runs no video jobs", "start it with 'vidtrack serve'")
         request = self._request(job.folder / INPUT_NAME, job.options, folder=job.folder)
         last_persist = [0.0]
 
@@ -332,7 +415,15 @@ class JobManager:
             with self._lock:
                 self._persist(job)
 
-        def on_frame(_lane: int, _result: Any) -> None:
+        too_big: list[tuple[int, int]] = []
+
+        def on_frame(_lane: int, result: Any) -> None:
+            from vidtrack.web import uploads
+
+            height, width = result.frame.image.shape[:2]
+            if width * height > uploads.MAX_PIXELS and not too_big:  # the picture grew mid-stream
+                too_big.append((width, height))
+                job.cancel.set()
             job.frames_done += 1
             now = time.monotonic()
             if now - last_persist[0] >= PERSIST_EVERY_S:
@@ -340,10 +431,14 @@ class JobManager:
                 with self._lock:
                     self._persist(job)
 
-        outcome = execute(request, on_start=on_start, on_frame=on_frame,
+        outcome = self.run(request, on_start=on_start, on_frame=on_frame,
                           detector=self.service.detector_for_config(request.detector), cancel=job.cancel)
         if job.deleted:
             return
+        if too_big:
+            from vidtrack.web.uploads import too_many_pixels
+
+            raise too_many_pixels(*too_big[0], what="video")
         if job.cancel.is_set():
             raise VidtrackError("the job was stopped (server shutting down)", "submit it again")
         if outcome.error is not None:
@@ -362,48 +457,125 @@ class JobManager:
             self._persist(job)
 
     def _fail(self, job: Job, exc: BaseException) -> None:
-        if isinstance(exc, VidtrackError):
+        """Mark ``job`` failed: outputs removed first (room for the record), then the record written.
+
+        Never raises: a record that cannot be written is logged, the job is failed in memory.
+        """
+        cause = exc if is_disk_full(exc) else exc.__cause__ or exc.__context__
+        if is_disk_full(exc) or (isinstance(exc, VidtrackError) and cause is not None and is_disk_full(cause)):
+            full = disk_full_error(self.folder, "the job failed while writing its outputs")
+            error = {"error": full.problem, "fix": full.fix or ""}
+        elif isinstance(exc, VidtrackError):
             error = {"error": exc.problem, "fix": exc.fix or "check the upload and options"}
+        elif isinstance(exc, OSError):
+            error = {"error": f"the job failed: {exc.strerror or exc} ({type(exc).__name__})",
+                     "fix": "see the server log; try again"}
         else:
             error = {"error": f"the job failed ({type(exc).__name__})", "fix": "see the server log; try again"}
+        for name in OUTPUT_FILES:  # half-written outputs are no use to anyone, and free the disk
+            try:
+                (job.folder / name).unlink(missing_ok=True)
+            except OSError:
+                pass
         with self._lock:
             job.state, job.finished, job.error = FAILED, time.time(), error
             if not job.deleted:
-                self._persist(job)
-        for name in OUTPUT_FILES:  # half-written outputs are no use to anyone
-            (job.folder / name).unlink(missing_ok=True)
+                try:
+                    self._persist(job)
+                except OSError as persist_error:
+                    (self.folder / RESERVE_FILE).unlink(missing_ok=True)  # the room kept for this
+                    try:
+                        self._persist(job)
+                    except OSError:
+                        log.error("job %s: cannot write its record: %s", job.id, persist_error)
+
+    def _keep_reserve(self) -> None:
+        """Make sure the reserve file exists (best effort: a full disk leaves it missing)."""
+        path = self.folder / RESERVE_FILE
+        try:
+            if not path.exists() or path.stat().st_size < RESERVE_BYTES:
+                with open(path, "wb") as out:
+                    out.write(b"\0" * RESERVE_BYTES)
+        except OSError:
+            path.unlink(missing_ok=True)
 
     def _persist(self, job: Job) -> None:
-        """Write record.json atomically. Caller holds ``_lock``."""
-        from vidtrack.paths import write_json_atomic
+        """Write record.json atomically, as strict JSON (no NaN/Infinity). Caller holds ``_lock``.
+
+        Raises:
+            OSError: the disk is full (the old record stays whole).
+        """
+        from vidtrack.paths import atomic_write
 
         if job.folder.is_dir():
-            write_json_atomic(job.folder / "record.json", job.record())
+            text = json.dumps(job.record(), indent=2, allow_nan=False, default=str)
+            with atomic_write(job.folder / "record.json") as handle:
+                handle.write(text + "\n")
 
     def _load(self) -> None:
-        """Jobs of an earlier server on this folder: finished ones stay, unfinished ones failed."""
+        """Jobs of an earlier server on this folder: finished ones stay, unfinished ones failed.
+
+        A job folder without a record is an upload cut short (a killed server): removed. A
+        record with non-finite numbers (an older server stored ``Infinity``) is repaired
+        (those values become null) so it never breaks the job list; one that does not
+        parse is skipped.
+        """
+        for folder in sorted(self.folder.iterdir()) if self.folder.is_dir() else []:
+            if JOB_ID.match(folder.name) and folder.is_dir() and not (folder / "record.json").exists():
+                log.info("removing %s: an upload a stopped server did not finish storing", folder)
+                shutil.rmtree(folder, ignore_errors=True)
         for path in sorted(self.folder.glob("*/record.json")):
             if not JOB_ID.match(path.parent.name):
                 continue
+            repaired: list[str] = []
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                data = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda c: repaired.append(c))
+                job = self._job_from_record(path.parent, data)
+            except (OSError, ValueError, TypeError, AttributeError):
+                log.warning("skipping %s: not a job record", path)
                 continue
-            job = Job(id=path.parent.name, folder=path.parent, state=str(data.get("state", FAILED)),
-                      created=float(data.get("created") or 0), started=data.get("started"),
-                      finished=data.get("finished"), error=data.get("error"), options=data.get("options") or {},
-                      filename=str(data.get("filename") or ""), summary=data.get("summary"))
-            progress = data.get("progress") or {}
-            job.frames_done = int(progress.get("frames_done") or 0)
-            job.frames_total = progress.get("frames_total")
+            if repaired:
+                job.options = {k: v for k, v in job.options.items() if v is not None}
+                try:
+                    self._persist(job)
+                except (OSError, ValueError):
+                    pass
             if job.state in (QUEUED, RUNNING):
                 job.state, job.finished = FAILED, time.time()
                 job.error = {"error": "interrupted: the server stopped before the job finished", "fix": "submit it again"}
                 (job.folder / INPUT_NAME).unlink(missing_ok=True)
                 for name in OUTPUT_FILES:
                     (job.folder / name).unlink(missing_ok=True)
-                self._persist(job)
+                try:
+                    self._persist(job)
+                except OSError:
+                    pass
             self._jobs[job.id] = job
+
+    @staticmethod
+    def _job_from_record(folder: Path, data: Any) -> Job:
+        """A :class:`Job` from a parsed record.json (TypeError/ValueError/AttributeError if it is not one)."""
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        options = data.get("options") or {}
+        if not isinstance(options, dict):
+            raise TypeError("options is not an object")
+        job = Job(id=folder.name, folder=folder, state=str(data.get("state", FAILED)),
+                  created=float(data.get("created") or 0), started=_number(data.get("started")),
+                  finished=_number(data.get("finished")), error=data.get("error"), options=options,
+                  filename=str(data.get("filename") or ""), summary=data.get("summary"))
+        if job.state not in (QUEUED, RUNNING, FINISHED, FAILED):
+            job.state = FAILED
+        progress = data.get("progress") or {}
+        job.frames_done = int(progress.get("frames_done") or 0)
+        total = progress.get("frames_total")
+        job.frames_total = int(total) if isinstance(total, (int, float)) else None
+        return job
+
+
+def _number(value: Any) -> float | None:
+    """A record's time stamp, or None when it is missing or not a number."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _display_name(filename: str) -> str:

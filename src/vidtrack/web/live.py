@@ -24,7 +24,7 @@ from vidtrack.stats import frames_per_second
 
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
-    from vidtrack.sources.base import SourceStatus
+    from vidtrack.frames import SourceStatus
 
 #: Frame-age samples kept per source for the p50/p95 shown; about 10 s at 30 fps.
 AGE_WINDOW = 300

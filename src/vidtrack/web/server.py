@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds open requests (a video stream, a slow upload) get to finish when the server stops.
 GRACEFUL_STOP_S = 1
+#: Open connections served at once; a request on one past it gets 503 JSON (see :mod:`vidtrack.web.deadlines`).
+MAX_CONNECTIONS = 64
+#: Seconds an idle keep-alive connection stays open between requests.
+KEEP_ALIVE_S = 5
 
 
 def bind(host: str, port: int, flag: str = "--serve") -> socket.socket:
@@ -64,13 +68,20 @@ class Server:
     SIGTERM (``vidtrack serve``). ``stop()`` is idempotent.
 
     ``sock``: a socket already bound with :func:`bind` (to fail fast before slow set-up).
+    ``max_connections``, ``head_timeout_s``, ``body_min_rate``, ``body_window_s``: the limits
+    on clients (503 past the connections; 408 for a late head or a slow body; see
+    :mod:`vidtrack.web.deadlines`); idle keep-alive connections close after :data:`KEEP_ALIVE_S`.
 
     Raises:
         OptionError: from :func:`bind`.
     """
 
-    def __init__(self, app: Any, host: str, port: int, flag: str = "--serve", sock: socket.socket | None = None) -> None:
+    def __init__(self, app: Any, host: str, port: int, flag: str = "--serve", sock: socket.socket | None = None,
+                 max_connections: int = MAX_CONNECTIONS, head_timeout_s: float | None = None,
+                 body_min_rate: float | None = None, body_window_s: float | None = None) -> None:
         import uvicorn
+
+        from vidtrack.web import deadlines
 
         self.host = host
         self._socket = sock if sock is not None else bind(host, port, flag)
@@ -82,6 +93,13 @@ class Server:
             lifespan="off",
             timeout_graceful_shutdown=GRACEFUL_STOP_S,
             server_header=False,
+            http=deadlines.protocol_with_deadlines(
+                deadlines.HEAD_TIMEOUT_S if head_timeout_s is None else head_timeout_s,
+                deadlines.BODY_MIN_RATE if body_min_rate is None else body_min_rate,
+                deadlines.BODY_WINDOW_S if body_window_s is None else body_window_s,
+                max_connections,
+            ),
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

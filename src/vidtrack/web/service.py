@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 #: Image size (height, width) the model is compiled for at start-up: landscape 4:3, as
 #: most of coco128 and many cameras' photos.
 WARMUP_HW = (480, 640)
+#: Pictures decoded and detected at once (image requests, and the check of a video upload's
+#: first frame). A 50-megapixel picture holds about 150 MB decoded: 2 at once bound memory
+#: while keeping a 2-core machine busy (the model runtime uses every core anyway).
+DETECT_SLOTS = 2
 
 
 class DetectionService:
@@ -44,7 +48,12 @@ class DetectionService:
         # Requests already run side by side on the server's threads, and the model runtime
         # uses every core: OpenCV's own thread pool on top would only oversubscribe the CPU.
         cv2.setNumThreads(1)
+        import threading
+
         self.config = config
+        #: Held around each decode+detect (see :data:`DETECT_SLOTS`).
+        self.slots = threading.BoundedSemaphore(DETECT_SLOTS)
+        self.slots_total = DETECT_SLOTS
         self.detector: Detector = load_detector(config)
         self.model_name = Path(config.model).name or str(config.model)
         self.detector.warmup(WARMUP_HW)  # compile for the commonest photo shape now, not on the first request
@@ -91,7 +100,7 @@ class DetectionService:
         from vidtrack.detection.base import PER_CALL_OPTIONS, with_options
         from vidtrack.detection.tiling import wrap_for_tiles
 
-        changes = {name: getattr(config, name) for name in PER_CALL_OPTIONS}
+        changes = {name: value for name, value in vars(config).items() if name in PER_CALL_OPTIONS}
         tiled = config.tiles != "off" or bool(config.tile_regions)
         if tiled:
             changes["single"] = False  # the tiled merge applies it once, at the end

@@ -16,15 +16,26 @@ from vidtrack.errors import VidtrackError
 
 #: Image formats accepted, as Pillow names them after reading the file's first bytes.
 IMAGE_FORMATS = {"JPEG", "PNG", "BMP", "WEBP", "TIFF", "GIF", "MPO"}
-#: Largest image decoded, in pixels (about 8K x 6K): a 200 KB PNG can claim far more.
+#: Largest picture decoded, in pixels (about 8K x 6K), for every kind of upload: an image,
+#: and each frame of a video (checked from the stream header before any frame is decoded,
+#: then on the first frame, then on every frame of a job). A 200 KB PNG or a 3.5 MB H.264
+#: file can claim far more.
 MAX_PIXELS = 50_000_000
+
+
+def too_many_pixels(width: int, height: int, what: str = "image") -> "UploadError":
+    """The 413 of a picture over :data:`MAX_PIXELS`."""
+    return UploadError(413, f"the {what} is {width}x{height} pixels, over the {MAX_PIXELS:,} limit",
+                       "scale it down before sending")
 
 
 class UploadError(VidtrackError):
     """An upload the server refuses; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, problem: str, fix: str) -> None:
+    def __init__(self, status: int, problem: str, fix: str, headers: dict[str, str] | None = None) -> None:
         self.status = status
+        #: Extra response headers (``Retry-After`` on a 503/507).
+        self.headers = dict(headers or {})
         super().__init__(problem, fix)
 
 
@@ -50,8 +61,7 @@ def decode_image(data: bytes) -> np.ndarray:
             if kind not in IMAGE_FORMATS:
                 raise UploadError(415, f"{kind or 'this'} images are not supported", "send a JPEG, PNG, WebP, BMP or TIFF")
             if width * height > MAX_PIXELS:
-                raise UploadError(413, f"the image is {width}x{height} pixels, over the {MAX_PIXELS:,} limit",
-                                  "scale it down before sending")
+                raise too_many_pixels(width, height)
             if not _looks_complete(kind, data):
                 probe.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 probe.load()
@@ -111,11 +121,14 @@ def is_image(path: Path) -> bool:
 
 
 def check_video(path: Path) -> None:
-    """Make sure ``path`` is a video FFmpeg opens and decodes a frame of.
+    """Make sure ``path`` is a video FFmpeg opens and decodes a frame of, within the pixel cap.
+
+    Every video stream's header size is checked against :data:`MAX_PIXELS` before a frame
+    is decoded, and the first frame's size after.
 
     Raises:
         UploadError: 422 empty or corrupt (a video container whose frames don't decode);
-            415 anything else (text, an image, audio only...).
+            413 frames over :data:`MAX_PIXELS`; 415 anything else (text, an image, audio only...).
     """
     import av
 
@@ -130,8 +143,14 @@ def check_video(path: Path) -> None:
     with container:
         if not container.streams.video:
             raise UploadError(415, "the upload has no video stream", "send a file with video in it")
+        for stream in container.streams.video:
+            width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
+            if width * height > MAX_PIXELS:
+                raise too_many_pixels(width, height, "video")
         try:
-            for _ in container.decode(video=0):
+            for frame in container.decode(video=0):
+                if frame.width * frame.height > MAX_PIXELS:
+                    raise too_many_pixels(frame.width, frame.height, "video")
                 return
         except (av.error.FFmpegError, OSError, ValueError):
             pass

@@ -27,7 +27,7 @@ from vidtrack.web.addresses import DEFAULT_HOST, check_bind, is_loopback, parse_
 if TYPE_CHECKING:
     from vidtrack.errors import VidtrackError
     from vidtrack.frames import FrameResult
-    from vidtrack.sources.base import SourceStatus
+    from vidtrack.frames import SourceStatus
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,171 @@
+"""Coverage of confident detections: how many of the detector's sure boxes end up in a reported track.
+
+Per frame, the detector's boxes at confidence >= 0.5 are matched (greedy, highest IoU
+first) to the boxes ``vidtrack run`` reports for that frame, same class, IoU >= 0.5;
+coverage is matched / confident, over the whole clip. The detector runs once per clip
+(``vidtrack run``'s defaults: ``--conf 0.25``, the model in ``$VIDTRACK_MODEL``); its
+boxes, and the camera-motion affines of ``--cmc``, are cached under ``--cache`` so the
+tracker can be replayed with other settings in seconds. The replay is the lane's own
+sequence of calls: ``CameraMotion.estimate`` -> ``IoUTracker.compensate`` ->
+``update_all`` -> the look-ahead of ``min_hits - 1`` frames -> ``clip_to_frame``.
+
+    VIDTRACK_MODEL=../shared/assets/models/yolo11n_int8_openvino_model \\
+    .venv/bin/python benchmarks/coverage.py [VIDEO ...] [--set iou_buffer=0] [--cmc off]
+
+Prints per clip: confident detections, covered, coverage, reported tracks (fewer for the
+same coverage: fewer id switches) and per class; and the
+coverage with ``--cmc off`` and without the ``iou_buffer`` pass as baselines from the same
+cached detections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from vidtrack.tracking import IoUTracker, TrackerConfig
+from vidtrack.tracking.iou import greedy_match
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "assets" / "videos"
+DEFAULT_VIDEOS = (SHARED / "overpass_traffic_vp8.webm", SHARED / "bikes_moving_camera.mp4")
+CONFIDENT = 0.5
+MATCH_IOU = 0.5
+
+
+def detect_clip(video: Path, cache: Path) -> dict[str, np.ndarray]:
+    """Per-frame detections (and CMC affines, NaN where none) of ``video``, cached as .npz."""
+    key = hashlib.sha1(f"{video.resolve()}:{video.stat().st_size}".encode()).hexdigest()[:12]
+    path = cache / f"{video.stem}-{key}.npz"
+    if path.is_file():
+        return dict(np.load(path))
+    import cv2
+
+    import vidtrack
+    from vidtrack.motion import CameraMotion
+
+    motion, auto = CameraMotion("on"), CameraMotion("auto")
+    rows, affines, auto_affines, seconds = [], [], [], []
+    capture = cv2.VideoCapture(str(video))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    index = 0
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        raw = vidtrack.detect(image)  # run's detector defaults (--conf 0.25)
+        for (x1, y1, x2, y2), c, k in zip(raw.xyxy, raw.confidence, raw.class_id):
+            rows.append((index, x1, y1, x2, y2, c, k))
+        start = time.perf_counter()
+        affine = motion.estimate(image, raw.xyxy)
+        seconds.append(time.perf_counter() - start)
+        affines.append(np.full((2, 3), np.nan) if affine is None else affine)
+        affine = auto.estimate(image, raw.xyxy)
+        auto_affines.append(np.full((2, 3), np.nan) if affine is None else affine)
+        height, width = image.shape[:2]
+        index += 1
+    capture.release()
+    data = {
+        "rows": np.array(rows, dtype=np.float64).reshape(-1, 7),
+        "affines": np.array(affines),
+        "auto_affines": np.array(auto_affines),
+        "frames": np.array(len(affines)),
+        "fps": np.array(fps),
+        "size": np.array([width, height]),
+        "cmc_seconds": np.array(seconds),
+    }
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **data)
+    return data
+
+
+def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str) -> list[np.ndarray]:
+    """The reported (x1,y1,x2,y2,class) rows of every frame, as the lane would report them."""
+    from vidtrack.tracking.lookahead import LookAhead
+
+    replay.ids = set()  # the reported track ids, for the caller to count
+    rows = data["rows"]
+    n = int(data["frames"])
+    width, height = data["size"]
+    tracker = IoUTracker(config, frame_rate=float(data["fps"]))
+    stage: LookAhead = LookAhead(config.min_hits - 1)
+    bounds = np.searchsorted(rows[:, 0], np.arange(n + 1))
+    out: list[np.ndarray] = [np.empty((0, 5))] * n
+    released = []
+    for index in range(n):
+        chunk = rows[bounds[index] : bounds[index + 1]]
+        affine = data["affines" if cmc == "on" else "auto_affines"][index]
+        if cmc != "off" and not np.isnan(affine).any():
+            tracker.compensate(affine)
+        det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), chunk[:, 6].copy())
+        boxes = np.column_stack([tracker.last_boxes, chunk[det_index, 6]])
+        released.extend(stage.push((index, boxes), keys, ids))
+    released.extend(stage.flush())
+    for (index, boxes), ids in released:
+        kept = boxes[ids > 0].copy()
+        replay.ids.update(ids[ids > 0].tolist())
+        kept[:, [0, 2]] = kept[:, [0, 2]].clip(0, width)
+        kept[:, [1, 3]] = kept[:, [1, 3]].clip(0, height)
+        out[index] = kept
+    return out
+
+
+def coverage(data: dict[str, np.ndarray], reported: list[np.ndarray]) -> tuple[dict[int, list[int]], int, int]:
+    """Per class [confident, covered], and the totals."""
+    rows = data["rows"]
+    per_class: dict[int, list[int]] = {}
+    bounds = np.searchsorted(rows[:, 0], np.arange(len(reported) + 1))
+    for index, boxes in enumerate(reported):
+        chunk = rows[bounds[index] : bounds[index + 1]]
+        sure = chunk[chunk[:, 5] >= CONFIDENT]
+        if not len(sure):
+            continue
+        pairs = greedy_match(sure[:, 1:5], boxes[:, 0:4], MATCH_IOU, sure[:, 6], boxes[:, 4])
+        for k in np.unique(sure[:, 6]).astype(int):
+            counts = per_class.setdefault(int(k), [0, 0])
+            counts[0] += int(np.count_nonzero(sure[:, 6] == k))
+            counts[1] += int(np.count_nonzero(sure[pairs[:, 0], 6] == k)) if len(pairs) else 0
+    total = sum(c[0] for c in per_class.values())
+    covered = sum(c[1] for c in per_class.values())
+    return per_class, total, covered
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("videos", nargs="*", type=Path, default=list(DEFAULT_VIDEOS))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/vidtrack-coverage"))
+    parser.add_argument("--set", action="append", default=[], help="tracker setting NAME=VALUE (repeatable)")
+    args = parser.parse_args()
+    settings = {}
+    for item in args.set:
+        name, value = item.split("=", 1)
+        settings[name] = type(getattr(TrackerConfig(), name))(value)
+    config = TrackerConfig(**settings)
+    names = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+    for video in args.videos:
+        data = detect_clip(video, args.cache)
+        variants = {
+            "vidtrack (these settings)": (config, config.cmc),
+            "  same, --cmc off": (config, "off"),
+            "  same, --cmc on": (config, "on"),
+            "  same, buffer and gate off": (replace(config, iou_buffer=0.0, new_track_gate=0.0), config.cmc),
+        }
+        cmc_ms = 1000 * float(np.median(data["cmc_seconds"])) if len(data["cmc_seconds"]) else 0.0
+        print(f"{video.name}: {int(data['frames'])} frames at {float(data['fps']):.2f} fps; "
+              f"CMC estimate (--cmc on) median {cmc_ms:.2f} ms/frame")
+        for label, (cfg, cmc) in variants.items():
+            per_class, total, covered = coverage(data, replay(data, cfg, cmc))
+            tracks = len(replay.ids)
+            classes = ", ".join(
+                f"{names.get(k, k)} {c[1]}/{c[0]}" for k, c in sorted(per_class.items(), key=lambda kv: -kv[1][0])
+            )
+            share = 100.0 * covered / total if total else 100.0
+            print(f"  {label:28s} {covered:6d} of {total:6d} confident = {share:5.1f}%  {tracks:4d} tracks  ({classes})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Test-only numerics perturbation: every backend's raw output moved as another CPU would move it.
+
+INT8 kernels give slightly different raw outputs on different CPUs (AVX2, AVX-512
+VNNI/BF16, AMX): on an AMD EPYC one coco128 photo's confidences moved by up to 0.021 against
+an Intel/AMX machine, and box edges by about a pixel. A test that passes on one CPU only
+because a number happens to land on one side of a rounding or threshold edge fails on the
+next. Setting ``VIDTRACK_TEST_PERTURB=SEED`` (an integer) makes every detector backend's raw
+output move by that much, seeded:
+
+- each class score by up to ``CONF_STEP`` (0.02) either way, scaled down linearly below
+  ``SCORE_FLOOR`` so that background anchors stay background (a real kernel moves a near-zero
+  sigmoid by almost nothing), then clipped to [0, 1];
+- each box edge by up to ``EDGE_PX`` (1 pixel of model input) either way.
+
+The noise is a function of the seed and of a hash of the model input (one image of the
+input tensor), so within one run the same image gives the same output, as on one real CPU:
+two code paths that feed the model the same input still agree, and a test that compares
+them stays meaningful. A new seed is a new "CPU".
+
+Where it acts (one function, :func:`perturb_output`, called where raw outputs are decoded):
+the direct OpenVINO and ONNX Runtime backends (:func:`vidtrack.detection.yolo_io.predictions_to_detections`
+and ``OpenVINODetector.raw_output``), and everything that runs through Ultralytics'
+``AutoBackend`` (``UltralyticsDetector``, and ``YOLO(...).predict``/``val`` in tests) once
+:func:`hook_ultralytics` has been called. The tiling detector runs its inner backend on each
+tile, so it is perturbed per tile. The variable is read on every call (nothing happens at
+import time); unset or empty, every function here returns its input untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+#: The environment variable holding the seed (an integer); unset or empty: no perturbation.
+ENV = "VIDTRACK_TEST_PERTURB"
+#: Largest change of a class score: what was seen between an Intel/AMX and an AMD EPYC CPU
+#: on the project's INT8 YOLO11n (0.780 -> 0.759 on a coco128 photo).
+CONF_STEP = 0.02
+#: Scores below this move proportionally less (a score of 0.005 by at most 0.002).
+SCORE_FLOOR = 0.05
+#: Largest move of one box edge, in model-input pixels.
+EDGE_PX = 1.0
+
+
+def perturb_seed() -> int | None:
+    """The seed from ``VIDTRACK_TEST_PERTURB``, or None when it is unset or empty.
+
+    Raises:
+        ValueError: the variable holds something other than an integer.
+    """
+    value = os.environ.get(ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{ENV}={value!r} is not an integer seed (set e.g. {ENV}=1, or unset it)") from None
+
+
+def input_key(image_input: np.ndarray) -> int:
+    """A 64-bit hash of one image's model input (its bytes, shape and dtype)."""
+    data = np.ascontiguousarray(image_input)
+    digest = hashlib.blake2b(str((data.shape, data.dtype.str)).encode(), digest_size=8)
+    digest.update(data.data)
+    return int.from_bytes(digest.digest(), "little")
+
+
+def _perturb_one(prediction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One image's raw output, moved: ``(4 + nc, N)`` anchors or ``(N, 6)`` end-to-end rows."""
+    out = np.array(prediction, dtype=np.float32, copy=True)
+    if out.ndim == 2 and out.shape[-1] == 6:  # end-to-end rows: x1, y1, x2, y2, score, class
+        out[:, :4] += rng.uniform(-EDGE_PX, EDGE_PX, (out.shape[0], 4)).astype(np.float32)
+        scores = out[:, 4]
+        step = rng.uniform(-CONF_STEP, CONF_STEP, scores.shape).astype(np.float32)
+        out[:, 4] = np.clip(scores + step * np.minimum(1.0, scores / SCORE_FLOOR), 0.0, 1.0)
+        return out
+    if out.ndim != 2 or out.shape[0] < 5:
+        raise ValueError(f"expected one image's (4 + classes, anchors) output, got shape {prediction.shape}")
+    edges = rng.uniform(-EDGE_PX, EDGE_PX, (4, out.shape[1])).astype(np.float32)  # x1, y1, x2, y2 moves
+    out[0] += (edges[0] + edges[2]) / 2
+    out[1] += (edges[1] + edges[3]) / 2
+    out[2] = np.maximum(out[2] + edges[2] - edges[0], 0.0)
+    out[3] = np.maximum(out[3] + edges[3] - edges[1], 0.0)
+    scores = out[4:]
+    step = (rng.random(scores.shape, dtype=np.float32) * 2 - 1) * np.float32(CONF_STEP)
+    np.clip(scores + step * np.minimum(1.0, scores / np.float32(SCORE_FLOOR)), 0.0, 1.0, out=scores)
+    return out
+
+
+def perturb_output(raw: np.ndarray, model_input: np.ndarray) -> np.ndarray:
+    """``raw`` moved by the seeded noise when ``VIDTRACK_TEST_PERTURB`` is set; else ``raw`` itself.
+
+    Args:
+        raw: the model's output for ``model_input``: ``(B, 4 + nc, N)`` / ``(B, N, 6)``, or one
+            image's ``(4 + nc, N)`` / ``(N, 6)``. Never changed in place (it may be a view
+            into an inference request).
+        model_input: the tensor the model ran on, ``(B, 3, H, W)`` or one image's ``(3, H, W)``.
+
+    Returns:
+        A new float32 array of ``raw``'s shape (or ``raw`` when the pass is off).
+
+    Raises:
+        ValueError: the seed is not an integer, or the shapes do not match.
+    """
+    seed = perturb_seed()
+    if seed is None:
+        return raw
+    raw = np.asarray(raw)
+    model_input = np.asarray(model_input)
+    if model_input.ndim == 3:
+        return _perturb_one(raw, np.random.default_rng([seed & 0xFFFFFFFF, input_key(model_input)]))
+    if model_input.ndim != 4 or raw.ndim != 3 or raw.shape[0] != model_input.shape[0]:
+        raise ValueError(f"raw output {raw.shape} does not match model input {model_input.shape}")
+    return np.stack(
+        [_perturb_one(raw[b], np.random.default_rng([seed & 0xFFFFFFFF, input_key(model_input[b])]))
+         for b in range(raw.shape[0])]
+    )
+
+
+_hooked = False
+_hook_lock = threading.Lock()
+_inside = threading.local()
+
+
+def hook_ultralytics() -> None:
+    """Perturb the raw output of every Ultralytics ``AutoBackend`` (predict, val, any format).
+
+    Idempotent; does nothing (and imports nothing) while ``VIDTRACK_TEST_PERTURB`` is unset.
+    The wrapped ``forward`` still checks the variable on every call.
+    """
+    global _hooked
+    if perturb_seed() is None or _hooked:
+        return
+    with _hook_lock:
+        if _hooked:
+            return
+        from ultralytics.nn.autobackend import AutoBackend
+
+        original = AutoBackend.forward
+
+        def forward(self: Any, im: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(_inside, "active", False):  # AutoBackend splits big batches by calling itself
+                return original(self, im, *args, **kwargs)
+            _inside.active = True
+            try:
+                out = original(self, im, *args, **kwargs)
+            finally:
+                _inside.active = False
+            return _perturb_torch(out, im)
+
+        forward.__wrapped__ = original  # type: ignore[attr-defined]
+        AutoBackend.forward = forward
+        _hooked = True
+
+
+def _perturb_torch(out: Any, im: Any) -> Any:
+    """AutoBackend's output (a tensor, or a list/tuple whose first item is the predictions), moved."""
+    if perturb_seed() is None:
+        return out
+    import torch
+
+    first = out[0] if isinstance(out, (list, tuple)) else out
+    if not isinstance(first, torch.Tensor) or first.ndim != 3 or first.shape[0] != im.shape[0]:
+        return out  # not a detection output (e.g. embeddings): leave it alone
+    model_input = im.detach().float().cpu().numpy()
+    moved = perturb_output(first.detach().float().cpu().numpy(), model_input)
+    tensor = torch.as_tensor(moved, device=first.device).to(first.dtype)
+    if isinstance(out, (list, tuple)):
+        return type(out)([tensor, *out[1:]]) if isinstance(out, tuple) else [tensor, *out[1:]]
+    return tensor
