@@ -10,7 +10,7 @@ import pytest
 from conftest import video_path
 from vidtrack.errors import OptionError, SourceError
 from vidtrack.sources import open_source
-from vidtrack.sources.base import SourceKind, classify
+from vidtrack.sources.open import SourceKind, classify
 
 
 @pytest.fixture

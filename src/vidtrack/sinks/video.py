@@ -93,13 +93,34 @@ class OutputColour:
     QuickTime, mpv, browsers and TVs show the colours that were drawn.
     """
 
-    def __init__(self, code: int, matrix: str) -> None:
+    def __init__(self, code: int, kr: float, kb: float) -> None:
         self.code = code  # the same code for primaries, transfer and matrix (1: BT.709, 6: SMPTE 170M)
-        self.matrix = matrix  # swscale's name for the matrix
+        kg = 1 - kr - kb
+        luma = np.array([kb, kg, kr])  # on B, G, R
+        # Limited range (ITU-R BT.601/709): Y in 16-235, Cb/Cr in 16-240 around 128.
+        self._matrix = np.array([
+            [*(luma * 219 / 255), 16.0],
+            [*((np.array([1.0, 0, 0]) - luma) * (224 / 255) / (2 * (1 - kb))), 128.0],
+            [*((np.array([0, 0, 1.0]) - luma) * (224 / 255) / (2 * (1 - kr))), 128.0],
+        ])
 
     @classmethod
     def for_height(cls, height: int) -> "OutputColour":
-        return cls(_BT709, "ITU709") if height >= 720 else cls(_SMPTE170M, "SMPTE170M")
+        """BT.709 (Kr 0.2126, Kb 0.0722) from 720 lines up, else BT.601 (Kr 0.299, Kb 0.114)."""
+        return cls(_BT709, 0.2126, 0.0722) if height >= 720 else cls(_SMPTE170M, 0.299, 0.114)
+
+    def to_i420(self, image: np.ndarray) -> np.ndarray:
+        """A BGR uint8 image (even width and height) as planar YUV 4:2:0, ``(h * 3 // 2, w)`` uint8.
+
+        One OpenCV matrix transform (rounded, saturated) and a 2x2 average of the chroma.
+        """
+        import cv2
+
+        h, w = image.shape[:2]
+        yuv = cv2.transform(image, self._matrix)
+        u = cv2.resize(yuv[:, :, 1], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        v = cv2.resize(yuv[:, :, 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        return np.concatenate([yuv[:, :, 0].ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, w)
 
     def tag(self, target: Any) -> None:
         """Set the colour fields of a codec context or a frame."""
@@ -237,9 +258,7 @@ class VideoWriter:
             if self._closed:
                 raise OutputError(f"{self.path} is already closed", "open a new VideoWriter")
             ticks, length = self._next_ticks(pts, duration)
-            frame = av.VideoFrame.from_ndarray(self._fit(image), format="bgr24").reformat(
-                format="yuv420p", dst_colorspace=self._colour.matrix, dst_color_range=COLOUR_RANGE_TV
-            )
+            frame = av.VideoFrame.from_ndarray(self._colour.to_i420(self._fit(image)), format="yuv420p")
             self._colour.tag(frame)
             frame.pts = ticks
             frame.time_base = self._time_base
