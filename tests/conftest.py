@@ -234,6 +234,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.realdata)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Tests that run a real model note it in a log (vidtrack.detection.perturb.MODEL_LOG_ENV)."""
+    import tempfile
+
+    from vidtrack.detection.perturb import MODEL_LOG_ENV
+
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the controller owns the log
+        return
+    handle, name = tempfile.mkstemp(prefix="vidtrack-model-use-", suffix=".log")
+    os.close(handle)
+    os.environ[MODEL_LOG_ENV] = name
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test that ran the real model without being marked realdata would miss the numerics pass:
+    name it (and fail the run in CI) so the detection in uses_real_data can be taught its way in."""
+    from vidtrack.detection.perturb import MODEL_LOG_ENV
+
+    name = os.environ.pop(MODEL_LOG_ENV, None)
+    if not name or hasattr(session.config, "workerinput"):
+        return
+    try:
+        used = set(Path(name).read_text(encoding="utf-8").split())
+        os.unlink(name)
+    except OSError:
+        return
+    unmarked = sorted(item.nodeid for item in session.items if item.nodeid in used and not item.get_closest_marker("realdata"))
+    if unmarked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = (f"{len(unmarked)} test(s) ran the real model but are not marked realdata (so the numerics pass "
+                   f"skips them): {', '.join(unmarked)}; mark them @pytest.mark.realdata or use the conftest helpers")
+        if reporter is not None:
+            reporter.write_line("")
+            reporter.write_line("ERROR: " + message, red=True)
+        if in_ci() and session.exitstatus == 0:
+            session.exitstatus = 1
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     seed = os.environ.get("VIDTRACK_TEST_PERTURB", "").strip()
     if seed:

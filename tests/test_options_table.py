@@ -67,4 +67,6 @@ def test_check_value_rejects_bad_values_in_one_line(name: str, value: object, me
 
 
 def test_path_options_are_paths() -> None:
-    assert {n for n, o in OPTIONS.items() if o.kind is Path} == {"output", "jsonl", "mot", "summary", "events"}
+    assert {n for n, o in OPTIONS.items() if o.kind is Path} == {
+        "output", "jsonl", "mot", "summary", "events", "snapshots", "clips", "heatmap",
+    }

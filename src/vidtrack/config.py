@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -132,8 +133,15 @@ class SourceConfig:
     # files still being written (a recorder appending): keep reading at the end until the file
     # has not grown for this many seconds; 0 reads to the end as it is when reached
     follow: float = 0.0
+    # Wall-clock time of the first frame of files: an aware datetime, "auto" (container tag,
+    # then file name; see vidtrack.wallclock) or None (no wall-clock time: outputs unchanged).
+    # Live sources use the capture clock whenever it is set.
+    start_time: "datetime | str | None" = None
 
     def __post_init__(self) -> None:
+        from vidtrack.wallclock import parse_start_time
+
+        object.__setattr__(self, "start_time", parse_start_time(self.start_time))
         if self.stall_timeout <= 0:
             raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
         if self.rtsp_transport not in ("tcp", "udp"):
@@ -154,6 +162,9 @@ class OverlayConfig:
     labels: bool = True
     trails: bool = True
     hud: bool = True
+    # Burn the frame's wall-clock time into the picture, CCTV style. None: on when the time is
+    # known (--start-time), so nothing changes without it.
+    timestamp: bool | None = None
     trail_length: int = 30  # frames of history per trail
 
 
@@ -170,6 +181,15 @@ class OutputConfig:
     mot: Path | None = None
     summary: Path | None = None
     events: Path | None = None  # analytics events, one JSON line each
+    snapshots: Path | None = None  # folder: best view of each track, picture of each event (JPEG)
+    clips: Path | None = None  # folder: an H.264 MP4 per review item (events merged when their windows overlap)
+    pre: float = 3.0  # clips: seconds before an item's first event
+    post: float = 5.0  # clips: seconds after its last event
+    clips_clean: bool = False  # clips without boxes and labels (still redacted)
+    heatmap: Path | None = None  # PNG: where tracked objects' feet were, over a median background
+    heatmap_per_class: bool = False  # also one PNG per class (FILE-person.png...)
+    webhook: str | None = None  # http(s) URL: each event is POSTed as JSON (background, retried)
+    mqtt: str | None = None  # mqtt://[user:pass@]HOST:PORT/TOPIC: each event published (background, retried)
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than
@@ -180,15 +200,25 @@ class OutputConfig:
         _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
+        self._check_clips()
         if self.video is not None and self.video.suffix.lower() not in (".mp4", ".mkv", ".webm", ".mov"):
             raise OptionError(
                 f"output {self.video} has an unsupported extension", "use .mp4, .mkv, .webm or .mov"
             )
 
+    def _check_clips(self) -> None:
+        if self.pre < 0 or self.post < 0:
+            raise OptionError(f"--pre {self.pre} / --post {self.post} must not be negative", "give seconds, e.g. --pre 3 --post 5")
+        if self.pre > 60:
+            raise OptionError(f"--pre {self.pre} holds too many frames in memory", "use at most 60 seconds")
+
     def paths(self) -> list[Path]:
-        """Every output path given, the summary included."""
-        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events) if p is not None]
+        """Every output path given, the summary included (folders such as ``snapshots`` are not paths here)."""
+        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap) if p is not None]
 
     def files(self) -> dict[str, Path | None]:
         """The outputs written by a sink during the run, by field name (the summary is written after it)."""
-        return {"video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events}
+        return {
+            "video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events, "heatmap": self.heatmap,
+            "snapshots": self.snapshots, "clips": self.clips,  # folders
+        }

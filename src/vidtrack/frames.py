@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,9 @@ class Frame:
     times otherwise), the capture clock for live sources. ``duration`` is how long the frame
     shows in seconds, when the source knows it (files). ``captured`` is the
     ``time.monotonic()`` reading when the frame left the decoder/camera, used to measure
-    frame age (capture to annotated output).
+    frame age (capture to annotated output). ``time`` is the wall-clock time the frame shows
+    (timezone-aware), set by the pipeline when the recording's start is known
+    (``--start-time``, see :mod:`vidtrack.wallclock`); None otherwise.
     """
 
     image: np.ndarray
@@ -37,6 +40,7 @@ class Frame:
     source_id: int = 0
     decode_ms: float = 0.0  # time spent reading/decoding this frame
     duration: float | None = None  # seconds on screen (files); None: until the next frame
+    time: datetime | None = None  # wall-clock time of the picture, when known (--start-time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,7 @@ class SourceStatus:
 
 
 #: The event types, as written in the ``"type"`` field.
-EVENT_TYPES = ("cross", "enter", "exit", "loiter")
+EVENT_TYPES = ("cross", "enter", "exit", "loiter", "speeding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,10 @@ class Event:
     for live sources) and ``frame`` its 0-based index. ``line``/``zone`` names where it
     happened (one of the two is set). ``direction`` is ``"in"``/``"out"`` for crossings
     and ``None`` for zone events. ``dwell_s`` is the visit's length so far (loiter) or in
-    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known.
+    total (exit) in seconds; ``confidence`` the detection's score at that frame, if known;
+    ``time`` the wall-clock time of ``t`` (ISO 8601 with offset) when the start is known.
+    The last four fields are filled by later stages and sinks when asked for (``--start-time``,
+    ``--speed-zone``, ``--snapshots``, ``--clips``) and written only when set.
     """
 
     t: float
@@ -126,11 +133,16 @@ class Event:
     direction: str | None = None
     dwell_s: float | None = None
     confidence: float | None = None
+    time: str | None = None  # wall-clock time, ISO 8601 with UTC offset, when known (--start-time)
+    snapshot: str | None = None  # the event's picture in the --snapshots folder, when written
+    speed_kmh: float | None = None  # speeding events: the measured speed
+    clip: str | None = None  # the review-item clip (--clips folder) the event is in, when written
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL record: ``{"t", "frame", "type", "track_id", "class", "line"|"zone", "direction", "dwell_s", "confidence"}``."""
         record: dict[str, Any] = {
             "t": round(self.t, 3),
+            **({"time": self.time} if self.time is not None else {}),
             "frame": self.frame,
             "type": self.type,
             "track_id": self.track_id,
@@ -143,6 +155,12 @@ class Event:
         record["direction"] = self.direction
         record["dwell_s"] = None if self.dwell_s is None else round(self.dwell_s, 3)
         record["confidence"] = None if self.confidence is None else round(self.confidence, 3)
+        if self.speed_kmh is not None:
+            record["speed_kmh"] = round(self.speed_kmh, 1)
+        if self.snapshot is not None:
+            record["snapshot"] = self.snapshot
+        if self.clip is not None:
+            record["clip"] = self.clip
         return record
 
 
@@ -161,6 +179,10 @@ class FrameResult:
     detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
+    # The picture after redaction and before drawing, kept only when a sink asks for it
+    # (snapshots, clean clips); None otherwise (frame.image is then that picture, unless drawn on).
+    clean: np.ndarray | None = None
+    redacted: bool = False  # the redactor processed this picture (redaction on)
 
 
 @dataclass

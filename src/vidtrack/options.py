@@ -68,6 +68,10 @@ OPTIONS: dict[str, Option] = {
     "line": _LIST, "zone": _LIST, "anchor": _S, "count_mode": _S, "line_margin": _F, "line_confirm": Option(int, low=1),
     "link_gap": _F, "link_distance": _F, "zone_entry_frames": Option(int, low=1), "zone_exit_grace": _F, "loiter": _F,
     "redact": _S, "redact_region": _LIST, "redact_mode": _S, "redact_hold": Option(int, low=0), "redact_labels": _B,
+    # review: wall-clock time, snapshots, clips, heatmap, notifications, speed (issue 22)
+    "start_time": _S, "timestamp": _B, "snapshots": _P, "clips": _P, "pre": Option(float, low=0.0, high=60.0),
+    "post": Option(float, low=0.0), "clips_clean": _B, "heatmap": _P, "heatmap_per_class": _B, "webhook": _S,
+    "mqtt": _S, "speed_zone": _LIST, "speed_limit": Option(float, low=0.0), "speed_window": Option(float, low=0.0),
 }
 
 #: Tracker knobs, named as in :class:`vidtrack.tracking.TrackerConfig` (``raw_boxes`` inverts
@@ -80,14 +84,17 @@ TRACKER_OPTIONS = (
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
 )
-SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "follow")
-OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels")
-OUTPUT_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "crf", "preset")
+SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time", "follow")
+OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp")
+OUTPUT_OPTIONS = (
+    "output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt", "heatmap",
+    "heatmap_per_class", "clips", "pre", "post", "clips_clean",
+)
 #: Lines, zones and redaction (:class:`vidtrack.analytics.config.AnalyticsConfig`).
 ANALYTICS_OPTIONS = (
     "line", "zone", "anchor", "count_mode", "line_margin", "line_confirm", "link_gap", "link_distance",
     "zone_entry_frames", "zone_exit_grace", "loiter", "redact", "redact_region", "redact_mode", "redact_hold",
-    "redact_labels",
+    "redact_labels", "speed_zone", "speed_limit", "speed_window",
 )
 VIEW_OPTIONS = ("show", "serve", "token")
 
@@ -288,18 +295,23 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
     tracker = {k: o[k] for k in TRACKER_OPTIONS if k in o and k != "raw_boxes"}
     if "raw_boxes" in o:
         tracker["smooth_boxes"] = not bool(o["raw_boxes"])
-    output = {k: o[k] for k in ("crf", "preset") if k in o}
+    output = {k: o[k] for k in ("crf", "preset", "pre", "post") if k in o}
     return RunRequest(
         sources=[str(s) for s in sources],
         detector=DetectorConfig(**detector),
         tracker=TrackerConfig(**tracker),
         source=SourceConfig(**{k: o[k] for k in SOURCE_OPTIONS if k in o}),
         overlay=OverlayConfig(
-            labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False)
+            labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False),
+            timestamp=None if o.get("timestamp") is None else bool(o["timestamp"]),
         ),
         output=OutputConfig(
             video=_path(o.get("output")), jsonl=_path(o.get("jsonl")), mot=_path(o.get("mot")),
-            summary=_path(o.get("summary")), events=_path(o.get("events")), **output,
+            summary=_path(o.get("summary")), events=_path(o.get("events")), snapshots=_path(o.get("snapshots")),
+            webhook=o.get("webhook"), mqtt=o.get("mqtt"),
+            clips=_path(o.get("clips")), clips_clean=bool(o.get("clips_clean", False)),
+            heatmap=_path(o.get("heatmap")), heatmap_per_class=bool(o.get("heatmap_per_class", False)),
+            **output,
         ),
         analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),
         show=bool(o.get("show", False)),

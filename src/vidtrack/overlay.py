@@ -16,6 +16,8 @@ from vidtrack.config import OverlayConfig
 from vidtrack.labels import class_names
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import supervision as sv
 
     from vidtrack.analytics.stage import AnalyticsFrame
@@ -95,11 +97,13 @@ class Overlay:
         hud: HudInfo | None = None,
         in_place: bool = False,
         scene: "AnalyticsFrame | None" = None,
+        when: "datetime | None" = None,
     ) -> np.ndarray:
         """The annotated frame. ``in_place`` draws on ``image`` itself, saving a full-frame copy.
 
         ``scene`` adds the analytics layer: zones and lines under the boxes, and no labels
-        on the rows it marks ``hidden`` (redacted objects).
+        on the rows it marks ``hidden`` (redacted objects). ``when`` is the frame's
+        wall-clock time (``Frame.time``): burnt in at the top left unless ``timestamp`` is False.
         """
         size = (image.shape[1], image.shape[0])
         if size != self._size:
@@ -124,6 +128,8 @@ class Overlay:
                     canvas = self._label.annotate(canvas, shown, labels=track_labels(shown))
         if cfg.hud and hud is not None:
             self._draw_hud(canvas, hud.lines())
+        if when is not None and cfg.timestamp is not False:
+            draw_timestamp(canvas, when)
         return canvas
 
     def _draw_hud(self, canvas: np.ndarray, lines: list[str]) -> None:
@@ -147,3 +153,33 @@ class Overlay:
             y = top + 4 + line_h * (i + 1) - 6
             line_thick = thick if fit == 1.0 else 1
             cv2.putText(canvas, line, (8, y), font, scale * fit, (255, 255, 255), line_thick, cv2.LINE_AA)
+
+
+def timestamp_text(when: "datetime") -> str:
+    """``2026-12-06 14:30:05 +01:00``: the CCTV burn-in text (whole seconds, the time's own UTC offset)."""
+    offset = when.strftime("%z")
+    return when.strftime("%Y-%m-%d %H:%M:%S") + (f" {offset[:3]}:{offset[3:]}" if offset else "")
+
+
+def draw_timestamp(canvas: np.ndarray, when: "datetime", corner: str = "top-left") -> None:
+    """Burn ``when`` into ``canvas`` (BGR, in place), CCTV style: white text on a dark band.
+
+    The hook the HUD uses for the wall-clock time (``Frame.time``); text height about 1/24
+    of the frame height (at least 10 px) so it reads on a phone without hiding much.
+    ``corner``: ``top-left`` or ``top-right``.
+    """
+    import cv2
+
+    text = timestamp_text(when)
+    h, w = canvas.shape[:2]
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw1, th1), _ = cv2.getTextSize(text, font, 1.0, 2)
+    scale = max(10, h / 24) / th1
+    scale = min(scale, (w - 12) / max(1, tw1))  # never wider than the frame
+    thick = max(1, int(round(scale * 1.5)))
+    (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    pad = max(3, th // 3)
+    x0 = 0 if corner == "top-left" else max(0, w - tw - 2 * pad)
+    region = canvas[0 : min(h, th + base + 2 * pad), x0 : min(w, x0 + tw + 2 * pad)]
+    region[:] = (region * 0.35).astype(np.uint8)
+    cv2.putText(canvas, text, (x0 + pad, pad + th), font, scale, (255, 255, 255), thick, cv2.LINE_AA)

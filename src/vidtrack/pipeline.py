@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from vidtrack.frames import SourceStatus
     from vidtrack.motion import CameraMotion
     from vidtrack.sources import Source
+    from vidtrack.wallclock import WallClock
 
 log = logging.getLogger("vidtrack")
 
@@ -63,6 +64,13 @@ class Lane:
     # Holds min_hits - 1 frames of a recorded file so tracks are reported from their first
     # frame; window 0 (live, stills) passes frames straight through.
     lookahead: LookAhead = field(default_factory=LookAhead)
+    # Wall-clock time of the frames (--start-time): set for files by the runner; for live
+    # sources (capture_clock) made from the capture clock at the first frame.
+    clock: "WallClock | None" = None
+    capture_clock: bool = False
+    # A sink needs the picture after redaction and before drawing (snapshots, clean clips):
+    # it travels as FrameResult.clean (one copy a frame when something draws).
+    keep_clean: bool = False
     # Camera motion compensation (--cmc); None: off, or stills.
     motion: "CameraMotion | None" = None
 
@@ -279,12 +287,23 @@ class Pipeline:
         """
         # The one place boxes are made to fit the picture: every output sees the same boxes.
         tracked = clip_to_frame(tracked, frame.image.shape[1], frame.image.shape[0])
+        if lane.clock is None and lane.capture_clock:
+            from vidtrack.wallclock import capture_clock
+
+            lane.clock = capture_clock(frame.pts, frame.captured, time.time(), time.monotonic())
+            if lane.analytics is not None:
+                lane.analytics.clock = lane.clock
+        if lane.clock is not None:
+            frame.time = lane.clock.at(frame.pts)
         # Lines, zones and events; redaction of frame.image before anything draws or writes it.
         scene = lane.analytics.process(frame, detections, tracked) if lane.analytics is not None else None
         counts = class_counts(tracked)
         rate.tick()
         age_ms = (time.monotonic() - frame.captured) * 1000.0
         annotated = None
+        clean = None
+        if lane.keep_clean:
+            clean = frame.image.copy() if lane.overlay is not None else frame.image
         if lane.overlay is not None:
             with Stopwatch(times, "draw"):
                 hud = HudInfo(
@@ -297,7 +316,9 @@ class Pipeline:
                     tiles=tracked.metadata.get("tiles"),  # set by a tiling detector only (kept by tracking)
                 )
                 # Nothing downstream needs the clean picture once it is annotated: draw on it.
-                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene)
+                # The wall-clock time only when known: overlays that predate it keep working.
+                timed = {"when": frame.time} if frame.time is not None else {}
+                annotated = lane.overlay.draw(frame.image, tracked, hud, in_place=True, scene=scene, **timed)
         result = FrameResult(
             frame=frame,
             detections=tracked,
@@ -310,6 +331,8 @@ class Pipeline:
             detected=class_counts(detections),  # the summary's dropped detections
             source_name=lane.source.info.name,
             status=lane.source.status,
+            clean=clean,
+            redacted=scene.redacted if scene is not None else False,
         )
         out.put(result)
 

@@ -142,6 +142,7 @@ class _Assembly:
     viewers: list["Viewer"]
     summaries: list[Any]  # each lane's SummaryBuilder
     files_of_lane: list[list[Path]]  # the files each lane's sinks write
+    warnings: list[str] = field(default_factory=list)  # found while assembling (no start time found...)
 
 
 def _check_and_open(request: RunRequest) -> list["Source"]:
@@ -152,6 +153,7 @@ def _check_and_open(request: RunRequest) -> list["Source"]:
     targets = [output_for(path, i, count) for path in request.output.paths() for i in range(count)]
     local_inputs = [spec for spec in request.sources if _is_local_file(spec)]
     check_outputs([t for t in targets if t is not None], local_inputs)
+    _check_notifiers(request)
     sources = _open_sources(request)
     try:
         _check_analytics(request, sources)
@@ -184,17 +186,26 @@ def _assemble(
         for size in {(s.info.height, s.info.width) for s in sources if s.info.width > 0}:
             detector.warmup(size)  # compile for the sources' frame sizes before frames arrive
         drawing_import.join()
-        drawing = request.output.video is not None or request.show or request.serve is not None
+        drawing = (
+            request.output.video is not None or request.show or request.serve is not None or _needs_pictures(request)
+        )
         stages = [
             AnalyticsStage.build(request.analytics, s.info, detector.class_names, drawing)
             for s in sources
         ]
         viewers = _make_viewers(request, web_view)
+        clocks, clock_warnings = wall_clocks(request, sources)
+        for stage, clock in zip(stages, clocks):
+            if stage is not None:
+                stage.clock = clock
         for i, source in enumerate(sources):
             sinks, summary, lane_files = _lane_sinks(request, i, source.info, stages[i])
             summaries.append(summary)
             files_of_lane.append(lane_files)
-            drawing = request.output.video is not None or bool(viewers) or request.annotate
+            drawing = (
+                request.output.video is not None or bool(viewers) or request.annotate
+                or (request.output.clips is not None and not request.output.clips_clean)
+            )
             lanes.append(
                 Lane(
                     source=source,
@@ -203,6 +214,12 @@ def _assemble(
                     overlay=Overlay(request.overlay) if drawing else None,
                     viewers=viewers,
                     analytics=stages[i],
+                    clock=clocks[i],
+                    capture_clock=request.source.start_time is not None and source.info.is_live,
+                    keep_clean=(
+                        request.output.snapshots is not None or request.output.heatmap is not None
+                        or (request.output.clips is not None and request.output.clips_clean)
+                    ),
                 )
             )
     except BaseException:
@@ -214,7 +231,7 @@ def _assemble(
         for source in sources:
             source.close()
         raise
-    return _Assembly(detector, lanes, viewers, summaries, files_of_lane)
+    return _Assembly(detector, lanes, viewers, summaries, files_of_lane, clock_warnings)
 
 
 def _attach_viewers(viewers: list["Viewer"], pipeline: Pipeline, sources: list["Source"]) -> str | None:
@@ -250,7 +267,7 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
     from vidtrack.sinks import finish_summary
 
     files = [path for lane_files in run.files_of_lane for path in lane_files]
-    outcome = RunOutcome(reports=reports, summaries=[], outputs=files)
+    outcome = RunOutcome(reports=reports, summaries=[], outputs=files, warnings=list(run.warnings))
     for lane in run.lanes:
         for sink in lane.sinks:
             outcome.warnings.extend(sink.warnings)
@@ -259,6 +276,7 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             outcome.warnings.append(str(viewer.error))
     failed_empty: set[int] = set()
     for i, (report, summary, source) in enumerate(zip(reports, run.summaries, sources)):
+        _review_summary(request, i, summary, run.lanes[i])
         if run.lanes[i].motion is not None:
             summary.update(camera_motion=run.lanes[i].motion.report())
         data, warnings = finish_summary(summary, source, report, run.lanes[i].analytics)
@@ -291,6 +309,100 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
     return outcome
 
 
+def _review_summary(request: RunRequest, index: int, summary: Any, lane: Lane) -> None:
+    """Add the review outputs' parts to a lane's summary: where its wall-clock start came from, the
+    parts of sinks that report one (snapshots, clips, heatmap, notifications), and where its files are."""
+    if lane.clock is not None:
+        summary.update(start_time_source=lane.clock.source)
+    parts: dict[str, dict[str, Any]] = {}
+    for sink in lane.sinks:
+        key = getattr(sink, "SUMMARY_KEY", None)
+        if key is not None:
+            parts.setdefault(key, {}).update(sink.summary())
+    summary.update(**parts)
+    if parts and request.output.summary is not None:  # review outputs: say where the run's files are
+        summary.update(files=_review_files(request, index, len(request.sources)))
+
+
+def _review_files(request: RunRequest, index: int, count: int) -> dict[str, str]:
+    """The lane's video, events, JSONL, snapshot and clip folders and heatmap, relative to its summary's folder.
+
+    ``vidtrack serve --review`` finds a run's files through them, wherever the folder is moved.
+    """
+    import os
+
+    out = request.output
+    summary = output_for(out.summary, index, count)
+    assert summary is not None
+    files = {}
+    kinds = (("video", out.video), ("events", out.events), ("jsonl", out.jsonl), ("snapshots", out.snapshots),
+             ("clips", out.clips), ("heatmap", out.heatmap))
+    for kind, path in kinds:
+        target = output_for(path, index, count)
+        if target is not None:
+            files[kind] = os.path.relpath(os.path.abspath(target), os.path.abspath(summary.parent))
+    return files
+
+
+def _check_notifiers(request: RunRequest) -> None:
+    """``--webhook`` and ``--mqtt`` URLs (and paho-mqtt's presence) before anything starts; OptionError if bad."""
+    if request.output.webhook is not None:
+        from vidtrack.sinks.webhook import check_webhook_url
+
+        check_webhook_url(request.output.webhook)
+    if request.output.mqtt is not None:
+        from vidtrack.sinks.mqtt import MqttTarget, check_paho
+
+        MqttTarget.parse(request.output.mqtt)
+        check_paho()
+
+
+def _needs_pictures(request: RunRequest) -> bool:
+    """Whether a sink writes pictures besides the video (snapshots, heatmap, clips): redaction must then run."""
+    out = request.output
+    return out.snapshots is not None or out.heatmap is not None or out.clips is not None
+
+
+def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any], list[str]]:
+    """Each source's :class:`~vidtrack.wallclock.WallClock` (None: no wall-clock time) and warnings.
+
+    No ``--start-time``: None everywhere (outputs unchanged). A time: that time for every file.
+    ``auto``: the container's ``creation_time``, else a date in the file name (see
+    :mod:`vidtrack.wallclock`), else None with a warning. Live sources get None here: the
+    pipeline makes their clock from the capture clock at their first frame.
+    """
+    from vidtrack.sources.files import creation_time
+    from vidtrack.wallclock import AUTO, WallClock, start_from_creation_time, start_from_name
+
+    wanted = request.source.start_time
+    clocks: list[Any] = []
+    warnings: list[str] = []
+    for source in sources:
+        info = source.info
+        if wanted is None or info.is_live:
+            clocks.append(None)
+            continue
+        if wanted != AUTO:
+            clocks.append(WallClock(wanted, "option"))  # type: ignore[arg-type]
+            continue
+        found = None
+        if info.media_path is not None:
+            when = start_from_creation_time(creation_time(info.media_path))
+            if when is not None:
+                found = WallClock(when, "creation_time")
+        if found is None:
+            named = start_from_name(info.media_path.name if info.media_path is not None else info.name)
+            if named is not None:
+                found = WallClock(named[0], f"file name {named[1]}")
+        if found is None:
+            warnings.append(
+                f"{info.name}: --start-time auto found no creation_time tag and no date in the file name, "
+                "so frames have no wall-clock time; give --start-time 2026-12-06T14:30:00+01:00"
+            )
+        clocks.append(found)
+    return clocks, warnings
+
+
 def _is_local_file(spec: str) -> bool:
     """True when ``spec`` is a file on disk; an unusable path is False (opening it says why)."""
     if not isinstance(spec, str):  # frames passed from Python (sources/memory.py)
@@ -310,13 +422,21 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig) -> dict[str, Any]:
       confirmed track is reported from its first frame.
     * live sources: the IoU tracker, no look-ahead: a track is reported once confirmed
       (latency first).
+    * a recording known to end before a track could be confirmed (``info.frame_count`` <
+      ``min_hits``: a 1-frame MP4, a 2-frame GIF) is tracked with a confirmation window of
+      its own length: a track seen in every one of its frames is an object (a 1-frame
+      video reports every detection, as a photo does).
     """
+    from dataclasses import replace
+
     from vidtrack.tracking import IoUTracker
     from vidtrack.tracking.lookahead import LookAhead
     from vidtrack.tracking.stills import StillsTracker
 
     if info.stills:
         return {"tracker": StillsTracker(), "lookahead": LookAhead(0), "motion": None}
+    if not info.is_live and info.frame_count is not None and 0 < info.frame_count < config.min_hits:
+        config = replace(config, min_hits=info.frame_count)
     window = 0 if info.is_live else config.min_hits - 1
     rate = float(info.fps) if info.fps else None
     motion = None

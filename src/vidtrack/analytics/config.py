@@ -14,6 +14,7 @@ from vidtrack.analytics.geometry import ANCHORS, Polygon, Segment, Spec, specs
 from vidtrack.analytics.identity import LinkConfig
 from vidtrack.analytics.lines import LineConfig
 from vidtrack.analytics.redact import RedactConfig
+from vidtrack.analytics.speed import WINDOW_S, SpeedZoneSpec, parse_speed_zone
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.errors import OptionError
 
@@ -29,15 +30,25 @@ class AnalyticsConfig:
     zone: ZoneConfig = field(default_factory=ZoneConfig)
     link: LinkConfig = field(default_factory=LinkConfig)
     redact: RedactConfig = field(default_factory=RedactConfig)
+    speed_zones: tuple[SpeedZoneSpec, ...] = ()  # ground quads with their size: speeds in km/h
+    speed_limit: float | None = None  # km/h: a 'speeding' event once per track and zone above it
+    speed_window: float = WINDOW_S  # seconds of track history each speed is fitted over
 
     def __post_init__(self) -> None:
         if self.anchor not in ANCHORS:
             raise OptionError(f"--anchor {self.anchor!r} is unknown", f"use one of {', '.join(ANCHORS)}")
         names = [self.name_of(s, "line", i) for i, s in enumerate(self.lines)]
         names += [self.name_of(s, "zone", i) for i, s in enumerate(self.zones)]
+        names += [self.name_of(s, "speed", i) for i, s in enumerate(self.speed_zones)]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise OptionError(f"two lines or zones are named {dupes[0]!r}", "give each its own :name")
+        if self.speed_limit is not None and not self.speed_limit > 0:
+            raise OptionError(f"--speed-limit {self.speed_limit} is not a positive speed", "give km/h, e.g. 50")
+        if self.speed_limit is not None and not self.speed_zones:
+            raise OptionError("--speed-limit needs a --speed-zone to measure speeds in", "add --speed-zone x1,y1,...,x4,y4:WIDTH_M,LENGTH_M")
+        if not self.speed_window > 0:
+            raise OptionError(f"--speed-window {self.speed_window} must be positive seconds", "use e.g. 1")
 
     @classmethod
     def from_options(cls, **o: Any) -> "AnalyticsConfig":
@@ -53,6 +64,9 @@ class AnalyticsConfig:
             line=LineConfig(**line),
             zone=ZoneConfig(**zone),
             link=LinkConfig(**link),
+            speed_zones=tuple(parse_speed_zone(v) for v in ([o["speed_zone"]] if isinstance(o.get("speed_zone"), str) else o.get("speed_zone") or [])),
+            speed_limit=o.get("speed_limit"),
+            speed_window=o.get("speed_window", WINDOW_S),
             redact=RedactConfig.from_options(
                 classes=o.get("redact"), regions=o.get("redact_region"), mode=o.get("redact_mode"),
                 hold_frames=o.get("redact_hold"), labels=o.get("redact_labels"),
@@ -60,14 +74,14 @@ class AnalyticsConfig:
         )
 
     @staticmethod
-    def name_of(spec: Spec, kind: str, index: int) -> str:
+    def name_of(spec: "Spec | SpeedZoneSpec", kind: str, index: int) -> str:
         """A spec's ``:name``, else ``line1``, ``zone2``... (1-based, in the order given)."""
         return spec.name or f"{kind}{index + 1}"
 
     @property
     def active(self) -> bool:
         """Whether the stage has anything to do."""
-        return bool(self.lines or self.zones or self.redact.active)
+        return bool(self.lines or self.zones or self.redact.active or self.speed_zones)
 
     def geometry(
         self, width: int, height: int

@@ -19,6 +19,9 @@ from vidtrack.analytics.events import Event
 from vidtrack.analytics.geometry import Polygon
 from vidtrack.analytics.redact import Redactor
 from vidtrack.analytics.scene import Scene
+from vidtrack.analytics.speed import SpeedZone
+from vidtrack.analytics.geometry import anchor_points
+from vidtrack.labels import class_names as row_class_names
 
 if TYPE_CHECKING:
     from vidtrack.frames import Frame, SourceInfo
@@ -57,6 +60,7 @@ class AnalyticsFrame:
     hidden: np.ndarray | None = None
     lines: tuple[LineDrawing, ...] = ()
     zones: tuple[ZoneDrawing, ...] = ()
+    redacted: bool = False  # the picture was redacted (redaction on and pictures produced)
 
 
 @dataclass
@@ -73,6 +77,9 @@ class AnalyticsStage:
         self._size: tuple[int, int] | None = None
         self._flash: dict[str, float] = {}
         self._finished: list[Event] | None = None
+        self.speed_zones: list[SpeedZone] = []
+        self._speeding: set[tuple[str, int]] = set()  # (zone, track) already reported
+        self.clock: Any = None  # a vidtrack.wallclock.WallClock when frames have wall-clock times: events carry it
 
     @classmethod
     def build(
@@ -101,6 +108,10 @@ class AnalyticsStage:
             self.redactor.set_regions(
                 [Polygon(spec.points(width, height), f"--redact-region {spec.text!r}") for spec in self.config.redact.regions]
             )
+        self.speed_zones = [
+            SpeedZone(self.config.name_of(z, "speed", i), z.quad.points(width, height), z.width_m, z.length_m, self.config.speed_window)
+            for i, z in enumerate(self.config.speed_zones)
+        ]
         self._size = (width, height)
 
     def process(self, frame: "Frame", raw: Any, tracked: Any) -> AnalyticsFrame:
@@ -110,16 +121,54 @@ class AnalyticsStage:
         scene = self.scene
         assert scene is not None
         events = tuple(scene.update(tracked, frame.pts, frame.index)) if not scene.empty else ()
+        if self.speed_zones:
+            events += self._speeds(tracked, frame)
+        if self.clock is not None and events:
+            events = tuple(self._timed(events))
         hidden = None
+        redacted = False
         if self.redactor is not None:
             boxes, hidden = self.redactor.boxes(raw, tracked)
             if self.pictures:
                 self.redactor.apply(frame.image, boxes)
+                redacted = True
         if not self.pictures:
             return AnalyticsFrame(events, hidden)
         for event in events:
             self._flash[event.line or event.zone or ""] = frame.pts
-        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts))
+        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts), redacted=redacted)
+
+    def _speeds(self, tracked: Any, frame: "Frame") -> tuple[Event, ...]:
+        """Each row's speed (km/h, NaN unknown) into ``tracked.data["speed_kmh"]``; 'speeding' events."""
+        n = len(tracked)
+        speeds = np.full(n, np.nan)
+        events: list[Event] = []
+        if n and tracked.tracker_id is not None:
+            ids = np.asarray(tracked.tracker_id)
+            feet = anchor_points(np.asarray(tracked.xyxy, dtype=np.float64), "bottom-center")
+            names = row_class_names(tracked)
+            conf = tracked.confidence
+            for zone in self.speed_zones:
+                found = zone.update(ids, feet, names, frame.pts)
+                known = ~np.isnan(found)
+                speeds[known] = found[known]
+                limit = self.config.speed_limit
+                if limit is None:
+                    continue
+                for i in np.flatnonzero(known & (found > limit)):
+                    key = (zone.name, int(ids[i]))
+                    if key in self._speeding:
+                        continue
+                    self._speeding.add(key)
+                    events.append(Event(
+                        frame.pts, frame.index, "speeding", int(ids[i]), names[i], zone=zone.name,
+                        confidence=None if conf is None else float(conf[i]), speed_kmh=float(found[i]),
+                    ))
+            live = {int(t) for t in ids}
+            for zone in self.speed_zones:
+                zone.forget(live)
+        tracked.data["speed_kmh"] = speeds
+        return tuple(events)
 
     def _drawings(self, now: float) -> tuple[tuple[LineDrawing, ...], tuple[ZoneDrawing, ...]]:
         scene = self.scene
@@ -141,10 +190,21 @@ class AnalyticsStage:
         """End of stream (idempotent): pending crossings count and open visits exit; their events."""
         if self._finished is None:
             self._finished = self.scene.finish() if self.scene is not None else []
+            if self.clock is not None:
+                self._finished = self._timed(self._finished)
         return self._finished
+
+    def _timed(self, events: Any) -> list[Event]:
+        """``events`` with their wall-clock ``time`` filled in from :attr:`clock`."""
+        from dataclasses import replace
+
+        return [replace(e, time=self.clock.iso(e.t)) for e in events]
 
     def summary(self) -> dict[str, Any]:
         """``{"lines": ..., "zones": ...}`` for the run summary (after :meth:`finish`)."""
         if self.scene is None:
             return {"lines": {}, "zones": {}}
-        return self.scene.summary()
+        out = self.scene.summary()
+        if self.speed_zones:
+            out["speed"] = {zone.name: zone.summary() for zone in self.speed_zones}
+        return out

@@ -40,6 +40,7 @@ OUTPUT_SUFFIXES: dict[str, str] = {
     "jsonl": ".jsonl",
     "summary": ".summary.json",
     "events": ".events.jsonl",
+    "heatmap": ".heatmap.png",  # only with `vidtrack batch --heatmaps`
 }
 
 #: Prefix of outputs still being written; a batch removes leftovers of killed runs at start.

@@ -28,6 +28,8 @@ COLUMNS = (
     "input", "rel", "status", "error", "frames", "duration_s", "fps", "processing_fps", "wall_s", "worker", "outputs",
 )
 NESTED = ("tracks", "lines", "zones", "tags")
+#: Columns present only when some file has them: the wall-clock span (``--start-time``).
+OPTIONAL = ("start_time", "end_time")
 
 
 def make_row(
@@ -60,6 +62,7 @@ def make_row(
         "worker": worker,
         "outputs": list(outputs),
         **{key: summary.get(key) or {} for key in NESTED},
+        **{key: summary[key] for key in OPTIONAL if summary.get(key) is not None},
     }
 
 
@@ -79,6 +82,9 @@ def flat_row(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in COLUMNS:
         value = row.get(key)
         flat[key] = " ".join(value) if key == "outputs" and isinstance(value, list) else value
+    for key in OPTIONAL:
+        if row.get(key) is not None:
+            flat[key] = row[key]
     for key in NESTED:
         _flatten(key, row.get(key) or {}, flat)
     return flat

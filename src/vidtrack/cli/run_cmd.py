@@ -38,6 +38,7 @@ from vidtrack.cli.analytics_options import (
     LinkGapOption,
 )
 from vidtrack.analytics.redact import RedactConfig
+from vidtrack.analytics.speed import WINDOW_S as SPEED_WINDOW_S
 from vidtrack.analytics.zones import ZoneConfig
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, SourceConfig
 from vidtrack.errors import VidtrackError, mask_credentials
@@ -54,7 +55,7 @@ REDACT_DEFAULTS = RedactConfig()
 
 #: Detector options that ``vidtrack bench`` offers too: help written once, here.
 ImgszOption = Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)]
-BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx. auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
+BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino, onnx or rtdetr (a registered backend; torchvision:NAME models pick theirs). auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
 DeviceOption = Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)]
 
 
@@ -105,6 +106,15 @@ def run_command(
     jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_OUTPUT)] = None,
     mot: Annotated[Optional[Path], typer.Option(help="MOTChallenge rows: frame,id,x,y,w,h,conf,-1,-1,-1.", rich_help_panel=PANEL_OUTPUT)] = None,
     summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_OUTPUT)] = None,
+    snapshots: Annotated[Optional[Path], typer.Option(help="Folder for snapshots: each track's best view (crop and whole frame, JPEG) and each event's frame; events and the summary name the files. Redaction applies.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    clips: Annotated[Optional[Path], typer.Option(help="Folder for event clips: an H.264 MP4 per review item, --pre s before its first event to --post s after its last (overlapping events merge), with the source's audio.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    pre: Annotated[float, typer.Option(help="Clips: seconds before the first event (held in memory: lower it for big frames).", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.pre,
+    post: Annotated[float, typer.Option(help="Clips: seconds after the last event.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.post,
+    clips_clean: Annotated[bool, typer.Option("--clips-clean", help="Clips without boxes, labels and HUD (redaction still applies).", rich_help_panel=PANEL_OUTPUT)] = False,
+    heatmap: Annotated[Optional[Path], typer.Option(help="PNG of where tracked objects' feet were over the run, blended over a median background frame.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    heatmap_per_class: Annotated[bool, typer.Option("--heatmap-per-class", help="Also one heatmap per class, FILE-<class>.png.", rich_help_panel=PANEL_OUTPUT)] = False,
+    webhook: Annotated[Optional[str], typer.Option(help="POST each event as JSON to this http(s) URL, from a background queue with retries (never slows the run; drops are counted in the summary).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.crf,
     preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_OUTPUT)] = OutputConfig.preset,
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_LIVE)] = False,
@@ -113,6 +123,8 @@ def run_command(
     rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_LIVE)] = SourceConfig.rtsp_transport,
     loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_LIVE)] = SourceConfig.loop,
     follow: Annotated[float, typer.Option(help="Files still being written: keep reading at the end until the file has not grown for this many seconds (0: off).", rich_help_panel=PANEL_LIVE)] = SourceConfig.follow,
+    start_time: Annotated[Optional[str], typer.Option(help="Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources use the capture clock.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    timestamp: Annotated[Optional[bool], typer.Option("--timestamp/--no-timestamp", help="Burn the date and time into the picture, CCTV style. Default: on when the time is known (--start-time).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_LIVE)] = False,
     serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_LIVE)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
@@ -136,6 +148,9 @@ def run_command(
     zone_entry_frames: Annotated[int, typer.Option(help="Observations in a row inside a zone before an entry. Raise: one jumping box is never an entry; entries decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.entry_frames,
     zone_exit_grace: Annotated[float, typer.Option(help="Seconds unseen inside a zone before an exit. Raise: longer occlusions are not exits; exits decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.exit_grace_s,
     loiter: Annotated[Optional[float], typer.Option(help="Emit a loiter event once a visit to a zone lasts this many seconds.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_zone: Annotated[Optional[list[str]], typer.Option("--speed-zone", help="Ground rectangle for speeds: its corners x1,y1,...,x4,y4 in the picture (in order; pixels or fractions), then :WIDTH_M,LENGTH_M (x1,y1->x2,y2 is WIDTH_M metres, x2,y2->x3,y3 LENGTH_M), then [:name]. Speeds in km/h go in JSONL, events and the summary (repeatable).", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_limit: Annotated[Optional[float], typer.Option(help="km/h: emit a 'speeding' event once per track and speed zone above it.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
+    speed_window: Annotated[float, typer.Option(help="Seconds of each track's path a speed is fitted over. Raise: steadier speeds; lower: follows braking sooner.", rich_help_panel=PANEL_ANALYTICS)] = SPEED_WINDOW_S,
     events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_OUTPUT)] = None,
     redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
     redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,

@@ -29,6 +29,7 @@ def serve_command(
     max_connections: Annotated[int, typer.Option(help="Open connections served at once; a request past it gets 503.")] = 64,
     head_timeout: Annotated[float, typer.Option(help="Seconds a client has to send a request's head; an upload must also keep arriving at 4 KB/s or more. Late or slow clients get 408 and are dropped.")] = 10.0,
     cors_origin: Annotated[Optional[list[str]], typer.Option(help="Allow pages from this origin to call the API (repeatable). CORS is off by default.", show_default=False)] = None,
+    review: Annotated[Optional[Path], typer.Option(help="Serve a review page at /review for this folder: a batch output folder, 'vidtrack run' outputs (with --summary) or the jobs folder: events with snapshots and clips, filters, events per hour, heatmaps.", show_default=False)] = None,
 ) -> None:
     """Serve object detection over HTTP: POST /v1/detect, DeepStack and tag routes, video jobs, and a web page at /."""
     from vidtrack.cli.common import fail
@@ -36,11 +37,14 @@ def serve_command(
     try:
         server, jobs = build_server(host, port, token, model, max_upload_mb, jobs_dir, max_jobs, cors_origin or [],
                                     max_queued=max_queued, jobs_max_mb=jobs_max_mb, max_connections=max_connections,
-                                    head_timeout=head_timeout, max_image_mb=max_image_mb, image_queue=image_queue)
+                                    head_timeout=head_timeout, max_image_mb=max_image_mb, image_queue=image_queue,
+                                    review=review)
     except VidtrackError as exc:
         raise fail(exc)
     shown = server.base_url + "/" + ("?token=..." if token else "")
     typer.echo(f"vidtrack serving {shown}  (API docs: {server.base_url}/docs; Ctrl-C stops)", err=True)
+    if review is not None:
+        typer.echo(f"review page: {server.base_url}/review" + ("?token=..." if token else ""), err=True)
     try:
         server.serve_forever()
     finally:
@@ -50,7 +54,7 @@ def serve_command(
 def build_server(host: str, port: int, token: str | None, model: str | None, max_upload_mb: float,
                  jobs_dir: Path | None, max_jobs: int, cors_origins: list[str], *, max_queued: int = 16,
                  jobs_max_mb: float = 10240.0, max_connections: int = 64, head_timeout: float = 10.0,
-                 max_image_mb: float = 20.0, image_queue: int = 8):
+                 max_image_mb: float = 20.0, image_queue: int = 8, review: Path | None = None):
     """The bound server and its job manager, everything checked; nothing served yet.
 
     Raises:
@@ -81,6 +85,9 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     from vidtrack.web.server import Server, bind
     from vidtrack.web.service import DetectionService
 
+    from vidtrack.web.review import ReviewIndex
+
+    index = ReviewIndex(review) if review is not None else None  # a bad folder fails before the model loads
     sock = bind(host, port, "--port")  # a taken port fails now, not after the model has loaded
     jobs = None
     try:
@@ -90,7 +97,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},
                          max_upload_bytes=int(max_upload_mb * (1 << 20)) + MULTIPART_SLACK, service=service, jobs=jobs,
                          cors_origins=cors_origins, max_image_bytes=int(max_image_mb * (1 << 20)),
-                         detect_queue=image_queue)
+                         detect_queue=image_queue, review=index)
         server = Server(app, host, port, flag="--port", sock=sock, max_connections=max_connections,
                         head_timeout_s=head_timeout)
     except BaseException:

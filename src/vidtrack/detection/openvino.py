@@ -20,7 +20,7 @@ import numpy as np
 
 from vidtrack.config import DetectorConfig
 from vidtrack.detection.base import resolve_classes
-from vidtrack.detection.perturb import perturb_output
+from vidtrack.detection.perturb import note_model_use, perturb_output
 from vidtrack.detection.registry import backend
 from vidtrack.detection.yolo_io import (
     ExportInfo,
@@ -341,6 +341,7 @@ class OpenVINODetector:
         with self._engine_for(box.input_hw).request() as (request, buffer):
             blob = buffer.fill(image, box)
             request.infer({0: blob}, share_inputs=True)
+            note_model_use()
             return perturb_output(request.get_output_tensor(0).data, blob).copy()
 
     def detect(self, image: np.ndarray) -> "sv.Detections":

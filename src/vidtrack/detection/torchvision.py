@@ -10,10 +10,10 @@ and loads a saved ``state_dict`` (offline machines, fine-tuned weights with the 
 Every family returns ``sv.Detections`` like the YOLO backends: boxes in frame pixels
 (torchvision's own transform resizes and maps them back), the same 80 COCO class names
 (:data:`COCO91_TO_80` maps torchvision's 91 category ids; its 11 unused ids are dropped),
-and ``--conf``, ``--classes``, ``--max-det`` and ``--single`` applied after the model as for
-YOLO (the model's own score floor is lowered to ``--conf`` when that is lower, and its cap
-raised to ``--max-det``). ``--iou`` is not used: each family keeps the NMS threshold it was
-trained with. ``--imgsz`` sets the shorter side the R-CNN and RetinaNet families resize to
+and ``--conf``, ``--classes``, ``--max-det`` and ``--single`` applied as for YOLO: the model's
+score floor is ``--conf`` (boxes under it are dropped before NMS, as Ultralytics does) and its
+cap ``--max-det``; classes and ``--single`` are applied to its output. ``--iou`` is not used:
+each family keeps the NMS threshold it was trained with. ``--imgsz`` sets the shorter side the R-CNN and RetinaNet families resize to
 (torchvision's default is 800; the longer side is capped at 1333/800 of it); the SSD
 families always see their fixed 300 or 320 px input.
 
@@ -72,8 +72,6 @@ ARCHITECTURES = {
     "fasterrcnn_mobilenet_v3_large_fpn": "rcnn",
     "retinanet_resnet50_fpn_v2": "retinanet",
 }
-#: The model's own score floor per family (torchvision's defaults), lowered to --conf when below.
-_SCORE_FLOOR = {"ssd": 0.01, "rcnn": 0.05, "retinanet": 0.05}
 
 
 def parse_spec(model: str) -> tuple[str, Path | None]:
@@ -99,20 +97,27 @@ def build_model(name: str, config: DetectorConfig, weights: Any = None) -> Any:
     from torchvision.models import get_model
 
     family = ARCHITECTURES[name]
-    floor = min(config.conf, _SCORE_FLOOR[family])
     kwargs: dict[str, Any] = {"weights": weights, "weights_backbone": None, "num_classes": 91}
     if weights is not None:
         kwargs.pop("weights_backbone")
         kwargs.pop("num_classes")
+    if family in ("rcnn", "retinanet"):
+        kwargs.update(min_size=config.imgsz, max_size=round(config.imgsz * 1333 / 800))
+    model = get_model(name, **kwargs).eval()
+    apply_thresholds(model, family, config)
+    return model
+
+
+def apply_thresholds(model: Any, family: str, config: DetectorConfig) -> None:
+    """Set the model's score floor to ``--conf`` and its cap to ``--max-det``, as YOLO's NMS
+    drops boxes under ``--conf`` before it runs (set before each call: a per-request copy may
+    use other values)."""
     if family == "rcnn":
-        kwargs.update(box_score_thresh=floor, box_detections_per_img=config.max_det,
-                      min_size=config.imgsz, max_size=round(config.imgsz * 1333 / 800))
-    elif family == "retinanet":
-        kwargs.update(score_thresh=floor, detections_per_img=config.max_det,
-                      min_size=config.imgsz, max_size=round(config.imgsz * 1333 / 800))
-    else:
-        kwargs.update(score_thresh=floor, detections_per_img=config.max_det)
-    return get_model(name, **kwargs).eval()
+        model.roi_heads.score_thresh = config.conf
+        model.roi_heads.detections_per_img = config.max_det
+    else:  # SSD and RetinaNet keep both on the model itself
+        model.score_thresh = config.conf
+        model.detections_per_img = config.max_det
 
 
 def to_detections(
@@ -174,6 +179,7 @@ class TorchvisionDetector:
             for img in images
         ]
         with self._lock, torch.inference_mode():
+            apply_thresholds(self.model, ARCHITECTURES[self.name], self.config)
             outputs = self.model(tensors)
         return [
             to_detections(o["boxes"].cpu().numpy(), o["scores"].cpu().numpy(), o["labels"].cpu().numpy(),

@@ -70,6 +70,9 @@ class UltralyticsDetector:
         """Nothing to prepare: Ultralytics sets itself up on the first ``predict``."""
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
+        from vidtrack.detection.perturb import note_model_use
+
+        note_model_use()  # test bookkeeping (tests/conftest.py); a no-op elsewhere
         cfg = self.config
         with self._lock:
             result = self.model.predict(

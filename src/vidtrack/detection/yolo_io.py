@@ -336,8 +336,9 @@ def predictions_to_detections(
     ``VIDTRACK_TEST_PERTURB``) keys its noise on it; otherwise it is not read.
     """
     from vidtrack.detection.base import keep_most_confident, make_detections
-    from vidtrack.detection.perturb import perturb_output
+    from vidtrack.detection.perturb import note_model_use, perturb_output
 
+    note_model_use()
     raw = perturb_output(raw, model_input)
     xyxy, conf, cls = decode_predictions(raw, config.conf, config.iou, class_ids, config.max_det)
     scale_to_source(xyxy, box)

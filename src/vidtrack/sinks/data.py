@@ -16,6 +16,7 @@ import numpy as np
 
 from vidtrack.errors import OutputError
 from vidtrack.labels import class_names
+from vidtrack.wallclock import iso
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -28,6 +29,7 @@ def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
 
     x, y is the top-left corner and w, h the size, in pixels rounded to 0.1 (boxes from a
     640-pixel model on a 1080p frame are not more precise than that); confidence to 0.001.
+    ``speed_kmh`` (0.1) follows when a ``--speed-zone`` measured the object's speed this frame.
     """
     n = len(detections)
     if n == 0:
@@ -37,9 +39,10 @@ def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
     class_id = detections.class_id
     track = detections.tracker_id
     names = class_names(detections)
+    speeds = detections.data.get("speed_kmh") if detections.data else None  # --speed-zone
     for i in range(n):
         x1, y1, x2, y2 = xyxy[i]
-        yield {
+        row = {
             "track_id": int(track[i]) if track is not None and track[i] >= 0 else None,
             "class": names[i],
             "confidence": round(float(conf[i]), 3) if conf is not None else None,
@@ -48,6 +51,9 @@ def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
             "w": round(float(x2 - x1), 1),
             "h": round(float(y2 - y1), 1),
         }
+        if speeds is not None and not np.isnan(speeds[i]):
+            row["speed_kmh"] = round(float(speeds[i]), 1)
+        yield row
 
 
 class _LineFile:
@@ -90,7 +96,8 @@ class _LineFile:
 class JsonlSink:
     """``{"frame": i, "t": s, "detections": [...]}`` per line; ``frame`` is the 0-based index.
 
-    ``t`` is the frame's time in seconds (stream time for files, capture time for live).
+    ``t`` is the frame's time in seconds (stream time for files, capture time for live);
+    ``"time"`` (ISO 8601 with offset) follows it when the wall-clock start is known (``--start-time``).
     """
 
     warnings: tuple[str, ...] = ()  # nothing to report
@@ -102,6 +109,7 @@ class JsonlSink:
         record = {
             "frame": result.frame.index,
             "t": round(float(result.frame.pts), 3),
+            **({"time": iso(result.frame.time)} if result.frame.time is not None else {}),
             "detections": list(detection_rows(result.detections)),
         }
         self._out.write(json.dumps(record, separators=(",", ":")) + "\n")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from array import array
 from collections import defaultdict
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vidtrack.labels import class_names, confidence_tags
+from vidtrack.wallclock import iso
 
 if TYPE_CHECKING:
     from vidtrack.analytics.stage import AnalyticsStage
@@ -77,6 +79,7 @@ class SummaryBuilder:
         self.use_timestamps = use_timestamps
         self.frames = 0
         self._first_pts: float | None = None
+        self._first_time: datetime | None = None  # wall-clock time of the first frame, when known
         self._last_pts: float | None = None
         self._last_duration: float | None = None
         self._tracks: dict[str, set[int]] = defaultdict(set)
@@ -94,6 +97,7 @@ class SummaryBuilder:
         self.frames += 1
         if self._first_pts is None:
             self._first_pts = frame.pts
+            self._first_time = frame.time
         self._last_pts = frame.pts
         self._last_duration = frame.duration
         det = result.detections
@@ -155,6 +159,9 @@ class SummaryBuilder:
                 stage: round(self._timing_sum[stage] / n, 2) for stage, n in self._timing_n.items() if n
             },
         }
+        if self._first_time is not None:  # wall-clock span (--start-time): first frame to end of the last
+            summary["start_time"] = iso(self._first_time)
+            summary["end_time"] = iso(self._first_time + timedelta(seconds=self.duration))
         if self._detected:
             summary["dropped_detections"] = dropped_detections(self._detected, self._detections)
         if len(self._ages):

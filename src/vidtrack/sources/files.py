@@ -53,6 +53,20 @@ def probe_fps(path: Path) -> Fraction | None:
         return None
 
 
+def creation_time(path: Path) -> str | None:
+    """The container's ``creation_time`` tag (format or first video stream), as written; None if absent or unreadable."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            tag = container.metadata.get("creation_time")
+            if not tag and container.streams.video:
+                tag = container.streams.video[0].metadata.get("creation_time")
+            return tag or None
+    except Exception:  # PyAV can't read it: opening the source reports why
+        return None
+
+
 def _exact_rate(stream: Any) -> Fraction | None:
     """:func:`probe_fps`'s choice for an open PyAV video stream."""
     rates = [Fraction(r) for r in (stream.average_rate, stream.guessed_rate, stream.base_rate) if r]
@@ -170,6 +184,10 @@ class VideoFileSource:
         image = self._to_bgr(first)
         sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
         header_frames = stream.frames or 0
+        if len(self._head) < self.SEED_FRAMES:
+            # The decoder ended within the first frames: the file's length is known exactly,
+            # whatever its header says (a GIF or a cut MP4 may state none, or a wrong one).
+            header_frames = len(self._head)
         self.info = SourceInfo(
             name=_url_name(self.url) if self.url else self.path.name,
             width=image.shape[1],

@@ -34,6 +34,7 @@ from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
 from vidtrack.web.uploads import UploadError, decode_image
 
 if TYPE_CHECKING:
+    from vidtrack.web.review import ReviewIndex
     from vidtrack.web.jobs import JobManager
     from vidtrack.web.service import DetectionService
 
@@ -101,6 +102,7 @@ def create_app(
     cors_origins: Iterable[str] = (),
     max_image_bytes: int = MAX_IMAGE_BYTES,
     detect_queue: int = DETECT_QUEUE,
+    review: "ReviewIndex | None" = None,
 ) -> FastAPI:
     """Build the application.
 
@@ -114,6 +116,7 @@ def create_app(
         cors_origins: origins allowed to call the API from their pages (CORS off when empty).
         max_image_bytes: largest image upload (413 past it; its base64 JSON may be 4/3 of it).
         detect_queue: image requests allowed to wait for a decode+detect slot (503 past it).
+        review: the runs of ``vidtrack serve --review DIR``; None: /review and its routes 404.
     """
     app = FastAPI(
         title="vidtrack",
@@ -126,6 +129,8 @@ def create_app(
     if live is not None:
         _live_routes(app, live)
     _api_routes(app, service, jobs, max_image_bytes, detect_queue)
+    if review is not None:
+        _review_routes(app, review, token)
     origins = list(cors_origins)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -450,6 +455,26 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         job = find(job_id)
         await run_in_threadpool(need_jobs().delete, job)
         return JSONResponse({"id": job_id, "deleted": True}, headers=NO_STORE)
+
+
+def _review_routes(app: FastAPI, review: "ReviewIndex", token: str | None) -> None:
+    """The review page, its data and the pictures and clips it shows (files under the review folder only)."""
+
+    @app.get("/review", include_in_schema=False)
+    async def review_page() -> Response:
+        return _page_response("review.html", {"query": f"?token={quote(token)}" if token else "", "token": token or ""})
+
+    @app.get("/v1/review", summary="Events of the runs under --review DIR: time, file, type, class, line or zone, "
+             "snapshot, clip; runs with their heatmaps")
+    async def review_data() -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(review.data), headers=NO_STORE)
+
+    @app.get("/review/files/{rel:path}", summary="A snapshot, heatmap or clip under --review DIR (HTTP Range)")
+    async def review_file(rel: str) -> FileResponse:
+        found = review.file(rel)
+        if found is None:
+            raise api_error(404, f"no picture or video {rel!r} under the review folder", "use the URLs /v1/review lists")
+        return FileResponse(found[0], media_type=found[1], headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:

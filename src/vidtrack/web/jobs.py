@@ -43,7 +43,8 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 OUTPUT_FILES = {"video.mp4": "video/mp4", "tracks.jsonl": "application/x-ndjson",
                 "events.jsonl": "application/x-ndjson", "summary.json": "application/json"}
 #: Run options the server decides, whatever the client sends (paths are found by type too).
-SERVER_OPTIONS = {"model", "imgsz", "device", "backend", "show", "serve", "token", "loop", "quiet"}
+#: ``webhook``/``mqtt``: a client must not make the server send requests to addresses it chooses.
+SERVER_OPTIONS = {"model", "imgsz", "device", "backend", "show", "serve", "token", "loop", "quiet", "webhook", "mqtt"}
 #: Seconds between progress writes of record.json while a job runs.
 PERSIST_EVERY_S = 1.0
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
