@@ -61,7 +61,12 @@ def track(
 
     Args:
         source: one source spec (``"clip.mp4"``, ``"frames/"``, ``0``, ``"rtsp://..."``) or
-            several, which run side by side (``result.frame.source_id`` tells them apart).
+            a list of several, which run side by side (``result.frame.source_id`` tells them
+            apart); or pictures held in memory: one BGR numpy frame, PIL image or JPEG/PNG
+            bytes (a still), a list, 4-D array, iterable or generator of them (one video at
+            30 fps, read one item at a time, never collected), or a ``cv2.VideoCapture``
+            (read until it ends; the caller releases it). Anything else raises SourceError
+            at the call, naming what is accepted.
         model: model file or exported folder; default ``$VIDTRACK_MODEL`` or ``yolo11n.pt``.
         annotate: draw boxes, labels and trails on every frame even without a video output.
         **options: ``vidtrack run`` options by name (see :data:`vidtrack.options.RUN_OPTIONS`).
@@ -80,15 +85,33 @@ def track(
 def _request(source: SourceSpec | Iterable[SourceSpec], model: str | Path | None, options: dict[str, Any]) -> "RunRequest":
     from vidtrack.options import request_from_options
 
-    specs = [source] if isinstance(source, (str, Path, int)) else list(source)
-    if not specs:
-        raise SourceError("no source given", "pass a video file, image folder, webcam index or stream URL")
+    from vidtrack.sources.memory import is_spec, memory_input
+
     if "model" in options:
         raise TypeError("pass the model as model=..., once")
+    specs = _sources(source, is_spec, memory_input)
+    if not specs:
+        raise SourceError("no source given", "pass a video file, image folder, webcam index or stream URL")
     try:
-        return request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
+        request = request_from_options([str(s) for s in specs], {**options, "model": None if model is None else str(model)})
     except OptionError as exc:
         raise in_terms_of(exc, "python") from None
+    return replace(request, sources=[s if not is_spec(s) else str(s) for s in specs])
+
+
+def _sources(source: Any, is_spec: Any, memory_input: Any) -> list[Any]:
+    """What ``track`` was given, as a list of specs and in-memory inputs; iterators are never drained.
+
+    A list or tuple whose first item is a path, URL or index is several sources; any
+    other iterable (a generator, a list of frames...) is one stream of frames, read lazily.
+    """
+    if is_spec(source):
+        return [source]
+    if isinstance(source, (list, tuple)) and source and all(is_spec(s) for s in source):
+        return list(source)
+    if isinstance(source, (list, tuple)) and not source:
+        return []
+    return [memory_input(source)]
 
 
 def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
@@ -171,7 +194,8 @@ def detect(
     """Detect objects in one still image.
 
     Args:
-        image_or_path: an HxWx3 uint8 BGR array (as OpenCV reads it) or an image file.
+        image_or_path: an HxWx3 uint8 BGR array (as OpenCV reads it), a PIL image, the
+            bytes of a JPEG/PNG file, or an image file's path.
         model: model file or exported folder; default ``$VIDTRACK_MODEL`` or ``yolo11n.pt``.
             The loaded model is kept for the next call with the same settings.
         single: localization mode: at most the one most confident object.
@@ -198,12 +222,18 @@ def detect(
     return _detector(config).detect(image)
 
 
-def _read_image(image_or_path: np.ndarray | str | Path) -> np.ndarray:
+def _read_image(image_or_path: Any) -> np.ndarray:
+    from vidtrack.sources.memory import ACCEPTED, is_picture, is_spec, to_bgr
+
     if isinstance(image_or_path, np.ndarray):
         image = image_or_path
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.dtype} {image.shape}")
         return image
+    if is_picture(image_or_path):  # a PIL image or JPEG/PNG bytes
+        return to_bgr(image_or_path, "the image")
+    if not is_spec(image_or_path):
+        raise SourceError(f"cannot detect in a {type(image_or_path).__name__}", f"pass one picture: {ACCEPTED.split('; or')[0]}")
     import cv2
 
     path = Path(image_or_path).expanduser()

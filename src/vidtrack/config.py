@@ -130,6 +130,9 @@ class SourceConfig:
     # packets, passes NAT/firewalls) or "udp" (for cameras that answer 461 to TCP).
     rtsp_transport: str = "tcp"
     loop: int = 1  # files: play the source this many times (soak tests, benchmarks)
+    # files still being written (a recorder appending): keep reading at the end until the file
+    # has not grown for this many seconds; 0 reads to the end as it is when reached
+    follow: float = 0.0
     # Wall-clock time of the first frame of files: an aware datetime, "auto" (container tag,
     # then file name; see vidtrack.wallclock) or None (no wall-clock time: outputs unchanged).
     # Live sources use the capture clock whenever it is set.
@@ -147,6 +150,8 @@ class SourceConfig:
             raise OptionError(f"--max-retries {self.max_retries} must be >= 0", "omit it for unlimited retries")
         if self.loop < 1:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
+        if self.follow < 0:
+            raise OptionError(f"--follow {self.follow} is negative", "give seconds without growth, e.g. --follow 10")
 
 
 #: HUD modes (``--hud``): ``auto`` is ``debug`` in live views (``--show``/``--serve``) and

@@ -56,7 +56,7 @@ OPTIONS: dict[str, Option] = {
     "new_track_gate": Option(float, low=0, high=5), "cmc": _S,
     # sources
     "every_frame": _B, "stall_timeout": _F, "max_retries": Option(int, low=0), "rtsp_transport": _S,
-    "loop": Option(int, low=1),
+    "loop": Option(int, low=1), "follow": Option(float, low=0),
     # overlay
     "no_trails": _B, "no_hud": _B, "no_labels": _B, "hud": _S,
     # outputs
@@ -86,7 +86,7 @@ TRACKER_OPTIONS = (
 DETECTOR_OPTIONS = (
     "model", "conf", "iou", "imgsz", "device", "classes", "max_det", "single", "backend", "tiles", "tile_region",
 )
-SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time")
+SOURCE_OPTIONS = ("every_frame", "stall_timeout", "max_retries", "rtsp_transport", "loop", "start_time", "follow")
 OVERLAY_OPTIONS = ("no_trails", "no_hud", "no_labels", "timestamp", "hud")
 OUTPUT_OPTIONS = (
     "output", "jsonl", "mot", "summary", "events", "crf", "preset", "snapshots", "webhook", "mqtt", "heatmap",
@@ -187,15 +187,85 @@ def normalise_key(key: str) -> str:
     return key.strip().replace("-", "_")
 
 
-def check_known(options: Mapping[str, Any], known: Iterable[str] = RUN_OPTIONS, where: str = "option") -> None:
-    """Raise :class:`OptionError` naming the first unknown key and the closest known one."""
-    import difflib
+#: Keys of a Frigate NVR config (docs.frigate.video, "Full Reference Config") and what
+#: vidtrack calls the nearest thing. Frigate's ``objects.filters`` keys are per-label scores
+#: and areas; vidtrack's closest knobs differ in meaning, so the hint says so.
+FRIGATE_KEYS = {
+    "cameras": "vidtrack reads one camera per run: give its stream URL as the run's source and put "
+    "that camera's options at the top level of the file",
+    "min_score": "Frigate's per-object minimum score is vidtrack's 'conf' (detector confidence threshold)",
+    "threshold": "Frigate's tracked-object score threshold is nearest to vidtrack's 'conf'; "
+    "vidtrack has no separate per-track score threshold",
+    "min_area": "vidtrack has no box-area filter; use 'classes' and 'conf', or a 'zone' to limit where objects count",
+    "max_area": "vidtrack has no box-area filter; use 'classes' and 'conf', or a 'zone' to limit where objects count",
+    "min_ratio": "vidtrack has no box-shape filter",
+    "max_ratio": "vidtrack has no box-shape filter",
+    "objects": "Frigate's 'objects: track:' list is vidtrack's 'classes' (e.g. classes: person,car)",
+    "track": "Frigate's 'objects: track:' list is vidtrack's 'classes' (e.g. classes: person,car)",
+    "filters": "vidtrack's detection filters are 'conf' and 'classes' at the top level",
+    "detectors": "vidtrack's detector is chosen with 'model', 'backend' and 'device'",
+    "detect": "vidtrack detects on every frame of the source; 'imgsz' sets the model's input size",
+    "ffmpeg": "vidtrack opens the source itself; give the stream URL as the source ('rtsp_transport' for RTSP)",
+    "record": "vidtrack writes the annotated video with 'output' (e.g. output: out.mp4)",
+    "snapshots": "vidtrack has no snapshots; 'jsonl' or 'events' record each detection or event",
+    "mqtt": "vidtrack does not publish to MQTT; 'events' writes crossing/zone events as JSON lines",
+    "zones": "vidtrack's zones are 'zone' (a list of polygons, 'x,y x,y x,y:name')",
+    "motion": "vidtrack has no motion detection; every frame goes to the detector",
+    "birdseye": "vidtrack has no multi-camera view",
+    "go2rtc": "vidtrack opens RTSP/HTTP streams itself; give the stream URL as the source",
+}
 
+
+def _typo_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) between ``a`` and ``b``."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def did_you_mean(key: str, names: Iterable[str]) -> str | None:
+    """The known name ``key`` is a typo of, or None.
+
+    Only a typo counts: one edit (two for names of 10 or more letters), where an edit is a
+    letter inserted, dropped, changed or two neighbours swapped. A name that merely shares a
+    word with the key (``min_score`` and ``min_score_rank``, ``threshold`` and
+    ``iou_threshold``, ``max_area`` and ``max_age``) means something else and is not offered.
+    """
+    key = normalise_key(key).lower()
+    best: tuple[int, str] | None = None
+    for name in sorted(names):
+        allowed = 2 if min(len(key), len(name)) >= 10 else 1
+        distance = _typo_distance(key, name)
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, name)
+    return None if best is None else best[1]
+
+
+def check_known(options: Mapping[str, Any], known: Iterable[str] = RUN_OPTIONS, where: str = "option") -> None:
+    """Raise :class:`OptionError` naming the first unknown key and, for a typo, the known one.
+
+    A key of a Frigate NVR config (``cameras``, ``min_score``, ``threshold``, ``max_area``...)
+    gets a hint that says so and names vidtrack's equivalent (:data:`FRIGATE_KEYS`).
+    """
     names = set(known)
-    for key in options:
+    # A Frigate file's telltale block first, so its hint speaks of the whole file.
+    for key in sorted(options, key=lambda k: normalise_key(str(k)).lower() != "cameras"):
         if normalise_key(key) not in names:
-            close = difflib.get_close_matches(normalise_key(key), sorted(names), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see 'vidtrack run --help' for the options"
+            frigate = FRIGATE_KEYS.get(normalise_key(str(key)).lower())
+            close = did_you_mean(str(key), names)
+            if close is not None:
+                hint = f"did you mean {close!r}?"
+            elif frigate is not None:
+                hint = f"this looks like a Frigate config: {frigate}"
+            else:
+                hint = "see 'vidtrack run --help' for the options"
             raise OptionError(f"unknown {where} {key!r}", hint)
 
 

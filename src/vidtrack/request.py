@@ -9,6 +9,7 @@ whose configurations it holds, below everything that builds or runs it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from vidtrack.analytics.config import AnalyticsConfig
 from vidtrack.config import DetectorConfig, OutputConfig, OverlayConfig, ScheduleConfig, SourceConfig
@@ -19,7 +20,7 @@ from vidtrack.tracking.config import TrackerConfig
 class RunRequest:
     """Everything ``vidtrack run`` was asked to do."""
 
-    sources: list[str]
+    sources: list[Any]  # specs as `run` takes them, or sources.memory.MemoryInput (Python API)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     source: SourceConfig = field(default_factory=SourceConfig)

@@ -332,9 +332,13 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
             assert target is not None
             try:
                 write_json_atomic(target, data)
-            except OSError as exc:  # a full disk: the run's outcome says so, it does not raise (issue 23)
+            except OSError as exc:  # a full disk: reported as the run's error, never raised from here
+                from vidtrack.errors import OutputError, os_error_reason
+
                 if outcome.error is None:
-                    outcome.error = exc
+                    outcome.error = OutputError(
+                        f"writing {target} failed ({os_error_reason(exc)})", "free disk space (or choose another disk) and run again"
+                    )
                 continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
@@ -485,6 +489,8 @@ def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any]
 
 def _is_local_file(spec: str) -> bool:
     """True when ``spec`` is a file on disk; an unusable path is False (opening it says why)."""
+    if not isinstance(spec, str):  # frames passed from Python (sources/memory.py)
+        return False
     try:
         return Path(spec).is_file()
     except OSError:

@@ -157,7 +157,7 @@ def test_real_clip_counts_match_the_tracks_and_the_summary(tmp_path, real_model)
     assert path["visits"] == path["exits"] and path["dwell_s"]["max"] > 0
     # A fresh Scene fed the run's tracks gives the events the run wrote, frame by frame.
     config = AnalyticsConfig.from_options(line=[line], zone=[zone])
-    scene = Scene(*config.geometry(480, 360), config.line, config.zone, config.link, config.anchor)
+    scene = Scene(*config.geometry(480, 360), config.line, config.zone, config.link, config.anchor, (480, 360))
     key = lambda e: (e["type"], e["frame"], e["track_id"], e.get("line") or e.get("zone"), e["direction"])  # noqa: E731
     replay = []
     for tracked, t, index, handed_out in frames:

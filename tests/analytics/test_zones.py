@@ -80,11 +80,17 @@ def test_short_occlusion_inside_is_not_an_exit():
     events = Script([Walker(ids, path)], times(40)).run(scene)
     assert [e.type for e in events] == ["enter", "exit"]  # the exit is the end of the stream
     assert events[-1].dwell_s == pytest.approx(3.9)
-    # A longer gap (1.5 s) is an exit and a new visit: with no track continuation the
-    # reappearing track counts as the same object only because it keeps its id.
+    # A longer vanishing inside (1.5 s: detector flicker) is still one visit (issue 24):
+    # a visitor never seen leaving keeps the visit for VANISHED_GRACE_S.
     ids = {f: 1 for f in range(40) if not 15 <= f < 30}
     scene = Scene(zones=[("U", U, None)], zone_config=ZoneConfig(entry_frames=1, exit_grace_s=1.0))
     events = Script([Walker(ids, path)], times(40)).run(scene)
+    assert [e.type for e in events] == ["enter", "exit"]
+    # Longer than that (3.5 s unseen) it is an exit and a new visit.
+    path = {f: (150.0, 200.0 + f) for f in range(60)}
+    ids = {f: 1 for f in range(60) if not 15 <= f < 50}
+    scene = Scene(zones=[("U", U, None)], zone_config=ZoneConfig(entry_frames=1, exit_grace_s=1.0))
+    events = Script([Walker(ids, path)], times(60)).run(scene)
     assert [e.type for e in events] == ["enter", "exit", "enter", "exit"]
     assert [e.dwell_s for e in visits(events, "exit")] == pytest.approx([1.4, 0.9])
 

@@ -28,6 +28,7 @@ class Scene:
         zones: ``(name, polygon, loiter_s or None)`` triples (pixels); a zone's own loiter
             threshold overrides ``zone_config.loiter_s``.
         anchor: the box point that counts (see :data:`~vidtrack.analytics.geometry.ANCHORS`).
+        frame_size: the picture's (width, height) in pixels; None: the extent of the boxes seen.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class Scene:
         zone_config: ZoneConfig | None = None,
         link_config: LinkConfig | None = None,
         anchor: str = "bottom-center",
+        frame_size: tuple[int, int] | None = None,  # (width, height) pixels, for "left the picture"
     ) -> None:
         from dataclasses import replace
 
@@ -47,7 +49,9 @@ class Scene:
         self.feet = FeetEstimator() if anchor == "bottom-center" else None
         self.linker = TrackLinker(link_config)
         gap = self.linker.config.max_gap_s
-        self.lines = [LineCounter(seg, name, line_config, lost_after_s=gap) for name, seg in lines]
+        self.lines = [
+            LineCounter(seg, name, line_config, lost_after_s=gap, frame_size=frame_size) for name, seg in lines
+        ]
         self.zones = [
             ZoneMonitor(poly, name, zone_config if loiter is None else replace(zone_config, loiter_s=loiter))
             for name, poly, loiter in zones

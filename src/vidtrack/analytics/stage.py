@@ -101,7 +101,9 @@ class AnalyticsStage:
 
     def _setup(self, width: int, height: int) -> None:
         lines, zones = self.config.geometry(width, height)
-        self.scene = Scene(lines, zones, self.config.line, self.config.zone, self.config.link, self.config.anchor)
+        self.scene = Scene(
+            lines, zones, self.config.line, self.config.zone, self.config.link, self.config.anchor, (width, height)
+        )
         if self.redactor is not None:
             self.redactor.set_regions(
                 [Polygon(spec.points(width, height), f"--redact-region {spec.text!r}") for spec in self.config.redact.regions]

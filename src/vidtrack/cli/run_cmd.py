@@ -136,6 +136,7 @@ def run_command(
     max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_ADV_IO)] = None,
     rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.rtsp_transport,
     loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.loop,
+    follow: Annotated[float, typer.Option(help="Files still being written: keep reading at the end until the file has not grown for this many seconds (0: off).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.follow,
     start_time: Annotated[Optional[str], typer.Option(help="Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources use the capture clock.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     timestamp: Annotated[Optional[bool], typer.Option("--timestamp/--no-timestamp", help="Burn the date and time into the picture, CCTV style. Default: on when the time is known (--start-time).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_EVERYDAY)] = False,

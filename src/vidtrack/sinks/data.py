@@ -2,6 +2,7 @@
 
 Both write each frame's text with one unbuffered write, so a killed run leaves whole
 lines that a reader can use (only the frame being written at that instant is missing).
+A write that fails (disk full) is cut back to the last whole line before the error is raised.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class _LineFile:
 
             check_writable(self.path)  # raises the precise reason when there is one
             raise OutputError(f"cannot create {self.path} ({exc.strerror or exc})", "choose another path") from None
+        self._whole = 0  # bytes of whole lines written: where a failed write is cut back to
 
     def write(self, text: str) -> None:
         data = memoryview(text.encode("utf-8"))
@@ -76,7 +78,16 @@ class _LineFile:
             while data:  # a raw write may take only part of the buffer
                 data = data[self._file.write(data) :]
         except OSError as exc:
-            raise OutputError(f"writing {self.path} failed ({exc.strerror or exc})", "check free disk space") from None
+            try:  # cut back to the last whole line: a reader never meets half a record
+                os.ftruncate(self._file.fileno(), self._whole)
+                self._file.seek(self._whole)
+            except OSError:
+                pass
+            raise OutputError(
+                f"writing {self.path} failed ({exc.strerror or exc}); it ends at its last whole line",
+                "free disk space (or choose another disk) and run again",
+            ) from None
+        self._whole += len(text.encode("utf-8"))
 
     def close(self) -> None:
         self._file.close()

@@ -239,9 +239,40 @@ def finish_summary(
     if source.error is not None and not report.stopped:  # e.g. a stream given up mid-run
         warnings.append(f"{source.info.name} ended early: {source.error.one_line()}")
         data["source_error"] = source.error.one_line()
+    warnings.extend(_file_notes(data, source, report))
     if source.truncated and not report.stopped:
         warnings.append(
             f"{source.info.name}: {report.frames} frames decoded, the header said {source.info.frame_count}"
             " (truncated file or wrong header); every decodable frame was processed"
         )
     return data, warnings
+
+
+def _file_notes(data: dict[str, Any], source: "Source", report: "LaneReport") -> list[str]:
+    """What a video file's reader noticed (sources/files.py): a file still being written,
+    deinterlacing, HDR tone-mapping, damaged places. Adds the summary fields; returns warnings."""
+    warnings: list[str] = []
+    name = source.info.name
+    if getattr(source, "growing", False) and not report.stopped:  # a recorder still appending
+        data["complete"] = False
+        warnings.append(
+            f"{name} was still being written (it grew to {getattr(source, 'grown_to', 0)} bytes while it was read): "
+            "processed up to where the writer was; run with --follow SECONDS to keep reading until it stops growing"
+        )
+    if getattr(source, "deinterlaced", False):  # interlaced input, deinterlaced before detection
+        data["deinterlaced"] = True
+    hdr = getattr(source, "hdr", None)
+    if hdr:
+        data["colour"] = f"{hdr} tone-mapped to SDR BT.709"
+        warnings.append(
+            f"{name} is HDR ({hdr}): frames were tone-mapped to SDR BT.709 for detection and the video output; "
+            "colours and brightness differ from an HDR display"
+        )
+    damage = getattr(source, "damage", None)  # runs of frames lost or damaged mid-file
+    if damage:
+        data["damaged"] = list(damage)
+        messages = source.damage_messages()  # type: ignore[attr-defined]
+        warnings.extend(messages[:5])
+        if len(messages) > 5:
+            warnings.append(f"{name}: {len(messages) - 5} more damaged places (see 'damaged' in the summary)")
+    return warnings

@@ -78,6 +78,58 @@ _AUDIO_TRANSCODE = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libo
 _FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 
 
+#: FFmpeg's codes (AVColorRange, AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace).
+COLOUR_RANGE_TV = 1  # limited range, 16-235: what H.264 players expect
+_BT709, _SMPTE170M = 1, 6
+
+
+class OutputColour:
+    """The colours an output is written in, and how they are tagged.
+
+    HD (720 lines or more) is BT.709, SD is BT.601 (SMPTE 170M), as ITU-R BT.709/BT.601
+    and every player's guess for untagged video assume; both limited range. The BGR picture
+    is converted with that matrix and the stream says so (matrix, range, transfer and
+    primaries in the H.264 VUI; the MP4 muxer copies them into the ``colr`` box), so VLC,
+    QuickTime, mpv, browsers and TVs show the colours that were drawn.
+    """
+
+    def __init__(self, code: int, kr: float, kb: float) -> None:
+        self.code = code  # the same code for primaries, transfer and matrix (1: BT.709, 6: SMPTE 170M)
+        kg = 1 - kr - kb
+        luma = np.array([kb, kg, kr])  # on B, G, R
+        # Limited range (ITU-R BT.601/709): Y in 16-235, Cb/Cr in 16-240 around 128.
+        self._matrix = np.array([
+            [*(luma * 219 / 255), 16.0],
+            [*((np.array([1.0, 0, 0]) - luma) * (224 / 255) / (2 * (1 - kb))), 128.0],
+            [*((np.array([0, 0, 1.0]) - luma) * (224 / 255) / (2 * (1 - kr))), 128.0],
+        ])
+
+    @classmethod
+    def for_height(cls, height: int) -> "OutputColour":
+        """BT.709 (Kr 0.2126, Kb 0.0722) from 720 lines up, else BT.601 (Kr 0.299, Kb 0.114)."""
+        return cls(_BT709, 0.2126, 0.0722) if height >= 720 else cls(_SMPTE170M, 0.299, 0.114)
+
+    def to_i420(self, image: np.ndarray) -> np.ndarray:
+        """A BGR uint8 image (even width and height) as planar YUV 4:2:0, ``(h * 3 // 2, w)`` uint8.
+
+        One OpenCV matrix transform (rounded, saturated) and a 2x2 average of the chroma.
+        """
+        import cv2
+
+        h, w = image.shape[:2]
+        yuv = cv2.transform(image, self._matrix)
+        u = cv2.resize(yuv[:, :, 1], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        v = cv2.resize(yuv[:, :, 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        return np.concatenate([yuv[:, :, 0].ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, w)
+
+    def tag(self, target: Any) -> None:
+        """Set the colour fields of a codec context or a frame."""
+        target.color_range = COLOUR_RANGE_TV
+        target.color_primaries = self.code
+        target.color_trc = self.code
+        target.colorspace = self.code
+
+
 class VideoWriter:
     """Encode BGR frames to a browser-playable video file.
 
@@ -138,13 +190,17 @@ class VideoWriter:
         self._source_tick = Fraction(time_base) if time_base else None
         self._end_ticks = 0  # where the video ends, in stream ticks (pts + duration of the last frame)
         self._audio: _AudioTrack | None = None
+        self._failed: OutputError | None = None  # a write failed (disk full): close() cuts, never rewrites
 
         from vidtrack.sinks.base import check_writable
 
         # PyAV creates the file only when the first packet is written: check now, so a bad
         # path fails before any work is done.
         check_writable(self.path)
-        container_options = {"movflags": "+faststart"} if self.format in ("mp4", "mov") else {}
+        # MP4/MOV are written fragmented (a self-contained piece at least every second), so
+        # whatever is on disk plays if the run dies or the disk fills; close() rewrites the
+        # file with its index up front (faststart) when the disk has room for the copy.
+        container_options = {"movflags": FRAGMENTED, "frag_duration": "1000000"} if self.format in ("mp4", "mov") else {}
         try:
             self._container = av.open(str(self.path), "w", format=self.format, options=container_options)
         except (OSError, av.FFmpegError) as exc:
@@ -180,6 +236,8 @@ class VideoWriter:
             stream.codec_context.options = {"crf": str(self._crf_x264(crf)), "preset": preset}
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = "yuv420p"
+        self._colour = OutputColour.for_height(self.height)
+        self._colour.tag(stream.codec_context)  # H.264 VUI and the MP4 'colr' box
         stream.codec_context.thread_count = threads
         base = LIVE_TIME_BASE if self.use_timestamps else file_time_base(self.fps, self._source_tick)
         stream.codec_context.time_base = base
@@ -195,14 +253,13 @@ class VideoWriter:
     def write(self, image: np.ndarray, pts: float | None = None, duration: float | None = None) -> None:
         """Encode one BGR image shown at ``pts`` seconds for ``duration`` seconds (None: 1/fps)."""
         import av
-        import cv2
 
         with self._lock:
             if self._closed:
                 raise OutputError(f"{self.path} is already closed", "open a new VideoWriter")
             ticks, length = self._next_ticks(pts, duration)
-            yuv = cv2.cvtColor(self._fit(image), cv2.COLOR_BGR2YUV_I420)
-            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(self._colour.to_i420(self._fit(image)), format="yuv420p")
+            self._colour.tag(frame)
             frame.pts = ticks
             frame.time_base = self._time_base
             frame.duration = length
@@ -210,9 +267,14 @@ class VideoWriter:
                 for packet in self._stream.encode(frame):
                     self._container.mux(packet)
             except (OSError, av.FFmpegError) as exc:
-                raise _write_error(self.path, "video", exc) from None
+                self._failed = _write_error(self.path, "video", exc)
+                raise self._failed from None
             self.frames_written += 1
             self._end_ticks = ticks + length
+            if self.frames_written % DISK_CHECK_FRAMES == 0 and _disk_full(self.path):
+                # FFmpeg's writer can drop a failed write silently: ask the disk itself
+                self._failed = _write_error(self.path, "video", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+                raise self._failed
             if self._audio is not None:
                 # Keep the audio just ahead of the video so the muxer can interleave.
                 if not self._audio.feed_until(float(self._end_ticks * self._time_base)):
@@ -275,6 +337,7 @@ class VideoWriter:
             if self._closed:
                 return
             self._closed = True
+            failure: OutputError | None = self._failed
             try:
                 if self.frames_written:
                     for packet in self._stream.encode(None):
@@ -282,15 +345,60 @@ class VideoWriter:
                     if self._audio is not None:
                         self._audio.finish(float(self._end_ticks * self._time_base))
             except (OSError, av.FFmpegError) as exc:
-                raise _write_error(self.path, "video", exc) from None
+                failure = _write_error(self.path, "video", exc)
             finally:
                 try:
                     if self._audio is not None:
                         self._audio.close()
                 finally:
-                    self._container.close()
+                    try:
+                        self._container.close()
+                    except (OSError, av.FFmpegError) as exc:  # the trailer did not fit
+                        failure = failure or _write_error(self.path, "video", exc)
                     if not self.frames_written:
                         _unlink_quietly(self.path)
+            if self.frames_written and self.format in ("mp4", "mov"):
+                # what is on disk plays to its last whole fragment (at most a second is lost)
+                if cut_to_whole_fragments(self.path) and failure is None:
+                    reason = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) if _disk_full(self.path) else OSError(
+                        errno.EIO, "the file on disk is shorter than what was written"
+                    )
+                    failure = _write_error(self.path, "video", reason)
+                if failure is None:
+                    self._finalise()
+            if failure is not None:
+                raise failure
+
+    def _finalise(self) -> None:
+        """Rewrite the fragmented file with its index up front (faststart), if the disk has room.
+
+        The copy goes to a temporary file beside it and replaces it only when complete; with
+        too little room, or if the copy fails, the fragmented file stays (it plays too) and
+        :attr:`warnings` says so.
+        """
+        import shutil
+
+        size = self.path.stat().st_size
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = 0
+        if free < size * 1.1 + (1 << 20):
+            self.warnings.append(
+                f"{self.path.name}: kept as a fragmented MP4 ({size} bytes; the disk had {free} bytes free, too few "
+                "to rewrite it with its index at the start); it plays in players and browsers as it is"
+            )
+            return
+        temp = self.path.with_name(f".{self.path.name}.faststart{self.path.suffix}")
+        try:
+            _remux(self.path, temp, self.format or "mp4")
+            os.replace(temp, self.path)
+        except (OSError, Exception) as exc:  # noqa: BLE001 - any failure keeps the playable original
+            _unlink_quietly(temp)
+            self.warnings.append(
+                f"{self.path.name}: kept as a fragmented MP4 (rewriting it with its index at the start failed: "
+                f"{getattr(exc, 'strerror', None) or exc}); it plays as it is"
+            )
 
     def __enter__(self) -> "VideoWriter":
         return self
@@ -390,6 +498,81 @@ def _letterbox(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+#: MP4 flags while recording: a new fragment at each keyframe (and each second, see
+#: ``frag_duration``), an index-less header, fragments that stand alone. A file cut anywhere
+#: plays up to its last whole fragment.
+FRAGMENTED = "+frag_keyframe+empty_moov+delay_moov+default_base_moof"
+
+
+def _remux(source: Path, target: Path, fmt: str) -> None:
+    """Copy every stream of ``source`` into ``target`` with the index up front (``+faststart``)."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w", format=fmt, options={"movflags": "+faststart"}) as dst:
+        mapping = {}
+        for stream in src.streams:
+            if stream.type not in ("video", "audio"):
+                continue
+            out = dst.add_stream_from_template(stream)
+            out.time_base = stream.time_base
+            mapping[stream.index] = out
+        for packet in src.demux(*[src.streams[i] for i in mapping]):
+            if packet.dts is None and packet.size == 0:
+                continue  # the demuxer's end-of-stream marker
+            packet.stream = mapping[packet.stream_index]
+            dst.mux(packet)
+
+
+#: Frames between two looks at the output disk's free space (one statvfs call).
+DISK_CHECK_FRAMES = 30
+#: Free bytes below which the output disk counts as full.
+DISK_FULL_BYTES = 64 * 1024
+
+
+def _disk_full(path: Path) -> bool:
+    """True when the disk holding ``path`` has (almost) no free space left."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
+def cut_to_whole_fragments(path: Path) -> bool:
+    """Cut a fragmented MP4 back to its last complete top-level box (no half fragment at the end).
+
+    Walks the top-level boxes (32-bit size + type, or a 64-bit size); a box that runs past
+    the end of the file, and a ``moof`` without its ``mdat``, are cut off. Returns True when
+    something was cut. Errors are ignored: this runs while the disk is failing, and cutting
+    frees space rather than needing it.
+    """
+    import struct
+
+    try:
+        with open(path, "r+b") as f:
+            total = os.fstat(f.fileno()).st_size
+            pos = good = 0
+            last_type = b""
+            while pos + 8 <= total:
+                f.seek(pos)
+                size, kind = struct.unpack(">I4s", f.read(8))
+                if size == 1:
+                    size = struct.unpack(">Q", f.read(8))[0]
+                if size < 8 or pos + size > total:
+                    break
+                pos += size
+                last_type = kind
+                if kind != b"moof":
+                    good = pos
+            if last_type == b"moof" or good < total:
+                f.truncate(good)
+                return True
+    except OSError:
+        pass
+    return False
+
+
 #: errno values that mean the disk or the file system, not the data, is the problem.
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM}
 
@@ -453,6 +636,12 @@ class _AudioTrack:
         names = set((source.format.name or "").split(","))
         self._max_gap = MAX_GAP if names & DISCONTINUOUS_FORMATS else None  # as the video's timeline does
         self.retimed = 0  # packets whose timestamps were rebuilt
+        self._bsf: Any = None  # ADTS AAC (AVI, TS) -> MP4's form, needed before a fragmented MP4's header
+        if copy and in_stream.codec_context.name == "aac" and out_stream.container.format.name in ("mp4", "mov"):
+            from av.bitstream import BitStreamFilterContext
+
+            self._bsf = BitStreamFilterContext("aac_adtstoasc", in_stream, out_stream)
+            out_stream.codec_tag = "mp4a"  # AVI's AAC tag (0xFF), copied by the filter, means nothing in MP4
 
     @classmethod
     def open(
@@ -579,6 +768,11 @@ class _AudioTrack:
             if packet.dts is not None:
                 packet.dts -= shift
             packet.stream = self._out
+            if self._bsf is not None:
+                for fixed in self._bsf.filter(packet):
+                    fixed.stream = self._out
+                    self._out.container.mux(fixed)
+                return
             self._out.container.mux(packet)
             return
         for frame in self._in.codec_context.decode(packet):

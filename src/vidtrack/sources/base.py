@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
 from vidtrack.errors import SourceError
@@ -9,6 +11,31 @@ from vidtrack.frames import Frame, SourceInfo, SourceState, SourceStatus  # re-e
 
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+#: The printf-style number of an ffmpeg/OpenCV image sequence pattern: ``%d``, ``%04d``.
+_SEQUENCE_NUMBER = re.compile(r"%(0?\d*)d")
+
+
+def sequence_files(spec: str) -> list[Path] | None:
+    """The files an ffmpeg/OpenCV sequence pattern names (``img_%04d.png``), in number order.
+
+    ``%04d`` matches exactly four digits (as ffmpeg's image2 demuxer reads it), ``%d`` any
+    number of digits. Returns None when ``spec`` is not such a pattern (no ``%d`` in its
+    file name), else the matching files (possibly none).
+    """
+    path = Path(spec).expanduser()
+    name = path.name
+    found = _SEQUENCE_NUMBER.search(name)
+    if found is None or "%" in name[found.end() :] or "%" in name[: found.start()]:
+        return None
+    width = found.group(1)
+    digits = rf"\d{{{int(width)}}}" if width.startswith("0") and len(width) > 1 else r"\d+"
+    rule = re.compile(re.escape(name[: found.start()]) + f"({digits})" + re.escape(name[found.end() :]) + r"\Z")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    matched = [(int(m.group(1)), p) for p in entries if (m := rule.match(p.name)) and p.is_file()]
+    return [p for _, p in sorted(matched)]
 
 
 class Source(Protocol):

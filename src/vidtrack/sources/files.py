@@ -26,6 +26,14 @@ from vidtrack.sources.timeline import DISCONTINUOUS_FORMATS, Timeline
 #: Frames decoded ahead of the pipeline. Bounded so memory stays flat on long files.
 PREFETCH = 4
 
+#: FFmpeg's transfer codes of HDR video: SMPTE ST 2084 (PQ, HDR10) and ARIB STD-B67 (HLG).
+_HDR_TRANSFERS = {16: "PQ (HDR10)", 18: "HLG"}
+
+#: A jump of this many frame steps (or more) between two decoded frames is reported as
+#: missing pictures. One dropped frame in a constant-rate file is a jump of 2 steps; the
+#: ordinary jitter of variable-rate phone video stays well under it.
+GAP_FRAMES = Fraction(3, 2)
+
 
 def probe_fps(path: Path) -> Fraction | None:
     """The exact frame rate as a fraction (30000/1001 for 29.97), via PyAV.
@@ -107,6 +115,7 @@ class VideoFileSource:
     SEED_FRAMES = 8
     reconnects = 0  # a file is never reopened
     error = None  # a file cut short is reported through ``truncated``
+    grown_to = 0  # bytes at the end of reading, when ``growing``
 
     def __init__(self, path: str | Path, config: SourceConfig | None = None, source_id: int = 0) -> None:
         quiet_ffmpeg()
@@ -120,8 +129,13 @@ class VideoFileSource:
         shown = _shown(self.url) or self.path
         if self.url is None and self.path.stat().st_size == 0:
             raise SourceError(f"{self.path} is empty (0 bytes)", "give a complete video file")
+        self._grown_from = self._file_state()  # (size, mtime) at open: growth means a writer is at work
+        self.growing = False  # the file changed while it was read (see _check_growth)
         try:
-            if self.url is None:
+            if self.url is None and self.config.follow > 0:  # FFmpeg's file protocol waits at the end
+                follow = {"follow": "1", "rw_timeout": str(int(self.config.follow * 1_000_000))}
+                self._container = av.open(str(self.path), options=follow)
+            elif self.url is None:
                 self._container = av.open(str(self.path))
             else:  # a stalled server ends the run as a cut file would; it is not waited on forever
                 self._container = av.open(self.url, timeout=self.config.stall_timeout)
@@ -136,7 +150,12 @@ class VideoFileSource:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self.hidden_frames = 0  # packets an edit list keeps off screen (before time zero)
-        self._decoded = self._decode_all()
+        self.hdr: str | None = None  # "PQ (HDR10)" or "HLG" when frames were tone-mapped to SDR
+        self.undecodable: list[float | None] = []  # source times (s) of packets the decoder refused
+        self.damage: list[dict[str, Any]] = []  # runs of missing frames, see _note_gap
+        self.deinterlaced = False  # frames said they were interlaced and went through bwdif
+        self._graph: Any = None
+        self._decoded = self._deinterlace(self._decode_all())
         self._head: list[Any] = []
         for frame in self._decoded:
             self._head.append(frame)
@@ -203,15 +222,116 @@ class VideoFileSource:
                 if packet.is_discard and packet.size:
                     self.hidden_frames += 1
                 try:
+                    # PyAV keeps the frames a packet did give before an error; they are yielded.
                     yield from packet.decode()
-                except av.InvalidDataError:
-                    continue  # one broken packet: skip it, as players do
+                except (av.InvalidDataError, BlockingIOError):
+                    # one broken packet: skip it, as players do, but count and place it
+                    where = packet.pts if packet.pts is not None else packet.dts
+                    self.undecodable.append(
+                        float(where * packet.time_base) if where is not None and packet.time_base else None
+                    )
+                    continue
         except (av.FFmpegError, OSError) as exc:
-            self.decode_error = str(exc)
+            following = self.config.follow > 0 and self.url is None and getattr(exc, "errno", None) in (5, 110)
+            if not following:  # with --follow, EIO/ETIMEDOUT from rw_timeout is the end: no growth for that long
+                self.decode_error = str(exc)
+            try:  # the frames still inside the decoder are frames too
+                yield from self._stream.codec_context.decode(None)
+            except (av.FFmpegError, OSError):
+                pass
+
+    def _deinterlace(self, frames: Iterator[Any]) -> Iterator[Any]:
+        """``frames``, deinterlaced when they say they are interlaced (an interlaced-frame flag,
+        or a top/bottom-field-first stream), else as they are.
+
+        FFmpeg's ``bwdif`` filter (one frame out per frame in, only frames flagged interlaced
+        are touched) runs before detection, so boxes are found on the clean picture and the
+        output, written progressive, carries no combing. Frame times pass through unchanged.
+        """
+        import av
+
+        order = getattr(self._stream.codec_context, "field_order", None) or ""
+        for frame in frames:
+            if self._graph is None and (frame.interlaced_frame or str(order).lower() in ("tt", "bb", "tb", "bt")):
+                graph = av.filter.Graph()
+                source = graph.add_buffer(template=self._stream)
+                bwdif = graph.add("bwdif", "mode=send_frame:parity=auto:deint=interlaced")
+                sink = graph.add("buffersink")
+                source.link_to(bwdif)
+                bwdif.link_to(sink)
+                graph.configure()
+                self._graph = graph
+                self.deinterlaced = True
+            if self._graph is None:
+                yield frame
+                continue
+            self._graph.push(frame)
+            yield from self._pull()
+        if self._graph is not None:
+            try:
+                self._graph.push(None)
+            except (av.FFmpegError, ValueError):
+                pass
+            yield from self._pull()
+            self._graph = None
+
+    def _pull(self) -> Iterator[Any]:
+        """Frames the deinterlacer has ready."""
+        import av
+
+        tick = self._stream.time_base
+        while True:
+            try:
+                frame = self._graph.pull()
+            except (BlockingIOError, EOFError, av.FFmpegError):
+                return
+            base = frame.time_base  # bwdif counts in half ticks: back to the stream's own
+            if base is not None and tick is not None and base != tick:
+                if frame.pts is not None:
+                    frame.pts = round(frame.pts * base / tick)
+                if frame.duration:
+                    frame.duration = round(frame.duration * base / tick)
+                frame.time_base = tick
+            yield frame
+
+    def _file_state(self) -> tuple[int, int] | None:
+        """(size in bytes, mtime in ns) of a local file; None for URLs or when it can't be read."""
+        if self.url is not None:
+            return None
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def _check_growth(self) -> None:
+        """At the end of reading: did the file grow or change since it was opened? Then a writer
+        was still at it and the run ends where the writer was (``growing``; the runner warns
+        and marks the summary incomplete). With ``--follow`` the end is when growth stopped."""
+        if self._stopped_early or self.config.follow > 0:
+            return
+        now = self._file_state()
+        if now is not None and self._grown_from is not None and now != self._grown_from:
+            self.growing = True
+            self.grown_to = now[0]
 
     def _to_bgr(self, frame: Any) -> np.ndarray:
-        """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do)."""
-        image = frame.to_ndarray(format="bgr24")
+        """The frame as BGR uint8, turned upright by its rotation flag (as OpenCV and players do).
+
+        Colours are read as players show them: with the matrix and range the stream states
+        (full-range ``yuvj`` and tagged BT.601/709/2020 included); untagged HD (720 lines or
+        more) as BT.709, untagged SD as BT.601, as players assume. HDR (PQ/HDR10 or HLG
+        transfer) is tone-mapped to SDR BT.709 by FFmpeg's scaler and :attr:`hdr` names it,
+        so the runner warns.
+        """
+        trc = getattr(frame, "color_trc", 2)
+        if trc in _HDR_TRANSFERS:
+            self.hdr = _HDR_TRANSFERS[trc]
+            image = frame.reformat(format="bgr24", dst_color_trc=1, dst_color_primaries=1).to_ndarray()
+        elif getattr(frame, "colorspace", 2) == 2 and frame.height >= 720:  # unspecified HD: BT.709
+            image = frame.to_ndarray(format="bgr24", src_colorspace="ITU709")
+        else:
+            image = frame.to_ndarray(format="bgr24")
         turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
         if turns:
             image = np.ascontiguousarray(np.rot90(image, turns))
@@ -250,12 +370,13 @@ class VideoFileSource:
             if self._stop.is_set():
                 return
             self._container.seek(0)
-            yield from self._decode_all()
+            yield from self._deinterlace(self._decode_all())
 
     def _decode(self, out: "queue.Queue[Frame | None]") -> None:
         """Reader thread: decode into ``out`` until the end, then put a None sentinel."""
         index = 0
         size = (self.info.width, self.info.height)
+        previous_time = previous_end = Fraction(0)
         try:
             start = time.perf_counter()
             for decoded in self._laps():
@@ -275,6 +396,11 @@ class VideoFileSource:
                 if frame.size != size:
                     size = frame.size
                     self.size_changes.append((index, frame.pts, size[0], size[1]))
+                if index:
+                    self._note_gap(previous_time, previous_end, stamp.time)
+                if getattr(decoded, "is_corrupt", False):
+                    self._note_corrupt(stamp.time)
+                previous_time, previous_end = stamp.time, stamp.time + stamp.duration
                 self.end_time = float(stamp.time + stamp.duration)
                 while not self._stop.is_set():
                     try:
@@ -286,6 +412,7 @@ class VideoFileSource:
                 start = time.perf_counter()
         finally:
             self.frames_decoded = index
+            self._check_growth()
             self._status = SourceStatus(SourceState.ENDED)
             # The consumer may have stopped reading; make room for the sentinel.
             while True:
@@ -298,6 +425,61 @@ class VideoFileSource:
                             out.get_nowait()
                         except queue.Empty:
                             pass
+
+    def _note_gap(self, last: Fraction, last_end: Fraction, now: Fraction) -> None:
+        """Record the frames missing between a frame shown until ``last_end`` and the next at ``now``.
+
+        A jump of at least :data:`GAP_FRAMES` frame steps is missing pictures: data the
+        demuxer or decoder could not read (``"undecodable"``), or, in formats a recorder
+        stops and restarts (MPEG-TS/PS, FLV) with no decoder error there, a hole in the
+        recording (``"gap"``). Entries: ``{"from": s, "to": s, "frames": n, "kind": ...}``
+        where ``from``/``to`` are the last good frame before and the first after. Frames
+        decoded with errors are ``"corrupt"`` entries (:meth:`_note_corrupt`).
+        """
+        step = self.timeline.frame
+        if now - last_end < GAP_FRAMES * step:
+            return
+        missing = max(1, round((now - last_end) / step))
+        errors = [t for t in self.undecodable if t is None or float(last) - 1 <= t - float(self.info.start_time) <= float(now) + 1]
+        kind = "gap" if self.timeline.discontinuous and not errors else "undecodable"
+        self.damage.append(
+            {"from": round(float(last), 3), "to": round(float(now), 3), "frames": missing, "kind": kind}
+        )
+
+    def _note_corrupt(self, now: Fraction) -> None:
+        """Count a frame the decoder returned with errors (concealed damage, FFmpeg's corrupt flag).
+
+        Such frames are kept (they are what players show); runs less than a second apart
+        make one ``{"kind": "corrupt"}`` entry of :attr:`damage`.
+        """
+        t = round(float(now), 3)
+        last = next((d for d in reversed(self.damage) if d["kind"] == "corrupt"), None)
+        if last is not None and t - last["to"] <= 1.0:
+            last["to"], last["frames"] = t, last["frames"] + 1
+        else:
+            self.damage.append({"from": t, "to": t, "frames": 1, "kind": "corrupt"})
+
+    def damage_messages(self) -> list[str]:
+        """One line per run of missing frames, as the runner shows them (see :meth:`_note_gap`)."""
+        lines = []
+        for entry in self.damage:
+            where = f"{entry['from']:.3f}–{entry['to']:.3f} s"
+            if entry["kind"] == "corrupt":
+                lines.append(
+                    f"{self.info.name}: {entry['frames']} frames ({where}) were decoded with errors (damaged data in "
+                    "the file); they were processed as the decoder repaired them"
+                )
+            elif entry["kind"] == "gap":
+                lines.append(
+                    f"{self.info.name}: no picture for {entry['to'] - entry['from']:.3f} s ({where}): the recording "
+                    "has a hole there; the time is kept"
+                )
+            else:
+                lines.append(
+                    f"{self.info.name}: {entry['frames']} frames ({where}) could not be decoded (damaged data in the "
+                    "file); the frames around them were processed"
+                )
+        return lines
 
     def frames(self) -> Iterator[Frame]:
         out: "queue.Queue[Frame | None]" = FrameQueue(PREFETCH)  # and in bytes: big frames prefetch fewer
@@ -333,10 +515,13 @@ class VideoFileSource:
         """True when fewer frames decoded than the header promised (lying header or cut file).
 
         Frames that an edit list keeps off screen (an MP4 whose stream starts before time zero)
-        count as delivered: hiding them is not a cut.
+        count as delivered: hiding them is not a cut; so do frames missing in the middle
+        (:attr:`damage`), which are reported where they are.
         """
         expected = self.info.frame_count
-        delivered = self.frames_decoded + self.hidden_frames
+        # Frames lost in the middle (self.damage) are reported there, not blamed on the end.
+        missing = sum(d["frames"] for d in self.damage if d["kind"] != "corrupt")
+        delivered = self.frames_decoded + self.hidden_frames + missing
         return expected is not None and delivered < expected and not self._stopped_early
 
 

@@ -14,7 +14,7 @@ from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
 from vidtrack.frames import SourceState, SourceStatus
-from vidtrack.sources.base import IMAGE_SUFFIXES
+from vidtrack.sources.base import IMAGE_SUFFIXES, sequence_files
 
 #: Frame rate given to image sequences when they are written as video.
 IMAGE_SEQUENCE_FPS = Fraction(30)
@@ -25,8 +25,16 @@ def _natural_key(path: Path) -> list[object]:
 
 
 def list_images(spec: str) -> list[Path]:
-    """The images ``spec`` names, in natural order (frame2 before frame10)."""
+    """The images ``spec`` names, in natural order (frame2 before frame10).
+
+    ``spec`` is a folder, one image, a glob, or an ffmpeg/OpenCV sequence pattern
+    (``img_%04d.png``, see :func:`~vidtrack.sources.base.sequence_files`).
+    """
     path = Path(spec).expanduser()
+    if not path.exists():
+        sequence = sequence_files(spec)
+        if sequence is not None:
+            return sequence
     if path.is_dir():
         files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
     elif path.is_file():
@@ -51,6 +59,8 @@ class ImageSource:
         self.config = config or SourceConfig()
         self.source_id = source_id
         self.files = list_images(spec)
+        # A numbered sequence (img_%04d.png) is the frames of one video: tracked as video.
+        sequence = not Path(spec).expanduser().exists() and sequence_files(spec) is not None
         if not self.files:
             raise SourceError(f"no images in {spec}", f"use a folder or glob of {', '.join(sorted(IMAGE_SUFFIXES))} files")
         first = cv2.imread(str(self.files[0]))
@@ -63,8 +73,8 @@ class ImageSource:
             fps=IMAGE_SEQUENCE_FPS,
             frame_count=len(self.files) * self.config.loop,
             is_live=False,
-            stills=True,  # a folder of photos is not one scene (see tracking/stills.py)
-            still_names=tuple(p.name for p in self.files),
+            stills=not sequence,  # a folder of photos is not one scene (see tracking/stills.py)
+            still_names=() if sequence else tuple(p.name for p in self.files),
         )
         self._stop = threading.Event()
         self._status = SourceStatus(SourceState.CONNECTED)

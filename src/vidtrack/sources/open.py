@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, path_error, short_path
 from vidtrack.paths import check_readable, stat_mode
-from vidtrack.sources.base import IMAGE_SUFFIXES, LIVE_SCHEMES, Source
+from vidtrack.sources.base import IMAGE_SUFFIXES, LIVE_SCHEMES, Source, sequence_files
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -56,6 +56,14 @@ def classify(spec: str) -> SourceKind:
     except OSError as exc:
         raise path_error(SourceError, "read source", spec, exc) from None
     if mode is None:
+        sequence = sequence_files(spec)
+        if sequence is not None:
+            if not sequence:
+                raise SourceError(
+                    f"no files match the sequence pattern {short_path(spec)}",
+                    "check the folder and the number width (%04d = exactly 4 digits, %d = any)",
+                )
+            return SourceKind.IMAGES
         if any(ch in spec for ch in "*?["):
             if not glob.glob(spec):
                 raise SourceError(f"no files match {short_path(spec)}", "check the pattern, e.g. 'frames/*.jpg'")
@@ -93,6 +101,9 @@ def open_source(
 ) -> Source:
     """Open whatever ``spec`` names; raises SourceError with the fix when it can't.
 
+    ``spec`` is what ``vidtrack run`` takes (a path, URL, glob or webcam index) or a
+    :class:`~vidtrack.sources.memory.MemoryInput` (frames a Python caller passed).
+
     ``connect_timeout`` (seconds, live sources only) bounds the wait for a camera's first
     frame before returning it still connecting (default: the stall timeout plus one second).
 
@@ -100,6 +111,12 @@ def open_source(
     SourceError too, never a traceback.
     """
     config = config or SourceConfig()
+    if not isinstance(spec, str):  # frames a Python caller holds (see sources/memory.py)
+        from vidtrack.sources.memory import MemoryInput
+
+        if isinstance(spec, MemoryInput):
+            return spec.open(config, source_id)
+        spec = str(spec)
     kind = classify(spec)
     if spec.strip().lower().startswith("file://"):
         spec = spec.strip()[len("file://") :]
