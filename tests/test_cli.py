@@ -216,3 +216,12 @@ def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
     row = [line for line in lines if "people_street_1080p.mp4" in line]
     assert len(row) == 1 and "302" in row[0] and "14 person, 2 bicycle, 1 suitcase" in row[0]
     assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)
+
+
+def test_help_keeps_square_brackets() -> None:
+    """Rich reads ``[word]`` as markup and drops it: help texts must escape it (``\\[``)."""
+    out = vidtrack("run", "--help-all", env={"COLUMNS": "250"})
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "[HOST:]PORT" in text
+    assert "mqtt://[user:pass@]HOST:PORT/TOPIC" in text and "'vidtrack[notify]'" in text

@@ -24,6 +24,14 @@ def test_hint_names_the_knobs_only_when_the_share_is_large() -> None:
     assert dropped_hint(few) is None
 
 
+def test_hint_leaves_out_classes_that_were_never_tracked() -> None:
+    data = {"source": "street.mp4", "tracks": {"car": 3},
+            "dropped_detections": {"car": {"count": 128, "share": 0.478}, "potted plant": {"count": 202, "share": 1.0}}}
+    hint = dropped_hint(data)
+    assert hint is not None and "car 48%" in hint and "potted plant" not in hint
+    assert dropped_hint({**data, "tracks": {}}) is None
+
+
 def test_summary_builder_counts_what_the_frames_say() -> None:
     summary = SummaryBuilder(fps=30)
     image = np.zeros((8, 8, 3), np.uint8)

@@ -128,7 +128,7 @@ def run_command(
     heatmap: Annotated[Optional[Path], typer.Option(help="PNG of where tracked objects' feet were over the run, blended over a median background frame.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     heatmap_per_class: Annotated[bool, typer.Option("--heatmap-per-class", help="Also one heatmap per class, FILE-<class>.png.", rich_help_panel=PANEL_ADV_IO)] = False,
     webhook: Annotated[Optional[str], typer.Option(help="POST each event as JSON to this http(s) URL, from a background queue with retries (never slows the run; drops are counted in the summary).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
+    mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://\\[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack\\[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.crf,
     preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.preset,
     every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_ADV_IO)] = False,
@@ -140,7 +140,7 @@ def run_command(
     start_time: Annotated[Optional[str], typer.Option(help="Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources use the capture clock.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     timestamp: Annotated[Optional[bool], typer.Option("--timestamp/--no-timestamp", help="Burn the date and time into the picture, CCTV style. Default: on when the time is known (--start-time).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_EVERYDAY)] = False,
-    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at [HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_EVERYDAY)] = None,
+    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at \\[HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_EVERYDAY)] = None,
     token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
     line: LineOption = None,
     zone: Annotated[

@@ -43,10 +43,18 @@ def dropped_detections(detected: dict[str, int], reported: dict[str, int]) -> di
 
 
 def dropped_hint(summary: dict[str, Any]) -> str | None:
-    """One line for the end-of-run table when a large share of a class's detections was dropped, else None."""
+    """One line for the end-of-run table when a large share of a class's detections was dropped, else None.
+
+    Only classes that also have reported tracks are named: there the tracker lost objects it
+    did follow (fast movers, low frame rates), which the knobs fix. A class with no track at all
+    (a potted plant boxed at low confidence in every frame) is usually a false or weak
+    detection; its count stays in the summary's ``dropped_detections`` without a warning.
+    """
+    tracked = summary.get("tracks")
     worst = [
         (cls, d) for cls, d in summary.get("dropped_detections", {}).items()
         if d["share"] >= DROPPED_WARN_SHARE and d["count"] >= DROPPED_WARN_MIN
+        and (tracked is None or tracked.get(cls, 0) > 0)
     ]
     if not worst:
         return None
