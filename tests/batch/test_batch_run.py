@@ -165,7 +165,10 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
     done = [r["rel"] for r in manifest_records(out) if r["status"] == "done"]
     assert done == ["a_short.mp4"]  # killed while the longer file was still running
     assert unrecorded_outputs(out) == []  # nothing looks finished without its record
-    kept = {p: p.stat().st_mtime_ns for p in out.glob("a_short.*")}
+    # Its outputs are in place, or (killed between its record and the renames) still under their
+    # temporary names with the record written: the restart finishes those renames.
+    kept = {out / p.name.split("-", 1)[-1] if p.name.startswith(".partial-") else p: p.stat().st_mtime_ns
+            for p in [*out.glob("a_short.*"), *out.glob(".partial-*-a_short.*")]}
     assert len(kept) == len(output_kinds(video=True))
 
     result = batch(str(folder), "-o", str(out))
@@ -247,3 +250,23 @@ def test_ray_gives_the_same_results_as_serial(first_run, archive: Path, tmp_path
     rows = read_report(out)
     assert {rows[c]["status"] for c in CLIPS} == {"done"} and {rows[b]["status"] for b in BAD} == {"failed"}
     assert per_file_results(out) == per_file_results(serial)
+
+
+def test_restart_publishes_outputs_recorded_before_a_kill(tmp_path: Path) -> None:
+    """A batch killed after a file's record but before its renames: the next batch renames them."""
+    from vidtrack.batch.driver import _publish_recorded_partials, _remove_partials
+    from vidtrack.batch.manifest import Manifest
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".partial-123abc-a.jsonl").write_text("{}\n")
+    (out / ".partial-123abc-a.mp4").write_bytes(b"x" * 10)  # not the recorded size: a cut copy
+    (out / ".partial-123abc-b.jsonl").write_text("{}\n")  # no record: never finished
+    manifest = Manifest(out)
+    manifest.append({"rel": "a.mp4", "status": "done", "fingerprint": "f",
+                     "output_sizes": {"a.jsonl": 3, "a.mp4": 5}})
+    manifest.close()
+    _publish_recorded_partials(out, Manifest(out), keep=set())
+    _remove_partials(out)
+    assert sorted(p.name for p in out.iterdir() if p.name != "manifest.jsonl") == ["a.jsonl"]
+

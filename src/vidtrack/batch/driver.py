@@ -159,6 +159,33 @@ def _remove_partials(out_dir: Path, keep: set[str] = frozenset()) -> None:  # ty
                 remove_quietly([os.path.join(root, name)])
 
 
+def _publish_recorded_partials(out_dir: Path, manifest: Manifest, keep: set[str]) -> None:
+    """Finish what a killed batch had recorded: a file's outputs are recorded ``done`` (with
+    their sizes) before their temporary names are renamed to the final ones, so a batch
+    killed between the two leaves ``.partial-<run id>-<name>`` files whose record is already
+    written. Each such file whose final name is missing and whose size is the recorded one is
+    renamed into place (as the killed batch would have); anything else is left for
+    :func:`_remove_partials`. ``keep``: run ids of batches still running (never touched).
+    """
+    recorded: dict[str, int] = {}
+    for record in manifest.records.values():
+        if record.get("status") == DONE:
+            recorded.update({str(rel): int(size) for rel, size in (record.get("output_sizes") or {}).items()})
+    for root, _dirs, files in os.walk(out_dir):
+        for name in files:
+            if not name.startswith(PARTIAL_PREFIX) or partial_run_id(name) in keep:
+                continue
+            final_name = name[len(PARTIAL_PREFIX):].split("-", 1)[-1]
+            partial = Path(root) / name
+            final = Path(root) / final_name
+            rel = final.relative_to(out_dir).as_posix()
+            try:
+                if rel in recorded and not final.exists() and partial.stat().st_size == recorded[rel]:
+                    os.replace(partial, final)
+            except OSError:
+                continue  # left for _remove_partials; the record then fails its size check and is redone
+
+
 def partial_run_id(name: str) -> str:
     """The run id in a partial file's name ``.partial-<run id>-<final name>``."""
     return name[len(PARTIAL_PREFIX):].split("-", 1)[0]
@@ -272,8 +299,10 @@ def run_batch(
     lock.acquire(run_id)
     manifest: Manifest | None = None
     try:
-        _remove_partials(out, live_run_ids(out))  # never another running batch's files
+        live = live_run_ids(out)
         manifest = Manifest(out)
+        _publish_recorded_partials(out, manifest, live)  # a kill between a file's record and its renames
+        _remove_partials(out, live)  # never another running batch's files
         manifest.compact()
         return _Batch(items, out, clean, fingerprint, kinds, manifest, progress, overwrite, run_id).run(runner)
     finally:
