@@ -35,17 +35,21 @@ demo: setup
 	$(BIN)/vidtrack demo $(if $(MODEL),--model '$(MODEL)')
 
 test: setup-dev
-	$(BIN)/python -m pytest -q
+	VIDTRACK_MODEL_TESTS=.model-tests.txt $(BIN)/python -m pytest -q
 
-# The real-data tests (marked realdata by tests/conftest.py) with every model output moved as on
-# another CPU (VIDTRACK_TEST_PERTURB, see src/vidtrack/detection/perturb.py); a new seed each run
-# unless SEED is given. Exit 5 (no test selected) is not a failure.
+# The tests that ran a model backend in the last `make test` (listed in .model-tests.txt; without
+# that list, every real-data test, marked realdata by tests/conftest.py) again, with every model
+# output moved as on another CPU (VIDTRACK_TEST_PERTURB, see src/vidtrack/detection/perturb.py);
+# a new seed each run unless SEED is given. Tests that ran no model cannot see the perturbation.
+# Exit 5 (no test selected) is not a failure.
 ifndef SEED
 SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 endif
 test-perturbed: setup-dev
 	@echo "numerics pass: VIDTRACK_TEST_PERTURB=$(SEED) (reproduce: make test-perturbed SEED=$(SEED))"
-	VIDTRACK_TEST_PERTURB=$(SEED) $(BIN)/python -m pytest -q -m realdata; status=$$?; \
+	if [ -s .model-tests.txt ]; then select="VIDTRACK_ONLY_TESTS=.model-tests.txt"; else select=""; fi; \
+	if [ -n "$$select" ]; then marker=""; else marker="-m realdata"; fi; \
+	env $$select VIDTRACK_TEST_PERTURB=$(SEED) $(BIN)/python -m pytest -q $$marker; status=$$?; \
 	if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
 
 bench: setup-dev

@@ -228,10 +228,25 @@ def uses_real_data(item: pytest.Item) -> bool:
     return False
 
 
+#: A file naming (one node id a line) the tests that ran a model backend, written at the end of a
+#: session when this variable names it (``make test`` does); ``ONLY_TESTS_ENV`` then runs just those:
+#: ``make test-perturbed`` reruns them under the numerics pass. Tests that ran no model cannot see
+#: the perturbation, so rerunning them would only cost time.
+MODEL_TESTS_ENV = "VIDTRACK_MODEL_TESTS"
+ONLY_TESTS_ENV = "VIDTRACK_ONLY_TESTS"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if not item.get_closest_marker("realdata") and uses_real_data(item):
             item.add_marker(pytest.mark.realdata)
+    only = os.environ.get(ONLY_TESTS_ENV)
+    if only:
+        wanted = set(Path(only).read_text(encoding="utf-8").split("\n")) - {""}
+        dropped = [item for item in items if item.nodeid not in wanted]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.nodeid in wanted]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -256,10 +271,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not name or hasattr(session.config, "workerinput"):
         return
     try:
-        used = set(Path(name).read_text(encoding="utf-8").split())
+        used = set(Path(name).read_text(encoding="utf-8").splitlines()) - {""}
         os.unlink(name)
     except OSError:
         return
+    keep = os.environ.get(MODEL_TESTS_ENV)
+    if keep:
+        ran = sorted(item.nodeid for item in session.items if item.nodeid in used)
+        Path(keep).write_text("".join(f"{nodeid}\n" for nodeid in ran), encoding="utf-8")
     unmarked = sorted(item.nodeid for item in session.items if item.nodeid in used and not item.get_closest_marker("realdata"))
     if unmarked:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
