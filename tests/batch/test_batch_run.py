@@ -167,7 +167,7 @@ def test_sigkill_then_restart_keeps_finished_files_and_redoes_the_rest(tmp_path:
     assert unrecorded_outputs(out) == []  # nothing looks finished without its record
     # Its outputs are in place, or (killed between its record and the renames) still under their
     # temporary names with the record written: the restart finishes those renames.
-    kept = {out / p.name.split("-", 1)[-1] if p.name.startswith(".partial-") else p: p.stat().st_mtime_ns
+    kept = {out / p.name[len(".partial-"):].split("-", 1)[1] if p.name.startswith(".partial-") else p: p.stat().st_mtime_ns
             for p in [*out.glob("a_short.*"), *out.glob(".partial-*-a_short.*")]}
     assert len(kept) == len(output_kinds(video=True))
 
