@@ -282,8 +282,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     unmarked = sorted(item.nodeid for item in session.items if item.nodeid in used and not item.get_closest_marker("realdata"))
     if unmarked:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = (f"{len(unmarked)} test(s) ran the real model but are not marked realdata (so the numerics pass "
-                   f"skips them): {', '.join(unmarked)}; mark them @pytest.mark.realdata or use the conftest helpers")
+        message = (f"{len(unmarked)} test(s) ran a model backend but are not marked realdata (`-m realdata` "
+                   f"misses them; the numerics pass still reruns them from {MODEL_TESTS_ENV}'s list): "
+                   f"{', '.join(unmarked)}; if they use the real model, mark them @pytest.mark.realdata")
         if reporter is not None:
             reporter.write_line("")
             reporter.write_line("WARNING: " + message, yellow=True)
