@@ -12,6 +12,7 @@ from vidtrack.errors import OutputError, os_error_reason, path_error, short_path
 from vidtrack.paths import stat_mode
 
 if TYPE_CHECKING:
+    import numpy as np
     from vidtrack.frames import FrameResult
 
 
@@ -94,3 +95,43 @@ def check_outputs(outputs: Iterable[str | os.PathLike[str]], inputs: Iterable[st
             raise OutputError(f"{path} is given for two outputs", "give each output its own file")
         seen[resolved] = path
         check_writable(path)
+
+
+def output_folder(folder: str | os.PathLike[str], what: str) -> Path:
+    """Create the output folder ``folder`` (and its parents) and return it as a Path.
+
+    ``what`` names it in the error ("clip folder", "snapshot folder").
+
+    Raises:
+        OutputError: the folder cannot be created (one line naming it and the OS's reason).
+    """
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the {what} {path} ({os_error_reason(exc)})", "choose a writable folder") from None
+    return path
+
+
+def write_image(path: Path, image: "np.ndarray", what: str, params: Sequence[int] = ()) -> None:
+    """Encode the BGR ``image`` (H x W x 3 uint8) in the format of ``path``'s suffix (.jpg, .png,
+    .webp) and write it whole: into a hidden ``.partial-`` file first, renamed into place, so a
+    full disk never leaves half a picture. ``params``: OpenCV's encoder flags
+    (e.g. ``[cv2.IMWRITE_JPEG_QUALITY, 90]``). ``what`` names the file in errors ("snapshot").
+
+    Raises:
+        OutputError: the image cannot be encoded, or written (the disk, permissions).
+    """
+    import cv2
+
+    ok, data = cv2.imencode(path.suffix.lower(), image, list(params))
+    if not ok:
+        raise OutputError(f"cannot encode {what} {path} as {path.suffix}", "use .jpg, .png or .webp")
+    tmp = path.with_name(f".partial-{path.name}")
+    try:
+        tmp.write_bytes(data.tobytes())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"writing {what} {path} failed ({os_error_reason(exc)})", "check free disk space") from None
+

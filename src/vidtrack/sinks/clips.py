@@ -19,12 +19,11 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidtrack.errors import OutputError
+from vidtrack.sinks.base import output_folder
 
 if TYPE_CHECKING:
     from vidtrack.frames import Event
@@ -71,11 +70,7 @@ class ClipSink:
         post: float = POST_S,
         clean: bool = False,
     ) -> None:
-        self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create the clip folder {self.folder} ({exc.strerror or exc})", "choose a writable folder") from None
+        self.folder = output_folder(folder, "clip folder")
         self.info = info
         self.config = config
         self.pre, self.post, self.clean = pre, post, clean

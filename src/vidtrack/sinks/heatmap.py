@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidtrack.errors import OutputError
 from vidtrack.labels import class_names
+from vidtrack.sinks.base import write_image
 
 if TYPE_CHECKING:
     from vidtrack.frames import FrameResult
@@ -112,13 +112,7 @@ class HeatmapSink:
         for key, grid in grids.items():
             path = self.path if key == "all" else self.path.with_name(f"{self.path.stem}-{_safe(key)}{self.path.suffix}")
             picture = blend(background, grid)
-            ok, data = cv2.imencode(".png", picture)
-            try:
-                if not ok:
-                    raise OSError("PNG encoding failed")
-                path.write_bytes(data.tobytes())
-            except OSError as exc:
-                raise OutputError(f"writing heatmap {path} failed ({getattr(exc, 'strerror', None) or exc})", "check free disk space") from None
+            write_image(path, picture, "heatmap")
             self.files.append(path)
 
     def summary(self) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from vidtrack.errors import OutputError
 from vidtrack.labels import class_names
+from vidtrack.sinks.base import output_folder, write_image
 
 if TYPE_CHECKING:
     from vidtrack.frames import Event
@@ -130,11 +130,7 @@ class SnapshotSink:
     SUMMARY_KEY = "snapshots"
 
     def __init__(self, folder: str | os.PathLike[str], redaction: bool = False) -> None:
-        self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create the snapshot folder {self.folder} ({exc.strerror or exc})", "choose a writable folder") from None
+        self.folder = output_folder(folder, "snapshot folder")
         self.redaction = redaction
         self._tracks: dict[int, _Track] = {}
         self._dirty: set[int] = set()  # tracks offered a view since their snapshot was last written
@@ -247,13 +243,7 @@ class SnapshotSink:
 
         if image.size == 0:
             return
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        try:
-            if not ok:
-                raise OSError("JPEG encoding failed")
-            path.write_bytes(data.tobytes())
-        except OSError as exc:
-            raise OutputError(f"writing snapshot {path} failed ({getattr(exc, 'strerror', None) or exc})", "check free disk space") from None
+        write_image(path, image, "snapshot", [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
 
     # -- end ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
@@ -66,3 +67,35 @@ class Source(Protocol):
     @property
     def status(self) -> SourceStatus:
         """Current :class:`SourceStatus` (state and reconnect attempt); cheap, any thread."""
+
+
+class FiniteSource:
+    """What the sources of a known list of pictures share (images on disk, frames in memory).
+
+    Nothing to reconnect, nothing truncated, no size changes to report; a stop flag
+    (``self._stop``, set by :meth:`stop`) and a status that is CONNECTED until the last frame,
+    ENDED after it (:meth:`_end`). Subclasses call ``super().__init__()`` once they have
+    opened their input, and set ``info`` themselves.
+    """
+
+    reconnects = 0  # nothing to reopen
+    error = None  # a bad picture raises at once
+    truncated = False  # every listed picture is read or reported
+    size_changes: tuple[tuple[int, float, int, int], ...] = ()  # pictures of other sizes are other scenes
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._status = SourceStatus(SourceState.CONNECTED)
+
+    @property
+    def status(self) -> SourceStatus:
+        """CONNECTED while frames remain, ENDED after the last one (or stop())."""
+        return self._status
+
+    def stop(self) -> None:
+        """Make ``frames()`` end before its next frame."""
+        self._stop.set()
+
+    def _end(self) -> None:
+        self._status = SourceStatus(SourceState.ENDED)
+

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import re
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -13,8 +12,7 @@ from typing import Iterator
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.frames import SourceState, SourceStatus
-from vidtrack.sources.base import IMAGE_SUFFIXES, sequence_files
+from vidtrack.sources.base import IMAGE_SUFFIXES, FiniteSource, sequence_files
 
 #: Frame rate given to image sequences when they are written as video.
 IMAGE_SEQUENCE_FPS = Fraction(30)
@@ -44,14 +42,8 @@ def list_images(spec: str) -> list[Path]:
     return sorted(files, key=_natural_key)
 
 
-class ImageSource:
+class ImageSource(FiniteSource):
     """Images in natural order; unreadable images are an error, not a silent skip."""
-
-    reconnects = 0  # nothing to reopen
-    error = None  # an unreadable image raises at once
-    truncated = False  # every listed image is read or reported
-    # Photos of different sizes are independent scenes, not a picture changing size.
-    size_changes: tuple[tuple[int, float, int, int], ...] = ()
 
     def __init__(self, spec: str, config: SourceConfig | None = None, source_id: int = 0) -> None:
         import cv2
@@ -76,16 +68,7 @@ class ImageSource:
             stills=not sequence,  # a folder of photos is not one scene (see tracking/stills.py)
             still_names=() if sequence else tuple(p.name for p in self.files),
         )
-        self._stop = threading.Event()
-        self._status = SourceStatus(SourceState.CONNECTED)
-
-    @property
-    def status(self) -> SourceStatus:
-        """CONNECTED while frames remain, ENDED after the last one (or stop())."""
-        return self._status
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__()
 
     def frames(self) -> Iterator[Frame]:
         import cv2
@@ -100,7 +83,7 @@ class ImageSource:
                     raise SourceError(f"cannot read image {path}", "remove or replace the broken file")
                 yield Frame(image, index, index / float(self.info.fps), time.monotonic(), self.source_id)
                 index += 1
-        self._status = SourceStatus(SourceState.ENDED)
+        self._end()
 
     def close(self) -> None:
         self._stop.set()

@@ -11,7 +11,6 @@ in constant memory until the caller stops the run.
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError
 from vidtrack.frames import Frame, SourceInfo
-from vidtrack.sources.base import SourceState, SourceStatus
+from vidtrack.sources.base import FiniteSource
 
 #: Frame rate given to frames that carry no time (numpy arrays, PIL images).
 MEMORY_FPS = Fraction(30)
@@ -162,17 +161,12 @@ def _capture_frames(capture: Any) -> Iterator[np.ndarray]:
         yield image
 
 
-class MemorySource:
+class MemorySource(FiniteSource):
     """Frames from a :class:`MemoryInput`, one item at a time, at :data:`MEMORY_FPS` (or the capture's rate).
 
     ``Frame.pts`` is ``index / fps``. An item that is not a picture ends the run with a
     SourceError naming its index. The first picture is read at open to learn the size.
     """
-
-    reconnects = 0
-    error = None
-    truncated = False
-    size_changes: tuple[tuple[int, float, int, int], ...] = ()
 
     def __init__(self, given: MemoryInput, config: SourceConfig | None = None, source_id: int = 0) -> None:
         self.config = config or SourceConfig()
@@ -192,16 +186,7 @@ class MemorySource:
             is_live=False,
             stills=given.kind == "frame",
         )
-        self._stop = threading.Event()
-        self._status = SourceStatus(SourceState.CONNECTED)
-
-    @property
-    def status(self) -> SourceStatus:
-        """CONNECTED while frames remain, ENDED after the last one (or stop())."""
-        return self._status
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__()
 
     def frames(self) -> Iterator[Frame]:
         index = 0
@@ -218,7 +203,7 @@ class MemorySource:
                 yield Frame(image, index, index / float(self.info.fps), time.monotonic(), self.source_id)
                 index += 1
         finally:
-            self._status = SourceStatus(SourceState.ENDED)
+            self._end()
 
     def close(self) -> None:
         self._stop.set()
