@@ -56,7 +56,7 @@ CONFIG_ERRORS = {
         "zone:\n  - 0,0,50,0,50,50\n  - {points: [[0,0],[100,100],[100,0],[0,100]], name: bow}\n",
         "{path}: key 'zone', item 2: --zone",
     ),
-    "wrong type": ("max_age: lots\n", "config key 'max_age' must be a number"),
+    "wrong type": ("max_age: lots\n", "{path}: key 'max_age': --max-age 'lots' is not a number"),
     "not yaml": ("line: [unclosed\n", "is not valid YAML"),
 }
 

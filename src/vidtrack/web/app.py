@@ -88,7 +88,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         return check_value(name, value)
     except OptionError as exc:
-        raise api_error(422, exc.problem, exc.fix or "see 'vidtrack run --help' for its values") from None
+        exc = in_terms_of(exc, "http")  # conf='abc', not --conf 'abc'
+        raise api_error(422, exc.problem, exc.fix or "see the fields at /docs") from None
 
 
 def create_app(
