@@ -208,6 +208,9 @@ class OutputConfig:
     heatmap_per_class: bool = False  # also one PNG per class (FILE-person.png...)
     webhook: str | None = None  # http(s) URL: each event is POSTed as JSON (background, retried)
     mqtt: str | None = None  # mqtt://[user:pass@]HOST:PORT/TOPIC: each event published (background, retried)
+    # Paths of the outputs registered with their own option (sinks/open.py: Output entries),
+    # by option name: (("track_csv", Path("t.csv")),). The built-in outputs have fields above.
+    more: tuple[tuple[str, Path], ...] = ()
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than
@@ -215,6 +218,8 @@ class OutputConfig:
     preset: str = "ultrafast"
 
     def __post_init__(self) -> None:
+        more = self.more.items() if isinstance(self.more, dict) else self.more
+        object.__setattr__(self, "more", tuple((str(name), Path(path)) for name, path in more))
         _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
@@ -235,13 +240,15 @@ class OutputConfig:
 
     def paths(self) -> list[Path]:
         """Every output path given, the summary included (folders such as ``snapshots`` are not paths here)."""
-        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap) if p is not None]
+        fixed = (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap)
+        return [p for p in fixed + tuple(path for _, path in self.more) if p is not None]
 
     def files(self) -> dict[str, Path | None]:
         """The outputs written by a sink during the run, by field name (the summary is written after it)."""
         return {
             "video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events, "heatmap": self.heatmap,
             "snapshots": self.snapshots, "clips": self.clips,  # folders
+            **dict(self.more),
         }
 
 #: ``--detect-every auto``: the longest stride, frames. Longer strides save little more (the

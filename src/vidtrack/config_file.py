@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vidtrack.errors import OptionError
-from vidtrack.options import RUN_OPTIONS, check_known, check_value, flag, normalise_key
+from vidtrack.options import OPTIONS, RUN_OPTIONS, check_known, check_value, flag, normalise_key
 
 #: Options that take one geometry item per list entry: name → (flag, fewest points, most points).
 GEOMETRY_KEYS = {"line": ("--line", 2, 2), "zone": ("--zone", 3, None), "redact_region": ("--redact-region", 3, None)}
@@ -56,6 +56,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 #: Keys whose values are paths: relative ones are relative to the config file's folder, so a
 #: site's file gives the same paths whatever the working directory.
 PATH_KEYS = ("model", "output", "jsonl", "mot", "summary", "events")
+#: ... and every other path option of the table (folders, heatmap, outputs registered with their option).
+PATH_KEYS += tuple(name for name, option in OPTIONS.items() if issubclass(option.kind, Path) and name not in PATH_KEYS)
 
 
 def _beside(path: Path, key: str, value: str) -> str:

@@ -37,6 +37,7 @@ from vidtrack.optionspec import (
     PANEL_ADV_IO, PANEL_ANALYTICS, PANEL_DETECT, PANEL_LIVE, PANEL_OUTPUT, PANEL_REDACT, PANEL_TRACK, Option,
 )
 from vidtrack.request import RunRequest
+from vidtrack.sinks.open import output_options
 from vidtrack.tracking.config import TrackerConfig, knob_help
 
 __all__ = ["OPTIONS", "Option", "RUN_OPTIONS", "check_value", "request_from_options", "split_classes"]
@@ -222,6 +223,14 @@ OPTIONS: dict[str, Option] = {
     "redact_labels": Option(bool, "analytics", "Draw labels over redacted objects too.", _default(RedactConfig, "labels"),
                             panel=PANEL_ADV_IO),
 }
+
+#: The outputs that declare their own path option (``sinks/open.py``: an ``Output`` line in
+#: ``OPENERS``): their options join the table after the built-in ones.
+OUTPUT_PLUGINS: tuple[str, ...] = tuple(output_options())
+for _name, _option in output_options().items():
+    if _name in OPTIONS:
+        raise ValueError(f"output {_name!r} declares an option that vidtrack.options.OPTIONS already has")
+    OPTIONS[_name] = _option
 
 
 def _group(name: str) -> tuple[str, ...]:
@@ -471,6 +480,7 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
             webhook=o.get("webhook"), mqtt=o.get("mqtt"),
             clips=_path(o.get("clips")), clips_clean=bool(o.get("clips_clean", False)),
             heatmap=_path(o.get("heatmap")), heatmap_per_class=bool(o.get("heatmap_per_class", False)),
+            more=tuple((name, Path(o[name])) for name in OUTPUT_PLUGINS if o.get(name) not in (None, "")),
             **output,
         ),
         analytics=AnalyticsConfig.from_options(**{k: o[k] for k in ANALYTICS_OPTIONS if k in o}),
