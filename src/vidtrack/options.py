@@ -118,7 +118,7 @@ OPTIONS: dict[str, Option] = {
     "no_trails": Option(bool, "overlay", "Don't draw track trails.", not _default(OverlayConfig, "trails"), panel=PANEL_OUTPUT),
     "hud": Option(str, "overlay", "What the corner panel shows: clean (date/time when known, counts), debug (also "
                   "processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views without -o, else "
-                  "clean.", _default(OverlayConfig, "hud_mode"), panel=PANEL_OUTPUT, metavar="auto|clean|debug|off"),
+                  "clean.", _default(OverlayConfig, "hud_mode"), panel=PANEL_OUTPUT, metavar="MODE"),
     "no_hud": Option(bool, "overlay", "Don't draw the corner panel (same as --hud off).", not _default(OverlayConfig, "hud"),
                      panel=PANEL_OUTPUT),
     "no_labels": Option(bool, "overlay", "Don't draw '#id class confidence' labels.", not _default(OverlayConfig, "labels"),
