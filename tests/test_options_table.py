@@ -99,6 +99,20 @@ def test_cli_config_file_http_and_python_defaults_are_the_dataclass_fields(tmp_p
 
     http = JobManager._request.__get__(_FakeJobs())(Path("a.mp4"), {}, tmp_path)  # a video job with no options
     assert http.tracker == python.tracker
+    from vidtrack.web.app import _job_body_doc
+
+    documented = _job_body_doc()["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]["max_age"]
+    assert documented["default"] == owner and documented["description"] == OPTIONS["max_age"].help  # /docs
+
+
+def test_http_docs_list_every_client_option_from_the_table() -> None:
+    from vidtrack.web.app import _job_body_doc
+    from vidtrack.web.jobs import SERVER_OPTIONS
+
+    props = _job_body_doc()["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    client = {n for n, o in OPTIONS.items() if n not in SERVER_OPTIONS and o.kind is not Path}
+    assert set(props) - {"video", "options"} == client
+    assert props["conf"]["maximum"] == 1 and props["line"]["type"] == "array"
 
 
 class _FakeService:

@@ -40,7 +40,7 @@ from vidtrack.request import RunRequest
 from vidtrack.sinks.open import output_options
 from vidtrack.tracking.config import TrackerConfig, knob_help
 
-__all__ = ["OPTIONS", "Option", "RUN_OPTIONS", "check_value", "request_from_options", "split_classes"]
+__all__ = ["OPTIONS", "Option", "RUN_OPTIONS", "check_value", "json_schema", "request_from_options", "split_classes"]
 
 
 def _default(config: type, name: str) -> Any:
@@ -323,6 +323,26 @@ def check_value(name: str, value: Any) -> Any:
     if kind is Path and not isinstance(value, (str, Path)):
         raise OptionError(f"{spelled} {value!r} is not a path", "give a file or folder name")
     return value
+
+
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "string"}
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """Run option ``name`` as a JSON Schema property (the HTTP API's ``/docs``): type, range,
+    default and description from the table, as ``vidtrack run --help`` shows them."""
+    option = OPTIONS[name]
+    schema: dict[str, Any] = {"type": _JSON_TYPES.get(option.kind, "string")}
+    if option.low is not None:
+        schema["minimum"] = option.low
+    if option.high is not None:
+        schema["maximum"] = option.high
+    if option.repeatable:
+        schema = {"type": "array", "items": schema}
+    if option.default is not None:
+        schema["default"] = option.default
+    schema["description"] = option.help.replace("\\[", "[")  # no rich markup escapes outside the terminal
+    return schema
 
 
 def _number(name: str, value: Any, kind: type) -> Any:
