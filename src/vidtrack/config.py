@@ -137,10 +137,15 @@ class SourceConfig:
     # then file name; see vidtrack.wallclock) or None (no wall-clock time: outputs unchanged).
     # Live sources use the capture clock whenever it is set.
     start_time: "datetime | str | None" = None
+    # Values of the options that registered source kinds declare (sources/open.py: Input
+    # entries), by option name: (("pattern_step", 3),). Read them with extra().
+    more: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         from vidtrack.wallclock import parse_start_time
 
+        more = self.more.items() if isinstance(self.more, dict) else self.more
+        object.__setattr__(self, "more", tuple((str(name), value) for name, value in more))
         object.__setattr__(self, "start_time", parse_start_time(self.start_time))
         if self.stall_timeout <= 0:
             raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
@@ -152,6 +157,10 @@ class SourceConfig:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
         if self.follow < 0:
             raise OptionError(f"--follow {self.follow} is negative", "give seconds without growth, e.g. --follow 10")
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        """The value of a registered source kind's option ``name`` (``default`` when not given)."""
+        return dict(self.more).get(name, default)
 
 
 #: HUD modes (``--hud``): ``auto`` is ``debug`` in live views (``--show``/``--serve``) and

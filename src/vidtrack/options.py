@@ -11,8 +11,10 @@ key means the same thing everywhere and an unknown key is reported the same way 
 
 Adding a run option: one entry in :data:`OPTIONS` (its ``group`` says which part of the
 request it sets; a new field of that part's config dataclass holds the value and owns the
-default). An output sink's path option is declared in the sink's own registration instead
-(:data:`vidtrack.sinks.open.OUTPUTS`) and joins this table from there.
+default). An output sink's path option is declared by the sink itself instead
+(:class:`vidtrack.sinks.base.Output`, registered in :data:`vidtrack.sinks.open.OPENERS`), and so
+are a URL-scheme source kind's options (:class:`vidtrack.sources.base.Input`, registered in
+:data:`vidtrack.sources.open.OPENERS`); they join this table from there.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from vidtrack.optionspec import (
 )
 from vidtrack.request import RunRequest
 from vidtrack.sinks.open import output_options
+from vidtrack.sources.open import input_options
 from vidtrack.tracking.config import TrackerConfig, knob_help
 
 __all__ = ["OPTIONS", "Option", "RUN_OPTIONS", "check_value", "json_schema", "request_from_options", "split_classes"]
@@ -225,11 +228,13 @@ OPTIONS: dict[str, Option] = {
 }
 
 #: The outputs that declare their own path option (``sinks/open.py``: an ``Output`` line in
-#: ``OPENERS``): their options join the table after the built-in ones.
+#: ``OPENERS``) and the source kinds that declare options (``sources/open.py``: an ``Input``
+#: line): their options join the table after the built-in ones.
 OUTPUT_PLUGINS: tuple[str, ...] = tuple(output_options())
-for _name, _option in output_options().items():
+SOURCE_PLUGINS: tuple[str, ...] = tuple(input_options())
+for _name, _option in {**output_options(), **input_options()}.items():
     if _name in OPTIONS:
-        raise ValueError(f"output {_name!r} declares an option that vidtrack.options.OPTIONS already has")
+        raise ValueError(f"a registered output or source kind declares {_name!r}, which vidtrack.options.OPTIONS already has")
     OPTIONS[_name] = _option
 
 
@@ -488,7 +493,10 @@ def request_from_options(sources: Iterable[str], options: Mapping[str, Any]) -> 
         sources=[str(s) for s in sources],
         detector=DetectorConfig(**detector),
         tracker=TrackerConfig(**tracker),
-        source=SourceConfig(**{k: o[k] for k in SOURCE_OPTIONS if k in o}),
+        source=SourceConfig(
+            **{k: o[k] for k in SOURCE_OPTIONS if k in o and k not in SOURCE_PLUGINS},
+            more=tuple((name, o[name]) for name in SOURCE_PLUGINS if name in o),
+        ),
         overlay=OverlayConfig(
             labels=not o.get("no_labels", False), trails=not o.get("no_trails", False), hud=not o.get("no_hud", False),
             **({"hud_mode": str(o["hud"])} if "hud" in o else {}),

@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent('''
     import json, sys
     from pathlib import Path
-    sys.path[:0] = [sys.argv[1], sys.argv[2]]  # tests/sinks/plugins (the toy output), tests (conftest helpers)
+    sys.path[:0] = [sys.argv[1], sys.argv[2]]  # tests/plugins (the toy output), tests (conftest helpers)
     tmp = Path(sys.argv[3])
 
     import vidtrack.sinks.open as sinks_open
@@ -71,7 +71,7 @@ SCRIPT = textwrap.dedent('''
 def test_a_registered_output_reaches_every_front_end_and_writes_its_file(tmp_path: Path) -> None:
     env_path = str(PROJECT_ROOT / "src")
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(Path(__file__).parent / "plugins"), str(PROJECT_ROOT / "tests"), str(tmp_path)],
+        [sys.executable, "-c", SCRIPT, str(PROJECT_ROOT / "tests" / "plugins"), str(PROJECT_ROOT / "tests"), str(tmp_path)],
         capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": env_path},
     )
     assert result.returncode == 0, result.stderr[-3000:]
