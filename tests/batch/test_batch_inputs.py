@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from vidtrack.batch.inputs import BatchInputError, check_out_dir, discover
 from vidtrack.batch.manifest import Manifest, settings_fingerprint
 from vidtrack.batch.report import flat_row, make_row, write_report
 from vidtrack.cli.batch_cmd import expand_ray_flag
+from vidtrack.errors import OptionError
 from vidtrack.options import request_from_options
 
 
@@ -149,6 +151,9 @@ def test_config_file_options_apply_under_explicit_ones(tmp_path: Path) -> None:
     same, again = check_options({"conf": 0.6, "max_age": 40, "model": "m.pt", "line": merged["line"]}, kinds)
     assert again == fingerprint
     assert check_options({"config": str(config), "model": "m.pt"}, kinds)[1] != fingerprint
+    config.write_text("max-age: lots\n")  # coerced by the option table, blamed on the file and key
+    with pytest.raises(OptionError, match=re.escape(f"{config}: key 'max_age': --max-age 'lots' is not a number")):
+        check_options({"config": str(config), "model": "m.pt"}, kinds)
 
 
 @pytest.mark.parametrize("case", ["no videos", "out inside input", "unreachable ray", "reserved option", "bad config"])

@@ -111,10 +111,10 @@ def check_options(options: Mapping[str, Any] | None, kinds: Sequence[str]) -> tu
     clean = {normalise_key(k): v for k, v in (options or {}).items() if v is not None}
     config = clean.pop("config", None)
     if config is not None:  # a --config file (YAML/TOML of run options); explicit options win
-        from vidtrack.config_file import load_config_file
+        from vidtrack.config_file import load_config_file, merge_options
 
         from_file = {k: v for k, v in load_config_file(config).items() if k not in RESERVED_OPTIONS}
-        clean = {**from_file, **clean}
+        clean = {k: v for k, v in merge_options(from_file, clean, set(clean), source=config).items() if v is not None}
     for key in RESERVED_OPTIONS:
         if clean.get(key) not in (None, False):
             raise OptionError(

@@ -135,7 +135,7 @@ def _with_config_file(ctx: typer.Context, options: dict[str, Any]) -> dict[str, 
     from vidtrack.config_file import load_config_file, merge_options
 
     from_file = {k: v for k, v in load_config_file(path).items() if k not in RESERVED_OPTIONS}
-    return merge_options(from_file, options, _given(ctx))
+    return merge_options(from_file, options, _given(ctx), source=path)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
