@@ -510,13 +510,18 @@ def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.
     """IoU of detections (N,4) with known positive ``areas`` against predicted boxes (M,4).
 
     The tracker's hot path: like :func:`iou_matrix`, but detection areas are reused and,
-    since every detection has a positive area, the union is never zero.
+    since every detection has a positive area, the union is never zero. The corners are
+    taken with one maximum and one minimum over all four coordinates of every pair
+    ((N,M,4), the unused halves are cheap), fewer numpy calls than slicing them apart.
     """
-    top_left = np.maximum(boxes[:, None, 0:2], predicted[:, 0:2])
-    bottom_right = np.minimum(boxes[:, None, 2:4], predicted[:, 2:4])
-    wh = np.subtract(bottom_right, top_left, out=bottom_right)
-    np.maximum(wh, 0.0, out=wh)
-    inter = wh[..., 0] * wh[..., 1]
+    pairs = boxes[:, None, :]
+    low = np.maximum(pairs, predicted)
+    high = np.minimum(pairs, predicted)
+    width = np.subtract(high[..., 2], low[..., 0])
+    height = np.subtract(high[..., 3], low[..., 1])
+    np.maximum(width, 0.0, out=width)
+    np.maximum(height, 0.0, out=height)
+    inter = np.multiply(width, height, out=width)
     size = predicted[:, 2:4] - predicted[:, 0:2]
     np.maximum(size, 0.0, out=size)
     union = areas[:, None] + (size[:, 0] * size[:, 1])
