@@ -49,6 +49,7 @@ import numpy as np
 
 from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign
+from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
 from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
 
@@ -62,7 +63,7 @@ _VEL = slice(4, 8)  # per-frame velocity of the four coordinates
 _OBS = slice(8, 12)  # last observed (detection) box
 _MISS = 12  # frames since the last match (0 for tracks matched in this frame)
 _HITS = 13  # matched frames (consecutive while tentative)
-_CLS = 14  # class id
+_CLS = 14  # association class of the first detection (classes.py)
 _KEY = 15  # internal serial number (tentative tracks have one too)
 _ID = 16  # public id, 0 while tentative
 _LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
@@ -92,6 +93,7 @@ class IoUTracker:
         self._max_age = cfg.max_age_frames(rate)
         self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
+        self._classes = AssociationClasses()
         self.reset()
 
     def reset(self) -> None:
@@ -163,9 +165,12 @@ class IoUTracker:
         Returns a new ``sv.Detections`` (the input is not modified) with the rows assigned
         to confirmed tracks, in input order, ``tracker_id`` set and
         ``data["det_index"]`` giving each row's index in the input. With
-        ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes.
+        ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes. Classes a
+        detector confuses (car/truck/bus, bicycle/motorcycle, by ``data["class_name"]``;
+        :mod:`vidtrack.tracking.classes`) continue each other's tracks; each row keeps its
+        own class.
         """
-        xyxy, confidence, class_id = _arrays(detections)
+        xyxy, confidence, class_id = self._arrays(detections)
         det_index, track_ids, boxes = self.update_arrays(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, boxes)
 
@@ -177,7 +182,7 @@ class IoUTracker:
         (:class:`~vidtrack.tracking.lookahead.LookAhead`) can give a track's first rows
         its id once it is confirmed.
         """
-        xyxy, confidence, class_id = _arrays(detections)
+        xyxy, confidence, class_id = self._arrays(detections)
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, self._last_boxes, keys)
 
@@ -187,7 +192,9 @@ class IoUTracker:
         """Numpy-level ``update`` for confirmed tracks: ``(det_index, track_id, xyxy)``.
 
         ``xyxy`` is (N,4) float64, ``confidence`` and ``class_id`` are (N,); they are only
-        read. The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
+        read. A detection only continues a track of its own ``class_id``: pass
+        :func:`~vidtrack.tracking.classes.association_class` values to let confusable
+        classes continue each other's tracks (``update`` does that from the class names). The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
         else the matched detections' own boxes.
         """
         det_index, matched = self._advance(xyxy, confidence, class_id)
@@ -250,6 +257,12 @@ class IoUTracker:
         return self._last_boxes
 
     # -- internals --------------------------------------------------------------------
+
+    def _arrays(self, detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_arrays` with association classes from ``data["class_name"]`` when present."""
+        xyxy, confidence, class_id = _arrays(detections)
+        names = detections.data.get("class_name") if detections.data else None
+        return xyxy, confidence, self._classes(class_id, names)
 
     def _observe(self, confidence: np.ndarray) -> np.ndarray:
         """Add the frame's scores to the distribution; return their bins. Keeps the bins
