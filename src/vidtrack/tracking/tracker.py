@@ -51,7 +51,7 @@ from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
-from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
+from vidtrack.tracking.scores import _INNER_EDGES, ScoreRanks
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -267,7 +267,7 @@ class IoUTracker:
     def _observe(self, confidence: np.ndarray) -> np.ndarray:
         """Add the frame's scores to the distribution; return their bins. Keeps the bins
         the rank settings correspond to up to date."""
-        score_bins = finite_score_bins(confidence)
+        score_bins = _INNER_EDGES.searchsorted(confidence, side="right")  # finite_score_bins, minus a call
         ranks = self._ranks
         ranks.observe_bins(score_bins)
         if ranks.version != self._ranks_version:
@@ -283,6 +283,7 @@ class IoUTracker:
         count = self._count
         state = self._state[:count]
         rows = cols = _NO_INDEX
+        matched = None  # the matched rows of the state, once known to be final
         if count:
             # Constant-velocity prediction; a coasting track keeps moving.
             state[:, _BOX] += state[:, _VEL]
@@ -290,7 +291,7 @@ class IoUTracker:
             if n_det:
                 rows, cols = self._associate(state, xyxy, area, score_bins, class_id)
                 if len(rows):
-                    self._correct(state, cols, xyxy[rows])
+                    matched = self._correct(state, cols, xyxy[rows])
         n_old_matched = len(rows)
 
         # Confident detections nobody claimed start tentative tracks.
@@ -303,6 +304,7 @@ class IoUTracker:
                 rows = np.concatenate((rows, born))
                 state = self._state[: self._count]
                 self._last_birth = self._frame
+                matched = None
 
         # Confirmation: ids are handed out in order, from 1, per tracker instance. A
         # tentative track is at most min_hits - 1 frames old, so most frames skip this.
@@ -313,8 +315,10 @@ class IoUTracker:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
                 state[ready, _LIMIT] = self._max_age
                 self._next_id += n_ready
+                matched = None
 
-        matched = state[cols]
+        if matched is None:
+            matched = state[cols]
         self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
@@ -340,14 +344,17 @@ class IoUTracker:
         overlap = _overlap(xyxy, area, state[:, _BOX])
         same_class = class_id[:, None] == state[:, _CLS]
         confident = score_bins >= self._high_bin
-        threshold = np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)
-        allowed = (overlap >= threshold[:, None]) & same_class
+        if np.count_nonzero(confident) == len(confident):
+            allowed = overlap >= cfg.iou_threshold
+        else:
+            allowed = overlap >= np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)[:, None]
+        allowed &= same_class
         # Confident matches weigh one more than any weak one (ByteTrack's priority).
         rows, cols = assign(allowed, overlap, confident)
         if len(rows) == len(score_bins):
             return rows, cols
 
-        free_det = confident.copy()
+        free_det = confident  # not read again: updated in place
         free_det[rows] = False
         buffer = cfg.iou_buffer
         if buffer > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
@@ -404,12 +411,13 @@ class IoUTracker:
                 cols = np.concatenate((cols, t[extra_cols]))
         return rows, cols
 
-    def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> None:
+    def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Alpha-beta update of the matched tracks with their detections.
 
         A track seen for the second time takes the measured velocity as is; a track
         re-found after missed frames restarts from the observation (its prediction has
         drifted) and re-estimates its velocity across the gap from real observations.
+        Returns the updated rows (``state[cols]``).
         """
         matched = state[cols]
         box = matched[:, _BOX]  # the prediction, corrected in place
@@ -432,6 +440,7 @@ class IoUTracker:
         span[:] = 0.0
         hits += 1.0
         state[cols] = matched
+        return matched
 
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Append tentative tracks; returns their row indices."""
