@@ -18,10 +18,12 @@ smaller than here. Runs alternate, ``--repeats`` times:
   run's length) and started again; a persistent QoS 1 subscriber counts what arrives.
 
 Per run it prints frames/s (the summary's ``processing_fps``: first to last finished frame),
-CPU seconds of this process per 1,000 frames (less sensitive to other load on the machine
-than frames/s; the subscriber's thread is counted too, against the notifications), events,
-and for ``mqtt``: received, dropped (counted by the sink), lost (neither: must be 0),
-retries. Then the medians and the ratios mqtt/none. Exit status 1 when any event was lost.
+CPU seconds of this process per 1,000 frames (the subscriber's thread is counted too,
+against the notifications), events, and for ``mqtt``: received, dropped (counted by the
+sink), lost (neither: must be 0), retries, and the CPU seconds of the notification threads
+(the sender and paho's network loop, read per thread from /proc: on a machine shared with
+other work this is the steadiest measure of what notifications take from the pipeline).
+Then the medians and the ratios mqtt/none. Exit status 1 when any event was lost.
 
     python benchmarks/notify_outage.py                       # 1000 events, 10 s outage, 3 repeats
     python benchmarks/notify_outage.py --repeats 5 --work-ms 10
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import sys
@@ -53,6 +56,48 @@ WIDTH, HEIGHT, LAP = 320, 240, 290  # clip size; frames for a square to cross th
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+class _ThreadCpu:
+    """CPU seconds of this process's threads by name, sampled every 0.1 s from /proc (Linux):
+    what the notification threads (``notify``, paho's ``paho-mqtt-client-``) cost, measured
+    apart from the rest of the process and from other load on the machine."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        for thread in threading.enumerate():
+            tid = thread.native_id
+            try:
+                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError, TypeError):
+                continue
+            self.seen[tid] = (thread.name, (int(fields[11]) + int(fields[12])) / self._tick)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds by kind: ``notify`` (the sender), ``paho`` (the publisher's network loop),
+        ``subscriber`` (the benchmark's own counting client), ``rest`` is not sampled here."""
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+        out = {"notify": 0.0, "paho": 0.0, "subscriber": 0.0}
+        for name, cpu in self.seen.values():
+            if name == "notify":
+                out["notify"] += cpu
+            elif name.startswith("paho-mqtt-client-vidtrack-test-sub"):
+                out["subscriber"] += cpu
+            elif name.startswith("paho-mqtt-client-"):
+                out["paho"] += cpu
+        return out
 
 
 class _Work:
@@ -151,13 +196,16 @@ def pipeline(events: int, down_s: float, repeats: int, squares: int, lines: int,
             request = request_from_options(
                 [str(clip)], {"line": line_specs, "min_hits": 1, "events": events_file, **extra}
             )
+            threads = _ThreadCpu()
             cpu0, wall0 = _cpu_s(), time.perf_counter()
             outcome = execute(request, detector=detector)
             cpu, wall = _cpu_s() - cpu0, time.perf_counter() - wall0
+            by_thread = threads.stop()
             summary = outcome.summaries[0]
             written = [json.loads(line) for line in events_file.read_text().splitlines()]
             return {"fps": summary["processing_fps"], "cpu": cpu, "wall": wall, "frames": summary["frames"],
-                    "events": written, "summary": summary}
+                    "events": written, "summary": summary, "threads": by_thread,
+                    "notifier_share": (by_thread["notify"] + by_thread["paho"]) / cpu}
 
         once("none", "warmup", {})  # imports and first-run costs, not counted
         length = None
@@ -197,7 +245,9 @@ def pipeline(events: int, down_s: float, repeats: int, squares: int, lines: int,
             print(f"run {r} mqtt  {res['fps']:7.1f} frames/s  cpu {res['cpu'] / res['frames'] * 1000:6.2f} s/1000 frames  "
                   f"events {len(res['events'])}  wall {res['wall']:.1f} s  broker down {timeline.get('down', -1):.1f}-"
                   f"{timeline.get('up', -1):.1f} s  received {len(received & sent)}  dropped {dropped} "
-                  f"{note['dropped_events'][:3]}  lost {lost}  duplicates {len(got) - len(received)}  retries {note['retries']}")
+                  f"{note['dropped_events'][:3]}  lost {lost}  duplicates {len(got) - len(received)}  retries {note['retries']}  "
+                  f"notifier threads {res['threads']['notify'] + res['threads']['paho']:.2f} cpu s "
+                  f"({res['notifier_share'] * 100:.1f} % of the process), subscriber {res['threads']['subscriber']:.2f} s")
     med = {name: (statistics.median(x["fps"] for x in values), statistics.median(x["cpu"] / x["frames"] * 1000 for x in values))
            for name, values in runs.items()}
     for name, (fps, cpu) in med.items():
@@ -205,6 +255,10 @@ def pipeline(events: int, down_s: float, repeats: int, squares: int, lines: int,
     ratio = med["mqtt"][0] / med["none"][0]
     print(f"ratio mqtt/none: frames/s {ratio:.3f} ({(ratio - 1) * 100:+.1f} %), "
           f"cpu per frame {med['mqtt'][1] / med['none'][1]:.3f}")
+    share = statistics.median(x["notifier_share"] for x in runs["mqtt"])
+    per_event = statistics.median((x["threads"]["notify"] + x["threads"]["paho"]) / max(1, len(x["events"])) for x in runs["mqtt"])
+    print(f"notifier threads (sender + paho loop): median {share * 100:.2f} % of the process's cpu, "
+          f"{per_event * 1000:.2f} cpu ms per event")
     events_per_run = statistics.median(len(x["events"]) for x in runs["mqtt"])
     print(f"events per mqtt run (median) {events_per_run:.0f}; lost in all runs {lost_total}; "
           f"dropped in all runs {sum(x['dropped'] for x in runs['mqtt'])}")
