@@ -100,3 +100,29 @@ def test_a_batch_keeps_the_partial_files_of_another_running_batch(
         assert not stale.exists()
     finally:
         other.release()
+
+
+def test_snapshot_and_clip_folders_are_outputs_like_files(tmp_path: Path) -> None:
+    """A killed batch's partial folders: removed, or renamed into place when their record is written;
+    a folder is sized by its files, and a newer folder replaces an older one."""
+    from vidtrack.batch.driver import _publish, _publish_recorded_partials, _remove_partials, output_size
+    from vidtrack.batch.manifest import Manifest
+
+    out = tmp_path / "out"
+    stale = out / "north" / ".partial-1111dead00-a.clips"
+    recorded = out / "north" / ".partial-2222dead00-b.snapshots"
+    for folder, data in ((stale, b"xx"), (recorded, b"abc")):
+        folder.mkdir(parents=True)
+        (folder / "one.jpg").write_bytes(data)
+    manifest = Manifest(out)
+    manifest.append({"rel": "north/b.mp4", "status": DONE, "output_sizes": {"north/b.snapshots": 3}, "row": {}})
+    _publish_recorded_partials(out, manifest, set())
+    _remove_partials(out, set())
+    manifest.close()
+    assert not stale.exists() and not recorded.exists()
+    assert output_size(out / "north" / "b.snapshots") == 3 and output_size(out / "north" / "a.clips") is None
+    newer = out / "north" / ".partial-3333dead00-b.snapshots"
+    newer.mkdir()
+    (newer / "two.jpg").write_bytes(b"12345")
+    _publish(newer, out / "north" / "b.snapshots")
+    assert sorted(p.name for p in (out / "north" / "b.snapshots").iterdir()) == ["two.jpg"]
