@@ -182,7 +182,7 @@ def pipeline(events: int, down_s: float, repeats: int, squares: int, lines: int,
 
     work = _Work(work_ms)
     detector = _SquaresDetector(work)
-    frames = math.ceil(events / (squares * lines) * LAP) + LAP // squares
+    frames = math.ceil(events / (squares * lines) * LAP * 1.04) + LAP // squares  # a lap start and the edges give none
     runs: dict[str, list[dict[str, float]]] = {"none": [], "mqtt": []}
     lost_total = 0
     with Broker() as broker, tempfile.TemporaryDirectory() as tmp:
