@@ -445,7 +445,7 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         return JSONResponse(find(job_id).public(), headers=NO_STORE)
 
     @app.get("/v1/jobs/{job_id}/{name}", summary="A finished job's output: video.mp4 (HTTP Range), "
-             "tracks.jsonl, events.jsonl, summary.json")
+             "tracks.jsonl, events.jsonl, summary.json, heatmap.png")
     async def job_file(job_id: str, name: str) -> FileResponse:
         from vidtrack.web.jobs import OUTPUT_FILES
 
@@ -457,6 +457,16 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
                 f"fetch one of the job's outputs: {', '.join(job.public()['outputs']) or 'none'}"
             raise api_error(404, f"job {job_id} has no {name} ({state})", fix)
         return FileResponse(path, media_type=OUTPUT_FILES[name], headers={"X-Content-Type-Options": "nosniff"})
+
+    @app.get("/v1/jobs/{job_id}/{kind}/{name}", summary="A file of a finished job's snapshots/ or clips/ folder "
+             "(asked with snapshots=true, clips=true; the URLs are in the job's outputs)")
+    async def job_folder_file(job_id: str, kind: str, name: str) -> FileResponse:
+        job = find(job_id)
+        manager = need_jobs()
+        path = manager.output(job, f"{kind}/{name}")
+        if path is None:
+            raise api_error(404, f"job {job_id} has no {kind}/{name} ({job.state})", "use the URLs in the job's outputs")
+        return FileResponse(path, media_type=manager.media_type(f"{kind}/{name}"), headers={"X-Content-Type-Options": "nosniff"})
 
     @app.delete("/v1/jobs/{job_id}", summary="Stop a job if it runs and delete it with its files")
     async def delete_job(job_id: str) -> JSONResponse:
