@@ -225,3 +225,14 @@ def test_help_keeps_square_brackets() -> None:
     text = " ".join(out.stdout.split())
     assert "[HOST:]PORT" in text
     assert "mqtt://[user:pass@]HOST:PORT/TOPIC" in text and "'vidtrack[notify]'" in text
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help-all"])
+def test_run_help_reads_at_80_columns(flag: str) -> None:
+    """Every option's help, from the option table, fits an 80-column terminal whole: no line is
+    cut short with an ellipsis (a wide metavar or flag squeezes a panel's help column)."""
+    out = vidtrack("run", flag, env={"COLUMNS": "80"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert not [line for line in lines if "…" in line]
