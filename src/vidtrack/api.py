@@ -69,7 +69,9 @@ def track(
             at the call, naming what is accepted.
         model: model file or exported folder; default ``$VIDTRACK_MODEL`` or ``yolo11n.pt``.
         annotate: draw boxes, labels and trails on every frame even without a video output.
-        **options: ``vidtrack run`` options by name (see :data:`vidtrack.options.RUN_OPTIONS`).
+        **options: ``vidtrack run`` options by name; :data:`vidtrack.options.OPTIONS` gives each
+            one's type, range, default and help (``vidtrack run --help-all`` shows the same). Values
+            are coerced and checked by that table, as the CLI's are (``conf="0.4"`` is 0.4).
 
     Raises:
         OptionError: an unknown option or a bad value (at the call, before any frame).
