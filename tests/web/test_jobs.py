@@ -182,7 +182,7 @@ def test_job_options_are_run_options_on_the_shared_model(detection_service: Any)
     assert detector.inner.config.conf == 0.4 and detector.inner.class_ids == [0, 2]
     assert detector.inner._engines is detection_service.detector._engines
     assert detection_service.detector.config.conf == 0.25  # the shared detector itself is untouched
-    for bad, message in (({"conf": "abc"}, "not a float"), ({"jsonl": "x.jsonl"}, "set by the server"),
+    for bad, message in (({"conf": "abc"}, "not a number"), ({"jsonl": "x.jsonl"}, "set by the server"),
                          ({"model": "yolo11x.pt"}, "set by the server"), ({"confidence": "1"}, "unknown")):
         with pytest.raises(OptionError, match=message):
             client_options(bad)

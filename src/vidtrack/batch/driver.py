@@ -26,11 +26,14 @@ from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, r
 from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, live_run_ids, settings_fingerprint
 from vidtrack.batch.report import make_row, write_report
 from vidtrack.errors import ModelError, OptionError, check_option
+from vidtrack.options import OPTIONS
 
 #: ``run`` options a batch sets itself per file (outputs) or cannot honour (viewers).
 #: ``heatmap``, ``snapshots`` and ``clips`` are asked with ``run_batch(heatmap=, snapshots=,
 #: clips=)`` (``vidtrack batch --heatmaps --snapshots --clips``), which names them per file.
+#: Every other path option of the table is one too (an output registered with its own option).
 RESERVED_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "heatmap", "snapshots", "clips")
+RESERVED_OPTIONS += tuple(n for n, o in OPTIONS.items() if issubclass(o.kind, Path) and n not in RESERVED_OPTIONS)
 
 
 class BatchEngine(Protocol):

@@ -19,6 +19,7 @@ import typer
 
 from vidtrack.cli.run_cmd import run_command
 from vidtrack.errors import VidtrackError
+from vidtrack.options import OPTIONS
 
 PANEL_BATCH = "Batch"
 
@@ -28,7 +29,7 @@ PANEL_BATCH = "Batch"
 _NOT_FOR_BATCH = {
     "ctx", "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
     "every_frame", "stall_timeout", "max_retries", "heatmap", "snapshots", "clips",
-}
+} | {name for name, option in OPTIONS.items() if issubclass(option.kind, Path)}  # outputs registered with their option
 
 #: Tokens that ``--ray`` takes as its address; anything else after a bare ``--ray`` is an input.
 _RAY_ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.\-]*:\d{1,5})$")

@@ -27,7 +27,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from vidtrack.errors import OptionError, VidtrackError, in_terms_of
-from vidtrack.options import OPTIONS, check_value
+from vidtrack.options import OPTIONS, check_value, json_schema
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
 from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
@@ -88,7 +88,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         return check_value(name, value)
     except OptionError as exc:
-        raise api_error(422, exc.problem, exc.fix or "see 'vidtrack run --help' for its values") from None
+        exc = in_terms_of(exc, "http")  # conf='abc', not --conf 'abc'
+        raise api_error(422, exc.problem, exc.fix or "see the fields at /docs") from None
 
 
 def create_app(
@@ -493,9 +494,10 @@ def _review_routes(app: FastAPI, review: "ReviewIndex", token: str | None) -> No
 
 
 def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
-    """OpenAPI for a body that is multipart (``image`` + options) or JSON base64."""
-    types = {float: "number", int: "integer", str: "string", bool: "boolean"}
-    props = {name: {"type": types[kind]} for name, kind in options.items()}
+    """OpenAPI for a body that is multipart (``image`` + options) or JSON base64; each option's
+    type, range, default and description from the option table."""
+    types = {float: "number", int: "integer", str: "string", bool: "boolean"}  # DeepStack's own fields
+    props = {name: json_schema(name) if name in OPTIONS else {"type": types[kind]} for name, kind in options.items()}
     return {"requestBody": {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
             "image": {"type": "string", "format": "binary"}, **props}}},
@@ -505,9 +507,16 @@ def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
 
 
 def _job_body_doc() -> dict[str, Any]:
+    """OpenAPI for a video job: the upload and every run option a client may set (the option
+    table's, less those the server decides and the paths), as form fields."""
+    from vidtrack.web.jobs import SERVER_OPTIONS
+
+    fields = {name: json_schema(name) for name, option in OPTIONS.items()
+              if name not in SERVER_OPTIONS and not issubclass(option.kind, Path)}
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["video"], "properties": {
             "video": {"type": "string", "format": "binary"},
             "options": {"type": "string", "description": "JSON object of 'vidtrack run' options, e.g. {\"conf\": 0.4}"},
+            **fields,
         }, "additionalProperties": {"type": "string"}}}}}}
 
