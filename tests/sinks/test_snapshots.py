@@ -125,3 +125,20 @@ def test_a_run_with_redaction_writes_only_redacted_snapshots(tmp_path: Path) -> 
     centre = (slice(h // 3, 2 * h // 3), slice(w // 3, 2 * w // 3))
     assert plain[centre][..., 2].mean() > 200  # the bright square
     assert hidden[centre][..., 2].mean() < 60  # filled over
+
+
+def test_a_frame_held_long_by_a_candidate_is_kept_as_jpeg_and_still_gives_its_picture(tmp_path: Path) -> None:
+    import cv2
+
+    from vidtrack.sinks import snapshots
+
+    sink = SnapshotSink(tmp_path)
+    sink.write(_result(7, [(50, 50, 110, 170)], [1]))  # track 1's best view: large and clear
+    for i in range(8, 8 + snapshots.RAW_FRAMES + 3):
+        sink.write(_result(i, [(50, 50, 70, 90)], [1]))  # smaller views that never win
+    best = sink._tracks[1].best()
+    assert best.frame == 7 and best.picture.raw is None and best.picture.jpeg  # held compressed
+    assert all(p() is None or p().raw is not None for p in sink._recent)  # the recent ones stay raw
+    sink.close()
+    frame = cv2.imread(str(tmp_path / "track-1-frame.jpg"))
+    assert abs(int(frame[5, 5, 0]) - 7) <= 3  # the picture of frame 7, through two JPEG passes

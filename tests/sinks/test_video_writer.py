@@ -385,3 +385,22 @@ def test_reencoding_a_real_2997_clip_keeps_count_rate_and_duration(tmp_path: Pat
     assert fps == Fraction(30000, 1001)
     assert (info["frames"], info["rate"]) == (120, fps)
     assert info["stream_duration"] == Fraction(120) / fps
+
+
+def test_a_clip_late_in_the_source_gets_the_same_audio_with_a_seek(tmp_path: Path, monkeypatch) -> None:
+    """Audio of a clip starting at 50 s: the demuxer seeks instead of reading from the start, and
+    the clip's audio packets are the same as when it reads from the start."""
+    import vidtrack.sinks.video as video
+
+    source = video_path("pedestrians_pets_h264.avi")
+    packets = {}
+    for name, after in (("seek", video.AUDIO_SEEK_AFTER_S), ("read", 1e9)):
+        monkeypatch.setattr(video, "AUDIO_SEEK_AFTER_S", after)
+        out = tmp_path / f"{name}.mp4"
+        writer = VideoWriter(out, 480, 360, Fraction(10), audio_source=source, audio_start=50.0)
+        for i in range(20):
+            writer.write(np.full((360, 480, 3), i, np.uint8))
+        writer.close()
+        with av.open(str(out)) as container:
+            packets[name] = [(p.pts, bytes(p)) for p in container.demux(container.streams.audio[0]) if p.size]
+    assert len(packets["read"]) > 10 and packets["seek"] == packets["read"]

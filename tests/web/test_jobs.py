@@ -105,7 +105,7 @@ def test_a_job_asks_for_snapshots_clips_and_a_heatmap_and_the_review_page_shows_
         bad = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())}, data={"snapshots": "/etc"})
         assert bad.status_code == 422 and "true or false" in bad.json()["error"]
         submitted = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes(), "video/mp4")}, data={
-            "snapshots": "true", "clips": "true", "heatmap": "true", "pre": "0.5", "post": "0.5",
+            "snapshots": "true", "clips": "true", "heatmap": "true", "heatmap_per_class": "true", "pre": "0.5", "post": "0.5",
             "start_time": "2026-12-06T10:00:00+00:00", "line": ["200,0,200,240:a", "125,0,125,240:b"]})
         assert submitted.status_code == 202, submitted.text
         state: dict[str, Any] = {}
@@ -120,7 +120,8 @@ def test_a_job_asks_for_snapshots_clips_and_a_heatmap_and_the_review_page_shows_
         events = [json.loads(x) for x in http.get(outputs["events"]).text.splitlines()]
         assert outputs["snapshots"] and outputs["heatmap"] and str(jobs_dir) not in json.dumps(state)
         assert events and len(outputs["clips"]) >= 1  # the pan carries the bowls across the line
-        for url in (outputs["snapshots"][0], outputs["clips"][0], outputs["heatmap"]):
+        assert outputs["heatmaps"] and all(u.startswith(f"/v1/jobs/{state['id']}/heatmap-") for u in outputs["heatmaps"])
+        for url in (outputs["snapshots"][0], outputs["clips"][0], outputs["heatmap"], outputs["heatmaps"][0]):
             answer = http.get(url)
             assert answer.status_code == 200 and answer.headers["content-type"] in ("image/jpeg", "video/mp4", "image/png")
             assert httpx.get(server.base_url + url).status_code == 403  # the same token rules as every job URL

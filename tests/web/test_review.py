@@ -56,6 +56,8 @@ def test_review_data_names_every_file_and_serves_only_media_under_the_folder(rev
                     assert e["clip"] and e["clip_offset"] is not None
                 assert e["snapshot"]
                 assert http.get(e["snapshot"]).headers["content-type"] == "image/jpeg"
+                assert e["crop"] and e["crop"].endswith(f"/track-{e['track_id']}.jpg")  # the card's close-up of the object
+                assert http.get(e["crop"]).headers["content-type"] == "image/jpeg"
             clip = http.get(events[0]["clip"], headers={"Range": "bytes=0-99"})
             assert clip.status_code == 206 and clip.headers["content-type"] == "video/mp4"
             assert all(r["heatmaps"] and r["video"] for r in data["runs"])

@@ -11,9 +11,12 @@ box. Among the rest, a box qualifies when it is at least :data:`SIZE_BAND` of th
 box of the track (so the chosen box is never much smaller than the biggest view); of those,
 the one with the highest ``confidence x (1 - occluded share)`` wins, where the occluded
 share is the part of the box covered by other boxes in the same frame. Candidates are
-kept as frame references (at most :data:`POOL` per track, the frame copied once however
+kept as references to their frame (at most :data:`POOL` per track, one picture however
 many tracks use it) and written when the track has been gone for :data:`GONE_S` seconds,
-or at the end; a track that comes back with a better view is rewritten.
+or at the end; a track that comes back with a better view is rewritten. A frame still
+held by a candidate :data:`RAW_FRAMES` frames later is kept as JPEG (quality
+:data:`HELD_QUALITY`) instead of raw: a busy 1080p scene (tens of tracks, each holding its
+best frames) would otherwise keep hundreds of MB of pictures.
 
 **Redaction.** Snapshots use the picture after redaction and before drawing. When
 redaction is on, a frame the redactor did not process is never written (fail closed):
@@ -26,6 +29,8 @@ the event (``snapshot``), so the events file and the notifications carry it.
 from __future__ import annotations
 
 import os
+import weakref
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -51,6 +56,38 @@ POOL = 2
 CROP_PAD = 0.08
 #: A track unseen this long (seconds of video) has its snapshot written; it may be rewritten.
 GONE_S = 5.0
+#: Frames a candidate's picture stays raw; after that, if still held, it is kept as JPEG.
+RAW_FRAMES = 8
+#: JPEG quality of a held picture (it is encoded again at JPEG_QUALITY when written).
+HELD_QUALITY = 95
+
+
+class _Picture:
+    """One frame's clean picture, shared by the candidates taken from it: raw, or JPEG once old."""
+
+    __slots__ = ("raw", "jpeg", "__weakref__")
+
+    def __init__(self, raw: np.ndarray) -> None:
+        self.raw: np.ndarray | None = raw
+        self.jpeg: bytes | None = None
+
+    def image(self) -> np.ndarray:
+        if self.raw is not None:
+            return self.raw
+        if self.jpeg is None:
+            return _NO_IMAGE
+        import cv2
+
+        return cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+    def compress(self) -> None:
+        import cv2
+
+        if self.raw is None:
+            return
+        ok, data = cv2.imencode(".jpg", self.raw, [cv2.IMWRITE_JPEG_QUALITY, HELD_QUALITY])
+        if ok:
+            self.raw, self.jpeg = None, data.tobytes()
 
 
 @dataclass
@@ -61,7 +98,11 @@ class _Candidate:
     box: tuple[float, float, float, float]
     area: float
     quality: float  # confidence x (1 - occluded share)
-    image: np.ndarray  # the clean frame (shared between tracks of the same frame)
+    picture: "_Picture | None"  # the clean frame (shared between tracks of the same frame); None once released
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.picture.image() if self.picture is not None else _NO_IMAGE
 
 
 @dataclass
@@ -138,6 +179,7 @@ class SnapshotSink:
         self._closed = False
         self._files: dict[int, dict[str, Any]] = {}
         self.event_files: list[str] = []
+        self._recent: deque[weakref.ref[_Picture]] = deque()  # pictures still raw, oldest first
 
     @property
     def warnings(self) -> list[str]:
@@ -157,6 +199,10 @@ class SnapshotSink:
         det = result.detections
         if allowed and len(det) and det.tracker_id is not None:
             self._offer(result, image)
+        while len(self._recent) > RAW_FRAMES:  # a picture still held this long: keep it compressed
+            held = self._recent.popleft()()
+            if held is not None:
+                held.compress()
         if result.events:
             result.events = tuple(self._event(e, image if allowed else None, result) for e in result.events)
         self._flush_gone(frame.pts)
@@ -169,6 +215,8 @@ class SnapshotSink:
         conf = np.ones(len(det)) if det.confidence is None else np.asarray(det.confidence, dtype=np.float64)
         occluded = occluded_share(xyxy)
         names = class_names(det)
+        picture = _Picture(image)
+        self._recent.append(weakref.ref(picture))
         for i, track_id in enumerate(det.tracker_id):
             if track_id < 0:
                 continue
@@ -180,7 +228,7 @@ class SnapshotSink:
             track.last_t = frame.pts
             cand = _Candidate(
                 frame.index, frame.pts, frame.time, (x1, y1, x2, y2), (x2 - x1) * (y2 - y1),
-                float(conf[i]) * (1.0 - float(occluded[i])), image,
+                float(conf[i]) * (1.0 - float(occluded[i])), picture,
             )
             track.last = cand
             track.offer(cand, cut)
@@ -214,12 +262,13 @@ class SnapshotSink:
         if best is None or best is track.written:
             return
         x1, y1, x2, y2 = best.box
-        h, w = best.image.shape[:2]
+        picture = best.image
+        h, w = picture.shape[:2]
         px, py = (x2 - x1) * CROP_PAD, (y2 - y1) * CROP_PAD
-        crop = best.image[int(max(0, y1 - py)) : int(min(h, np.ceil(y2 + py))), int(max(0, x1 - px)) : int(min(w, np.ceil(x2 + px)))]
+        crop = picture[int(max(0, y1 - py)) : int(min(h, np.ceil(y2 + py))), int(max(0, x1 - px)) : int(min(w, np.ceil(x2 + px)))]
         crop_name, frame_name = f"track-{track_id}.jpg", f"track-{track_id}-frame.jpg"
         self._save(self.folder / crop_name, crop)
-        self._save(self.folder / frame_name, _framed(best.image, best.box))
+        self._save(self.folder / frame_name, _framed(picture, best.box))
         track.written = best
         cut = bool(not track.pools[False])
         self._files[track_id] = {
@@ -235,7 +284,7 @@ class SnapshotSink:
         if release:  # the track is gone: keep its numbers (a better view may come), not its frames
             for pool in track.pools.values():
                 pool[:] = [c for c in pool if c is best]
-            best.image = _NO_IMAGE
+            best.picture = None
             track.last = None
 
     def _save(self, path: Path, image: np.ndarray) -> None:

@@ -599,6 +599,12 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
+#: A clip starting this many seconds into its source has its audio demuxer seek (to
+#: :data:`AUDIO_SEEK_MARGIN_S` before it) instead of reading the file from the start.
+AUDIO_SEEK_AFTER_S = 10.0
+AUDIO_SEEK_MARGIN_S = 2.0
+
+
 class _AudioTrack:
     """The source's audio, read by a second demuxer and muxed alongside the video.
 
@@ -668,6 +674,13 @@ class _AudioTrack:
         offset = 0.0
         if start is not None:
             offset = start
+            if start > AUDIO_SEEK_AFTER_S:  # a clip late in a long file: do not demux all that comes before
+                try:
+                    source.seek(int((start - AUDIO_SEEK_MARGIN_S) / in_stream.time_base), stream=in_stream, backward=True)
+                except (av.FFmpegError, OSError, ValueError):  # not seekable: read from the start, as before
+                    source.close()
+                    source = av.open(str(path))
+                    in_stream = source.streams.audio[0]
         elif source.streams.video:
             video = source.streams.video[0]
             if video.start_time is not None and video.time_base is not None:

@@ -447,8 +447,6 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
     @app.get("/v1/jobs/{job_id}/{name}", summary="A finished job's output: video.mp4 (HTTP Range), "
              "tracks.jsonl, events.jsonl, summary.json, heatmap.png")
     async def job_file(job_id: str, name: str) -> FileResponse:
-        from vidtrack.web.jobs import OUTPUT_FILES
-
         job = find(job_id)
         path = need_jobs().output(job, name)
         if path is None:
@@ -456,7 +454,7 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
             fix = "wait until the job's state is finished" if state in ("queued", "running") else \
                 f"fetch one of the job's outputs: {', '.join(job.public()['outputs']) or 'none'}"
             raise api_error(404, f"job {job_id} has no {name} ({state})", fix)
-        return FileResponse(path, media_type=OUTPUT_FILES[name], headers={"X-Content-Type-Options": "nosniff"})
+        return FileResponse(path, media_type=need_jobs().media_type(name), headers={"X-Content-Type-Options": "nosniff"})
 
     @app.get("/v1/jobs/{job_id}/{kind}/{name}", summary="A file of a finished job's snapshots/ or clips/ folder "
              "(asked with snapshots=true, clips=true; the URLs are in the job's outputs)")

@@ -168,6 +168,8 @@ class Job:
             for name in OUTPUT_FILES:
                 if (self.folder / name).exists():
                     outputs[name.split(".")[0]] = f"{base}/v1/jobs/{self.id}/{name}"
+            for path in sorted(self.folder.glob("heatmap-*.png")):  # heatmap_per_class=true
+                outputs.setdefault("heatmaps", []).append(f"{base}/v1/jobs/{self.id}/{path.name}")
             for kind, suffixes in JOB_FOLDERS.items():
                 folder = self.folder / kind
                 if folder.is_dir():
@@ -361,7 +363,7 @@ class JobManager:
             if Path(file).suffix.lower() not in JOB_FOLDERS[kind]:
                 return None
             path = job.folder / kind / file
-        elif name in OUTPUT_FILES:
+        elif name in OUTPUT_FILES or re.fullmatch(r"heatmap-[A-Za-z0-9_-]+\.png", name):  # heatmap_per_class
             path = job.folder / name
         else:
             return None
@@ -371,7 +373,7 @@ class JobManager:
     def media_type(name: str) -> str:
         """The media type of an output name :meth:`output` accepted."""
         kind, _, file = name.partition("/")
-        return JOB_FOLDERS[kind][Path(file).suffix.lower()] if file else OUTPUT_FILES[name]
+        return JOB_FOLDERS[kind][Path(file).suffix.lower()] if file else OUTPUT_FILES.get(name, "image/png")
 
     def delete(self, job: Job) -> None:
         """Forget a job and remove its files; a running job is stopped first (in its worker)."""
@@ -532,6 +534,8 @@ class JobManager:
                 pass
         for kind in JOB_FOLDERS:
             shutil.rmtree(job.folder / kind, ignore_errors=True)
+        for path in job.folder.glob("heatmap-*.png"):
+            path.unlink(missing_ok=True)
         with self._lock:
             job.state, job.finished, job.error = FAILED, time.time(), error
             if not job.deleted:

@@ -9,7 +9,7 @@ summary), else by name next to it (``X.summary.json`` → ``X.events.jsonl``, ``
 
 :class:`ReviewIndex` lists the events of every run with their time, file or camera,
 type, class, line or zone, and URLs of their snapshot, clip (with the event's offset in
-it) and annotated video; and each run's heatmap. :meth:`ReviewIndex.file` serves only
+it) and annotated video, and the crop of the track's best view (``crop``); and each run's heatmap. :meth:`ReviewIndex.file` serves only
 files under DIR with a picture or video suffix. The folder is read again when it changes
 (new runs appear without a restart).
 """
@@ -150,6 +150,7 @@ class ReviewIndex:
                     "track_id": event.get("track_id"),
                     "speed_kmh": event.get("speed_kmh"),
                     "snapshot": self.url(snapshots / event["snapshot"]) if snapshots and event.get("snapshot") else None,
+                    "crop": self.url(snapshots / f"track-{event['track_id']}.jpg") if snapshots and event.get("track_id") is not None else None,
                     "clip": clip,
                     "clip_offset": round(event["t"] - clip_start[event["clip"]], 3) if clip and event.get("clip") in clip_start else None,
                     "video": video,
