@@ -607,6 +607,8 @@ class JobManager:
                     (job.folder / name).unlink(missing_ok=True)
                 for kind in JOB_FOLDERS:
                     shutil.rmtree(job.folder / kind, ignore_errors=True)
+                for path in job.folder.glob("heatmap-*.png"):
+                    path.unlink(missing_ok=True)
                 try:
                     self._persist(job)
                 except OSError:
