@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from vidtrack.errors import OutputError
+from vidtrack.interrupts import deferred_interrupts
 from vidtrack.labels import class_names
 from vidtrack.wallclock import iso
 
@@ -75,8 +76,9 @@ class _LineFile:
         if self._file.closed:
             raise OutputError(f"{self.path} is already closed", "open a new sink")
         try:
-            while data:  # a raw write may take only part of the buffer
-                data = data[self._file.write(data) :]
+            with deferred_interrupts():  # Ctrl-C/SIGTERM wait for the whole chunk: no half line
+                while data:  # a raw write may take only part of the buffer
+                    data = data[self._file.write(data) :]
         except OSError as exc:
             try:  # cut back to the last whole line: a reader never meets half a record
                 os.ftruncate(self._file.fileno(), self._whole)

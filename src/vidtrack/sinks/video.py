@@ -31,6 +31,7 @@ import numpy as np
 
 from vidtrack.config import X264_PRESETS, OutputConfig
 from vidtrack.errors import OutputError
+from vidtrack.interrupts import deferred_interrupts
 
 if TYPE_CHECKING:
     import av
@@ -257,20 +258,24 @@ class VideoWriter:
         with self._lock:
             if self._closed:
                 raise OutputError(f"{self.path} is already closed", "open a new VideoWriter")
-            ticks, length = self._next_ticks(pts, duration)
-            frame = av.VideoFrame.from_ndarray(self._colour.to_i420(self._fit(image)), format="yuv420p")
-            self._colour.tag(frame)
-            frame.pts = ticks
-            frame.time_base = self._time_base
-            frame.duration = length
-            try:
-                for packet in self._stream.encode(frame):
-                    self._container.mux(packet)
-            except (OSError, av.FFmpegError) as exc:
-                self._failed = _write_error(self.path, "video", exc)
-                raise self._failed from None
-            self.frames_written += 1
-            self._end_ticks = ticks + length
+            picture = self._colour.to_i420(self._fit(image))
+            # From "frame handed to the encoder" to "frame counted" is one step for Ctrl-C and
+            # SIGTERM: the file that close() finishes then holds exactly frames_written frames.
+            with deferred_interrupts():
+                ticks, length = self._next_ticks(pts, duration)
+                frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+                self._colour.tag(frame)
+                frame.pts = ticks
+                frame.time_base = self._time_base
+                frame.duration = length
+                try:
+                    for packet in self._stream.encode(frame):
+                        self._container.mux(packet)
+                except (OSError, av.FFmpegError) as exc:
+                    self._failed = _write_error(self.path, "video", exc)
+                    raise self._failed from None
+                self.frames_written += 1
+                self._end_ticks = ticks + length
             if self.frames_written % DISK_CHECK_FRAMES == 0 and _disk_full(self.path):
                 # FFmpeg's writer can drop a failed write silently: ask the disk itself
                 self._failed = _write_error(self.path, "video", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
