@@ -74,7 +74,7 @@ def test_final_boxes_of_a_model_with_its_own_nms(monkeypatch, rng):
 
     xyxy = np.array([[10, 20, 50, 80], [100, 100, 140, 160]], np.float32)
     scores = np.array([0.9, 0.4], np.float32)
-    image = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    image = rng.integers(0, 255, (180, 200, 3), dtype=np.uint8)
     monkeypatch.delenv(ENV, raising=False)
     assert perturb_final(xyxy, scores, image)[0] is xyxy
     monkeypatch.setenv(ENV, "5")
@@ -82,3 +82,16 @@ def test_final_boxes_of_a_model_with_its_own_nms(monkeypatch, rng):
     assert 0 < np.abs(moved - xyxy).max() <= EDGE_PX and 0 < np.abs(moved_scores - scores).max() <= CONF_STEP
     again = perturb_final(xyxy, scores, image.copy())
     np.testing.assert_array_equal(again[0], moved) and np.testing.assert_array_equal(again[1], moved_scores)
+
+
+def test_final_boxes_stay_in_the_image_as_the_model_clips_them(monkeypatch, rng):
+    """torchvision clips its boxes to the image on every CPU: the moved boxes are clipped too."""
+    from vidtrack.detection.perturb import perturb_final
+
+    image = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    xyxy = np.array([[0, 0, 64, 48], [0, 10, 30, 48], [40, 0, 64, 20]] * 20, np.float32)
+    scores = np.full(len(xyxy), 0.5, np.float32)
+    monkeypatch.setenv(ENV, "11")
+    moved, _ = perturb_final(xyxy, scores, image)
+    assert moved.min() >= 0 and moved[:, [0, 2]].max() <= 64 and moved[:, [1, 3]].max() <= 48
+    assert np.abs(moved - xyxy).max() > 0  # still moved where there is room

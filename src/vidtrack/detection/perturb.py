@@ -158,13 +158,19 @@ def perturb_output(raw: np.ndarray, model_input: np.ndarray) -> np.ndarray:
 def perturb_final(xyxy: np.ndarray, scores: np.ndarray, model_input: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For models that do their own NMS (torchvision): final ``xyxy`` (N, 4) and ``scores`` (N,)
     moved as end-to-end rows are (edges ±``EDGE_PX`` image px, scores ±``CONF_STEP``), keyed
-    on ``model_input`` (the image the model ran on). Returns the inputs themselves when off."""
+    on ``model_input`` (the image the model ran on, H x W x C). Those models clip their boxes to
+    the image, on every CPU, so the moved boxes are clipped to it too. Returns the inputs
+    themselves when off."""
     seed = perturb_seed()
     if seed is None:
         return xyxy, scores
     rows = np.zeros((len(scores), 6), np.float32)
     rows[:, :4], rows[:, 4] = np.asarray(xyxy, np.float32).reshape(-1, 4), scores
-    moved = _perturb_one(rows, _keys(seed, np.asarray(model_input)))
+    image = np.asarray(model_input)
+    moved = _perturb_one(rows, _keys(seed, image))
+    height, width = image.shape[:2]
+    moved[:, [0, 2]] = np.clip(moved[:, [0, 2]], 0, width)
+    moved[:, [1, 3]] = np.clip(moved[:, [1, 3]], 0, height)
     return moved[:, :4], moved[:, 4]
 
 
