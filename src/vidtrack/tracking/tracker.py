@@ -574,13 +574,9 @@ class IoUTracker:
         confident = [b >= high for b in bins]
         strict, weak = cfg.iou_threshold, cfg.low_iou_threshold
         predicted = [r[0:4] for r in state]
-        overlap = _overlap_small(boxes, areas, predicted)
         track_cls = [r[14] for r in state]
-        allowed = [
-            [o >= (strict if confident[i] else weak) and classes[i] == track_cls[j] for j, o in enumerate(row)]
-            for i, row in enumerate(overlap)
-        ]
-        rows, cols = _assign_small(allowed, overlap, confident)
+        thresholds = [strict if c else weak for c in confident]
+        rows, cols = _match_small(boxes, areas, predicted, thresholds, classes, track_cls, confident)
         if len(rows) == n_det:
             return rows, cols
 
@@ -593,14 +589,11 @@ class IoUTracker:
             d = [i for i in range(n_det) if free_det[i]]
             t = [j for j in range(n_trk) if j not in taken]
             factor = (1.0 + 2.0 * buffer) ** 2
-            sub = _overlap_small(
+            extra_rows, extra_cols = _match_small(
                 [_grow_small(boxes[i], buffer) for i in d], [areas[i] * factor for i in d],
-                [_grow_small(predicted[j], buffer) for j in t],
+                [_grow_small(predicted[j], buffer) for j in t], [strict] * len(d),
+                [classes[i] for i in d], [track_cls[j] for j in t],
             )
-            sub_allowed = [
-                [o >= strict and classes[d[a]] == track_cls[t[b]] for b, o in enumerate(row)] for a, row in enumerate(sub)
-            ]
-            extra_rows, extra_cols = _assign_small(sub_allowed, sub)
             if extra_rows:
                 rows = rows + [d[a] for a in extra_rows]
                 cols = cols + [t[b] for b in extra_cols]
@@ -630,11 +623,10 @@ class IoUTracker:
         t = [j for j in range(n_trk) if state[j][12] > 1.0 and j not in taken]
         if t and any(free_det):
             d = [i for i in range(n_det) if free_det[i]]
-            sub = _overlap_small([boxes[i] for i in d], [areas[i] for i in d], [state[j][8:12] for j in t])
-            sub_allowed = [
-                [o >= strict and classes[d[a]] == track_cls[t[b]] for b, o in enumerate(row)] for a, row in enumerate(sub)
-            ]
-            extra_rows, extra_cols = _assign_small(sub_allowed, sub)
+            extra_rows, extra_cols = _match_small(
+                [boxes[i] for i in d], [areas[i] for i in d], [state[j][8:12] for j in t], [strict] * len(d),
+                [classes[i] for i in d], [track_cls[j] for j in t],
+            )
             if extra_rows:
                 rows = rows + [d[a] for a in extra_rows]
                 cols = cols + [t[b] for b in extra_cols]
@@ -755,42 +747,48 @@ def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.
     return np.divide(inter, union, out=inter)
 
 
-def _overlap_small(boxes: list, areas: list, predicted: list) -> list[list[float]]:
-    """:func:`_overlap` on lists, with the same operations in the same order."""
+def _match_small(
+    boxes: list, areas: list, tracks: list, thresholds: list[float], det_cls: list, trk_cls: list,
+    priority: list[bool] | None = None,
+) -> tuple[list[int], list[int]]:
+    """:func:`_overlap` then :func:`~vidtrack.tracking.assignment.assign` on lists, with the
+    same floating-point operations in the same order: IoU of each detection (``areas``
+    known, positive) with each track box, pairs allowed at ``thresholds[row]`` and equal
+    classes; the allowed pairs (row-major) when no row or column has two, else the
+    Hungarian solve on numpy arrays of the same values. A pair whose boxes do not
+    overlap has IoU 0.0 exactly, as in :func:`_overlap` (0 x h / union)."""
     sizes = []
-    for p1, q1, p2, q2 in predicted:
+    for p1, q1, p2, q2 in tracks:
         sw, sh = p2 - p1, q2 - q1
         sizes.append((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0))
-    out = []
-    for (x1, y1, x2, y2), area in zip(boxes, areas):
+    overlap = []
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        area, threshold, cls = areas[i], thresholds[i], det_cls[i]
         row = []
-        for (p1, q1, p2, q2), size in zip(predicted, sizes):
+        for j, (p1, q1, p2, q2) in enumerate(tracks):
+            iou = 0.0
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
-            h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
-            inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
-            row.append(inter / ((area + size) - inter))
-        out.append(row)
-    return out
+            if w > 0.0:
+                h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
+                if h > 0.0:
+                    inter = w * h
+                    iou = inter / ((area + sizes[j]) - inter)
+            row.append(iou)
+            if iou >= threshold and cls == trk_cls[j]:
+                rows.append(i)
+                cols.append(j)
+        overlap.append(row)
+    if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
+        return rows, cols
+    allowed = np.zeros((len(boxes), len(tracks)), dtype=bool)
+    allowed[rows, cols] = True
+    r, c = assign(allowed, np.array(overlap), None if priority is None else np.array(priority))
+    return r.tolist(), c.tolist()
 
 
 def _grow_small(box: list, share: float) -> list[float]:
     """:func:`_grow` for one box."""
     mw, mh = (box[2] - box[0]) * share, (box[3] - box[1]) * share
     return [box[0] - mw, box[1] - mh, box[2] + mw, box[3] + mh]
-
-
-def _assign_small(
-    allowed: list[list[bool]], overlap: list[list[float]], priority: list[bool] | None = None
-) -> tuple[list[int], list[int]]:
-    """:func:`~vidtrack.tracking.assignment.assign` on lists: the allowed pairs (row-major)
-    when no row or column has two, else the Hungarian solve on numpy arrays of the same values."""
-    rows, cols = [], []
-    for i, row in enumerate(allowed):
-        for j, ok in enumerate(row):
-            if ok:
-                rows.append(i)
-                cols.append(j)
-    if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
-        return rows, cols
-    r, c = assign(np.array(allowed, dtype=bool), np.array(overlap), None if priority is None else np.array(priority))
-    return r.tolist(), c.tolist()
