@@ -752,39 +752,46 @@ def _match_small(
     priority: list[bool] | None = None,
 ) -> tuple[list[int], list[int]]:
     """:func:`_overlap` then :func:`~vidtrack.tracking.assignment.assign` on lists, with the
-    same floating-point operations in the same order: IoU of each detection (``areas``
-    known, positive) with each track box, pairs allowed at ``thresholds[row]`` and equal
-    classes; the allowed pairs (row-major) when no row or column has two, else the
-    Hungarian solve on numpy arrays of the same values. A pair whose boxes do not
-    overlap has IoU 0.0 exactly, as in :func:`_overlap` (0 x h / union)."""
+    same floating-point operations in the same order: a detection (``areas`` known,
+    positive) and a track box of the same class are allowed at IoU >= ``thresholds[row]``;
+    the allowed pairs (row-major) when no row or column has two, else the Hungarian solve
+    on numpy arrays of the same values. A pair that does not overlap has IoU 0.0 exactly,
+    as in :func:`_overlap` (0 x h / union); the IoU of pairs never allowed is not needed
+    (``assign`` weighs them 0), so it is not computed."""
     sizes = []
     for p1, q1, p2, q2 in tracks:
         sw, sh = p2 - p1, q2 - q1
         sizes.append((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0))
-    overlap = []
     rows: list[int] = []
     cols: list[int] = []
+    values: list[float] = []
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         area, threshold, cls = areas[i], thresholds[i], det_cls[i]
-        row = []
         for j, (p1, q1, p2, q2) in enumerate(tracks):
-            iou = 0.0
+            if cls != trk_cls[j]:
+                continue
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
             if w > 0.0:
                 h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
                 if h > 0.0:
                     inter = w * h
                     iou = inter / ((area + sizes[j]) - inter)
-            row.append(iou)
-            if iou >= threshold and cls == trk_cls[j]:
+                    if iou >= threshold:
+                        rows.append(i)
+                        cols.append(j)
+                        values.append(iou)
+                    continue
+            if threshold <= 0.0:  # IoU 0.0 reaches a threshold of 0
                 rows.append(i)
                 cols.append(j)
-        overlap.append(row)
+                values.append(0.0)
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return rows, cols
     allowed = np.zeros((len(boxes), len(tracks)), dtype=bool)
     allowed[rows, cols] = True
-    r, c = assign(allowed, np.array(overlap), None if priority is None else np.array(priority))
+    overlap = np.zeros((len(boxes), len(tracks)))
+    overlap[rows, cols] = values
+    r, c = assign(allowed, overlap, None if priority is None else np.array(priority))
     return r.tolist(), c.tolist()
 
 
