@@ -758,24 +758,24 @@ def _match_small(
     on numpy arrays of the same values. A pair that does not overlap has IoU 0.0 exactly,
     as in :func:`_overlap` (0 x h / union); the IoU of pairs never allowed is not needed
     (``assign`` weighs them 0), so it is not computed."""
-    sizes = []
-    for p1, q1, p2, q2 in tracks:
+    track_rows = []
+    for j, (p1, q1, p2, q2) in enumerate(tracks):
         sw, sh = p2 - p1, q2 - q1
-        sizes.append((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0))
+        track_rows.append((j, p1, q1, p2, q2, (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0), trk_cls[j]))
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         area, threshold, cls = areas[i], thresholds[i], det_cls[i]
-        for j, (p1, q1, p2, q2) in enumerate(tracks):
-            if cls != trk_cls[j]:
+        for j, p1, q1, p2, q2, size, track_cls in track_rows:
+            if cls != track_cls:
                 continue
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
             if w > 0.0:
                 h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
                 if h > 0.0:
                     inter = w * h
-                    iou = inter / ((area + sizes[j]) - inter)
+                    iou = inter / ((area + size) - inter)
                     if iou >= threshold:
                         rows.append(i)
                         cols.append(j)
