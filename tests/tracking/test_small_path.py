@@ -66,5 +66,20 @@ def test_small_frames_path_matches_numpy_path(seed: int, config: TrackerConfig, 
     frames = scene(seed)
     numpy_path = run(frames, config, 0, monkeypatch)
     python_path = run(frames, config, 10**9, monkeypatch)
+    mixed = run(frames, config, 40, monkeypatch)  # frames switch paths: the state is handed over
     assert python_path == numpy_path
+    assert mixed == numpy_path
     assert sum(max(r[2], default=0) > 0 for r in python_path) > len(frames) // 2  # confirmed tracks most of the time
+
+
+def test_state_is_handed_over_to_compensation_and_tentative_checks() -> None:
+    """After small frames, compensate() and has_tentative see the same tracks."""
+    tracker = IoUTracker(TrackerConfig(min_hits=2))
+    box = np.array([[100.0, 100.0, 150.0, 200.0]])
+    tracker.update_arrays(box, np.array([0.9]), np.zeros(1))
+    assert tracker.has_tentative
+    tracker.update_arrays(box, np.array([0.9]), np.zeros(1))
+    assert not tracker.has_tentative
+    tracker.compensate(np.array([[1.0, 0.0, 40.0], [0.0, 1.0, 0.0]]))  # the camera panned 40 px
+    det_index, ids, boxes = tracker.update_arrays(box + [40.0, 0.0, 40.0, 0.0], np.array([0.9]), np.zeros(1))
+    assert ids.tolist() == [1] and boxes[0, 0] == pytest.approx(140.0)

@@ -105,6 +105,7 @@ class IoUTracker:
     def reset(self) -> None:
         """Forget every track and every score seen; the next confirmed track gets id 1 again."""
         self._state = np.zeros((64, _COLUMNS), dtype=np.float64)
+        self._rows: list[list[float]] | None = None  # the state as lists after a small frame
         self._count = 0
         self._next_key = 1
         self._next_id = 1
@@ -123,6 +124,7 @@ class IoUTracker:
         is kept (same detector).
         """
         self._count = 0
+        self._rows = None
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
 
@@ -138,6 +140,7 @@ class IoUTracker:
         count = self._count
         if not count:
             return
+        self._sync_state()
         a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
         linear, shift = a[:, :2], a[:, 2]
         scale = float(np.sqrt(abs(np.linalg.det(linear))))
@@ -161,6 +164,8 @@ class IoUTracker:
     @property
     def has_tentative(self) -> bool:
         """True while a track waits for confirmation (its first ``min_hits`` matches)."""
+        if self._rows is not None:
+            return any(r[_ID] == 0.0 for r in self._rows)
         return bool(np.count_nonzero(self._state[: self._count, _ID] == 0))
 
     # -- public API -------------------------------------------------------------------
@@ -289,6 +294,7 @@ class IoUTracker:
     ) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         n_det = len(score_bins)
+        self._sync_state()
         count = self._count
         state = self._state[:count]
         rows = cols = _NO_INDEX
@@ -451,6 +457,17 @@ class IoUTracker:
         state[cols] = matched
         return matched
 
+    def _sync_state(self) -> None:
+        """Bring the state matrix up to date after frames of the plain-Python path."""
+        rows = self._rows
+        if rows is None:
+            return
+        self._rows = None
+        if len(rows) > len(self._state):
+            self._state = np.zeros((2 * len(rows), _COLUMNS), dtype=np.float64)
+        if rows:
+            self._state[: len(rows)] = rows
+
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Append tentative tracks; returns their row indices."""
         start, n_new = self._count, len(boxes)
@@ -513,7 +530,10 @@ class IoUTracker:
             classes = [classes[k] for k in strong]
         n_det = len(bins)
         count = self._count
-        state = self._state[:count].tolist() if count else []
+        if self._rows is not None:
+            state = self._rows
+        else:
+            state = self._state[:count].tolist() if count else []
         rows: list[int] = []
         cols: list[int] = []
         if count:
@@ -556,12 +576,8 @@ class IoUTracker:
 
         if n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
-        new_count = len(state)
-        if new_count > len(self._state):
-            self._state = np.zeros((2 * new_count, _COLUMNS), dtype=np.float64)
-        if new_count:
-            self._state[:new_count] = state
-        self._count = new_count
+        self._rows = state  # the matrix is brought up to date when something reads it
+        self._count = len(state)
         return np.array([keep[i] for i in rows], dtype=np.intp), matched
 
     def _associate_small(
