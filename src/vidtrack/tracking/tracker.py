@@ -34,11 +34,16 @@ tentative track; it is confirmed (and given the next id of this tracker instance
 1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
 to ``max_age`` seconds. Only detections matched to confirmed tracks are reported.
 
-Speed: a frame costs a few dozen numpy calls on arrays of a handful of rows, so call
-overhead, not arithmetic, is the budget. Hence one state matrix, in-place updates, work
-skipped when it provably has no effect (confirmation, deaths, recovery), and the
-cheapest spelling of small checks (``np.count_nonzero`` and ``ndarray.nonzero`` rather
-than ``.any()``, ``.all()`` and ``np.nonzero``, several times slower on tiny arrays).
+Speed: on arrays of a handful of rows, call overhead, not arithmetic, is the budget (a
+numpy call costs 1-2 us; the numpy step makes about ninety). A frame of at most
+:data:`SMALL_PAIRS` detection-track pairs therefore runs the same step in plain Python on
+lists (``_advance_small`` and the ``_small`` methods), with the same floating-point
+operations in the same order, so both paths give the same results to the last bit
+(``tests/tracking/test_small_path.py``); bigger frames run the numpy step: one state
+matrix, in-place updates, work skipped when it provably has no effect (confirmation,
+deaths, recovery), and the cheapest spelling of small checks (``np.count_nonzero`` and
+``ndarray.nonzero`` rather than ``.any()``, ``.all()`` and ``np.nonzero``). A change to
+the rules goes into both.
 """
 
 from __future__ import annotations
