@@ -34,15 +34,21 @@ tentative track; it is confirmed (and given the next id of this tracker instance
 1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
 to ``max_age`` seconds. Only detections matched to confirmed tracks are reported.
 
-Speed: a frame costs a few dozen numpy calls on arrays of a handful of rows, so call
-overhead, not arithmetic, is the budget. Hence one state matrix, in-place updates, work
-skipped when it provably has no effect (confirmation, deaths, recovery), and the
-cheapest spelling of small checks (``np.count_nonzero`` and ``ndarray.nonzero`` rather
-than ``.any()``, ``.all()`` and ``np.nonzero``, several times slower on tiny arrays).
+Speed: on arrays of a handful of rows, call overhead, not arithmetic, is the budget (a
+numpy call costs 1-2 us; the numpy step makes about ninety). A frame of at most
+:data:`SMALL_PAIRS` detection-track pairs therefore runs the same step in plain Python on
+lists (``_advance_small`` and the ``_small`` methods), with the same floating-point
+operations in the same order, so both paths give the same results to the last bit
+(``tests/tracking/test_small_path.py``); bigger frames run the numpy step: one state
+matrix, in-place updates, work skipped when it provably has no effect (confirmation,
+deaths, recovery), and the cheapest spelling of small checks (``np.count_nonzero`` and
+``ndarray.nonzero`` rather than ``.any()``, ``.all()`` and ``np.nonzero``). A change to
+the rules goes into both.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right as _bisect
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -72,6 +78,11 @@ _COLUMNS = 18
 #: The rate assumed when the caller does not say (the most common video rate).
 DEFAULT_FRAME_RATE = 30.0
 
+#: Frames with at most this many detection-track pairs take the plain-Python path
+#: (:meth:`IoUTracker._advance_small`): same results, a fraction of the numpy calls.
+SMALL_PAIRS = 256
+_EDGES = _INNER_EDGES.tolist()
+
 _NO_INDEX = np.empty(0, dtype=np.intp)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
@@ -99,6 +110,7 @@ class IoUTracker:
     def reset(self) -> None:
         """Forget every track and every score seen; the next confirmed track gets id 1 again."""
         self._state = np.zeros((64, _COLUMNS), dtype=np.float64)
+        self._rows: list[list[float]] | None = None  # the state as lists after a small frame
         self._count = 0
         self._next_key = 1
         self._next_id = 1
@@ -117,6 +129,7 @@ class IoUTracker:
         is kept (same detector).
         """
         self._count = 0
+        self._rows = None
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
 
@@ -132,6 +145,7 @@ class IoUTracker:
         count = self._count
         if not count:
             return
+        self._sync_state()
         a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
         linear, shift = a[:, :2], a[:, 2]
         scale = float(np.sqrt(abs(np.linalg.det(linear))))
@@ -155,6 +169,8 @@ class IoUTracker:
     @property
     def has_tentative(self) -> bool:
         """True while a track waits for confirmation (its first ``min_hits`` matches)."""
+        if self._rows is not None:
+            return any(r[_ID] == 0.0 for r in self._rows)
         return bool(np.count_nonzero(self._state[: self._count, _ID] == 0))
 
     # -- public API -------------------------------------------------------------------
@@ -221,8 +237,11 @@ class IoUTracker:
     ) -> tuple[np.ndarray, np.ndarray]:
         """One frame: ``(det_index, state rows of the matched tracks)``."""
         self._frame += 1
-        if len(confidence) == 0:
+        n = len(confidence)
+        if n == 0:
             return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
+        if n * max(self._count, 1) <= SMALL_PAIRS:
+            return self._advance_small(xyxy, confidence, class_id)
         wh = xyxy[:, 2:4] - xyxy[:, 0:2]
         area = wh[:, 0] * wh[:, 1]
         # Degenerate (zero-area, inverted) or NaN boxes and NaN scores never take part,
@@ -280,6 +299,7 @@ class IoUTracker:
     ) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         n_det = len(score_bins)
+        self._sync_state()
         count = self._count
         state = self._state[:count]
         rows = cols = _NO_INDEX
@@ -442,6 +462,17 @@ class IoUTracker:
         state[cols] = matched
         return matched
 
+    def _sync_state(self) -> None:
+        """Bring the state matrix up to date after frames of the plain-Python path."""
+        rows = self._rows
+        if rows is None:
+            return
+        self._rows = None
+        if len(rows) > len(self._state):
+            self._state = np.zeros((2 * len(rows), _COLUMNS), dtype=np.float64)
+        if rows:
+            self._state[: len(rows)] = rows
+
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Append tentative tracks; returns their row indices."""
         start, n_new = self._count, len(boxes)
@@ -459,6 +490,192 @@ class IoUTracker:
         self._next_key += n_new
         self._count = start + n_new
         return np.arange(start, start + n_new)
+
+    def _advance_small(
+        self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_advance` for a frame of a few boxes and tracks, in plain Python.
+
+        Same rules, same floating-point operations in the same order (so the same results
+        to the last bit, tested against the numpy path): below a few hundred detection-track
+        pairs, a numpy call's fixed cost (1-2 us) outweighs its arithmetic, and this path
+        makes a handful instead of about ninety. Ambiguous assignments still go to the
+        Hungarian solver, and the rare new-track gate to :func:`_centre_gate`, with numpy
+        arrays of the same values.
+        """
+        cfg = self.config
+        keep: list[int] = []
+        boxes: list[list[float]] = []
+        areas: list[float] = []
+        scores: list[float] = []
+        classes: list[float] = []
+        all_conf, all_cls = confidence.tolist(), class_id.tolist()
+        for i, box in enumerate(xyxy.tolist()):
+            w = box[2] - box[0]
+            area = w * (box[3] - box[1])
+            c = all_conf[i]
+            if area > 0.0 and w > 0.0 and c == c:
+                keep.append(i)
+                boxes.append(box)
+                areas.append(area)
+                scores.append(c)
+                classes.append(all_cls[i])
+        bins = [_bisect(_EDGES, c) for c in scores]
+        ranks = self._ranks
+        ranks.observe_bins(bins)
+        if ranks.version != self._ranks_version:
+            self._ranks_version = ranks.version
+            self._min_bin, self._high_bin, self._new_bin = ranks.bin_thresholds(self._wanted_ranks).tolist()
+        if self._min_bin > 0 and min(bins, default=self._min_bin) < self._min_bin:
+            strong = [k for k, b in enumerate(bins) if b >= self._min_bin]
+            keep = [keep[k] for k in strong]
+            boxes = [boxes[k] for k in strong]
+            areas = [areas[k] for k in strong]
+            bins = [bins[k] for k in strong]
+            classes = [classes[k] for k in strong]
+        n_det = len(bins)
+        count = self._count
+        if self._rows is not None:
+            state = self._rows
+        else:
+            state = self._state[:count].tolist() if count else []
+        rows: list[int] = []
+        cols: list[int] = []
+        if count:
+            for r in state:  # constant-velocity prediction
+                r[0] += r[4]
+                r[1] += r[5]
+                r[2] += r[6]
+                r[3] += r[7]
+                r[12] += 1.0
+            if n_det:
+                rows, cols = self._associate_small(state, boxes, areas, bins, classes)
+                if rows:
+                    self._correct_small(state, rows, cols, boxes)
+        n_old_matched = len(rows)
+
+        if len(rows) < n_det:
+            claimed = set(rows)
+            born = [i for i in range(n_det) if bins[i] >= self._new_bin and i not in claimed]
+            if born:
+                start = len(state)
+                for k, i in enumerate(born):
+                    x1, y1, x2, y2 = boxes[i]
+                    state.append([x1, y1, x2, y2, 0.0, 0.0, 0.0, 0.0, x1, y1, x2, y2,
+                                  0.0, 1.0, classes[i], float(self._next_key + k), 0.0, 0.0])
+                self._next_key += len(born)
+                cols = cols + list(range(start, start + len(born)))
+                rows = rows + born
+                self._last_birth = self._frame
+
+        if self._frame - self._last_birth < cfg.min_hits:
+            hits = cfg.min_hits
+            for r in state:
+                if r[16] == 0.0 and r[13] >= hits:
+                    r[16] = float(self._next_id)
+                    r[17] = float(self._max_age)
+                    self._next_id += 1
+
+        matched = np.array([state[j] for j in cols]) if cols else np.empty((0, _COLUMNS))
+        self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
+
+        if n_old_matched < count:
+            state = [r for r in state if not r[12] > r[17]]
+        self._rows = state  # the matrix is brought up to date when something reads it
+        self._count = len(state)
+        return np.array([keep[i] for i in rows], dtype=np.intp), matched
+
+    def _associate_small(
+        self, state: list, boxes: list, areas: list, bins: list, classes: list
+    ) -> tuple[list[int], list[int]]:
+        """:meth:`_associate` on lists (see :meth:`_advance_small`)."""
+        cfg = self.config
+        n_det, n_trk = len(bins), len(state)
+        high = self._high_bin
+        confident = [b >= high for b in bins]
+        strict, weak = cfg.iou_threshold, cfg.low_iou_threshold
+        predicted = [r[0:4] for r in state]
+        track_cls = [r[14] for r in state]
+        thresholds = [strict if c else weak for c in confident]
+        rows, cols = _match_small(boxes, areas, predicted, thresholds, classes, track_cls, confident)
+        if len(rows) == n_det:
+            return rows, cols
+
+        free_det = confident[:]
+        for i in rows:
+            free_det[i] = False
+        buffer = cfg.iou_buffer
+        if buffer > 0.0 and len(cols) < n_trk and any(free_det):
+            taken = set(cols)
+            d = [i for i in range(n_det) if free_det[i]]
+            t = [j for j in range(n_trk) if j not in taken]
+            factor = (1.0 + 2.0 * buffer) ** 2
+            extra_rows, extra_cols = _match_small(
+                [_grow_small(boxes[i], buffer) for i in d], [areas[i] * factor for i in d],
+                [_grow_small(predicted[j], buffer) for j in t], [strict] * len(d),
+                [classes[i] for i in d], [track_cls[j] for j in t],
+            )
+            if extra_rows:
+                rows = rows + [d[a] for a in extra_rows]
+                cols = cols + [t[b] for b in extra_cols]
+                for a in extra_rows:
+                    free_det[d[a]] = False
+
+        born_last_frame = self._last_birth == self._frame - 1
+        if born_last_frame and cfg.new_track_gate > 0.0 and len(cols) < n_trk and any(free_det):
+            taken = set(cols)
+            t = [j for j in range(n_trk) if state[j][13] == 1.0 and j not in taken]
+            if t:
+                d = [i for i in range(n_det) if free_det[i]]
+                closeness, gate_allowed = _centre_gate(
+                    np.array([boxes[i] for i in d]), np.array([predicted[j] for j in t]), cfg.new_track_gate
+                )
+                gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
+                extra_rows, extra_cols = assign(gate_allowed, closeness)
+                if len(extra_rows):
+                    rows = rows + [d[a] for a in extra_rows.tolist()]
+                    cols = cols + [t[b] for b in extra_cols.tolist()]
+                    for a in extra_rows.tolist():
+                        free_det[d[a]] = False
+
+        if not any(r[12] > 1.0 for r in state):
+            return rows, cols
+        taken = set(cols)
+        t = [j for j in range(n_trk) if state[j][12] > 1.0 and j not in taken]
+        if t and any(free_det):
+            d = [i for i in range(n_det) if free_det[i]]
+            extra_rows, extra_cols = _match_small(
+                [boxes[i] for i in d], [areas[i] for i in d], [state[j][8:12] for j in t], [strict] * len(d),
+                [classes[i] for i in d], [track_cls[j] for j in t],
+            )
+            if extra_rows:
+                rows = rows + [d[a] for a in extra_rows]
+                cols = cols + [t[b] for b in extra_cols]
+        return rows, cols
+
+    def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list) -> None:
+        """:meth:`_correct` on lists (see :meth:`_advance_small`)."""
+        velocity_gain, position_gain = self._velocity_gain, self._position_gain
+        for i, j in zip(rows, cols):
+            r = state[j]
+            observed = boxes[i]
+            span, hits = r[12], r[13]
+            gain = 1.0 / hits
+            if not gain >= velocity_gain:  # np.maximum(velocity_gain, 1 / hits)
+                gain = velocity_gain
+            gain /= span
+            for c in range(4):
+                residual = observed[c] - r[c]
+                r[4 + c] += gain * residual
+                r[c] += position_gain * residual
+            if (hits if hits < 2.0 else 2.0) <= span:  # restart
+                if hits == 1.0:
+                    for c in range(4):
+                        r[4 + c] = (observed[c] - r[8 + c]) / span
+                r[0:4] = observed
+            r[8:12] = observed
+            r[12] = 0.0
+            r[13] = hits + 1.0
 
 
 def _arrays(detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -549,3 +766,57 @@ def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.
     union = areas[:, None] + (size[:, 0] * size[:, 1])
     union -= inter
     return np.divide(inter, union, out=inter)
+
+
+def _match_small(
+    boxes: list, areas: list, tracks: list, thresholds: list[float], det_cls: list, trk_cls: list,
+    priority: list[bool] | None = None,
+) -> tuple[list[int], list[int]]:
+    """:func:`_overlap` then :func:`~vidtrack.tracking.assignment.assign` on lists, with the
+    same floating-point operations in the same order: a detection (``areas`` known,
+    positive) and a track box of the same class are allowed at IoU >= ``thresholds[row]``;
+    the allowed pairs (row-major) when no row or column has two, else the Hungarian solve
+    on numpy arrays of the same values. A pair that does not overlap has IoU 0.0 exactly,
+    as in :func:`_overlap` (0 x h / union); the IoU of pairs never allowed is not needed
+    (``assign`` weighs them 0), so it is not computed."""
+    track_rows = []
+    for j, (p1, q1, p2, q2) in enumerate(tracks):
+        sw, sh = p2 - p1, q2 - q1
+        track_rows.append((j, p1, q1, p2, q2, (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0), trk_cls[j]))
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        area, threshold, cls = areas[i], thresholds[i], det_cls[i]
+        for j, p1, q1, p2, q2, size, track_cls in track_rows:
+            if cls != track_cls:
+                continue
+            w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
+            if w > 0.0:
+                h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
+                if h > 0.0:
+                    inter = w * h
+                    iou = inter / ((area + size) - inter)
+                    if iou >= threshold:
+                        rows.append(i)
+                        cols.append(j)
+                        values.append(iou)
+                    continue
+            if threshold <= 0.0:  # IoU 0.0 reaches a threshold of 0
+                rows.append(i)
+                cols.append(j)
+                values.append(0.0)
+    if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
+        return rows, cols
+    allowed = np.zeros((len(boxes), len(tracks)), dtype=bool)
+    allowed[rows, cols] = True
+    overlap = np.zeros((len(boxes), len(tracks)))
+    overlap[rows, cols] = values
+    r, c = assign(allowed, overlap, None if priority is None else np.array(priority))
+    return r.tolist(), c.tolist()
+
+
+def _grow_small(box: list, share: float) -> list[float]:
+    """:func:`_grow` for one box."""
+    mw, mh = (box[2] - box[0]) * share, (box[3] - box[1]) * share
+    return [box[0] - mw, box[1] - mh, box[2] + mw, box[3] + mh]
