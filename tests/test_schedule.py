@@ -167,7 +167,7 @@ def test_interpolation_keeps_each_track_its_own_box() -> None:
     assert all(middle.class_id == middle.tracker_id)  # every column moved with its row
 
 
-def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -> None:
+def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     import supervision as sv
 
     from vidtrack.tracking.stride import auto_stride
@@ -178,7 +178,11 @@ def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -
 
     assert auto_stride(tracks(0), tracks(0), 1, 4, 360) == 4  # still
     assert auto_stride(tracks(0), tracks(20), 1, 4, 360) == 1  # fast: 0.4 box heights a frame
-    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 2  # 0.1 box heights a frame
+    # 5 px a frame, less 1.5 px of detection jitter (0.03 box heights): 0.07 box heights a frame
+    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 3
+    assert auto_stride(tracks(0), tracks(10), 2, 4, 360) == 2  # 4.25 px a frame: the jitter counts once per gap
+    assert auto_stride(tracks(0), tracks(1), 1, 4, 360) == 4  # jitter, not motion
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 2  # small (under 2 % of the frame height)
     reaches: list[float] = []
 
     def line_at_60(reach: np.ndarray) -> np.ndarray:
@@ -187,8 +191,11 @@ def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -
 
     assert auto_stride(tracks(35), tracks(35), 1, 4, 360, near_line=line_at_60) == 4  # still: never reaches it
     assert auto_stride(tracks(31), tracks(35), 1, 4, 360, near_line=line_at_60) == 1  # 4 px a frame: reaches it
-    assert reaches == [pytest.approx(5.0), pytest.approx(21.0)]
+    assert reaches == [pytest.approx(5.0), pytest.approx(15.0)]  # 2.5 px a frame over 4 frames, plus 5
     assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
+    two = sv.Detections(xyxy=np.array([[0.0, 10.0, 20.0, 60.0], [100.0, 10.0, 120.0, 60.0]]),
+                        tracker_id=np.array([1, 2]), data={"track_key": np.array([1, 2])})
+    assert auto_stride(tracks(0), two, 1, 4, 360) == 2  # a new object: speed unknown
 
 
 @pytest.mark.parametrize("value", ["0", "x", "-2", "2.5"])

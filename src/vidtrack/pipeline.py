@@ -57,6 +57,8 @@ log = logging.getLogger("vidtrack")
 #: Finished frames waiting for the sinks. Small: a slow encoder should slow the lane
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
+import os as _os
+_NEAR_FILES = bool(_os.environ.get("VT_NEAR"))
 _DONE = object()
 _END_TRACKS = object()  # live lanes: end old tracks after a reconnect gap, in frame order
 
@@ -356,7 +358,11 @@ class Pipeline:
         gap = gaps.since + 1
         if schedule.auto:
             analytics = lane.analytics
-            near = None if analytics is None else (lambda reach: analytics.near_lines(tracked, reach))
+            # Live: nothing is interpolated, so a crossing must be seen on a detected frame; files
+            # find it on the interpolated frames between two detections (tracking/stride.py).
+            near = None
+            if analytics is not None and (lane.source.info.is_live or _NEAR_FILES):
+                near = lambda reach: analytics.near_lines(tracked, reach)  # noqa: E731
             # After a still stretch the speeds are unknown (the last detection is seconds old).
             previous = None if gaps.held else gaps.last
             schedule.set_stride(strided.auto_stride(previous, tracked, gap, schedule.max_stride, frame.size[1], near))

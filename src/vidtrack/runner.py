@@ -550,7 +550,7 @@ def make_schedule(config: ScheduleConfig, info: SourceInfo) -> Any:
 
         specs = config.motion_mask
         gate = MotionGate(lambda w, h: [spec.points(w, h) for spec in specs])
-    built = DetectSchedule(gate, config.max_stride, config.recheck_s, auto=config.detect_every == "auto")
+    built = DetectSchedule(gate, config.max_stride_for(info.is_live), config.recheck_s, auto=config.detect_every == "auto")
     return built if built.active else None
 
 
