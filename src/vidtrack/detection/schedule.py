@@ -93,6 +93,11 @@ class DetectSchedule:
         self.counts.detected += 1
         self._detected_at = frame.pts
 
+    def refined(self, frames: int) -> None:
+        """``frames`` decided ``SKIP`` were detected after all (files: the gap was not plain motion)."""
+        self.counts.strided -= frames
+        self.counts.detected += frames
+
     def reset(self) -> None:
         """After a reconnect gap or size change: the next frame is detected."""
         self._last = None

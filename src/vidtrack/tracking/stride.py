@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import supervision as sv
 
 
-def _keys(detections: "sv.Detections") -> np.ndarray:
+def track_keys(detections: "sv.Detections") -> np.ndarray:
+    """(N,) int64 key of each row's track (``data["track_key"]``, else ``tracker_id``)."""
     keys = detections.data.get("track_key")
     if keys is None:
         return np.asarray(detections.tracker_id if detections.tracker_id is not None else [], dtype=np.int64)
@@ -47,7 +48,7 @@ def interpolate(previous: "sv.Detections", following: "sv.Detections", step: int
     """
     if not 0 < step < gap:
         raise ValueError(f"step {step} is not inside a gap of {gap} frames")
-    common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
+    common, prev_rows, next_rows = np.intersect1d(track_keys(previous), track_keys(following), return_indices=True)
     out = following[next_rows]  # rows in the order of ``common``, as ``start``/``end`` below
     if len(common):
         start = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
@@ -64,7 +65,7 @@ def predict(previous: "sv.Detections | None", last: "sv.Detections", gap: int, a
     out = last[np.arange(len(last))]
     if previous is None or gap <= 0 or ahead <= 0 or not len(last):
         return out
-    common, prev_rows, last_rows = np.intersect1d(_keys(previous), _keys(last), return_indices=True)
+    common, prev_rows, last_rows = np.intersect1d(track_keys(previous), track_keys(last), return_indices=True)
     if len(common):
         boxes = np.asarray(last.xyxy, dtype=np.float64).copy()
         velocity = (boxes[last_rows] - np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]) / gap
@@ -122,7 +123,7 @@ def auto_stride(
     longest = max_stride
     if np.count_nonzero(heights < min_size * frame_height):
         longest = min(longest, 2)
-    common, prev_rows, next_rows = np.intersect1d(_keys(previous), _keys(following), return_indices=True)
+    common, prev_rows, next_rows = np.intersect1d(track_keys(previous), track_keys(following), return_indices=True)
     if len(common) < len(following):
         # New objects (speed unknown) are detected at least every other frame until seen twice.
         longest = min(longest, 2)
