@@ -321,12 +321,13 @@ class Pipeline:
                 lane.source.stop()
 
     def _finish(
-        self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
+        self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]",
+        refining: bool = False,
     ) -> None:
         """Track one frame, then emit the frames the look-ahead lets go (0 or more).
 
         A frame the schedule kept from the detector carries its verdict instead of detections
-        (:meth:`_undetected`).
+        (:meth:`_undetected`). ``refining``: a skipped frame detected after all (:meth:`_refine`).
         """
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
@@ -342,12 +343,19 @@ class Pipeline:
         times.add("detect", detect_ms)
         gaps = lane._gaps
         tracked = None
-        if gaps.skipped and gaps.last is not None and lane.motion is None:
+        affine = None
+        if lane.motion is not None and not refining:
+            with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
+                affine = lane.motion.estimate(frame.image, detections.xyxy)
+        if gaps.skipped and gaps.last is not None:
             # Files: frames were skipped since the last detection. Track this frame on a copy of
             # the tracker first; unless the gap was plain motion (:func:`_plain_gap`), detect the
-            # skipped frames after all and track them in order, as a full-rate run would.
+            # skipped frames after all and track them in order, as a full-rate run would (the
+            # camera's motion over the gap is applied at this frame, as one step).
             with Stopwatch(times, "track"):
                 probe = copy.deepcopy(lane.tracker)
+                if affine is not None:
+                    probe.compensate(affine)
                 tracked = probe.update_all(detections)
             if _plain_gap(lane, gaps.last, tracked):
                 lane.tracker = probe
@@ -355,11 +363,9 @@ class Pipeline:
                 tracked = None
                 self._refine(lane, times, rate, out)
         if tracked is None:
-            with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
-                if lane.motion is not None:
-                    affine = lane.motion.estimate(frame.image, detections.xyxy)
-                    if affine is not None:
-                        lane.tracker.compensate(affine)
+            with Stopwatch(times, "track"):
+                if affine is not None:
+                    lane.tracker.compensate(affine)
                 tracked = lane.tracker.update_all(detections)
         if lane.schedule is not None:
             self._detected(lane, frame, detections, tracked, times, rate, out)
@@ -376,7 +382,7 @@ class Pipeline:
         futures = [self._executor.submit(self._detect_frame, skipped) for skipped in waiting]
         for skipped, future in zip(waiting, futures):
             gaps.since = 0
-            self._finish(lane, skipped, future, times, rate, out)
+            self._finish(lane, skipped, future, times, rate, out, refining=True)
         gaps.since = 0
 
     def _push(
@@ -614,30 +620,32 @@ class _FairSlots:
 def _plain_gap(lane: Lane, last: "sv.Detections", tracked: "sv.Detections") -> bool:
     """Whether the frames between two detections of a file can be interpolated as they are.
 
-    ``last`` and ``tracked``: the tracker's output at the two detected frames. Plain means: every
-    confirmed track of ``last`` is matched again in ``tracked`` (none was missed, occluded or ended
-    in between: the tracker would see that differently frame by frame), and no track is within
-    reach of a counting line or a zone edge: a track's reach is its travel between the two
-    detections plus a tenth of its height, a new track's half its height (it appeared somewhere
-    in the gap). Otherwise the gap is detected frame by frame, so counts and events are the
-    full-rate run's.
+    ``last`` and ``tracked``: the tracker's output at the two detected frames. A track in both
+    moves along the straight line between its two boxes on the skipped frames, and lines and
+    zones see its crossings there (their hysteresis counts interpolated observations like
+    detected ones). What interpolation cannot know is where a track began or ended in between:
+    a track new in ``tracked`` (it appeared in the gap), or a confirmed track of ``last`` not
+    matched again (missed, occluded or gone: a full-rate run may keep or lose it differently).
+    When such a track is within half its height of a counting line or a zone edge, or inside a
+    zone, the gap is not plain: it is detected frame by frame, so counts and events stay the full-rate run's.
+    Without lines or zones every gap is plain.
     """
-    before = strided.track_keys(last)
-    confirmed = before[np.asarray(last.tracker_id) > 0] if last.tracker_id is not None else before
-    after = strided.track_keys(tracked)
-    if np.setdiff1d(confirmed, after).size:
-        return False
     analytics = lane.analytics
-    if analytics is None or not len(tracked):
+    if analytics is None:
         return True
-    boxes = np.asarray(tracked.xyxy, dtype=np.float64)
-    heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
-    reach = 0.5 * heights
-    _, rows_before, rows_after = np.intersect1d(before, after, return_indices=True)
-    if len(rows_after):
-        moved = np.abs(boxes[rows_after] - np.asarray(last.xyxy, dtype=np.float64)[rows_before]).max(axis=1)
-        reach[rows_after] = moved + 0.1 * heights[rows_after]
-    return not np.count_nonzero(analytics.near_lines(tracked, reach))
+    before = strided.track_keys(last)
+    after = strided.track_keys(tracked)
+    confirmed = np.asarray(last.tracker_id) > 0 if last.tracker_id is not None else np.ones(len(before), bool)
+    gone = confirmed & ~np.isin(before, after)
+    new = ~np.isin(after, before)
+    for detections, rows in ((last, gone), (tracked, new)):
+        if np.count_nonzero(rows):
+            boxes = np.asarray(detections.xyxy, dtype=np.float64)[rows]
+            some = detections[rows]
+            reach = 0.5 * np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+            if np.count_nonzero(analytics.near_lines(some, reach) | analytics.in_zones(some)):
+                return False
+    return True
 
 
 def _empty_like(_: Any) -> "sv.Detections":
