@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -178,9 +179,10 @@ def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
 
     assert auto_stride(tracks(0), tracks(0), 1, 4, 360) == 4  # still
     assert auto_stride(tracks(0), tracks(20), 1, 4, 360) == 1  # fast: 0.4 box heights a frame
-    # 5 px a frame, less 1.5 px of detection jitter (0.03 box heights): 0.07 box heights a frame
-    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 3
-    assert auto_stride(tracks(0), tracks(10), 2, 4, 360) == 2  # 4.25 px a frame: the jitter counts once per gap
+    # 10 px a frame, less 1.5 px of detection jitter (0.03 box heights): 0.17 box heights a frame
+    assert auto_stride(tracks(0), tracks(10), 1, 4, 360) == 2
+    assert auto_stride(tracks(0), tracks(20), 2, 4, 360) == 2  # 9.25 px a frame: the jitter counts once per gap
+    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 4  # 0.07 box heights a frame: slow
     assert auto_stride(tracks(0), tracks(1), 1, 4, 360) == 4  # jitter, not motion
     assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 2  # small (under 2 % of the frame height)
     reaches: list[float] = []
@@ -293,3 +295,30 @@ def test_frames_the_detector_skips_are_never_converted_to_bgr(tmp_path: Path, mo
     assert detector["frames_gated"] >= 30
     assert len(converted) <= detector["frames_detected"] + 2  # the first frame (size probe) and the detected ones
     assert outcome.summaries[0]["tracks"] == {"person": 1}
+
+
+def test_a_gap_is_detected_frame_by_frame_where_a_track_began_or_ended_near_a_line() -> None:
+    import supervision as sv
+
+    from vidtrack.pipeline import _plain_gap
+
+    def tracks(*rows: tuple[int, float]) -> sv.Detections:  # (key, left x); boxes 20 x 50, confirmed
+        keys = np.array([k for k, _ in rows], dtype=np.int64)
+        return sv.Detections(xyxy=np.array([[x, 10.0, x + 20, 60.0] for _, x in rows]).reshape(-1, 4),
+                             tracker_id=keys, data={"track_key": keys})
+
+    class LineAtX60:
+        def near_lines(self, tracked: sv.Detections, reach: np.ndarray) -> np.ndarray:
+            centre = (tracked.xyxy[:, 0] + tracked.xyxy[:, 2]) / 2
+            return np.abs(centre - 60.0) <= reach
+
+        def in_zones(self, tracked: sv.Detections) -> np.ndarray:
+            return tracked.xyxy[:, 0] > 400  # a zone on the right
+
+    lane = SimpleNamespace(analytics=LineAtX60())
+    assert _plain_gap(lane, tracks((1, 0.0)), tracks((1, 80.0)))  # crossed, seen on both sides: interpolated
+    assert not _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (2, 45.0)))  # a new track by the line
+    assert _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (2, 200.0)))  # ... far from it
+    assert not _plain_gap(lane, tracks((1, 0.0), (3, 40.0)), tracks((1, 0.0)))  # a track lost by the line
+    assert not _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (4, 450.0)))  # a new track in a zone
+    assert _plain_gap(SimpleNamespace(analytics=None), tracks((1, 0.0)), tracks((2, 45.0)))  # no lines: all plain
