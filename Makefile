@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make demo   set up .venv (the package only), make the sample clip, track it -> sample_videos/demo_annotated.mp4
 #   make test   set up .venv with the test tools (.[dev]) and run the test suite
-#   make test-perturbed [SEED=N]   the real-data tests again under the numerics pass (CI runs it too)
+#   make test-perturbed [SEED=N]   the tests that ran a model, again under the numerics pass
+#   (CI runs `make test` once with VIDTRACK_TEST_PERTURB set to a new seed: see .ci/run)
 # Offline, name a model on disk: make demo MODEL=../shared/assets/models/yolo11n_int8_openvino_model
 # (else $VIDTRACK_MODEL, else Ultralytics downloads yolo11n.pt on first use).
 PYTHON ?= python3

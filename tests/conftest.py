@@ -174,9 +174,10 @@ def detection_service():
 # -- the real-data part of the suite, and the numerics pass ---------------------------------
 #
 # A test is "real data" when it reads ../shared (the real model, videos, images): it is marked
-# ``realdata`` automatically, so `pytest -m realdata` runs exactly that part. .ci/run runs it a
-# second time with VIDTRACK_TEST_PERTURB=SEED (vidtrack.detection.perturb): every backend's raw
-# output moves as on another CPU, and a test that only held by luck of one CPU's numerics fails.
+# ``realdata`` automatically, so `pytest -m realdata` runs exactly that part. .ci/run runs the
+# suite with VIDTRACK_TEST_PERTURB=SEED (vidtrack.detection.perturb), a new seed each run: every
+# backend's raw output moves as on another CPU, and a test that only held by luck of one CPU's
+# numerics fails.
 
 #: Names whose use means a test reads ../shared: the helpers above and the fixtures built on them.
 SHARED_NAMES = frozenset({"shared_path", "video_path", "model_path", "SHARED", "SHARED_MODEL", "real_model",
