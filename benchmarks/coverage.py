@@ -14,8 +14,8 @@ sequence of calls: ``CameraMotion.estimate`` -> ``IoUTracker.compensate`` ->
 
 Prints per clip: confident detections, covered, coverage, reported tracks (fewer for the
 same coverage: fewer id switches) and per class; and the
-coverage with ``--cmc off`` and without the ``iou_buffer`` pass as baselines from the same
-cached detections.
+coverage with ``--cmc off``, without the ``iou_buffer`` pass and with every class matched
+only to its own tracks (no confusable groups) as baselines from the same cached detections.
 """
 
 from __future__ import annotations
@@ -83,9 +83,18 @@ def detect_clip(video: Path, cache: Path) -> dict[str, np.ndarray]:
     return data
 
 
-def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str) -> list[np.ndarray]:
-    """The reported (x1,y1,x2,y2,class) rows of every frame, as the lane would report them."""
+def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str, strict: bool = False) -> list[np.ndarray]:
+    """The reported (x1,y1,x2,y2,class) rows of every frame, as the lane would report them.
+
+    Classes are matched as ``IoUTracker.update`` matches them from the model's (COCO)
+    class names; ``strict``: each class only continues its own tracks (before issue 19's
+    second session).
+    """
+    from vidtrack.detection.torchvision import COCO80
+    from vidtrack.tracking.classes import AssociationClasses
     from vidtrack.tracking.lookahead import LookAhead
+
+    association = AssociationClasses()
 
     replay.ids = set()  # the reported track ids, for the caller to count
     rows = data["rows"]
@@ -101,7 +110,10 @@ def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str) -> list
         affine = data["affines" if cmc == "on" else "auto_affines"][index]
         if cmc != "off" and not np.isnan(affine).any():
             tracker.compensate(affine)
-        det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), chunk[:, 6].copy())
+        classes = chunk[:, 6].copy()
+        if not strict:
+            classes = association(classes, [COCO80[int(k)] for k in classes])
+        det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), classes)
         boxes = np.column_stack([tracker.last_boxes, chunk[det_index, 6]])
         released.extend(stage.push((index, boxes), keys, ids))
     released.extend(stage.flush())
@@ -153,12 +165,13 @@ def main() -> None:
             "  same, --cmc off": (config, "off"),
             "  same, --cmc on": (config, "on"),
             "  same, buffer and gate off": (replace(config, iou_buffer=0.0, new_track_gate=0.0), config.cmc),
+            "  same, classes strict": (config, config.cmc),
         }
         cmc_ms = 1000 * float(np.median(data["cmc_seconds"])) if len(data["cmc_seconds"]) else 0.0
         print(f"{video.name}: {int(data['frames'])} frames at {float(data['fps']):.2f} fps; "
               f"CMC estimate (--cmc on) median {cmc_ms:.2f} ms/frame")
         for label, (cfg, cmc) in variants.items():
-            per_class, total, covered = coverage(data, replay(data, cfg, cmc))
+            per_class, total, covered = coverage(data, replay(data, cfg, cmc, strict=label.endswith("strict")))
             tracks = len(replay.ids)
             classes = ", ".join(
                 f"{names.get(k, k)} {c[1]}/{c[0]}" for k, c in sorted(per_class.items(), key=lambda kv: -kv[1][0])

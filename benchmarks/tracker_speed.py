@@ -6,7 +6,14 @@ so the ratio is fair on a noisy machine. vidtrack is timed at its numpy level
 (``update_arrays``, what ``vidtrack eval`` times) and through ``update(sv.Detections)``
 (what the pipeline calls); ByteTrack can only be called with ``sv.Detections``.
 
-    .venv/bin/python benchmarks/tracker_speed.py [MOT_ROOT] [--reps 5]
+Time is the thread's CPU time by default (``--clock cpu``, ``time.thread_time``): all
+three trackers are single-threaded Python/numpy, so on an idle machine it equals the wall
+time, and on a shared one (the 2-core development box runs several jobs) the time this
+process waited for a core is left out, which wall-clock medians cannot do (there the
+ratio moved between 2.5x and 6x from one run to the next). ``--clock wall`` times with
+``time.perf_counter``.
+
+    .venv/bin/python benchmarks/tracker_speed.py [MOT_ROOT] [--reps 5] [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from vidtrack.evaluation import find_sequences, load_sequence
 from vidtrack.tracking import IoUTracker, TrackerConfig
 from vidtrack.tracking.assignment import hungarian_solver
 
+clock = time.thread_time
+
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "assets" / "mot" / "MOT15" / "train"
 
 
@@ -30,10 +39,10 @@ def time_vidtrack_arrays(sequences: list) -> float:
     seconds = 0.0
     for seq in sequences:
         update = IoUTracker(TrackerConfig()).update_arrays
-        start = time.perf_counter()
+        start = clock()
         for boxes, scores, classes in zip(seq.boxes, seq.scores, seq.classes):
             update(boxes, scores, classes)
-        seconds += time.perf_counter() - start
+        seconds += clock() - start
     return seconds
 
 
@@ -41,10 +50,10 @@ def time_vidtrack_detections(frames_per_seq: list[list[sv.Detections]]) -> float
     seconds = 0.0
     for frames in frames_per_seq:
         tracker = IoUTracker(TrackerConfig())
-        start = time.perf_counter()
+        start = clock()
         for detections in frames:
             tracker.update(detections)
-        seconds += time.perf_counter() - start
+        seconds += clock() - start
     return seconds
 
 
@@ -54,10 +63,10 @@ def time_bytetrack(frames_per_seq: list[list[sv.Detections]], rates: list[float]
     seconds = 0.0
     for frames, rate in zip(frames_per_seq, rates):
         tracker = ByteTrackTracker(frame_rate=rate)
-        start = time.perf_counter()
+        start = clock()
         for detections in frames:
             tracker.update(detections)
-        seconds += time.perf_counter() - start
+        seconds += clock() - start
     return seconds
 
 
@@ -65,7 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mot_root", nargs="?", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--reps", type=int, default=5, help="runs per tracker; the median is reported")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="thread CPU time or wall time")
     args = parser.parse_args()
+    global clock
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
 
     sequences = [load_sequence(p) for p in find_sequences(args.mot_root)]
     frames = sum(s.length for s in sequences)
@@ -86,7 +98,7 @@ def main() -> None:
         runs["roboflow ByteTrack"].append(frames / time_bytetrack(as_detections, rates))
 
     print(f"{len(sequences)} sequences, {frames} frames, {sum(s.detection_count for s in sequences)} detections, "
-          f"median of {args.reps} runs")
+          f"median of {args.reps} runs, {args.clock} time")
     medians = {name: statistics.median(values) for name, values in runs.items()}
     for name, fps in medians.items():
         print(f"  {name:24s} {fps:10,.0f} frames/s")

@@ -22,6 +22,12 @@ def test_labels_have_id_class_confidence() -> None:
     assert track_labels(_tracked()) == ["#12 person 0.87", "#3 person 0.50", "#7 car 0.66"]
 
 
+def test_labels_show_the_measured_speed_when_a_speed_zone_gave_one() -> None:
+    tracked = _tracked()
+    tracked.data["speed_kmh"] = np.array([5.4, np.nan, 48.49])  # NaN: not measured this frame
+    assert track_labels(tracked) == ["#12 person 0.87 5 km/h", "#3 person 0.50", "#7 car 0.66 48 km/h"]
+
+
 def test_class_counts_most_frequent_first() -> None:
     assert class_counts(_tracked()) == {"person": 2, "car": 1}
     assert class_counts(_tracked()[np.zeros(3, bool)]) == {}

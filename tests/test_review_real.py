@@ -23,7 +23,7 @@ def pets_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sys.executable, "-m", "vidtrack", "run", str(video_path("pedestrians_pets_h264.avi")), "--model", model_path(),
         "--snapshots", str(out / "snaps"), "--jsonl", str(out / "run.jsonl"), "--summary", str(out / "run.json"),
         "--events", str(out / "events.jsonl"), "--line", "0,0.5,1,0.5:mid", "--start-time", "2026-12-06T14:30:00+01:00",
-        "--clips", str(out / "clips"), "-q",
+        "--clips", str(out / "clips"), "--heatmap", str(out / "heat.png"), "-q",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
     assert result.returncode == 0, result.stderr

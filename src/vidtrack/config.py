@@ -137,10 +137,15 @@ class SourceConfig:
     # then file name; see vidtrack.wallclock) or None (no wall-clock time: outputs unchanged).
     # Live sources use the capture clock whenever it is set.
     start_time: "datetime | str | None" = None
+    # Values of the options that registered source kinds declare (sources/open.py: Input
+    # entries), by option name: (("pattern_step", 3),). Read them with extra().
+    more: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         from vidtrack.wallclock import parse_start_time
 
+        more = self.more.items() if isinstance(self.more, dict) else self.more
+        object.__setattr__(self, "more", tuple((str(name), value) for name, value in more))
         object.__setattr__(self, "start_time", parse_start_time(self.start_time))
         if self.stall_timeout <= 0:
             raise OptionError(f"--stall-timeout {self.stall_timeout} must be positive", "use e.g. 5")
@@ -152,6 +157,10 @@ class SourceConfig:
             raise OptionError(f"--loop {self.loop} must be at least 1", "use 1 to play the source once")
         if self.follow < 0:
             raise OptionError(f"--follow {self.follow} is negative", "give seconds without growth, e.g. --follow 10")
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        """The value of a registered source kind's option ``name`` (``default`` when not given)."""
+        return dict(self.more).get(name, default)
 
 
 #: HUD modes (``--hud``): ``auto`` is ``debug`` in live views (``--show``/``--serve``) and
@@ -208,6 +217,9 @@ class OutputConfig:
     heatmap_per_class: bool = False  # also one PNG per class (FILE-person.png...)
     webhook: str | None = None  # http(s) URL: each event is POSTed as JSON (background, retried)
     mqtt: str | None = None  # mqtt://[user:pass@]HOST:PORT/TOPIC: each event published (background, retried)
+    # Paths of the outputs registered with their own option (sinks/open.py: Output entries),
+    # by option name: (("track_csv", Path("t.csv")),). The built-in outputs have fields above.
+    more: tuple[tuple[str, Path], ...] = ()
     # x264 quality: lower is better and bigger (+6 about doubles the size; 18 is visually lossless).
     crf: int = 30
     # x264 speed/size: ultrafast keeps 1080p encoding real-time on two cores (~2x cheaper than
@@ -215,6 +227,8 @@ class OutputConfig:
     preset: str = "ultrafast"
 
     def __post_init__(self) -> None:
+        more = self.more.items() if isinstance(self.more, dict) else self.more
+        object.__setattr__(self, "more", tuple((str(name), Path(path)) for name, path in more))
         _check_range(self.crf, 0, 51, "--crf")
         if self.preset not in X264_PRESETS:
             raise OptionError(f"--preset {self.preset!r} is unknown", f"use one of {', '.join(X264_PRESETS)}")
@@ -235,13 +249,15 @@ class OutputConfig:
 
     def paths(self) -> list[Path]:
         """Every output path given, the summary included (folders such as ``snapshots`` are not paths here)."""
-        return [p for p in (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap) if p is not None]
+        fixed = (self.video, self.jsonl, self.mot, self.summary, self.events, self.heatmap)
+        return [p for p in fixed + tuple(path for _, path in self.more) if p is not None]
 
     def files(self) -> dict[str, Path | None]:
         """The outputs written by a sink during the run, by field name (the summary is written after it)."""
         return {
             "video": self.video, "jsonl": self.jsonl, "mot": self.mot, "events": self.events, "heatmap": self.heatmap,
             "snapshots": self.snapshots, "clips": self.clips,  # folders
+            **dict(self.more),
         }
 
 #: ``--detect-every auto``: the longest stride on files, frames (tracks interpolated between

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vidtrack.errors import OptionError
-from vidtrack.options import RUN_OPTIONS, check_known, normalise_key
+from vidtrack.options import OPTIONS, RUN_OPTIONS, check_known, check_value, flag, normalise_key
 
 #: Options that take one geometry item per list entry: name → (flag, fewest points, most points).
 GEOMETRY_KEYS = {"line": ("--line", 2, 2), "zone": ("--zone", 3, None), "redact_region": ("--redact-region", 3, None)}
@@ -56,6 +56,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 #: Keys whose values are paths: relative ones are relative to the config file's folder, so a
 #: site's file gives the same paths whatever the working directory.
 PATH_KEYS = ("model", "output", "jsonl", "mot", "summary", "events")
+#: ... and every other path option of the table (folders, heatmap, outputs registered with their option).
+PATH_KEYS += tuple(name for name, option in OPTIONS.items() if issubclass(option.kind, Path) and name not in PATH_KEYS)
 
 
 def _beside(path: Path, key: str, value: str) -> str:
@@ -118,54 +120,38 @@ def merge_options(
 ) -> dict[str, Any]:
     """The file's options with those ``given`` on the command line overriding them.
 
-    Values from the file are converted to the type of the command's default (``"30"`` for
-    an int option is an error naming the key, not a traceback later); ``source``, the file's
+    Values from the file are coerced and checked by the option table
+    (:func:`vidtrack.options.check_value`, the coercer every front end shares): ``"lots"`` for
+    a number option is an error naming the key, not a traceback later. ``source``, the file's
     path, starts the message of such an error.
     """
     merged = dict(from_cli)
     for key, value in from_file.items():
         if key in given:
             continue
-        default = from_cli.get(key)
         try:
-            merged[key] = _coerce(key, value, default)
+            merged[key] = check_value(key, value)
         except OptionError as exc:
-            if source is None:
-                raise
-            raise OptionError(f"{source}: {exc.problem}", exc.fix) from None
+            raise OptionError(f"{_where(source)}key {key!r}: {exc.problem}", exc.fix) from None
     return merged
 
 
-def blame_file(error: OptionError, from_file: Mapping[str, Any], given: set[str], source: str | Path) -> OptionError:
-    """``error`` prefixed with ``source`` when it is about a value that came from the file.
+def _where(source: str | Path | None) -> str:
+    return "config " if source is None else f"{source}: "
 
-    A bad value is reported by the option's flag (``--conf 2 must be ...``); when that
-    option's value was the file's (not overridden on the command line), the user must
-    look in the file, so the message names it.
+
+def blame_file(error: OptionError, from_file: Mapping[str, Any], given: set[str], source: str | Path) -> OptionError:
+    """``error`` prefixed with ``source`` and the key when it is about a value that came from the file.
+
+    A bad value is reported by the option's flag (``--conf 2 must be ...``, ``--zone '...'
+    is outside the frame``); when that option's value was the file's (not overridden on the
+    command line), the user must look in the file, so the message names it and the key.
     """
+    if str(source) in error.problem:
+        return error
     for key in from_file:
         if key in given:
             continue
-        flag = "--" + key.replace("_", "-")
-        if re.search(re.escape(flag) + r"(?![\w-])", error.problem):
-            return OptionError(f"{source}: {error.problem}", error.fix)
+        if re.search(re.escape(flag(key)) + r"(?![\w-])", error.problem):
+            return OptionError(f"{source}: key {key!r}: {error.problem}", error.fix)
     return error
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    if value is None or default is None:
-        return value
-    kind = type(default)
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        raise OptionError(f"config key {key!r} must be true or false, not {value!r}", f"write {key}: true")
-    if kind in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and isinstance(value, float) and not value.is_integer()):
-            raise OptionError(f"config key {key!r} must be a number{' (whole)' if kind is int else ''}, not {value!r}", f"e.g. {key}: {default}")
-        return kind(value)
-    if kind is str and not isinstance(value, str):
-        if isinstance(value, (int, float)):
-            return str(value)
-        raise OptionError(f"config key {key!r} must be text, not {value!r}", f"e.g. {key}: {default}")
-    return value

@@ -56,8 +56,11 @@ CONFIG_ERRORS = {
         "zone:\n  - 0,0,50,0,50,50\n  - {points: [[0,0],[100,100],[100,0],[0,100]], name: bow}\n",
         "{path}: key 'zone', item 2: --zone",
     ),
-    "wrong type": ("max_age: lots\n", "config key 'max_age' must be a number"),
+    "wrong type": ("max_age: lots\n", "{path}: key 'max_age': --max-age 'lots' is not a number"),
     "not yaml": ("line: [unclosed\n", "is not valid YAML"),
+    # checked against the frame once the source is open: still the file's key, not only the flag
+    "zone outside the frame": ("zone:\n  - 0,0,5000,0,5000,5000\n", "{path}: key 'zone': --zone '0,0,5000,0,5000,5000'"),
+    "out of the table's range": ("conf: 2\n", "{path}: key 'conf': --conf 2 is out of range: use a value between 0 and 1"),
 }
 
 

@@ -83,3 +83,24 @@ def test_jsonl_rows_carry_known_speeds_only() -> None:
     det.data["speed_kmh"] = np.array([42.04, np.nan])
     rows = list(detection_rows(det))
     assert rows[0]["speed_kmh"] == 42.0 and "speed_kmh" not in rows[1]
+
+
+def test_a_track_missed_for_a_frame_keeps_its_speed_history() -> None:
+    """A detection missing for one frame (flickering boxes of a far car) must not restart the window."""
+    from vidtrack.analytics.speed import SpeedZone
+
+    zone = SpeedZone("road", [tuple(p) for p in CORNERS], LANE_W, LANE_L, window_s=1.0)
+    to_image = np.linalg.inv(zone.h)
+    fps, speeds = 25.0, []
+    for i in range(25):
+        if i == 15:  # the car is not detected in this frame (its window already spans 0.56 s)
+            zone.update(np.zeros(0, int), np.zeros((0, 2)), [], i / fps)
+            zone.forget(set())
+            continue
+        foot = apply_homography(to_image, np.array([[LANE_W * 0.4, 1.0 + 20 / 3.6 * i / fps]]))
+        speeds.append(zone.update(np.array([7]), foot, ["car"], i / fps)[0])
+        zone.forget({7})
+    assert not np.isnan(speeds[15]) and abs(speeds[15] - 20) < 1  # the frame after the miss: still measured
+    zone.update(np.zeros(0, int), np.zeros((0, 2)), [], 3.0)
+    zone.forget(set())
+    assert zone._history == {}  # gone for longer than the window: forgotten

@@ -68,3 +68,26 @@ def test_a_busy_scene_is_cut_into_items_of_bounded_length(tmp_path: Path, monkey
     for event in events:
         holding = [i for i in items if i["start_t"] <= event.t < i["end_t"]]
         assert len(holding) == 1 and holding[0]["file"] == event.clip
+
+
+def test_a_pre_roll_over_the_memory_budget_is_held_as_jpeg_and_gives_the_same_clips(tmp_path: Path, monkeypatch) -> None:
+    import av
+
+    import vidtrack.sinks.clips as clips
+
+    raw, _ = _run(tmp_path / "raw", [120, 140])
+    monkeypatch.setattr(clips, "RAW_BUDGET", 0)  # any frame is over budget: the ring keeps JPEG
+    info = SourceInfo("synthetic", 64, 48, Fraction(10), 60, time_base=Fraction(1, 10))
+    held = ClipSink(tmp_path / "probe", info, OutputConfig(), pre=3, post=5)
+    for i in range(40):
+        held.write(FrameResult(frame=Frame(np.full((48, 64, 3), i, np.uint8), i, i / 10, 0.0), detections=EMPTY, events=()))
+    assert len(held._ring) == 31 and all(isinstance(h.picture, bytes) for h in held._ring)  # 3 s at 10 frames/s, encoded
+    held.close()
+    encoded, events = _run(tmp_path / "jpeg", [120, 140])
+    assert encoded.summary()["items"] == raw.summary()["items"]
+    assert all(e.clip == encoded.summary()["items"][0]["file"] for e in events)
+    values = {}
+    for name, sink in (("raw", raw), ("jpeg", encoded)):
+        with av.open(str(sink.folder / sink.summary()["items"][0]["file"])) as container:
+            values[name] = [int(f.to_ndarray(format="gray")[24, 32]) for f in container.decode(video=0)]
+    assert len(values["raw"]) == len(values["jpeg"]) and max(abs(a - b) for a, b in zip(values["raw"], values["jpeg"])) <= 3

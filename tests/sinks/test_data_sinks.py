@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def detections(boxes, conf, classes, tracks=None) -> sv.Detections:
-    names = {0: "person", 2: "car"}
+    names = {0: "person", 2: "car", 7: "truck"}
     class_id = np.array(classes, dtype=int)
     return sv.Detections(
         xyxy=np.array(boxes, dtype=np.float32).reshape(-1, 4),
@@ -145,6 +145,19 @@ def test_summary_counts_tracks_tags_and_timings(tmp_path: Path) -> None:
     assert data["timings_ms"] == {"detect": 10.5, "encode": 4.0}
     assert data["frame_age_ms"]["p50"] == 15.0 and data["frame_age_ms"]["p95"] == 28.5
     assert data["source"] == "clip.mp4"
+
+
+def test_summary_counts_a_track_once_under_its_main_class() -> None:
+    """A car the detector called a truck in one frame (the tracker kept its id) is one car
+    track, not a car and a truck; a tie goes to the class seen first."""
+    summary = SummaryBuilder(Fraction(30))
+    frames = [([2, 2], [1, 2]), ([7, 2], [1, 2]), ([2, 7], [1, 2]), ([2], [1])]
+    for i, (classes, tracks) in enumerate(frames):
+        det = detections([[0, 0, 5, 5]] * len(classes), [0.9] * len(classes), classes, tracks=tracks)
+        summary.write(result(i, det))
+    data = summary.build()
+    assert data["tracks"] == {"car": 2}
+    assert data["detections"] == {"car": 5, "truck": 2}
 
 
 def test_summary_live_duration_from_capture_times() -> None:

@@ -125,6 +125,38 @@ def test_class_aware_matching() -> None:
     assert ids_of(tracker.update(dets([BOX, BOX], cls=[0, 2]))) == [2, 1]
 
 
+def named(detections: sv.Detections, names: list[str]) -> sv.Detections:
+    detections.data["class_name"] = np.array(names)
+    return detections
+
+
+def test_confusable_classes_continue_a_track_and_keep_their_own_class() -> None:
+    """A car seen as a truck (or a bus) for a frame keeps its id; each row keeps the class the
+    detector gave it. Without names (or for unrelated classes) matching stays strict."""
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    assert ids_of(tracker.update(named(dets([BOX], cls=2), ["car"]))) == [1]
+    out = tracker.update(named(dets([BOX], cls=7), ["truck"]))
+    assert ids_of(out) == [1] and out.class_id.tolist() == [7]
+    assert ids_of(tracker.update(named(dets([BOX], cls=5), ["bus"]))) == [1]
+    # A person at the same place is another object.
+    assert ids_of(tracker.update(named(dets([BOX, BOX], cls=[2, 0]), ["car", "person"]))) == [1, 2]
+    # Bicycle and motorcycle are one group, apart from the vehicles.
+    assert ids_of(tracker.update(named(dets([BOX, BOX], cls=[1, 0]), ["bicycle", "person"]))) == [3, 2]
+    assert ids_of(tracker.update(named(dets([BOX, BOX], cls=[3, 0]), ["motorcycle", "person"]))) == [3, 2]
+    # No class names (numpy callers, detections built by hand): strict as before.
+    strict = IoUTracker(TrackerConfig(min_hits=1))
+    assert ids_of(strict.update(dets([BOX], cls=2))) == [1]
+    assert ids_of(strict.update(dets([BOX], cls=7))) == [2]
+
+
+def test_confusable_groups_never_collide_with_class_ids() -> None:
+    from vidtrack.tracking.classes import CONFUSABLE, association_class
+
+    groups = {association_class(k, name) for k, group in enumerate(CONFUSABLE) for name in group}
+    assert len(groups) == len(CONFUSABLE) and all(g < 0 for g in groups)
+    assert association_class(42, "giraffe") == 42.0
+
+
 def calibrated(tracker: IoUTracker, scores: np.ndarray) -> None:
     """Show ``tracker`` a detector's score distribution, one far-away box per frame,
     each seen once (they never last long enough to be confirmed)."""

@@ -136,6 +136,9 @@ def test_bad_uploads_get_the_right_4xx_and_the_server_keeps_serving(client: http
     bad_option = client.post("/v1/jobs", files={"video": ("clip.mp4", b"x")}, data={"output": "/etc/passwd"})
     assert "set by the server" in assert_error(bad_option, 422)["error"]
     assert_error(client.post("/v1/jobs", files={"video": ("clip.mp4", b"x")}, data={"max_agee": "3"}), 422)
+    for field, value in (("max_age", "-1"), ("conf", "abc"), ("min_hits", "2.5")):  # the option table's checks
+        bad_value = assert_error(client.post("/v1/jobs", files={"video": ("clip.mp4", b"x")}, data={field: value}), 422)
+        assert f"{field}=" in bad_value["error"] and "--" not in bad_value["error"] + bad_value["fix"], bad_value
     assert_error(client.get("/v1/jobs/..%2F..%2Fetc"), 404)
     assert client.get("/healthz").status_code == 200
     assert detect(client, image_9()).status_code == 200

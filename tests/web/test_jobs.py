@@ -89,6 +89,61 @@ def test_video_job_progress_outputs_playback_and_delete(detection_service: Any, 
         assert not (jobs_dir / job["id"]).exists()
 
 
+def test_a_job_asks_for_snapshots_clips_and_a_heatmap_and_the_review_page_shows_them(
+    detection_service: Any, tmp_path: Path, browser: Any
+) -> None:
+    from conftest import wait_until
+    from vidtrack.web.app import create_app
+    from vidtrack.web.review import ReviewIndex
+    from vidtrack.web.server import Server
+
+    clip = make_video(tmp_path / "clip.mp4", FRAMES, FPS)
+    jobs_dir = tmp_path / "jobs"
+    auth = {"Authorization": "Bearer tok"}
+    with running_server(detection_service, jobs_dir, token="tok") as server, \
+            httpx.Client(base_url=server.base_url, timeout=60, headers=auth) as http:
+        bad = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes())}, data={"snapshots": "/etc"})
+        assert bad.status_code == 422 and "true or false" in bad.json()["error"]
+        submitted = http.post("/v1/jobs", files={"video": ("c.mp4", clip.read_bytes(), "video/mp4")}, data={
+            "snapshots": "true", "clips": "true", "heatmap": "true", "pre": "0.5", "post": "0.5",
+            "start_time": "2026-12-06T10:00:00+00:00", "line": ["200,0,200,240:a", "125,0,125,240:b"]})
+        assert submitted.status_code == 202, submitted.text
+        state: dict[str, Any] = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = http.get(submitted.json()["status_url"]).json()
+            if state["state"] in ("finished", "failed"):
+                break
+            time.sleep(0.05)
+        assert state["state"] == "finished", state
+        outputs = state["outputs"]
+        events = [json.loads(x) for x in http.get(outputs["events"]).text.splitlines()]
+        assert outputs["snapshots"] and outputs["heatmap"] and str(jobs_dir) not in json.dumps(state)
+        assert events and len(outputs["clips"]) >= 1  # the pan carries the bowls across the line
+        for url in (outputs["snapshots"][0], outputs["clips"][0], outputs["heatmap"]):
+            answer = http.get(url)
+            assert answer.status_code == 200 and answer.headers["content-type"] in ("image/jpeg", "video/mp4", "image/png")
+            assert httpx.get(server.base_url + url).status_code == 403  # the same token rules as every job URL
+        for name in ("snapshots/..%2Fsummary.json", "snapshots/x.json", "clips/.hidden.mp4", "video.mp4/x.jpg"):
+            assert http.get(f"/v1/jobs/{state['id']}/{name}").status_code == 404
+        assert {f"/v1/jobs/{state['id']}/clips/{e['clip']}" for e in events if e.get("clip")} <= set(outputs["clips"])
+
+    review = Server(create_app(token="tok", review=ReviewIndex(jobs_dir)), "127.0.0.1", 0)  # serve --review JOBS_DIR
+    review.start()
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(review.base_url + "/review?token=tok")
+        assert wait_until(page, "document.querySelectorAll('.ev').length") == len(events)
+        wait_until(page, "[...document.querySelectorAll('.ev img')].length > 0 && "
+                         "[...document.querySelectorAll('.ev img')].every(i => i.complete && i.naturalWidth > 0)")
+        page.click(".ev >> nth=0")
+        wait_until(page, "document.getElementById('player').readyState >= 2 && document.getElementById('player').videoWidth > 0")
+        assert "/clips/" in page.evaluate("document.getElementById('player').currentSrc")
+        page.close()
+    finally:
+        review.stop()
+
+
 def test_restarted_server_lists_finished_jobs_and_fails_interrupted_ones(tmp_path: Path) -> None:
     from vidtrack.web.jobs import JobManager
 
@@ -126,7 +181,7 @@ def test_job_options_are_run_options_on_the_shared_model(detection_service: Any)
     assert detector.inner.config.conf == 0.4 and detector.inner.class_ids == [0, 2]
     assert detector.inner._engines is detection_service.detector._engines
     assert detection_service.detector.config.conf == 0.25  # the shared detector itself is untouched
-    for bad, message in (({"conf": "abc"}, "not a float"), ({"jsonl": "x.jsonl"}, "set by the server"),
+    for bad, message in (({"conf": "abc"}, "not a number"), ({"jsonl": "x.jsonl"}, "set by the server"),
                          ({"model": "yolo11x.pt"}, "set by the server"), ({"confidence": "1"}, "unknown")):
         with pytest.raises(OptionError, match=message):
             client_options(bad)

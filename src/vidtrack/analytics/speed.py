@@ -119,10 +119,12 @@ class SpeedZone:
         self._history: dict[int, deque[tuple[float, float, float]]] = {}
         self.speeds: dict[int, list[float]] = {}  # every speed reported per track, km/h
         self.classes: dict[int, str] = {}
+        self._now = 0.0
 
     def update(self, ids: np.ndarray, feet: np.ndarray, classes: list[str], t: float) -> np.ndarray:
         """Speeds in km/h (N,) for tracks ``ids`` with ground points ``feet`` (N,2 pixels) at ``t`` s; NaN if unknown."""
         out = np.full(len(ids), np.nan)
+        self._now = max(self._now, t)
         if len(ids) == 0:
             return out
         inside = self.polygon.contains(feet)
@@ -151,8 +153,9 @@ class SpeedZone:
         return out
 
     def forget(self, live: set[int]) -> None:
-        """Drop the position history of tracks not in ``live`` (keeps memory flat)."""
-        for track in [t for t in self._history if t not in live]:
+        """Drop the position history of tracks not in ``live`` whose last point is older than the
+        window (keeps memory flat; a track missed for a frame or two keeps its history)."""
+        for track in [t for t, h in self._history.items() if t not in live and (not h or self._now - h[-1][0] > self.window_s)]:
             del self._history[track]
 
     def summary(self) -> dict[str, Any]:

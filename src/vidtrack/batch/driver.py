@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
-from vidtrack.batch.inputs import OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, check_out_dir, discover
+from vidtrack.batch.inputs import FOLDER_OUTPUTS, OUTPUT_SUFFIXES, PARTIAL_PREFIX, BatchInput, check_out_dir, discover
 from vidtrack.batch.job import DONE, FAILED, INTERRUPTED, FileJob, FileResult, remove_quietly
 from vidtrack.batch.manifest import Manifest, OutDirLock, input_identity, live_run_ids, settings_fingerprint
 from vidtrack.batch.report import make_row, write_report
 from vidtrack.errors import ModelError, OptionError, check_option
+from vidtrack.options import OPTIONS
 
 #: ``run`` options a batch sets itself per file (outputs) or cannot honour (viewers).
-#: ``snapshots`` and ``clips`` are folders a batch does not yet name per file (issue 22: to do).
+#: ``heatmap``, ``snapshots`` and ``clips`` are asked with ``run_batch(heatmap=, snapshots=,
+#: clips=)`` (``vidtrack batch --heatmaps --snapshots --clips``), which names them per file.
+#: Every other path option of the table is one too (an output registered with its own option).
 RESERVED_OPTIONS = ("output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "heatmap", "snapshots", "clips")
+RESERVED_OPTIONS += tuple(n for n, o in OPTIONS.items() if issubclass(o.kind, Path) and n not in RESERVED_OPTIONS)
 
 
 class BatchEngine(Protocol):
@@ -82,10 +87,13 @@ class _NoProgress:
         pass
 
 
-def output_kinds(video: bool, options: Mapping[str, Any] | None = None, heatmap: bool = False) -> list[str]:
+def output_kinds(
+    video: bool, options: Mapping[str, Any] | None = None, heatmap: bool = False, snapshots: bool = False, clips: bool = False
+) -> list[str]:
     """Outputs written per file: annotated video (unless ``video`` is False), JSONL, summary,
     events when ``options`` draw a line or a zone (without them there are no events, and an
-    empty ``.events.jsonl`` per file would only be clutter), and a heatmap PNG when ``heatmap``."""
+    empty ``.events.jsonl`` per file would only be clutter), a heatmap PNG when ``heatmap``,
+    and the folders ``<rel>.snapshots``/``<rel>.clips`` when ``snapshots``/``clips``."""
     from vidtrack.options import RUN_OPTIONS, normalise_key
 
     kinds = (["output"] if video else []) + ["jsonl", "summary"]
@@ -94,6 +102,10 @@ def output_kinds(video: bool, options: Mapping[str, Any] | None = None, heatmap:
         kinds.append("events")
     if heatmap:
         kinds.append("heatmap")
+    if snapshots:
+        kinds.append("snapshots")
+    if clips:
+        kinds.append("clips")
     return kinds
 
 
@@ -153,9 +165,13 @@ def _remove_partials(out_dir: Path, keep: set[str] = frozenset()) -> None:  # ty
     ``keep``: run ids of batches still running (in a folder inside OUT_DIR, or in one
     around it): their ``.partial-<run id>-*`` files are theirs and stay.
     """
-    for root, _dirs, files in os.walk(out_dir):
+    for root, dirs, files in os.walk(out_dir):
         for name in files:
             if name.startswith(PARTIAL_PREFIX) and partial_run_id(name) not in keep:
+                remove_quietly([os.path.join(root, name)])
+        for name in [d for d in dirs if d.startswith(PARTIAL_PREFIX)]:  # snapshot/clip folders
+            dirs.remove(name)
+            if partial_run_id(name) not in keep:
                 remove_quietly([os.path.join(root, name)])
 
 
@@ -171,8 +187,10 @@ def _publish_recorded_partials(out_dir: Path, manifest: Manifest, keep: set[str]
     for record in manifest.records.values():
         if record.get("status") == DONE:
             recorded.update({str(rel): int(size) for rel, size in (record.get("output_sizes") or {}).items()})
-    for root, _dirs, files in os.walk(out_dir):
-        for name in files:
+    for root, dirs, files in os.walk(out_dir):
+        folders = [d for d in dirs if d.startswith(PARTIAL_PREFIX)]
+        dirs[:] = [d for d in dirs if not d.startswith(PARTIAL_PREFIX)]
+        for name in [*files, *folders]:
             if not name.startswith(PARTIAL_PREFIX) or partial_run_id(name) in keep:
                 continue
             final_name = name[len(PARTIAL_PREFIX):].split("-", 1)[-1]
@@ -180,10 +198,27 @@ def _publish_recorded_partials(out_dir: Path, manifest: Manifest, keep: set[str]
             final = Path(root) / final_name
             rel = final.relative_to(out_dir).as_posix()
             try:
-                if rel in recorded and not final.exists() and partial.stat().st_size == recorded[rel]:
+                if rel in recorded and not final.exists() and output_size(partial) == recorded[rel]:
                     os.replace(partial, final)
             except OSError:
                 continue  # left for _remove_partials; the record then fails its size check and is redone
+
+
+def output_size(path: Path) -> int | None:
+    """Bytes of an output: a file's size, a folder's (snapshots, clips) total over its files; None when missing."""
+    try:
+        if path.is_dir():
+            return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _publish(partial: Path, final: Path) -> None:
+    """Rename an output into place; a folder replaces the older folder of the same name."""
+    if partial.is_dir() and final.is_dir() and not final.is_symlink():
+        shutil.rmtree(final)
+    os.replace(partial, final)
 
 
 def partial_run_id(name: str) -> str:
@@ -208,8 +243,7 @@ def _is_current(record: Mapping[str, Any] | None, item: BatchInput, fingerprint:
     except OSError:
         return False
     for rel, size in (record.get("output_sizes") or {}).items():
-        path = out_dir / rel
-        if not path.is_file() or path.stat().st_size != size:
+        if output_size(out_dir / rel) != size:
             return False
     return True
 
@@ -238,6 +272,8 @@ def run_batch(
     address: str | None = None,
     video: bool = True,
     heatmap: bool = False,
+    snapshots: bool = False,
+    clips: bool = False,
     overwrite: bool = False,
     progress: BatchProgress | None = None,
 ) -> list[dict[str, Any]]:
@@ -257,6 +293,10 @@ def run_batch(
             None: ``RAY_ADDRESS`` or a new local Ray instance.
         video: write the annotated MP4 of each file.
         heatmap: write each file's heatmap, ``<rel>.heatmap.png`` (``--heatmap`` of ``vidtrack run``).
+        snapshots: write each file's snapshots into the folder ``<rel>.snapshots/`` (``--snapshots``
+            of ``vidtrack run``; ``vidtrack serve --review OUT_DIR`` shows them).
+        clips: write each file's event clips into the folder ``<rel>.clips/`` (``--clips``; the
+            ``pre``, ``post`` and ``clips_clean`` options apply).
         overwrite: redo every file, done or not.
         progress: receives progress events (None: silent).
 
@@ -285,7 +325,7 @@ def run_batch(
         "use 1 or more, or leave it out (cores / workers)",
     )
     progress = progress or _NoProgress()
-    kinds = output_kinds(video, options, heatmap)
+    kinds = output_kinds(video, options, heatmap, snapshots, clips)
     clean, fingerprint = check_options(options, kinds)
     items, folders = discover(inputs)
     out = check_out_dir(Path(out_dir), items, folders)
@@ -390,17 +430,26 @@ class _Batch:
         if result.status == DONE:
             if result.files is not None:  # the worker ran elsewhere: its files came back as bytes
                 for kind, data in result.files.items():
-                    Path(job.outputs[kind]).parent.mkdir(parents=True, exist_ok=True)
-                    Path(job.outputs[kind]).write_bytes(data)
-            produced = {kind: Path(job.outputs[kind]) for kind in self.kinds if Path(job.outputs[kind]).is_file()}
+                    target = Path(job.outputs[kind])
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if isinstance(data, dict):  # a folder output: its files by name
+                        target.mkdir(exist_ok=True)
+                        for name, content in data.items():
+                            (target / Path(name).name).write_bytes(content)
+                    else:
+                        target.write_bytes(data)
+            produced = {
+                kind: Path(job.outputs[kind]) for kind in self.kinds
+                if (Path(job.outputs[kind]).is_dir() if kind in FOLDER_OUTPUTS else Path(job.outputs[kind]).is_file())
+            }
             published = {kind: finals[kind].relative_to(self.out).as_posix() for kind in produced}
             row = make_row(
                 item.source, job.rel, DONE, summary=result.summary, wall_s=result.wall_s,
                 worker=result.worker, outputs=published.values(),
             )
-            self._record(item, DONE, row, {published[k]: produced[k].stat().st_size for k in produced})
+            self._record(item, DONE, row, {published[k]: output_size(produced[k]) or 0 for k in produced})
             for kind, partial in produced.items():
-                os.replace(partial, finals[kind])
+                _publish(partial, finals[kind])
             remove_quietly(str(finals[kind]) for kind in self.kinds if kind not in produced)
         else:
             remove_quietly(job.outputs.values())

@@ -41,7 +41,12 @@ OUTPUT_SUFFIXES: dict[str, str] = {
     "summary": ".summary.json",
     "events": ".events.jsonl",
     "heatmap": ".heatmap.png",  # only with `vidtrack batch --heatmaps`
+    "snapshots": ".snapshots",  # a folder, only with `vidtrack batch --snapshots`
+    "clips": ".clips",  # a folder, only with `vidtrack batch --clips`
 }
+
+#: Output kinds that are folders of files (published, sized and removed as a whole).
+FOLDER_OUTPUTS = frozenset({"snapshots", "clips"})
 
 #: Prefix of outputs still being written; a batch removes leftovers of killed runs at start.
 PARTIAL_PREFIX = ".partial-"

@@ -35,8 +35,8 @@ class FileJob:
         source: the input file (a path the worker can read).
         rel: the input's relative path: its key in the manifest and report.
         options: ``vidtrack run`` options by name, without output paths.
-        outputs: output option name (``output``, ``jsonl``, ``summary``, ``events``) ->
-            path to write it to (a temporary name; the driver renames it when recorded).
+        outputs: output option name (``output``, ``jsonl``, ``summary``, ``events``,
+            ``heatmap``, and the folders ``snapshots``, ``clips``) -> path to write it to (a temporary name; the driver renames it when recorded).
         attempt: 1 for the first try; retries after a lost worker count up.
     """
 
@@ -58,8 +58,8 @@ class FileResult:
         summary: the run summary dict (frames, duration, fps, tracks, tags, lines, zones...).
         wall_s: seconds from job start to outputs closed, model loading included.
         worker: ``host:pid`` that ran it.
-        files: output name -> bytes, when the worker is on another machine (Ray) and the
-            driver writes the files; None when the worker wrote ``job.outputs`` itself.
+        files: output name -> bytes (a folder output: {file name: bytes}), when the worker
+            is on another machine (Ray) and the driver writes the files; None when the worker wrote ``job.outputs`` itself.
     """
 
     rel: str
@@ -70,7 +70,7 @@ class FileResult:
     wall_s: float = 0.0
     worker: str = ""
     warnings: list[str] = field(default_factory=list)
-    files: dict[str, bytes] | None = None
+    files: dict[str, Any] | None = None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -81,9 +81,15 @@ def _one_line(exc: BaseException) -> str:
 
 
 def remove_quietly(paths: Any) -> None:
-    """Delete files that may not exist (partial outputs of a failed or stopped file)."""
+    """Delete files or folders (snapshot and clip folders) that may not exist (partial outputs
+    of a failed or stopped file)."""
+    import shutil
+
     for path in paths:
         try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+                continue
             os.unlink(path)
         except FileNotFoundError:
             pass

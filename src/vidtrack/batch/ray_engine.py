@@ -113,7 +113,7 @@ class _BatchActor:
             local = {kind: os.path.join(folder, Path(path).name) for kind, path in job.outputs.items()}
             result = self.worker.run(replace(job, outputs=local))
             if result.status == DONE:
-                result.files = {kind: Path(p).read_bytes() for kind, p in local.items() if os.path.isfile(p)}
+                result.files = {kind: _read_output(p) for kind, p in local.items() if os.path.exists(p)}
             return result
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -338,3 +338,10 @@ def _check_reachable(address: str, host: str, port: int) -> None:
             f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})",
             "start it with `ray start --head --port PORT` there, or check the address and firewall",
         ) from None
+
+
+def _read_output(path: str) -> "bytes | dict[str, bytes]":
+    """An output's bytes; a folder output (snapshots, clips): its files' bytes by name."""
+    if os.path.isdir(path):
+        return {entry.name: entry.read_bytes() for entry in sorted(Path(path).iterdir()) if entry.is_file()}
+    return Path(path).read_bytes()

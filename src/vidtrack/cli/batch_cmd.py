@@ -19,6 +19,7 @@ import typer
 
 from vidtrack.cli.run_cmd import run_command
 from vidtrack.errors import VidtrackError
+from vidtrack.options import OPTIONS
 
 PANEL_BATCH = "Batch"
 
@@ -27,8 +28,8 @@ PANEL_BATCH = "Batch"
 #: as typer needs it); ``--config`` is copied and loaded as ``run`` loads it.
 _NOT_FOR_BATCH = {
     "ctx", "sources", "output", "jsonl", "mot", "summary", "events", "show", "serve", "token", "quiet",
-    "every_frame", "stall_timeout", "max_retries", "heatmap", "snapshots", "clips", "pre", "post", "clips_clean",
-}
+    "every_frame", "stall_timeout", "max_retries", "heatmap", "snapshots", "clips",
+} | {name for name, option in OPTIONS.items() if issubclass(option.kind, Path)}  # outputs registered with their option
 
 #: Tokens that ``--ray`` takes as its address; anything else after a bare ``--ray`` is an input.
 _RAY_ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.\-]*:\d{1,5})$")
@@ -76,6 +77,8 @@ def batch_command(
     cores_per_worker: Annotated[Optional[int], typer.Option(help="Cores each worker is pinned to (Ray: CPUs per actor). Default: cores / workers locally, 2 on Ray.", rich_help_panel=PANEL_BATCH, show_default=False)] = None,
     ray: Annotated[Optional[str], typer.Option("--ray", metavar="[ADDRESS]", help="Run on a Ray cluster: auto, HOST:PORT or ray://HOST:10001; bare --ray: $RAY_ADDRESS or a new local Ray instance. Inputs must be readable by every node (shared storage).", rich_help_panel=PANEL_BATCH, show_default=False)] = None,
     heatmaps: Annotated[bool, typer.Option("--heatmaps", help="Write each file's heatmap of where tracked objects' feet were, <name>.heatmap.png.", rich_help_panel=PANEL_BATCH)] = False,
+    snapshots: Annotated[bool, typer.Option("--snapshots", help="Write each file's snapshots (best view of each track, each event's frame) into the folder <name>.snapshots/.", rich_help_panel=PANEL_BATCH)] = False,
+    clips: Annotated[bool, typer.Option("--clips", help="Write each file's event clips (--pre/--post seconds around each review item) into the folder <name>.clips/.", rich_help_panel=PANEL_BATCH)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo every file, even those already done with the same settings.", rich_help_panel=PANEL_BATCH)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or end table.")] = False,
     **options: Any,
@@ -99,6 +102,8 @@ def batch_command(
             address=ray or None,
             video=not no_video,
             heatmap=heatmaps,
+            snapshots=snapshots,
+            clips=clips,
             overwrite=overwrite,
             progress=reporter,
         )

@@ -7,8 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from vidtrack.cli.option_params import annotated
 from vidtrack.config import DEFAULT_MODEL, MODEL_ENV
 from vidtrack.errors import VidtrackError
+from vidtrack.options import OPTIONS
+
+# Detector options as ``vidtrack run`` has them: flags, help and defaults from the option table.
+_Iou, _Imgsz, _MaxDet = annotated("iou"), annotated("imgsz"), annotated("max_det")
+_Backend, _Tiles, _TileRegion = annotated("backend"), annotated("tiles"), annotated("tile_region")
 
 
 def eval_detect_command(
@@ -16,12 +22,13 @@ def eval_detect_command(
     labels: Annotated[Path, typer.Argument(help="Folder of YOLO label files: <image stem>.txt with 'class cx cy w h' (normalised).", show_default=False)],
     model: Annotated[Optional[str], typer.Option(help=f"Model file or exported folder. Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", show_default=False)] = None,
     conf: Annotated[float, typer.Option(help="Minimum confidence kept. AP needs the low-confidence tail: keep it low.")] = 0.001,
-    iou: Annotated[float, typer.Option(help="NMS IoU (0-1).")] = 0.7,
-    imgsz: Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32).")] = 640,
-    max_det: Annotated[int, typer.Option(help="Most detections per image.")] = 300,
-    backend: Annotated[str, typer.Option(help="auto, ultralytics, openvino or onnx.")] = "auto",
-    tiles: Annotated[str, typer.Option(help="Sliced inference: auto, off or N tiles along the long side (as in run).")] = "off",
-    tile_region: Annotated[Optional[list[str]], typer.Option(help='Tile only inside this polygon "x,y x,y x,y ..." (repeatable, as in run).', show_default=False)] = None,
+    # the run options' flags, help and defaults (vidtrack.options.OPTIONS)
+    iou: _Iou = OPTIONS["iou"].default,
+    imgsz: _Imgsz = OPTIONS["imgsz"].default,
+    max_det: _MaxDet = OPTIONS["max_det"].default,
+    backend: _Backend = OPTIONS["backend"].default,
+    tiles: _Tiles = OPTIONS["tiles"].default,
+    tile_region: _TileRegion = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the result line.")] = False,
 ) -> None:
     """Score the detector on labelled images: COCO AP, AP50, AP_small/medium/large (last line)."""

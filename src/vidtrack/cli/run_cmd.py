@@ -4,68 +4,25 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
 
-from vidtrack.cli.tracker_options import (
-    TRACKER_DEFAULTS,
-    CmcOption,
-    HighScoreRankOption,
-    IouBufferOption,
-    NewTrackGateOption,
-    IouThresholdOption,
-    LowIouThresholdOption,
-    MaxAgeOption,
-    MinHitsOption,
-    MinScoreRankOption,
-    NewTrackScoreRankOption,
-    PositionGainOption,
-    RawBoxesOption,
-    ScoreMemoryOption,
-    VelocityGainOption,
-)
-from vidtrack.cli.analytics_options import (
-    LINE_DEFAULTS,
-    LINK_DEFAULTS,
-    PANEL as PANEL_ANALYTICS,
-    AnchorOption,
-    CountModeOption,
-    LineConfirmOption,
-    LineMarginOption,
-    LineOption,
-    LinkDistanceOption,
-    LinkGapOption,
-)
-from vidtrack.analytics.redact import RedactConfig
-from vidtrack.analytics.speed import WINDOW_S as SPEED_WINDOW_S
-from vidtrack.analytics.zones import ZoneConfig
-from vidtrack.config import (
-    DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig, OverlayConfig, ScheduleConfig, SourceConfig,
-)
+from vidtrack.cli.option_params import annotated, run_parameters, with_options
+from vidtrack.config import DEFAULT_MODEL, MODEL_ENV, DetectorConfig, OutputConfig
 from vidtrack.errors import VidtrackError, mask_credentials
+from vidtrack.optionspec import (  # re-exported: the old import paths of the help panels
+    PANEL_ADV_IO, PANEL_DETECT, PANEL_EVERYDAY, PANEL_LIVE, PANEL_OUTPUT, PANEL_REDACT, PANEL_TRACK,
+)
 from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
     from vidtrack.runner import RunOutcome
 
-#: Everyday options have no panel (typer's "Options", shown first); the rest are grouped,
-#: tuning knobs last under "Advanced: ...".
-PANEL_EVERYDAY = None
-PANEL_OUTPUT = "Outputs and overlay"
-PANEL_LIVE = "Live sources and viewing"
-PANEL_REDACT = "Redaction"
-PANEL_DETECT = "Advanced: detector"
-PANEL_ADV_IO = "Advanced: outputs, live sources, redaction"
-PANEL_TRACK = "Advanced: tracker"
-ZONE_DEFAULTS = ZoneConfig()
-REDACT_DEFAULTS = RedactConfig()
-
-
-#: Detector options that ``vidtrack bench`` offers too: help written once, here.
-ImgszOption = Annotated[int, typer.Option(help="Inference size in pixels (multiple of 32). Larger finds small objects, slower.", rich_help_panel=PANEL_DETECT)]
-BackendOption = Annotated[str, typer.Option(help="auto, ultralytics, openvino, onnx or rtdetr (a registered backend; torchvision:NAME models pick theirs). auto runs OpenVINO exports directly and exports a .pt to OpenVINO once on CPU.", rich_help_panel=PANEL_DETECT)]
-DeviceOption = Annotated[Optional[str], typer.Option(help="Inference device, e.g. cpu, 0 (CUDA), intel:gpu. Default: the runtime's.", rich_help_panel=PANEL_DETECT)]
+#: Detector options that ``vidtrack bench`` offers too (flags and help from the option table).
+ImgszOption = annotated("imgsz")
+BackendOption = annotated("backend")
+DeviceOption = annotated("device")
 
 
 def run_command(
@@ -78,107 +35,14 @@ def run_command(
             metavar="SOURCE",
         ),
     ],
-    output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="Annotated video (.mp4 H.264, .mkv, .webm); for photos an image (.jpg, .png, .webp) or a folder (out/). With several sources, -0, -1... is added to the name.", rich_help_panel=PANEL_EVERYDAY),
-    ] = None,
-    model: Annotated[
-        Optional[str],
-        typer.Option(help=f"Model file or exported folder (.pt, .onnx, OpenVINO dir). Default: ${MODEL_ENV} or {DEFAULT_MODEL}.", rich_help_panel=PANEL_EVERYDAY, show_default=False),
-    ] = None,
-    conf: Annotated[float, typer.Option(help="Minimum detection confidence (0-1). Raise: fewer false boxes, more misses.", rich_help_panel=PANEL_EVERYDAY)] = DetectorConfig.conf,
-    iou: Annotated[float, typer.Option(help="NMS IoU (0-1). Lower merges more overlapping boxes.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.iou,
-    imgsz: ImgszOption = DetectorConfig.imgsz,
-    device: DeviceOption = None,
-    classes: Annotated[Optional[str], typer.Option(help="Only these classes, by name or id: person,car or 0,2.", rich_help_panel=PANEL_EVERYDAY)] = None,
-    max_det: Annotated[int, typer.Option(help="Most detections per frame.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.max_det,
-    single: Annotated[bool, typer.Option("--single", help="Localization mode: keep only the most confident object per frame.", rich_help_panel=PANEL_DETECT)] = False,
-    backend: BackendOption = DetectorConfig.backend,
-    tiles: Annotated[str, typer.Option(help="Sliced inference for small objects: auto (frames >= 2x the model input), off, or N tiles along the long side. Each tile costs about one more model call.", rich_help_panel=PANEL_DETECT)] = DetectorConfig.tiles,
-    tile_region: Annotated[Optional[list[str]], typer.Option(help='Tile only inside this polygon, "x,y x,y x,y ..." in pixels (or fractions <= 1 of the frame). Repeatable. Keeps live streams fast.', rich_help_panel=PANEL_DETECT, show_default=False)] = None,
-    motion_gate: Annotated[str, typer.Option(help="Skip the detector where nothing moves: on, off, or auto (on for video). Still objects keep their tracks, re-checked every 5 s.", rich_help_panel=PANEL_DETECT)] = ScheduleConfig.motion_gate,
-    motion_mask: Annotated[Optional[list[str]], typer.Option("--motion-mask", help="Polygon x1,y1,x2,y2,x3,y3,... (pixels or fractions) where motion is ignored: trees, clocks, burned-in time (repeatable).", rich_help_panel=PANEL_DETECT, show_default=False)] = None,
-    detect_every: Annotated[str, typer.Option(help="Run the detector on every N-th frame of moving scenes, or auto (1-4 by speed, size, lines). Files: tracks interpolated between; live: predicted.", rich_help_panel=PANEL_DETECT)] = ScheduleConfig.detect_every,
-    iou_threshold: IouThresholdOption = TRACKER_DEFAULTS.iou_threshold,
-    low_iou_threshold: LowIouThresholdOption = TRACKER_DEFAULTS.low_iou_threshold,
-    high_score_rank: HighScoreRankOption = TRACKER_DEFAULTS.high_score_rank,
-    min_score_rank: MinScoreRankOption = TRACKER_DEFAULTS.min_score_rank,
-    new_track_score_rank: NewTrackScoreRankOption = TRACKER_DEFAULTS.new_track_score_rank,
-    min_hits: MinHitsOption = TRACKER_DEFAULTS.min_hits,
-    max_age: MaxAgeOption = TRACKER_DEFAULTS.max_age,
-    position_gain: PositionGainOption = TRACKER_DEFAULTS.position_gain,
-    velocity_gain: VelocityGainOption = TRACKER_DEFAULTS.velocity_gain,
-    score_memory: ScoreMemoryOption = TRACKER_DEFAULTS.score_memory,
-    iou_buffer: IouBufferOption = TRACKER_DEFAULTS.iou_buffer,
-    new_track_gate: NewTrackGateOption = TRACKER_DEFAULTS.new_track_gate,
-    cmc: CmcOption = TRACKER_DEFAULTS.cmc,
-    raw_boxes: RawBoxesOption = False,
-    no_trails: Annotated[bool, typer.Option("--no-trails", help="Don't draw track trails.", rich_help_panel=PANEL_OUTPUT)] = False,
-    hud: Annotated[str, typer.Option("--hud", help="What the corner panel shows: clean (date/time when known, counts), debug (also processing FPS, ms per stage, frame age), off; auto: debug in --show/--serve views without -o, else clean.", rich_help_panel=PANEL_OUTPUT, metavar="auto|clean|debug|off")] = OverlayConfig.hud_mode,
-    no_hud: Annotated[bool, typer.Option("--no-hud", help="Don't draw the corner panel (same as --hud off).", rich_help_panel=PANEL_OUTPUT)] = False,
-    no_labels: Annotated[bool, typer.Option("--no-labels", help="Don't draw '#id class confidence' labels.", rich_help_panel=PANEL_OUTPUT)] = False,
-    jsonl: Annotated[Optional[Path], typer.Option(help="One JSON line per frame with its tracked detections.", rich_help_panel=PANEL_EVERYDAY)] = None,
-    mot: Annotated[Optional[Path], typer.Option(help="MOTChallenge rows: frame,id,x,y,w,h,conf,-1,-1,-1.", rich_help_panel=PANEL_OUTPUT)] = None,
-    summary: Annotated[Optional[Path], typer.Option(help="JSON summary at the end: frames, fps, tracks per class, tags.", rich_help_panel=PANEL_EVERYDAY)] = None,
-    snapshots: Annotated[Optional[Path], typer.Option(help="Folder for snapshots: each track's best view (crop and whole frame, JPEG) and each event's frame; events and the summary name the files. Redaction applies.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    clips: Annotated[Optional[Path], typer.Option(help="Folder for event clips: an H.264 MP4 per review item, --pre s before its first event to --post s after its last (overlapping events merge), with the source's audio.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    pre: Annotated[float, typer.Option(help="Clips: seconds before the first event (held in memory: lower it for big frames).", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.pre,
-    post: Annotated[float, typer.Option(help="Clips: seconds after the last event.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.post,
-    clips_clean: Annotated[bool, typer.Option("--clips-clean", help="Clips without boxes, labels and HUD (redaction still applies).", rich_help_panel=PANEL_ADV_IO)] = False,
-    heatmap: Annotated[Optional[Path], typer.Option(help="PNG of where tracked objects' feet were over the run, blended over a median background frame.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    heatmap_per_class: Annotated[bool, typer.Option("--heatmap-per-class", help="Also one heatmap per class, FILE-<class>.png.", rich_help_panel=PANEL_ADV_IO)] = False,
-    webhook: Annotated[Optional[str], typer.Option(help="POST each event as JSON to this http(s) URL, from a background queue with retries (never slows the run; drops are counted in the summary).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    mqtt: Annotated[Optional[str], typer.Option(help="Publish each event as JSON to mqtt://\\[user:pass@]HOST:PORT/TOPIC (QoS 1, background queue with retries; needs paho-mqtt: pip install 'vidtrack\\[notify]'). The password is never shown.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    crf: Annotated[int, typer.Option(help="H.264 quality, 0-51: lower is better and bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.crf,
-    preset: Annotated[str, typer.Option(help="x264 preset: faster presets encode quicker, files are bigger.", rich_help_panel=PANEL_ADV_IO)] = OutputConfig.preset,
-    every_frame: Annotated[bool, typer.Option("--every-frame", help="Live sources: process every frame (may fall behind) instead of the newest.", rich_help_panel=PANEL_ADV_IO)] = False,
-    stall_timeout: Annotated[float, typer.Option(help="Live: seconds without a new frame before reconnecting.", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.stall_timeout,
-    max_retries: Annotated[Optional[int], typer.Option(help="Live: reconnect attempts (default: unlimited).", rich_help_panel=PANEL_ADV_IO)] = None,
-    rtsp_transport: Annotated[str, typer.Option(help="Live: how RTSP cameras send RTP: tcp (no lost packets, passes NAT) or udp (for cameras that offer only UDP).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.rtsp_transport,
-    loop: Annotated[int, typer.Option(help="Files: play the source this many times (soak tests).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.loop,
-    follow: Annotated[float, typer.Option(help="Files still being written: keep reading at the end until the file has not grown for this many seconds (0: off).", rich_help_panel=PANEL_ADV_IO)] = SourceConfig.follow,
-    start_time: Annotated[Optional[str], typer.Option(help="Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources use the capture clock.", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    timestamp: Annotated[Optional[bool], typer.Option("--timestamp/--no-timestamp", help="Burn the date and time into the picture, CCTV style. Default: on when the time is known (--start-time).", rich_help_panel=PANEL_OUTPUT, show_default=False)] = None,
-    show: Annotated[bool, typer.Option("--show", help="Show a window (q or Esc quits).", rich_help_panel=PANEL_EVERYDAY)] = False,
-    serve: Annotated[Optional[str], typer.Option(help="Serve a live web view at \\[HOST:]PORT (default host 127.0.0.1).", rich_help_panel=PANEL_EVERYDAY)] = None,
-    token: Annotated[Optional[str], typer.Option(help="Token every web-view request must carry; required off loopback.", rich_help_panel=PANEL_LIVE)] = None,
-    line: LineOption = None,
-    zone: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--zone",
-            help="Zone polygon x1,y1,x2,y2,x3,y3,...[:name] in pixels or fractions (repeatable; concave is fine). "
-            "Reports occupancy, entries, exits and dwell time per visit.",
-            rich_help_panel=PANEL_EVERYDAY,
-            show_default=False,
-        ),
-    ] = None,
-    anchor: AnchorOption = "bottom-center",
-    count_mode: CountModeOption = LINE_DEFAULTS.count_mode,
-    line_margin: LineMarginOption = LINE_DEFAULTS.margin,
-    line_confirm: LineConfirmOption = LINE_DEFAULTS.confirm_frames,
-    link_gap: LinkGapOption = LINK_DEFAULTS.max_gap_s,
-    link_distance: LinkDistanceOption = LINK_DEFAULTS.max_distance,
-    zone_entry_frames: Annotated[int, typer.Option(help="Observations in a row inside a zone before an entry. Raise: one jumping box is never an entry; entries decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.entry_frames,
-    zone_exit_grace: Annotated[float, typer.Option(help="Seconds unseen inside a zone before an exit. Raise: longer occlusions are not exits; exits decided later.", rich_help_panel=PANEL_ANALYTICS)] = ZONE_DEFAULTS.exit_grace_s,
-    loiter: Annotated[Optional[float], typer.Option(help="Emit a loiter event once a visit to a zone lasts this many seconds.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
-    speed_zone: Annotated[Optional[list[str]], typer.Option("--speed-zone", help="Ground rectangle for speeds: its corners x1,y1,...,x4,y4 in the picture (in order; pixels or fractions), then :WIDTH_M,LENGTH_M (x1,y1->x2,y2 is WIDTH_M metres, x2,y2->x3,y3 LENGTH_M), then [:name]. Speeds in km/h go in JSONL, events and the summary (repeatable).", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
-    speed_limit: Annotated[Optional[float], typer.Option(help="km/h: emit a 'speeding' event once per track and speed zone above it.", rich_help_panel=PANEL_ANALYTICS, show_default=False)] = None,
-    speed_window: Annotated[float, typer.Option(help="Seconds of each track's path a speed is fitted over. Raise: steadier speeds; lower: follows braking sooner.", rich_help_panel=PANEL_ANALYTICS)] = SPEED_WINDOW_S,
-    events: Annotated[Optional[Path], typer.Option(help="Analytics events, one JSON line each: crossings, zone entries/exits, loiter.", rich_help_panel=PANEL_EVERYDAY)] = None,
-    redact: Annotated[Optional[str], typer.Option(help="Redact objects of these classes (e.g. person) in the video, window and web view; fails closed for --redact-hold frames.", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
-    redact_region: Annotated[Optional[list[str]], typer.Option("--redact-region", help="A polygon x1,y1,x2,y2,x3,y3,... always redacted (repeatable).", rich_help_panel=PANEL_REDACT, show_default=False)] = None,
-    redact_mode: Annotated[str, typer.Option(help="blur, pixelate or fill.", rich_help_panel=PANEL_ADV_IO)] = REDACT_DEFAULTS.mode,
-    redact_hold: Annotated[int, typer.Option(help="Frames a redacted object stays redacted (at its predicted, padded box) after its last detection. Raise: safer through misses.", rich_help_panel=PANEL_ADV_IO)] = REDACT_DEFAULTS.hold_frames,
-    redact_labels: Annotated[bool, typer.Option("--redact-labels", help="Draw labels over redacted objects too.", rich_help_panel=PANEL_ADV_IO)] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of run options (any option above, named as its flag: line, zone, max-age...); options given here override it.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+    **options: Any,
 ) -> None:
     """Detect and track objects in videos, images, webcams or streams; write annotated video, photos and data.
 
     Without -o, --jsonl or --show nothing is saved. Tuning knobs: --help-all.
     """
-    options = {k: v for k, v in locals().items() if k not in ("sources", "quiet", "ctx", "config")}
     from vidtrack.options import request_from_options
 
     from_file: dict = {}
@@ -190,15 +54,25 @@ def run_command(
             options = merge_options(from_file, options, _given(ctx), source=config)
         request = request_from_options(sources, options)
     except VidtrackError as exc:
-        from vidtrack.cli.common import fail
-        from vidtrack.errors import OptionError
+        raise fail_blaming(exc, from_file, ctx, config)
+    _execute(request, quiet, lambda exc: fail_blaming(exc, from_file, ctx, config))
 
-        if from_file and isinstance(exc, OptionError):
-            from vidtrack.config_file import blame_file
 
-            exc = blame_file(exc, from_file, _given(ctx), config)
-        raise fail(exc)
-    _execute(request, quiet)
+# The run options' parameters (every row of vidtrack.options.OPTIONS: type, default, help,
+# flags, panel), between the sources and --config/--quiet: typer reads this signature.
+with_options(run_command, run_parameters())
+
+
+def fail_blaming(exc: VidtrackError, from_file: dict, ctx: typer.Context, config: Path | None) -> "typer.Exit":
+    """The one-line exit of ``exc``; when its option's value came from ``--config FILE``, the line names the file and key."""
+    from vidtrack.cli.common import fail
+    from vidtrack.errors import OptionError
+
+    if from_file and config is not None and isinstance(exc, OptionError):
+        from vidtrack.config_file import blame_file
+
+        exc = blame_file(exc, from_file, _given(ctx), config)
+    return fail(exc)
 
 
 def _given(ctx: typer.Context) -> set[str]:
@@ -216,7 +90,7 @@ def _given(ctx: typer.Context) -> set[str]:
     return given
 
 
-def _execute(request: "RunRequest", quiet: bool) -> None:
+def _execute(request: "RunRequest", quiet: bool, failing: "Callable[[VidtrackError], typer.Exit] | None" = None) -> None:
     from vidtrack.runner import execute
     from vidtrack.web.view import WebView
     from vidtrack.cli.common import fail
@@ -231,7 +105,7 @@ def _execute(request: "RunRequest", quiet: bool) -> None:
         )
     except VidtrackError as exc:
         reporter.stop()
-        raise fail(exc)
+        raise (failing or fail)(exc)
     reporter.stop()
     try:
         _finish(outcome, request, quiet, reporter.live)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 from vidtrack.errors import OutputError, os_error_reason, path_error, short_path
+from vidtrack.optionspec import Option
 from vidtrack.paths import stat_mode
 
 if TYPE_CHECKING:
     import numpy as np
-    from vidtrack.frames import FrameResult
+    from vidtrack.frames import FrameResult, SourceInfo
 
 
 class Sink(Protocol):
@@ -25,6 +27,28 @@ class Sink(Protocol):
     def write(self, result: "FrameResult") -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Output:
+    """A file output that brings its own path option: what a sink module declares to be one file + one line.
+
+    ``option`` is the run option that names the file (``Option(Path, "output", help=...)``;
+    the option's name is the key this output is registered under in
+    :data:`vidtrack.sinks.open.OPENERS`); ``open(path, info, config, lane)`` opens the sink for
+    one source's file (``info``: its :class:`~vidtrack.frames.SourceInfo`, ``config``: the
+    run's :class:`~vidtrack.config.OutputConfig`, ``lane``: :class:`~vidtrack.sinks.open.LaneOutputs`).
+    Registered, the option joins :data:`vidtrack.options.OPTIONS`, so ``vidtrack run
+    --NAME FILE``, a config file's ``NAME: FILE``, ``vidtrack.track(..., NAME=FILE)`` and the
+    HTTP API (which refuses paths: the server names outputs) all know it; the file's path
+    reaches ``open`` through ``OutputConfig.more``, with the per-source suffix of several sources.
+    """
+
+    option: Option
+    open: Callable[[Path, "SourceInfo", Any, Any], Sink]
+
+    def __call__(self, path: Path, info: "SourceInfo", config: Any, lane: Any) -> Sink:
+        return self.open(path, info, config, lane)
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:

@@ -2,9 +2,12 @@
 
 A review item opens at an event and takes in every event whose window
 ``[t - pre, t + post]`` overlaps its own (as Frigate's review items do), up to
-:data:`MAX_ITEM_S` seconds; the items never overlap and every event lies in exactly one clip. The last ``pre`` seconds of
-frames are held in memory for the pre-roll (at 1080p and 30 frames/s, 3 s is about 560 MB;
-lower ``--pre`` for big frames). Clips are written with the video sink's
+:data:`MAX_ITEM_S` seconds; the items never overlap and every event lies in exactly one clip.
+The last ``pre`` seconds of frames not yet in a clip are held in memory for the pre-roll:
+as they are while that stays under :data:`RAW_BUDGET` bytes (480x360 at 30 frames/s, 3 s:
+47 MB), else each JPEG-encoded at quality :data:`JPEG_QUALITY` (1080p: ~0.4 MB a frame
+instead of 6.2 MB, so 3 s at 30 frames/s holds ~35 MB instead of ~560 MB, for ~10 ms of
+encoding per frame on the sinks' thread). Clips are written with the video sink's
 :class:`~vidtrack.sinks.video.VideoWriter` (H.264 yuv420p ``+faststart``, browser-playable,
 the source's exact rate) and keep the source's audio for their stretch. They show the
 annotated picture, or the clean one (after redaction, before drawing) with ``clean``.
@@ -34,9 +37,32 @@ if TYPE_CHECKING:
 #: Default pre-roll and post-roll, seconds.
 PRE_S = 3.0
 POST_S = 5.0
+#: Pre-roll bytes held as raw frames at most; a pre-roll that would hold more keeps its frames as JPEG.
+RAW_BUDGET = 100 * 1024 * 1024
+#: JPEG quality of a pre-roll frame held encoded (95: no visible loss after the clip's H.264).
+JPEG_QUALITY = 95
 #: Longest review item, seconds: a busy scene whose events never pause is cut into clips of
 #: about this length (back to back, never overlapping), instead of one clip of the whole run.
 MAX_ITEM_S = 60.0
+
+
+@dataclass
+class _Held:
+    """One pre-roll frame: its picture (an array, or JPEG bytes when the ring is over budget)."""
+
+    picture: "np.ndarray | bytes"
+    pts: float
+    duration: float | None
+    index: int
+    time: Any
+    shape: tuple[int, ...]
+
+    def image(self) -> np.ndarray:
+        if isinstance(self.picture, np.ndarray):
+            return self.picture
+        import cv2
+
+        return cv2.imdecode(np.frombuffer(self.picture, np.uint8), cv2.IMREAD_COLOR)
 
 
 @dataclass
@@ -74,7 +100,8 @@ class ClipSink:
         self.info = info
         self.config = config
         self.pre, self.post, self.clean = pre, post, clean
-        self._ring: deque[tuple[np.ndarray, float, float | None, int, Any]] = deque()
+        self._ring: deque[_Held] = deque()
+        self._encode: bool | None = None  # decided at the first frame: raw frames over RAW_BUDGET?
         self._item: _Item | None = None
         self._done: list[dict[str, Any]] = []
         self.warnings: list[str] = []
@@ -89,8 +116,11 @@ class ClipSink:
         """Buffer or write this frame; open, extend or close review items at its events."""
         frame = result.frame
         image = self._picture(result)
-        self._ring.append((image, frame.pts, frame.duration, frame.index, frame.time))
-        while self._ring and frame.pts - self._ring[0][1] > self.pre + 1e-6:
+        if self._encode is None:
+            fps = float(self.info.fps) if self.info.fps else 30.0
+            self._encode = image.nbytes * (self.pre * fps + 1) > RAW_BUDGET
+        self._ring.append(_Held(image, frame.pts, frame.duration, frame.index, frame.time, image.shape))
+        while self._ring and frame.pts - self._ring[0].pts > self.pre + 1e-6:
             self._ring.popleft()
         item = self._item
         if item is not None and frame.pts > item.end + self.pre:  # nothing can join it any more
@@ -104,6 +134,15 @@ class ClipSink:
             result.events = tuple(stamped)
         if item is not None:
             self._catch_up(item)
+            while self._ring and self._ring[0].pts <= item.last_pts + 1e-6:
+                self._ring.popleft()  # written: no later item starts before its clip's last frame
+        newest = self._ring[-1] if self._ring else None
+        if self._encode and newest is not None and newest.pts == frame.pts and isinstance(newest.picture, np.ndarray):
+            import cv2
+
+            ok, data = cv2.imencode(".jpg", newest.picture, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if ok:
+                newest.picture = data.tobytes()
 
     def _join(self, event: "Event") -> _Item:
         item = self._item
@@ -112,23 +151,23 @@ class ClipSink:
             # Joins the open item; past the length cap it extends it no further than the cap.
             item.end = max(item.end, min(event.t + self.post, item.start + MAX_ITEM_S))
         else:
-            floor = self._ring[0][1]
+            floor = self._ring[0].pts
             if item is not None:
                 floor = max(floor, item.last_pts + 1e-3)  # back to back with the previous clip, never overlapping
                 self._finish()
             start = max(event.t - self.pre, floor)
-            first = next(entry for entry in self._ring if entry[1] >= start - 1e-6)
+            first = next(entry for entry in self._ring if entry.pts >= start - 1e-6)
             item = self._item = self._open(first, event.t + self.post)
         item.events.append({k: v for k, v in event.to_json().items() if k in ("t", "time", "frame", "type", "track_id", "class", "line", "zone", "direction")})
         return item
 
-    def _open(self, first: tuple[np.ndarray, float, float | None, int, Any], end: float) -> _Item:
+    def _open(self, first: _Held, end: float) -> _Item:
         from vidtrack.sinks.video import VideoWriter
 
-        image, pts, _, index, when = first
+        pts, index, when = first.pts, first.index, first.time
         name = f"clip-{index:06d}.mp4"
         writer = VideoWriter(
-            self.folder / name, image.shape[1], image.shape[0], self.info.fps,
+            self.folder / name, first.shape[1], first.shape[0], self.info.fps,
             crf=self.config.crf, preset=self.config.preset,
             audio_source=None if self.info.is_live else self.info.media_path,
             use_timestamps=self.info.is_live, time_base=self.info.time_base,
@@ -138,10 +177,10 @@ class ClipSink:
 
     def _catch_up(self, item: _Item) -> None:
         """Write the held frames of ``item``'s window not written yet (at most up to its end)."""
-        for image, pts, duration, _, _ in self._ring:
-            if item.last_pts < pts <= item.end + 1e-6 and pts >= item.start - 1e-6:
-                item.writer.write(image, pts, duration)
-                item.last_pts = pts
+        for held in self._ring:
+            if item.last_pts < held.pts <= item.end + 1e-6 and held.pts >= item.start - 1e-6:
+                item.writer.write(held.image(), held.pts, held.duration)
+                item.last_pts = held.pts
 
     def _finish(self) -> None:
         item, self._item = self._item, None

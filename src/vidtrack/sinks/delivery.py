@@ -2,8 +2,11 @@
 
 Used by the ``--webhook`` and ``--mqtt`` sinks. ``put`` never blocks: it queues the
 message or, when the queue is full (the receiver has been away longer than the queue
-lasts), drops it and counts it. A background thread sends queued messages in order; a
-failed send is retried with exponential backoff (:data:`BACKOFF_S` doubling up to
+lasts), drops it and counts it. A background thread sends queued messages in order, in
+batches: it waits up to :data:`LINGER_S` after the first for more (at most :data:`BATCH`),
+so that a burst of events costs one wake-up of the sender and one round of
+acknowledgements instead of one each (the sender's thread competes with the pipeline's for
+the interpreter); a failed send is retried with exponential backoff (:data:`BACKOFF_S` doubling up to
 :data:`BACKOFF_MAX_S`) while the message is younger than :data:`GIVE_UP_S`, so an
 outage of a broker or web server up to that long loses nothing. At close, the thread
 has :data:`FLUSH_S` seconds to deliver what is queued; the rest is counted as dropped.
@@ -35,6 +38,14 @@ GIVE_UP_S = 120.0
 FLUSH_S = 15.0
 #: Dropped messages named in the report (the rest are only counted).
 NAMED = 20
+#: After the first queued message, how long the sender waits for more to send them together.
+LINGER_S = 0.2
+#: Messages sent together at most.
+BATCH = 200
+
+#: Sends a batch of payloads; returns which were delivered (True) and the error of the
+#: first failure (None when all were delivered).
+SendMany = Callable[[list[bytes]], tuple[list[bool], "str | None"]]
 
 
 @dataclass
@@ -54,11 +65,29 @@ class DeliveryStats:
         }
 
 
+def one_by_one(send: Callable[[bytes], None]) -> SendMany:
+    """A :data:`SendMany` from a one-payload ``send`` (raises on failure): sends in order and
+    stops at the first failure."""
+
+    def send_many(payloads: list[bytes]) -> tuple[list[bool], str | None]:
+        done: list[bool] = []
+        for payload in payloads:
+            try:
+                send(payload)
+            except Exception as exc:  # any failure of the receiver: the rest wait for a retry
+                return done + [False] * (len(payloads) - len(done)), f"{type(exc).__name__}: {exc}"
+            done.append(True)
+        return done, None
+
+    return send_many
+
+
 class Delivery:
-    """A background sender: ``send(payload)`` is called on its thread and raises on failure.
+    """A background sender: ``send`` is called on its thread with batches of payloads.
 
     Args:
-        send: delivers one payload (bytes); raises any exception on failure.
+        send: a :data:`SendMany` (delivers a list of payloads, says which were delivered),
+            or a one-payload function that raises on failure (wrapped by :func:`one_by_one`).
         label: what the receiver is called in reports (credentials masked), e.g. ``mqtt://host:1883/t``.
         capacity, give_up_s, flush_s: see the module constants.
         on_close: called on the thread when it ends (close connections).
@@ -66,15 +95,18 @@ class Delivery:
 
     def __init__(
         self,
-        send: Callable[[bytes], None],
+        send: "Callable[[bytes], None] | SendMany",
         label: str,
         *,
         capacity: int = CAPACITY,
         give_up_s: float = GIVE_UP_S,
         flush_s: float = FLUSH_S,
         on_close: Callable[[], None] | None = None,
+        batched: bool = False,
+        linger_s: float = LINGER_S,
     ) -> None:
-        self._send = send
+        self._send_many: SendMany = send if batched else one_by_one(send)  # type: ignore[assignment,arg-type]
+        self._linger_s = linger_s
         self.label = mask_credentials(label)
         self._queue: "queue.Queue[tuple[float, str, bytes] | None]" = queue.Queue(maxsize=capacity)
         self._give_up_s = give_up_s
@@ -113,7 +145,10 @@ class Delivery:
                     continue
                 if item is None:
                     return
-                self._deliver(*item)
+                batch, last = self._gather(item)
+                self._deliver(batch)
+                if last:
+                    return
         finally:
             if self._on_close is not None:
                 try:
@@ -121,28 +156,51 @@ class Delivery:
                 except Exception:  # closing a dead connection: nothing left to do
                     pass
 
-    def _deliver(self, queued: float, name: str, payload: bytes) -> None:
+    def _gather(self, first: tuple[float, str, bytes]) -> tuple[list[tuple[float, str, bytes]], bool]:
+        """``first`` and what else arrives within the linger time (up to BATCH); True when the end
+        marker came (the batch is the last)."""
+        batch = [first]
+        until = time.monotonic() + self._linger_s
+        while len(batch) < BATCH:
+            wait = until - time.monotonic()
+            try:
+                item = self._queue.get_nowait() if wait <= 0 or self._closing.is_set() else self._queue.get(timeout=wait)
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _deliver(self, batch: list[tuple[float, str, bytes]]) -> None:
+        """Send ``batch``; retry what was not delivered with backoff, drop what is too old."""
         delay = BACKOFF_S
-        while True:
+        while batch:
             if self._deadline is not None and time.monotonic() > self._deadline:
-                self._drop(name, "run ended before delivery")
+                for _, name, _ in batch:
+                    self._drop(name, "run ended before delivery")
                 return
             try:
-                self._send(payload)
-            except Exception as exc:  # any failure of the receiver: retry
-                self.stats.last_error = mask_credentials(f"{type(exc).__name__}: {exc}")
-                if time.monotonic() - queued > self._give_up_s:
-                    self._drop(name, f"undelivered for {self._give_up_s:.0f} s")
-                    return
-                with self._lock:
-                    self.stats.retries += 1
-                wait = delay if self._deadline is None else min(delay, max(0.0, self._deadline - time.monotonic()))
-                time.sleep(wait)
-                delay = min(delay * 2, BACKOFF_MAX_S)
-                continue
+                done, error = self._send_many([payload for _, _, payload in batch])
+            except Exception as exc:  # a sender that raised: nothing of the batch counts as delivered
+                done, error = [False] * len(batch), f"{type(exc).__name__}: {exc}"
             with self._lock:
-                self.stats.sent += 1
-            return
+                self.stats.sent += sum(done)
+            batch = [item for item, ok in zip(batch, done) if not ok]
+            if not batch:
+                return
+            self.stats.last_error = mask_credentials(error or "not delivered")
+            now = time.monotonic()
+            for item in [item for item in batch if now - item[0] > self._give_up_s]:
+                self._drop(item[1], f"undelivered for {self._give_up_s:.0f} s")
+            batch = [item for item in batch if now - item[0] <= self._give_up_s]
+            if not batch:
+                return
+            with self._lock:
+                self.stats.retries += 1
+            wait = delay if self._deadline is None else min(delay, max(0.0, self._deadline - time.monotonic()))
+            time.sleep(wait)
+            delay = min(delay * 2, BACKOFF_MAX_S)
 
     def close(self) -> None:
         """Deliver what is queued within ``flush_s`` seconds, count the rest as dropped; idempotent."""

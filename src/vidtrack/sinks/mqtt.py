@@ -5,7 +5,8 @@ by default). The password never appears in messages or the summary (credentials 
 masked). Delivery (queue, retries, drop counts) is :mod:`vidtrack.sinks.delivery`'s: a
 message counts as sent once the broker acknowledged it; after a failure the connection
 is dropped and a fresh one made on the next try, so a message is not sent twice by
-paho's own resend queue. paho-mqtt is an optional dependency: ``pip install 'vidtrack[notify]'``.
+paho's own resend queue. The messages of a batch are published together and their
+acknowledgements awaited together (paho keeps up to :data:`IN_FLIGHT` unacknowledged). paho-mqtt is an optional dependency: ``pip install 'vidtrack[notify]'``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Seconds to connect, and to wait for the broker's acknowledgement of one message.
 TIMEOUT_S = 5.0
+#: Messages paho may have sent without the broker's acknowledgement yet.
+IN_FLIGHT = 100
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class _Connection:
         if self.target.tls:
             client.tls_set()
         client.connect_timeout = TIMEOUT_S
+        client.max_inflight_messages_set(IN_FLIGHT)
         client.connect(self.target.host, self.target.port, keepalive=30)
         client.loop_start()
         deadline = time.monotonic() + TIMEOUT_S
@@ -101,22 +105,34 @@ class _Connection:
             time.sleep(0.01)
         return client
 
-    def send(self, payload: bytes) -> None:
+    def send_many(self, payloads: list[bytes]) -> tuple[list[bool], str | None]:
+        """Publish ``payloads`` at QoS 1 (all handed to paho, then their acknowledgements awaited
+        together); which the broker acknowledged, and the first error (see :data:`~vidtrack.sinks.delivery.SendMany`)."""
         import paho.mqtt.client as mqtt
 
+        done = [False] * len(payloads)
+        infos: list[Any] = []
         try:
             if self.client is None or not self.client.is_connected():
                 self.close()
                 self.client = self._connect()
-            info = self.client.publish(self.target.topic, payload, qos=1)
-            if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                raise ConnectionError(f"publish refused ({mqtt.error_string(info.rc)})")
-            info.wait_for_publish(TIMEOUT_S)
-            if not info.is_published():
+            for payload in payloads:
+                info = self.client.publish(self.target.topic, payload, qos=1)
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    raise ConnectionError(f"publish refused ({mqtt.error_string(info.rc)})")
+                infos.append(info)
+            deadline = time.monotonic() + TIMEOUT_S + 0.05 * len(payloads)
+            for i, info in enumerate(infos):
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+                done[i] = info.is_published()
+            if not all(done):
                 raise TimeoutError("no acknowledgement from the broker")
-        except Exception:
-            self.close()  # paho would resend this message itself after a reconnect: start afresh
-            raise
+            return done, None
+        except Exception as exc:
+            for i, info in enumerate(infos):
+                done[i] = done[i] or info.is_published()
+            self.close()  # paho would resend the unacknowledged messages itself after a reconnect: start afresh
+            return done, f"{type(exc).__name__}: {exc}"
 
     def close(self) -> None:
         client, self.client = self.client, None
@@ -136,4 +152,5 @@ class MqttSink(NotifySink):
         check_paho()
         target = MqttTarget.parse(url)
         connection = _Connection(target)
-        super().__init__(Delivery(connection.send, target.label, on_close=connection.close, **delivery), final_events)  # type: ignore[arg-type]
+        delivery_ = Delivery(connection.send_many, target.label, on_close=connection.close, batched=True, **delivery)  # type: ignore[arg-type]
+        super().__init__(delivery_, final_events)

@@ -1,8 +1,12 @@
 """The file sinks of one lane, built from :class:`~vidtrack.config.OutputConfig` by one table.
 
-A new file output is one sink file (a class with the :class:`~vidtrack.sinks.base.Sink`
-contract), one line in :data:`OPENERS` (its ``OutputConfig`` field -> how to open it), and the
-field and option that name its path (``config.py``, ``options.py``).
+A new file output is one sink file and one line in :data:`OPENERS`. The sink file holds the
+sink (the :class:`~vidtrack.sinks.base.Sink` contract) and an
+:class:`~vidtrack.sinks.base.Output` that declares its path option (type, help) and how to
+open it; the line registers it: ``"track_csv": track_csv.OUTPUT``. The option then reaches
+every front end (:data:`vidtrack.options.OPTIONS` collects it, see :func:`output_options`)
+and its path reaches the opener through ``OutputConfig.more``; nothing else changes.
+The outputs that predate this (``-o``, ``--jsonl``...) keep their ``OutputConfig`` fields.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from vidtrack.config import OutputConfig
-from vidtrack.sinks.base import Sink
+from vidtrack.optionspec import Option
+from vidtrack.sinks.base import Output, Sink
 from vidtrack.sinks.data import JsonlSink, MotSink
 from vidtrack.sinks.events import EventsSink
 from vidtrack.sinks.images import ImageSink, is_still_output
@@ -83,6 +88,11 @@ OPENERS: dict[str, Callable[[Path, "SourceInfo", OutputConfig, LaneOutputs], Sin
 }
 #: Outputs that are folders: opened like the others, not listed as files (nor deleted as one).
 FOLDERS = ("snapshots", "clips")
+
+
+def output_options() -> dict[str, Option]:
+    """The path options that registered outputs declare (:class:`Output` entries of :data:`OPENERS`), by name."""
+    return {name: entry.option for name, entry in OPENERS.items() if isinstance(entry, Output)}
 
 
 def _webhook(url: str, lane: LaneOutputs) -> Sink:

@@ -90,7 +90,9 @@ class SummaryBuilder:
         self._first_time: datetime | None = None  # wall-clock time of the first frame, when known
         self._last_pts: float | None = None
         self._last_duration: float | None = None
-        self._tracks: dict[str, set[int]] = defaultdict(set)
+        # Per track id: summed confidence per class it was reported as (a tracker may let
+        # classes a detector confuses, car/truck, continue one track); counted under the top one.
+        self._track_votes: dict[int, dict[str, float]] = {}
         self._detections: dict[str, int] = defaultdict(int)
         self._detected: dict[str, int] = defaultdict(int)
         self._best: dict[str, float] = {}
@@ -119,7 +121,8 @@ class SummaryBuilder:
                 if c > self._best.get(cls, -1.0):
                     self._best[cls] = c
                 if track is not None and track[i] >= 0:
-                    self._tracks[cls].add(int(track[i]))
+                    votes = self._track_votes.setdefault(int(track[i]), {})
+                    votes[cls] = votes.get(cls, 0.0) + (c if c == c else 1.0)
         for cls, n in result.detected.items():
             self._detected[cls] += n
         for stage, ms in result.timings_ms.items():
@@ -130,6 +133,14 @@ class SummaryBuilder:
             age = (now - frame.captured) * 1000.0
         if age is not None:
             self._ages.append(float(age))
+
+    def _tracks_per_class(self) -> dict[str, int]:
+        """Reported tracks per class, each track once, under the class with the highest
+        summed confidence over its rows (ties: the class it was first reported as)."""
+        counts: dict[str, int] = defaultdict(int)
+        for votes in self._track_votes.values():
+            counts[max(votes, key=votes.__getitem__)] += 1
+        return dict(sorted(counts.items()))
 
     def update(self, **fields: Any) -> None:
         """Add or override top-level fields of the summary."""
@@ -160,7 +171,7 @@ class SummaryBuilder:
             "duration": round(self.duration, 3),
             "fps": round(float(self.fps), 3) if self.fps else None,
             "fps_exact": f"{self.fps.numerator}/{self.fps.denominator}" if self.fps else None,
-            "tracks": {cls: len(ids) for cls, ids in sorted(self._tracks.items())},
+            "tracks": self._tracks_per_class(),
             "detections": dict(sorted(self._detections.items())),
             "tags": confidence_tags(self._best),
             "timings_ms": {

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Protocol, Sequence
 
 from vidtrack.errors import SourceError
+from vidtrack.optionspec import Option
 from vidtrack.frames import Frame, SourceInfo, SourceState, SourceStatus  # re-exported: the old import path
+
+if TYPE_CHECKING:
+    from vidtrack.config import SourceConfig
 
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -67,6 +72,30 @@ class Source(Protocol):
     @property
     def status(self) -> SourceStatus:
         """Current :class:`SourceStatus` (state and reconnect attempt); cheap, any thread."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """A source kind named by its URL scheme that brings its own options: one file + one line.
+
+    The source module declares ``INPUT = Input(open, options)`` and one line in
+    :data:`vidtrack.sources.open.OPENERS` registers it under its scheme (``"pattern": pattern.INPUT``):
+    ``vidtrack run pattern://...`` then opens it. ``open(spec, config, source_id,
+    connect_timeout)`` returns the :class:`Source`. ``options`` (name -> :class:`Option` of group
+    ``"source"``) join :data:`vidtrack.options.OPTIONS`, so the CLI, config files, the HTTP API and
+    the Python API all take them; their values reach ``open`` as ``config.extra(name)``.
+    """
+
+    open: Callable[[str, "SourceConfig", int, "float | None"], "Source"]
+    options: Mapping[str, Option] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, option in self.options.items():
+            if option.group != "source":
+                raise ValueError(f"source option {name!r} must be of group 'source', not {option.group!r}")
+
+    def __call__(self, spec: str, config: "SourceConfig", source_id: int, connect_timeout: "float | None") -> "Source":
+        return self.open(spec, config, source_id, connect_timeout)
 
 
 class FiniteSource:

@@ -1,7 +1,10 @@
 """From what the user typed to a reader: :func:`classify` names the kind of source, :data:`OPENERS` opens it.
 
 A source kind is one file (a class with the :class:`~vidtrack.sources.base.Source` contract)
-plus one line in :data:`OPENERS` (and a rule in :func:`classify` that recognises it).
+plus one line in :data:`OPENERS`. A kind named by a URL scheme (``pattern://...``) registers an
+:class:`~vidtrack.sources.base.Input` under its scheme, and :func:`classify` recognises it with
+no more code; its options join the option table (:func:`input_options`). The built-in kinds are
+:class:`SourceKind` members that :func:`classify` tells apart by their specs' shape.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 from urllib.parse import urlsplit
 
 from vidtrack.config import SourceConfig
 from vidtrack.errors import SourceError, path_error, short_path
 from vidtrack.paths import check_readable, stat_mode
-from vidtrack.sources.base import IMAGE_SUFFIXES, LIVE_SCHEMES, Source, sequence_files
+from vidtrack.optionspec import Option
+from vidtrack.sources.base import IMAGE_SUFFIXES, LIVE_SCHEMES, Input, Source, sequence_files
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -31,8 +35,11 @@ class SourceKind(enum.Enum):
     STREAM = "stream"
 
 
-def classify(spec: str) -> SourceKind:
-    """Decide what kind of source ``spec`` names, or raise a one-line SourceError."""
+def classify(spec: str) -> "SourceKind | str":
+    """Decide what kind of source ``spec`` names, or raise a one-line SourceError.
+
+    A URL whose scheme is registered in :data:`OPENERS` (an :class:`Input`) is that kind: the scheme is returned.
+    """
     spec = spec.strip()
     if not spec:
         raise SourceError("empty source", "give a video file, image folder, webcam index or stream URL")
@@ -46,6 +53,8 @@ def classify(spec: str) -> SourceKind:
             return SourceKind.STREAM
         if scheme == "file":
             return classify(spec[len("file://") :])
+        if scheme in OPENERS:
+            return scheme
         raise SourceError(
             f"unknown URL scheme {scheme!r} in {spec}",
             "use rtsp://, http(s)://, udp://, tcp://, a webcam index or a file path",
@@ -158,7 +167,8 @@ def _open_stream(spec: str, config: SourceConfig, source_id: int, connect_timeou
 
 
 #: Opens ``(spec, config, source_id, connect_timeout)`` of each kind: one line per source kind.
-OPENERS: dict[SourceKind, Callable[[str, SourceConfig, int, float | None], Source]] = {
+#: A kind named by a URL scheme is keyed by the scheme: ``"pattern": pattern.INPUT`` (an :class:`Input`).
+OPENERS: dict[Union[SourceKind, str], Callable[[str, SourceConfig, int, float | None], Source]] = {
     SourceKind.VIDEO_FILE: _open_file,
     SourceKind.IMAGES: _open_images,
     SourceKind.WEBCAM: _open_webcam,
@@ -166,8 +176,13 @@ OPENERS: dict[SourceKind, Callable[[str, SourceConfig, int, float | None], Sourc
 }
 
 
+def input_options() -> dict[str, Option]:
+    """The options that registered source kinds declare (:class:`Input` entries of :data:`OPENERS`), by name."""
+    return {name: option for entry in OPENERS.values() if isinstance(entry, Input) for name, option in entry.options.items()}
+
+
 def _open(
-    spec: str, kind: SourceKind, config: SourceConfig, source_id: int, connect_timeout: float | None = None
+    spec: str, kind: "SourceKind | str", config: SourceConfig, source_id: int, connect_timeout: float | None = None
 ) -> Source:
     return OPENERS[kind](spec, config, source_id, connect_timeout)
 

@@ -65,6 +65,7 @@ class ScoreRanks:
     def reset(self) -> None:
         """Forget every score: back to the uniform prior."""
         self._counts = np.zeros(BINS)
+        self._pending: list[np.ndarray] = []  # bins observed since the counts were last brought up to date
         self._data_total = 0.0
         self._prior = self.prior_weight
         self.version = 0
@@ -72,6 +73,7 @@ class ScoreRanks:
 
     def _refresh(self) -> None:
         """Rebuild the cumulative counts (data plus whatever is left of the prior)."""
+        self._flush()
         cumulative = np.cumsum(self._counts)
         self._total = self._data_total
         if self._prior > 1e-6 * max(self._data_total, 1.0):
@@ -93,9 +95,12 @@ class ScoreRanks:
         """Add one frame's scores, given as their :meth:`bins`."""
         if len(bins) == 0:
             return
-        self._counts += np.bincount(bins, minlength=BINS)
+        # The histogram itself is only read when the cumulative counts are rebuilt: the
+        # bins wait in a list until then (one bincount per rebuild, not one per frame).
+        self._pending.append(bins)
         self._data_total += len(bins)
         if self._data_total > self.memory:
+            self._flush()
             self._counts *= 0.5
             self._data_total *= 0.5
             self._fresh_until = 0.0
@@ -104,6 +109,14 @@ class ScoreRanks:
             self._fresh_until = 0.0
         if self._data_total > self._fresh_until:
             self._refresh()
+
+    def _flush(self) -> None:
+        """Add the pending bins to the histogram."""
+        pending = self._pending
+        if pending:
+            bins = pending[0] if len(pending) == 1 else np.concatenate(pending)
+            self._counts += np.bincount(bins, minlength=BINS)
+            pending.clear()
 
     def observe(self, scores: np.ndarray) -> None:
         """Add one frame's scores."""

@@ -49,8 +49,9 @@ import numpy as np
 
 from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign
+from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
-from vidtrack.tracking.scores import ScoreRanks, finite_score_bins
+from vidtrack.tracking.scores import _INNER_EDGES, ScoreRanks
 
 if TYPE_CHECKING:
     import supervision as sv
@@ -62,7 +63,7 @@ _VEL = slice(4, 8)  # per-frame velocity of the four coordinates
 _OBS = slice(8, 12)  # last observed (detection) box
 _MISS = 12  # frames since the last match (0 for tracks matched in this frame)
 _HITS = 13  # matched frames (consecutive while tentative)
-_CLS = 14  # class id
+_CLS = 14  # association class of the first detection (classes.py)
 _KEY = 15  # internal serial number (tentative tracks have one too)
 _ID = 16  # public id, 0 while tentative
 _LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
@@ -92,6 +93,7 @@ class IoUTracker:
         self._max_age = cfg.max_age_frames(rate)
         self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
+        self._classes = AssociationClasses()
         self.reset()
 
     def reset(self) -> None:
@@ -163,9 +165,12 @@ class IoUTracker:
         Returns a new ``sv.Detections`` (the input is not modified) with the rows assigned
         to confirmed tracks, in input order, ``tracker_id`` set and
         ``data["det_index"]`` giving each row's index in the input. With
-        ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes.
+        ``smooth_boxes`` (default) ``xyxy`` holds the tracks' filtered boxes. Classes a
+        detector confuses (car/truck/bus, bicycle/motorcycle, by ``data["class_name"]``;
+        :mod:`vidtrack.tracking.classes`) continue each other's tracks; each row keeps its
+        own class.
         """
-        xyxy, confidence, class_id = _arrays(detections)
+        xyxy, confidence, class_id = self._arrays(detections)
         det_index, track_ids, boxes = self.update_arrays(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, boxes)
 
@@ -177,7 +182,7 @@ class IoUTracker:
         (:class:`~vidtrack.tracking.lookahead.LookAhead`) can give a track's first rows
         its id once it is confirmed.
         """
-        xyxy, confidence, class_id = _arrays(detections)
+        xyxy, confidence, class_id = self._arrays(detections)
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, self._last_boxes, keys)
 
@@ -187,7 +192,9 @@ class IoUTracker:
         """Numpy-level ``update`` for confirmed tracks: ``(det_index, track_id, xyxy)``.
 
         ``xyxy`` is (N,4) float64, ``confidence`` and ``class_id`` are (N,); they are only
-        read. The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
+        read. A detection only continues a track of its own ``class_id``: pass
+        :func:`~vidtrack.tracking.classes.association_class` values to let confusable
+        classes continue each other's tracks (``update`` does that from the class names). The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
         else the matched detections' own boxes.
         """
         det_index, matched = self._advance(xyxy, confidence, class_id)
@@ -251,10 +258,16 @@ class IoUTracker:
 
     # -- internals --------------------------------------------------------------------
 
+    def _arrays(self, detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_arrays` with association classes from ``data["class_name"]`` when present."""
+        xyxy, confidence, class_id = _arrays(detections)
+        names = detections.data.get("class_name") if detections.data else None
+        return xyxy, confidence, self._classes(class_id, names)
+
     def _observe(self, confidence: np.ndarray) -> np.ndarray:
         """Add the frame's scores to the distribution; return their bins. Keeps the bins
         the rank settings correspond to up to date."""
-        score_bins = finite_score_bins(confidence)
+        score_bins = _INNER_EDGES.searchsorted(confidence, side="right")  # finite_score_bins, minus a call
         ranks = self._ranks
         ranks.observe_bins(score_bins)
         if ranks.version != self._ranks_version:
@@ -270,6 +283,7 @@ class IoUTracker:
         count = self._count
         state = self._state[:count]
         rows = cols = _NO_INDEX
+        matched = None  # the matched rows of the state, once known to be final
         if count:
             # Constant-velocity prediction; a coasting track keeps moving.
             state[:, _BOX] += state[:, _VEL]
@@ -277,7 +291,7 @@ class IoUTracker:
             if n_det:
                 rows, cols = self._associate(state, xyxy, area, score_bins, class_id)
                 if len(rows):
-                    self._correct(state, cols, xyxy[rows])
+                    matched = self._correct(state, cols, xyxy[rows])
         n_old_matched = len(rows)
 
         # Confident detections nobody claimed start tentative tracks.
@@ -290,6 +304,7 @@ class IoUTracker:
                 rows = np.concatenate((rows, born))
                 state = self._state[: self._count]
                 self._last_birth = self._frame
+                matched = None
 
         # Confirmation: ids are handed out in order, from 1, per tracker instance. A
         # tentative track is at most min_hits - 1 frames old, so most frames skip this.
@@ -300,8 +315,10 @@ class IoUTracker:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
                 state[ready, _LIMIT] = self._max_age
                 self._next_id += n_ready
+                matched = None
 
-        matched = state[cols]
+        if matched is None:
+            matched = state[cols]
         self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
@@ -327,14 +344,17 @@ class IoUTracker:
         overlap = _overlap(xyxy, area, state[:, _BOX])
         same_class = class_id[:, None] == state[:, _CLS]
         confident = score_bins >= self._high_bin
-        threshold = np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)
-        allowed = (overlap >= threshold[:, None]) & same_class
+        if np.count_nonzero(confident) == len(confident):
+            allowed = overlap >= cfg.iou_threshold
+        else:
+            allowed = overlap >= np.where(confident, cfg.iou_threshold, cfg.low_iou_threshold)[:, None]
+        allowed &= same_class
         # Confident matches weigh one more than any weak one (ByteTrack's priority).
         rows, cols = assign(allowed, overlap, confident)
         if len(rows) == len(score_bins):
             return rows, cols
 
-        free_det = confident.copy()
+        free_det = confident  # not read again: updated in place
         free_det[rows] = False
         buffer = cfg.iou_buffer
         if buffer > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
@@ -391,12 +411,13 @@ class IoUTracker:
                 cols = np.concatenate((cols, t[extra_cols]))
         return rows, cols
 
-    def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> None:
+    def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Alpha-beta update of the matched tracks with their detections.
 
         A track seen for the second time takes the measured velocity as is; a track
         re-found after missed frames restarts from the observation (its prediction has
         drifted) and re-estimates its velocity across the gap from real observations.
+        Returns the updated rows (``state[cols]``).
         """
         matched = state[cols]
         box = matched[:, _BOX]  # the prediction, corrected in place
@@ -419,6 +440,7 @@ class IoUTracker:
         span[:] = 0.0
         hits += 1.0
         state[cols] = matched
+        return matched
 
     def _add_tracks(self, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Append tentative tracks; returns their row indices."""
@@ -510,13 +532,18 @@ def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.
     """IoU of detections (N,4) with known positive ``areas`` against predicted boxes (M,4).
 
     The tracker's hot path: like :func:`iou_matrix`, but detection areas are reused and,
-    since every detection has a positive area, the union is never zero.
+    since every detection has a positive area, the union is never zero. The corners are
+    taken with one maximum and one minimum over all four coordinates of every pair
+    ((N,M,4), the unused halves are cheap), fewer numpy calls than slicing them apart.
     """
-    top_left = np.maximum(boxes[:, None, 0:2], predicted[:, 0:2])
-    bottom_right = np.minimum(boxes[:, None, 2:4], predicted[:, 2:4])
-    wh = np.subtract(bottom_right, top_left, out=bottom_right)
-    np.maximum(wh, 0.0, out=wh)
-    inter = wh[..., 0] * wh[..., 1]
+    pairs = boxes[:, None, :]
+    low = np.maximum(pairs, predicted)
+    high = np.minimum(pairs, predicted)
+    width = np.subtract(high[..., 2], low[..., 0])
+    height = np.subtract(high[..., 3], low[..., 1])
+    np.maximum(width, 0.0, out=width)
+    np.maximum(height, 0.0, out=height)
+    inter = np.multiply(width, height, out=width)
     size = predicted[:, 2:4] - predicted[:, 0:2]
     np.maximum(size, 0.0, out=size)
     union = areas[:, None] + (size[:, 0] * size[:, 1])

@@ -27,7 +27,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from vidtrack.errors import OptionError, VidtrackError, in_terms_of
-from vidtrack.options import OPTIONS, check_value
+from vidtrack.options import OPTIONS, check_value, json_schema
 from vidtrack.web.live import BOUNDARY, LiveHub
 from vidtrack.web.security import Guard
 from vidtrack.web.service import deepstack_payload, detect_payload, tags_payload
@@ -88,7 +88,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         return check_value(name, value)
     except OptionError as exc:
-        raise api_error(422, exc.problem, exc.fix or "see 'vidtrack run --help' for its values") from None
+        exc = in_terms_of(exc, "http")  # conf='abc', not --conf 'abc'
+        raise api_error(422, exc.problem, exc.fix or "see the fields at /docs") from None
 
 
 def create_app(
@@ -444,7 +445,7 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
         return JSONResponse(find(job_id).public(), headers=NO_STORE)
 
     @app.get("/v1/jobs/{job_id}/{name}", summary="A finished job's output: video.mp4 (HTTP Range), "
-             "tracks.jsonl, events.jsonl, summary.json")
+             "tracks.jsonl, events.jsonl, summary.json, heatmap.png")
     async def job_file(job_id: str, name: str) -> FileResponse:
         from vidtrack.web.jobs import OUTPUT_FILES
 
@@ -456,6 +457,16 @@ def _api_routes(app: FastAPI, service: "DetectionService | None", jobs: "JobMana
                 f"fetch one of the job's outputs: {', '.join(job.public()['outputs']) or 'none'}"
             raise api_error(404, f"job {job_id} has no {name} ({state})", fix)
         return FileResponse(path, media_type=OUTPUT_FILES[name], headers={"X-Content-Type-Options": "nosniff"})
+
+    @app.get("/v1/jobs/{job_id}/{kind}/{name}", summary="A file of a finished job's snapshots/ or clips/ folder "
+             "(asked with snapshots=true, clips=true; the URLs are in the job's outputs)")
+    async def job_folder_file(job_id: str, kind: str, name: str) -> FileResponse:
+        job = find(job_id)
+        manager = need_jobs()
+        path = manager.output(job, f"{kind}/{name}")
+        if path is None:
+            raise api_error(404, f"job {job_id} has no {kind}/{name} ({job.state})", "use the URLs in the job's outputs")
+        return FileResponse(path, media_type=manager.media_type(f"{kind}/{name}"), headers={"X-Content-Type-Options": "nosniff"})
 
     @app.delete("/v1/jobs/{job_id}", summary="Stop a job if it runs and delete it with its files")
     async def delete_job(job_id: str) -> JSONResponse:
@@ -485,9 +496,10 @@ def _review_routes(app: FastAPI, review: "ReviewIndex", token: str | None) -> No
 
 
 def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
-    """OpenAPI for a body that is multipart (``image`` + options) or JSON base64."""
-    types = {float: "number", int: "integer", str: "string", bool: "boolean"}
-    props = {name: {"type": types[kind]} for name, kind in options.items()}
+    """OpenAPI for a body that is multipart (``image`` + options) or JSON base64; each option's
+    type, range, default and description from the option table."""
+    types = {float: "number", int: "integer", str: "string", bool: "boolean"}  # DeepStack's own fields
+    props = {name: json_schema(name) if name in OPTIONS else {"type": types[kind]} for name, kind in options.items()}
     return {"requestBody": {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
             "image": {"type": "string", "format": "binary"}, **props}}},
@@ -497,9 +509,16 @@ def _image_body_doc(options: dict[str, type]) -> dict[str, Any]:
 
 
 def _job_body_doc() -> dict[str, Any]:
+    """OpenAPI for a video job: the upload and every run option a client may set (the option
+    table's, less those the server decides and the paths), as form fields."""
+    from vidtrack.web.jobs import SERVER_OPTIONS
+
+    fields = {name: json_schema(name) for name, option in OPTIONS.items()
+              if name not in SERVER_OPTIONS and not issubclass(option.kind, Path)}
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["video"], "properties": {
             "video": {"type": "string", "format": "binary"},
             "options": {"type": "string", "description": "JSON object of 'vidtrack run' options, e.g. {\"conf\": 0.4}"},
+            **fields,
         }, "additionalProperties": {"type": "string"}}}}}}
 

@@ -3,7 +3,10 @@
 A job is a folder ``JOBS_DIR/<id>/`` holding ``record.json`` (state, progress, options,
 error), the upload while it waits or runs, and the outputs: ``video.mp4`` (H.264),
 ``tracks.jsonl``, ``summary.json`` (and ``events.jsonl`` when the run has an events
-output). The request is built by :func:`vidtrack.options.request_from_options` from the
+output); when the client asks ``snapshots``, ``clips`` or ``heatmap`` (true: the server
+names them, see :data:`JOB_FOLDERS`), ``heatmap.png`` and the folders ``snapshots/`` and
+``clips/``, whose files are served at ``/v1/jobs/<id>/snapshots/<file>`` and
+``/v1/jobs/<id>/clips/<file>``. The request is built by :func:`vidtrack.options.request_from_options` from the
 client's options, named as ``vidtrack run``'s, and run by the function the server hands the
 :class:`JobManager` (``vidtrack serve`` hands it :func:`vidtrack.runner.execute`) with the
 server's one shared model. At most ``max_jobs`` run at once; the rest queue.
@@ -41,7 +44,13 @@ log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 #: Output files a client may fetch, by the name in the URL.
 OUTPUT_FILES = {"video.mp4": "video/mp4", "tracks.jsonl": "application/x-ndjson",
-                "events.jsonl": "application/x-ndjson", "summary.json": "application/json"}
+                "events.jsonl": "application/x-ndjson", "summary.json": "application/json",
+                "heatmap.png": "image/png"}
+#: Outputs a client may ask for with ``true`` (they are paths in ``vidtrack run``: the server
+#: names them inside the job's folder): option -> the file or folder name.
+JOB_OUTPUTS = {"snapshots": "snapshots", "clips": "clips", "heatmap": "heatmap.png"}
+#: The job's folders of files (snapshots, clips): the suffixes served from them, with their type.
+JOB_FOLDERS = {"snapshots": {".jpg": "image/jpeg"}, "clips": {".mp4": "video/mp4"}}
 #: Run options the server decides, whatever the client sends (paths are found by type too).
 #: ``webhook``/``mqtt``: a client must not make the server send requests to addresses it chooses.
 SERVER_OPTIONS = {"model", "imgsz", "device", "backend", "show", "serve", "token", "loop", "quiet", "webhook", "mqtt"}
@@ -108,10 +117,27 @@ def client_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     run: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_key(key)
+        if name in JOB_OUTPUTS:  # asked with true/false; the server names the path
+            if _flag(name, value):
+                run[name] = True
+            continue
         if name in SERVER_OPTIONS or issubclass(OPTIONS[name].kind, PurePath):
             raise OptionError(f"option {name!r} is set by the server", "leave it out: outputs are fetched from the job's URLs")
         run[name] = check_value(name, value)
     return run
+
+
+def _flag(name: str, value: Any) -> bool:
+    """``true``/``false`` of a job output a client asks for (``snapshots``, ``clips``, ``heatmap``).
+
+    Raises:
+        OptionError: anything else (a path: the server names the job's files).
+    """
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        return value if isinstance(value, bool) else text in ("true", "1", "yes", "on")
+    raise OptionError(f"option {name!r} of a job is true or false, not {str(value)[:40]!r}",
+                      f"send {name}=true: the server names the job's files and serves them under the job's URL")
 
 
 @dataclass
@@ -134,12 +160,19 @@ class Job:
     deleted: bool = False
 
     def public(self, base: str = "") -> dict[str, Any]:
-        """The JSON a client sees: state, progress, errors and output URLs (never paths)."""
-        outputs = {}
+        """The JSON a client sees: state, progress, errors and output URLs (never paths).
+
+        ``outputs.snapshots``/``outputs.clips`` are lists of the URLs of the folder's files."""
+        outputs: dict[str, Any] = {}
         if self.state == FINISHED:
             for name in OUTPUT_FILES:
                 if (self.folder / name).exists():
                     outputs[name.split(".")[0]] = f"{base}/v1/jobs/{self.id}/{name}"
+            for kind, suffixes in JOB_FOLDERS.items():
+                folder = self.folder / kind
+                if folder.is_dir():
+                    outputs[kind] = [f"{base}/v1/jobs/{self.id}/{kind}/{p.name}" for p in sorted(folder.iterdir())
+                                     if p.suffix.lower() in suffixes and p.is_file()]
         total = self.frames_total
         return {
             "id": self.id,
@@ -317,11 +350,28 @@ class JobManager:
             return sorted((j for j in self._jobs.values() if not j.deleted), key=lambda j: -j.created)
 
     def output(self, job: Job, name: str) -> Path | None:
-        """The path of a finished job's output ``name`` (one of :data:`OUTPUT_FILES`), if it exists."""
-        if name not in OUTPUT_FILES or job.state != FINISHED:
+        """The path of a finished job's output ``name`` (one of :data:`OUTPUT_FILES`, or
+        ``snapshots/<file>``/``clips/<file>`` of :data:`JOB_FOLDERS`), if it exists."""
+        if job.state != FINISHED:
             return None
-        path = job.folder / name
+        kind, _, file = name.partition("/")
+        if file:
+            if kind not in JOB_FOLDERS or not re.fullmatch(r"[A-Za-z0-9_.-]+", file) or file.startswith("."):
+                return None
+            if Path(file).suffix.lower() not in JOB_FOLDERS[kind]:
+                return None
+            path = job.folder / kind / file
+        elif name in OUTPUT_FILES:
+            path = job.folder / name
+        else:
+            return None
         return path if path.is_file() else None
+
+    @staticmethod
+    def media_type(name: str) -> str:
+        """The media type of an output name :meth:`output` accepted."""
+        kind, _, file = name.partition("/")
+        return JOB_FOLDERS[kind][Path(file).suffix.lower()] if file else OUTPUT_FILES[name]
 
     def delete(self, job: Job) -> None:
         """Forget a job and remove its files; a running job is stopped first (in its worker)."""
@@ -368,7 +418,8 @@ class JobManager:
                                    "imgsz": self.service.config.imgsz}
         if "events" in RUN_OPTIONS:
             outputs["events"] = folder / "events.jsonl"
-        return request_from_options([str(source)], {**run_options, **outputs})
+        asked = {name: folder / JOB_OUTPUTS[name] for name in JOB_OUTPUTS if run_options.get(name) is True}
+        return request_from_options([str(source)], {**run_options, **asked, **outputs})
 
     def _work(self) -> None:
         """A job runner thread: no exception ever leaves it (a job's failure is the job's)."""
@@ -449,6 +500,7 @@ class JobManager:
             from vidtrack.paths import write_json_atomic
 
             summary["source"] = job.filename
+            summary = _without_server_paths(summary, job.folder)
             write_json_atomic(job.folder / "summary.json", summary)
         with self._lock:
             job.state, job.finished = FINISHED, time.time()
@@ -478,6 +530,8 @@ class JobManager:
                 (job.folder / name).unlink(missing_ok=True)
             except OSError:
                 pass
+        for kind in JOB_FOLDERS:
+            shutil.rmtree(job.folder / kind, ignore_errors=True)
         with self._lock:
             job.state, job.finished, job.error = FAILED, time.time(), error
             if not job.deleted:
@@ -547,6 +601,8 @@ class JobManager:
                 (job.folder / INPUT_NAME).unlink(missing_ok=True)
                 for name in OUTPUT_FILES:
                     (job.folder / name).unlink(missing_ok=True)
+                for kind in JOB_FOLDERS:
+                    shutil.rmtree(job.folder / kind, ignore_errors=True)
                 try:
                     self._persist(job)
                 except OSError:
@@ -572,6 +628,19 @@ class JobManager:
         total = progress.get("frames_total")
         job.frames_total = int(total) if isinstance(total, (int, float)) else None
         return job
+
+
+def _without_server_paths(value: Any, folder: Path) -> Any:
+    """``value`` (a summary) with every text naming a path in the job's ``folder`` made relative
+    to it (the snapshot and clip folders, the heatmap): a client never sees a server path."""
+    prefix = str(folder) + os.sep
+    if isinstance(value, dict):
+        return {k: _without_server_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_server_paths(v, folder) for v in value]
+    if isinstance(value, str) and value.startswith(prefix):
+        return value[len(prefix):]
+    return value
 
 
 def _number(value: Any) -> float | None:

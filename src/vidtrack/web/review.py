@@ -4,7 +4,8 @@ DIR may be a ``vidtrack batch`` output folder, a folder of ``vidtrack run`` outp
 service's jobs folder: every run summary under it (a JSON file with ``frames`` and
 ``duration``) is a run. A run's files are found through the summary's ``files`` (written
 when ``--snapshots``, ``--clips`` or ``--heatmap`` was asked; paths relative to the
-summary), else by name next to it (``X.summary.json`` → ``X.events.jsonl``, ``X.mp4``).
+summary), else by name next to it (``X.summary.json`` → ``X.events.jsonl``, ``X.mp4``,
+``X.heatmap.png`` and the folders ``X.snapshots/``, ``X.clips/`` of ``vidtrack batch``).
 
 :class:`ReviewIndex` lists the events of every run with their time, file or camera,
 type, class, line or zone, and URLs of their snapshot, clip (with the event's offset in
@@ -175,6 +176,10 @@ class ReviewIndex:
                 found = next((path.parent / n for n in names if (path.parent / n).is_file()), None)
                 if found is not None:
                     files[kind] = found
+        for kind in ("snapshots", "clips"):  # a batch's per-file folders, X.snapshots/ and X.clips/
+            folder = path.parent / f"{stem}.{kind}"
+            if kind not in files and folder.is_dir():
+                files[kind] = folder
         for kind, key in (("snapshots", "snapshots"), ("clips", "clips")):
             folder = (summary.get(key) or {}).get("folder")
             if kind not in files and folder:
