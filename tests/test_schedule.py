@@ -322,3 +322,37 @@ def test_a_gap_is_detected_frame_by_frame_where_a_track_began_or_ended_near_a_li
     assert not _plain_gap(lane, tracks((1, 0.0), (3, 40.0)), tracks((1, 0.0)))  # a track lost by the line
     assert not _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (4, 450.0)))  # a new track in a zone
     assert _plain_gap(SimpleNamespace(analytics=None), tracks((1, 0.0)), tracks((2, 45.0)))  # no lines: all plain
+
+
+def test_mjpeg_pictures_stay_undecoded_for_the_gate_and_decode_in_full_when_read() -> None:
+    import cv2
+
+    from live_servers import MjpegServer
+    from vidtrack.config import SourceConfig
+    from vidtrack.sources.live import LiveSource
+    from vidtrack.sources.mjpeg import jpeg_size
+
+    rng = np.random.default_rng(3)
+    pictures = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    server = MjpegServer(pictures, fps=30.0).start()
+    got = []
+    try:
+        source = LiveSource(server.url, SourceConfig(stall_timeout=5, max_retries=3))
+        source.lazy_color = True  # what the runner sets when a gate runs and nothing draws
+        try:
+            for seen, frame in enumerate(source.frames()):
+                if not frame.converted:  # (a frame read before the switch comes decoded)
+                    got.append(frame)
+                if len(got) == 3 or seen > 60:
+                    break
+        finally:
+            source.close()
+    finally:
+        server.stop()
+    assert len(got) == 3
+    for frame in got:
+        assert frame.size == (160, 120) and frame.gray().shape == (30, 40)  # a 1/4-size gray decode
+        assert not frame.converted
+        assert frame.image.shape == (120, 160, 3) and frame.converted  # decoded in full on first read
+    assert jpeg_size(cv2.imencode(".jpg", pictures[0])[1].tobytes()) == (160, 120)
+    assert jpeg_size(b"\xff\xd8\xff\xd9") is None
