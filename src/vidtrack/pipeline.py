@@ -203,14 +203,14 @@ class Pipeline:
             )
             finisher.start()
         seen_reconnects = lane.source.reconnects
-        holding = False
+        holding = 0  # live: slots this loop holds for a frame not yet handed on (lane's, then shared)
         frames = iter(lane.source.frames())
         size: tuple[int, ...] | None = None
         try:
             while True:
                 if live and not self._free_slot(slots, report):
                     break
-                holding = live  # the lane's slot, until the frame is handed to the finisher
+                holding = 1 if live else 0
                 frame = next(frames, None)
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
@@ -238,7 +238,7 @@ class Pipeline:
                 if action == "detect" and live:
                     if not self._free_slot(self._live_slots, report):
                         break
-                    holding = "both"
+                    holding = 2
                 if action == "detect":
                     future = self._executor.submit(self._detect_frame, frame)
                 else:  # no detector: a finished future carries the schedule's verdict
@@ -246,7 +246,7 @@ class Pipeline:
                     future.set_result((action, 0.0))
                 if live:
                     handoff.put((frame, future, action == "detect"))  # the finisher releases the slots
-                    holding = False
+                    holding = 0
                     continue
                 pending.append((frame, future))
                 if len(pending) >= depth:
@@ -260,7 +260,7 @@ class Pipeline:
         finally:
             if holding:
                 slots.release()
-                if holding == "both":
+                if holding == 2:
                     self._live_slots.release()
             for _, future in pending:
                 future.cancel()

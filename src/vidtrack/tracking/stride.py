@@ -18,7 +18,9 @@ A track crossing a line between two detected frames has interpolated anchor posi
 skipped frames, so the crossing is found on the first skipped frame whose interpolated anchor is
 on the other side, and timed by that frame's time (the straight path between the two detections
 crosses there). The time is exact for objects moving straight at constant speed and off by less
-than one detector interval otherwise.
+than one detector interval otherwise. What a straight line cannot know is where a track began
+or ended inside the gap: when that happens near a line, a zone edge or inside a zone, the
+pipeline detects the skipped frames after all (``pipeline._plain_gap``).
 """
 
 from __future__ import annotations
