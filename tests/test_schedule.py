@@ -283,16 +283,19 @@ def test_a_busy_camera_cannot_starve_another_sharing_the_detector() -> None:
     assert longest <= 4, first  # neither waits behind a long run of the other's frames
 
 
-def test_frames_the_detector_skips_are_never_converted_to_bgr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("schedule", [ScheduleConfig(motion_gate="on"), ScheduleConfig(detect_every="3")], ids=["gated", "strided"])
+def test_frames_the_detector_skips_are_never_converted_to_bgr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schedule: ScheduleConfig
+) -> None:
     from vidtrack.sources.files import VideoFileSource
 
     converted: list[int] = []
     to_bgr = VideoFileSource._to_bgr
     monkeypatch.setattr(VideoFileSource, "_to_bgr", lambda self, frame: converted.append(1) or to_bgr(self, frame))
     clip = parked_then_moving(tmp_path / "parked.avi")
-    outcome = execute(RunRequest(sources=[str(clip)], schedule=ScheduleConfig(motion_gate="on")), detector=SquareDetector())
+    outcome = execute(RunRequest(sources=[str(clip)], schedule=schedule), detector=SquareDetector())
     detector = outcome.summaries[0]["detector"]
-    assert detector["frames_gated"] >= 30
+    assert detector["frames_gated"] + detector["frames_strided"] >= 30
     assert len(converted) <= detector["frames_detected"] + 2  # the first frame (size probe) and the detected ones
     assert outcome.summaries[0]["tracks"] == {"person": 1}
 

@@ -227,8 +227,9 @@ def _assemble(
             )
             stages_of_lane = tracking_stages(source.info, request.tracker, request.schedule)
             if stages_of_lane.get("schedule") is not None and not drawing and hasattr(source, "lazy_color"):
-                # Frames the detector skips are seen by the motion gate only: keep them unconverted.
-                source.lazy_color = stages_of_lane["schedule"].gate is not None
+                # Frames the detector skips are seen by the motion gate only (or by nobody, when
+                # strided): keep them unconverted; a detector worker converts the ones it detects.
+                source.lazy_color = True
             lanes.append(
                 Lane(
                     source=source,

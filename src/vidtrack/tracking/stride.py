@@ -91,6 +91,7 @@ def auto_stride(
     max_shift: float = 0.5,
     min_size: float = 0.02,
     jitter: float = 0.03,
+    careful: int = 2,
 ) -> int:
     """Frames until the next detection for ``--detect-every auto``, from the objects' speed relative to their size.
 
@@ -105,8 +106,8 @@ def auto_stride(
     frames; 0.25 detected more and was not better).
 
     * A track shorter than ``min_size`` of the frame height (small: the detector often
-      misses it, and a miss costs a whole stride) limits the stride to 2.
-    * While a track is new (not in ``previous``: speed unknown), at most 2; the first
+      misses it, and a miss costs a whole stride) limits the stride to ``careful`` (2).
+    * While a track is new (not in ``previous``: speed unknown), at most ``careful``; the first
       detection of a scene (``previous`` None) gives 1.
     * ``near_line`` (live sources only, where nothing is interpolated): a function getting each
       row's reach in pixels (its travel over ``max_stride`` frames, plus a tenth of its height)
@@ -126,11 +127,11 @@ def auto_stride(
         return 1  # first detection of a scene: learn the speeds first
     longest = max_stride
     if np.count_nonzero(heights < min_size * frame_height):
-        longest = min(longest, 2)
+        longest = min(longest, careful)
     common, prev_rows, next_rows = np.intersect1d(track_keys(previous), track_keys(following), return_indices=True)
     if len(common) < len(following):
         # New objects (speed unknown) are detected at least every other frame until seen twice.
-        longest = min(longest, 2)
+        longest = min(longest, careful)
     if not len(common):
         return longest
     old = np.asarray(previous.xyxy, dtype=np.float64)[prev_rows]
