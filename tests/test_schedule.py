@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -167,7 +168,7 @@ def test_interpolation_keeps_each_track_its_own_box() -> None:
     assert all(middle.class_id == middle.tracker_id)  # every column moved with its row
 
 
-def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -> None:
+def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     import supervision as sv
 
     from vidtrack.tracking.stride import auto_stride
@@ -178,7 +179,12 @@ def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -
 
     assert auto_stride(tracks(0), tracks(0), 1, 4, 360) == 4  # still
     assert auto_stride(tracks(0), tracks(20), 1, 4, 360) == 1  # fast: 0.4 box heights a frame
-    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 2  # 0.1 box heights a frame
+    # 10 px a frame, less 1.5 px of detection jitter (0.03 box heights): 0.17 box heights a frame
+    assert auto_stride(tracks(0), tracks(10), 1, 4, 360) == 2
+    assert auto_stride(tracks(0), tracks(20), 2, 4, 360) == 2  # 9.25 px a frame: the jitter counts once per gap
+    assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 4  # 0.07 box heights a frame: slow
+    assert auto_stride(tracks(0), tracks(1), 1, 4, 360) == 4  # jitter, not motion
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 2  # small (under 2 % of the frame height)
     reaches: list[float] = []
 
     def line_at_60(reach: np.ndarray) -> np.ndarray:
@@ -187,8 +193,11 @@ def test_auto_stride_detects_every_frame_near_a_line_and_sparsely_when_still() -
 
     assert auto_stride(tracks(35), tracks(35), 1, 4, 360, near_line=line_at_60) == 4  # still: never reaches it
     assert auto_stride(tracks(31), tracks(35), 1, 4, 360, near_line=line_at_60) == 1  # 4 px a frame: reaches it
-    assert reaches == [pytest.approx(5.0), pytest.approx(21.0)]
+    assert reaches == [pytest.approx(5.0), pytest.approx(15.0)]  # 2.5 px a frame over 4 frames, plus 5
     assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
+    two = sv.Detections(xyxy=np.array([[0.0, 10.0, 20.0, 60.0], [100.0, 10.0, 120.0, 60.0]]),
+                        tracker_id=np.array([1, 2]), data={"track_key": np.array([1, 2])})
+    assert auto_stride(tracks(0), two, 1, 4, 360) == 2  # a new object: speed unknown
 
 
 @pytest.mark.parametrize("value", ["0", "x", "-2", "2.5"])
@@ -274,15 +283,79 @@ def test_a_busy_camera_cannot_starve_another_sharing_the_detector() -> None:
     assert longest <= 4, first  # neither waits behind a long run of the other's frames
 
 
-def test_frames_the_detector_skips_are_never_converted_to_bgr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("schedule", [ScheduleConfig(motion_gate="on"), ScheduleConfig(detect_every="3")], ids=["gated", "strided"])
+def test_frames_the_detector_skips_are_never_converted_to_bgr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schedule: ScheduleConfig
+) -> None:
     from vidtrack.sources.files import VideoFileSource
 
     converted: list[int] = []
     to_bgr = VideoFileSource._to_bgr
     monkeypatch.setattr(VideoFileSource, "_to_bgr", lambda self, frame: converted.append(1) or to_bgr(self, frame))
     clip = parked_then_moving(tmp_path / "parked.avi")
-    outcome = execute(RunRequest(sources=[str(clip)], schedule=ScheduleConfig(motion_gate="on")), detector=SquareDetector())
+    outcome = execute(RunRequest(sources=[str(clip)], schedule=schedule), detector=SquareDetector())
     detector = outcome.summaries[0]["detector"]
-    assert detector["frames_gated"] >= 30
+    assert detector["frames_gated"] + detector["frames_strided"] >= 30
     assert len(converted) <= detector["frames_detected"] + 2  # the first frame (size probe) and the detected ones
     assert outcome.summaries[0]["tracks"] == {"person": 1}
+
+
+def test_a_gap_is_detected_frame_by_frame_where_a_track_began_or_ended_near_a_line() -> None:
+    import supervision as sv
+
+    from vidtrack.pipeline import _plain_gap
+
+    def tracks(*rows: tuple[int, float]) -> sv.Detections:  # (key, left x); boxes 20 x 50, confirmed
+        keys = np.array([k for k, _ in rows], dtype=np.int64)
+        return sv.Detections(xyxy=np.array([[x, 10.0, x + 20, 60.0] for _, x in rows]).reshape(-1, 4),
+                             tracker_id=keys, data={"track_key": keys})
+
+    class LineAtX60:
+        def near_lines(self, tracked: sv.Detections, reach: np.ndarray) -> np.ndarray:
+            centre = (tracked.xyxy[:, 0] + tracked.xyxy[:, 2]) / 2
+            return np.abs(centre - 60.0) <= reach
+
+        def in_zones(self, tracked: sv.Detections) -> np.ndarray:
+            return tracked.xyxy[:, 0] > 400  # a zone on the right
+
+    lane = SimpleNamespace(analytics=LineAtX60())
+    assert _plain_gap(lane, tracks((1, 0.0)), tracks((1, 80.0)))  # crossed, seen on both sides: interpolated
+    assert not _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (2, 45.0)))  # a new track by the line
+    assert _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (2, 200.0)))  # ... far from it
+    assert not _plain_gap(lane, tracks((1, 0.0), (3, 40.0)), tracks((1, 0.0)))  # a track lost by the line
+    assert not _plain_gap(lane, tracks((1, 0.0)), tracks((1, 0.0), (4, 450.0)))  # a new track in a zone
+    assert _plain_gap(SimpleNamespace(analytics=None), tracks((1, 0.0)), tracks((2, 45.0)))  # no lines: all plain
+
+
+def test_mjpeg_pictures_stay_undecoded_for_the_gate_and_decode_in_full_when_read() -> None:
+    import cv2
+
+    from live_servers import MjpegServer
+    from vidtrack.config import SourceConfig
+    from vidtrack.sources.live import LiveSource
+    from vidtrack.sources.mjpeg import jpeg_size
+
+    rng = np.random.default_rng(3)
+    pictures = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    server = MjpegServer(pictures, fps=30.0).start()
+    got = []
+    try:
+        source = LiveSource(server.url, SourceConfig(stall_timeout=5, max_retries=3))
+        source.lazy_color = True  # what the runner sets when a gate runs and nothing draws
+        try:
+            for seen, frame in enumerate(source.frames()):
+                if not frame.converted:  # (a frame read before the switch comes decoded)
+                    got.append(frame)
+                if len(got) == 3 or seen > 60:
+                    break
+        finally:
+            source.close()
+    finally:
+        server.stop()
+    assert len(got) == 3
+    for frame in got:
+        assert frame.size == (160, 120) and frame.gray().shape == (30, 40)  # a 1/4-size gray decode
+        assert not frame.converted
+        assert frame.image.shape == (120, 160, 3) and frame.converted  # decoded in full on first read
+    assert jpeg_size(cv2.imencode(".jpg", pictures[0])[1].tobytes()) == (160, 120)
+    assert jpeg_size(b"\xff\xd8\xff\xd9") is None

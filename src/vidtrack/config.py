@@ -260,9 +260,11 @@ class OutputConfig:
             **dict(self.more),
         }
 
-#: ``--detect-every auto``: the longest stride, frames. Longer strides save little more (the
-#: detector is already idle most of the time) and hold more frames back for interpolation.
-AUTO_MAX_STRIDE = 4
+#: ``--detect-every auto``: the longest stride on files, frames (tracks interpolated between
+#: detections; longer strides save little more and hold more frames back for interpolation).
+AUTO_MAX_STRIDE = 6
+#: ... on live sources, where tracks between detections are predicted (extrapolated) instead.
+AUTO_MAX_STRIDE_LIVE = 3
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,8 @@ class ScheduleConfig:
     skips; ``auto`` is ``on`` for video (files and live) and ``off`` for photos.
     ``detect_every``: ``"N"`` runs the detector on every N-th frame of moving scenes (tracks
     interpolated between, on files; predicted, on live sources); ``"auto"`` picks 1 to
-    :data:`AUTO_MAX_STRIDE` from the objects' speed, size and distance to lines/zones.
+    :data:`AUTO_MAX_STRIDE` (files; :data:`AUTO_MAX_STRIDE_LIVE` live) from the objects' speed
+    relative to their size (and, live, their distance to lines/zones).
     ``motion_mask``: polygons (the ``--zone`` syntax, pixels or fractions) where motion is ignored.
     """
 
@@ -304,8 +307,12 @@ class ScheduleConfig:
 
     @property
     def max_stride(self) -> int:
-        """The longest gap between two detected frames of a moving scene."""
+        """The longest gap between two detected frames of a moving scene (files)."""
         return AUTO_MAX_STRIDE if self.detect_every == "auto" else int(self.detect_every)
+
+    def max_stride_for(self, live: bool) -> int:
+        """:attr:`max_stride` for a source: ``auto`` strides shorter on live sources (predicted, not interpolated)."""
+        return AUTO_MAX_STRIDE_LIVE if live and self.detect_every == "auto" else self.max_stride
 
     def gated(self, stills: bool) -> bool:
         """Whether the motion gate runs for a source (``auto``: every video, no photos)."""

@@ -99,8 +99,8 @@ OPTIONS: dict[str, Option] = {
                           panel=PANEL_DETECT),
     "motion_mask": Option(str, "schedule", "Polygon x1,y1,x2,y2,x3,y3,... (pixels or fractions) where motion is ignored: "
                           "trees, clocks, burned-in time (repeatable).", repeatable=True, panel=PANEL_DETECT),
-    "detect_every": Option(str, "schedule", "Run the detector on every N-th frame of moving scenes, or auto (1-4 by speed, "
-                           "size, lines). Files: tracks interpolated between; live: predicted.",
+    "detect_every": Option(str, "schedule", "Run the detector on every N-th frame of moving scenes, or auto (by speed "
+                           "relative to size: 1-6 on files, interpolated between; 1-3 live, predicted).",
                            _default(ScheduleConfig, "detect_every"), panel=PANEL_DETECT),
     "iou_threshold": _tracker("iou_threshold", float, low=0.0, high=1.0),
     "low_iou_threshold": _tracker("low_iou_threshold", float, low=0.0, high=1.0),

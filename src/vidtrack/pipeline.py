@@ -19,6 +19,7 @@ in flight are finished and written, and every sink is closed, so outputs stay va
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
@@ -129,6 +130,12 @@ class Pipeline:
         workers = max(1, int(detector.max_in_flight))
         self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
+        # Live lanes share the detector's slots: a frame to detect waits for a free worker
+        # before it is submitted, so a camera never has more frames queued than workers free
+        # and waiting cameras are served in turn (first come, first served: a freed slot is
+        # handed to the longest waiter, never taken over by whoever asks next); frames the schedule keeps from the detector (gated, strided) need no
+        # slot, so idle cameras never wait behind busy ones.
+        self._live_slots = _FairSlots(workers)
 
     def stop(self) -> None:
         """Ask every lane to finish soon. Safe from signal handlers and other threads."""
@@ -196,12 +203,14 @@ class Pipeline:
             )
             finisher.start()
         seen_reconnects = lane.source.reconnects
+        holding = 0  # live: slots this loop holds for a frame not yet handed on (lane's, then shared)
         frames = iter(lane.source.frames())
         size: tuple[int, ...] | None = None
         try:
             while True:
                 if live and not self._free_slot(slots, report):
                     break
+                holding = 1 if live else 0
                 frame = next(frames, None)
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
@@ -226,13 +235,18 @@ class Pipeline:
                 action = "detect"
                 if lane.schedule is not None:
                     action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
+                if action == "detect" and live:
+                    if not self._free_slot(self._live_slots, report):
+                        break
+                    holding = 2
                 if action == "detect":
                     future = self._executor.submit(self._detect_frame, frame)
                 else:  # no detector: a finished future carries the schedule's verdict
                     future = Future()
                     future.set_result((action, 0.0))
                 if live:
-                    handoff.put((frame, future))
+                    handoff.put((frame, future, action == "detect"))  # the finisher releases the slots
+                    holding = 0
                     continue
                 pending.append((frame, future))
                 if len(pending) >= depth:
@@ -244,6 +258,10 @@ class Pipeline:
         except BaseException as exc:  # finalise outputs, then let the CLI report it
             report.error = report.error or exc
         finally:
+            if holding:
+                slots.release()
+                if holding == 2:
+                    self._live_slots.release()
             for _, future in pending:
                 future.cancel()
             if finisher is not None:
@@ -258,7 +276,7 @@ class Pipeline:
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
             report.schedule = lane.schedule.counts if lane.schedule is not None else None
 
-    def _free_slot(self, slots: threading.Semaphore, report: LaneReport) -> bool:
+    def _free_slot(self, slots: "threading.Semaphore | _FairSlots", report: LaneReport) -> bool:
         """Wait for a detection slot; False when the run is stopping instead."""
         while not slots.acquire(timeout=0.1):
             if self._stop.is_set() or report.error is not None:
@@ -288,7 +306,7 @@ class Pipeline:
                     if lane.motion is not None:
                         lane.motion.reset()
                     continue
-                frame, future = item
+                frame, future, shared = item
                 try:
                     if report.error is None:
                         self._finish(lane, frame, future, times, rate, out)
@@ -296,17 +314,20 @@ class Pipeline:
                         future.cancel()
                 finally:
                     slots.release()
+                    if shared:
+                        self._live_slots.release()
             except BaseException as exc:
                 report.error = report.error or exc
                 lane.source.stop()
 
     def _finish(
-        self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]"
+        self, lane: Lane, frame: Frame, future: Future, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]",
+        refining: bool = False,
     ) -> None:
         """Track one frame, then emit the frames the look-ahead lets go (0 or more).
 
         A frame the schedule kept from the detector carries its verdict instead of detections
-        (:meth:`_undetected`).
+        (:meth:`_undetected`). ``refining``: a skipped frame detected after all (:meth:`_refine`).
         """
         detections, detect_ms = future.result()
         times.add("decode", frame.decode_ms)
@@ -320,17 +341,49 @@ class Pipeline:
             lane.schedule.promote(frame)
             detections, detect_ms = self._detect(frame.image)
         times.add("detect", detect_ms)
-        with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
-            if lane.motion is not None:
+        gaps = lane._gaps
+        tracked = None
+        affine = None
+        if lane.motion is not None and not refining:
+            with Stopwatch(times, "track"):  # camera motion included: it serves the tracker only
                 affine = lane.motion.estimate(frame.image, detections.xyxy)
+        if gaps.skipped and gaps.last is not None:
+            # Files: frames were skipped since the last detection. Track this frame on a copy of
+            # the tracker first; unless the gap was plain motion (:func:`_plain_gap`), detect the
+            # skipped frames after all and track them in order, as a full-rate run would (the
+            # camera's motion over the gap is applied at this frame, as one step).
+            with Stopwatch(times, "track"):
+                probe = copy.deepcopy(lane.tracker)
+                if affine is not None:
+                    probe.compensate(affine)
+                tracked = probe.update_all(detections)
+            if _plain_gap(lane, gaps.last, tracked):
+                lane.tracker = probe
+            else:
+                tracked = None
+                self._refine(lane, times, rate, out)
+        if tracked is None:
+            with Stopwatch(times, "track"):
                 if affine is not None:
                     lane.tracker.compensate(affine)
-            tracked = lane.tracker.update_all(detections)
+                tracked = lane.tracker.update_all(detections)
         if lane.schedule is not None:
             self._detected(lane, frame, detections, tracked, times, rate, out)
         # The raw detections travel with their frame: redaction hides every detection of a
         # redacted class, also those no confirmed track reports (fail closed).
         self._push(lane, frame, detections, tracked, "detect", times, rate, out)
+
+    def _refine(self, lane: Lane, times: StageTimes, rate: RateMeter, out: "queue.Queue[Any]") -> None:
+        """Detect the frames skipped since the last detection (files) and track them in order."""
+        gaps = lane._gaps
+        waiting, gaps.skipped = gaps.skipped, []
+        assert lane.schedule is not None
+        lane.schedule.refined(len(waiting))
+        futures = [self._executor.submit(self._detect_frame, skipped) for skipped in waiting]
+        for skipped, future in zip(waiting, futures):
+            gaps.since = 0
+            self._finish(lane, skipped, future, times, rate, out, refining=True)
+        gaps.since = 0
 
     def _push(
         self, lane: Lane, frame: Frame, raw: "sv.Detections", tracked: "sv.Detections", action: str,
@@ -356,7 +409,11 @@ class Pipeline:
         gap = gaps.since + 1
         if schedule.auto:
             analytics = lane.analytics
-            near = None if analytics is None else (lambda reach: analytics.near_lines(tracked, reach))
+            # Live: nothing is interpolated, so a crossing must be seen on a detected frame; files
+            # detect a gap frame by frame after all when a track came near a line (_plain_gap).
+            near = None
+            if analytics is not None and lane.source.info.is_live:
+                near = lambda reach: analytics.near_lines(tracked, reach)  # noqa: E731
             # After a still stretch the speeds are unknown (the last detection is seconds old).
             previous = None if gaps.held else gaps.last
             schedule.set_stride(strided.auto_stride(previous, tracked, gap, schedule.max_stride, frame.size[1], near))
@@ -524,6 +581,71 @@ class Pipeline:
                     report.error = report.error or exc
             if first is not None and last is not None and last > first:
                 report.processing_fps = frames_per_second(report.frames, last - first)
+
+
+class _FairSlots:
+    """A semaphore that hands a released slot to the longest waiter (``threading.Semaphore``
+    lets a thread that asks at the right moment take it over, so one busy lane could run
+    many frames in a row while another waits)."""
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot, waiting at most ``timeout`` seconds; False when none came."""
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
+def _plain_gap(lane: Lane, last: "sv.Detections", tracked: "sv.Detections") -> bool:
+    """Whether the frames between two detections of a file can be interpolated as they are.
+
+    ``last`` and ``tracked``: the tracker's output at the two detected frames. A track in both
+    moves along the straight line between its two boxes on the skipped frames, and lines and
+    zones see its crossings there (their hysteresis counts interpolated observations like
+    detected ones). What interpolation cannot know is where a track began or ended in between:
+    a track new in ``tracked`` (it appeared in the gap), or a confirmed track of ``last`` not
+    matched again (missed, occluded or gone: a full-rate run may keep or lose it differently).
+    When such a track is within half its height of a counting line or a zone edge, or inside a
+    zone, the gap is not plain: it is detected frame by frame, so counts and events stay the full-rate run's.
+    Without lines or zones every gap is plain.
+    """
+    analytics = lane.analytics
+    if analytics is None:
+        return True
+    before = strided.track_keys(last)
+    after = strided.track_keys(tracked)
+    confirmed = np.asarray(last.tracker_id) > 0 if last.tracker_id is not None else np.ones(len(before), bool)
+    gone = confirmed & ~np.isin(before, after)
+    new = ~np.isin(after, before)
+    for detections, rows in ((last, gone), (tracked, new)):
+        if np.count_nonzero(rows):
+            boxes = np.asarray(detections.xyxy, dtype=np.float64)[rows]
+            some = detections[rows]
+            reach = 0.5 * np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+            if np.count_nonzero(analytics.near_lines(some, reach) | analytics.in_zones(some)):
+                return False
+    return True
 
 
 def _empty_like(_: Any) -> "sv.Detections":

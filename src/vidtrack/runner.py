@@ -227,8 +227,9 @@ def _assemble(
             )
             stages_of_lane = tracking_stages(source.info, request.tracker, request.schedule)
             if stages_of_lane.get("schedule") is not None and not drawing and hasattr(source, "lazy_color"):
-                # Frames the detector skips are seen by the motion gate only: keep them unconverted.
-                source.lazy_color = stages_of_lane["schedule"].gate is not None
+                # Frames the detector skips are seen by the motion gate only (or by nobody, when
+                # strided): keep them unconverted; a detector worker converts the ones it detects.
+                source.lazy_color = True
             lanes.append(
                 Lane(
                     source=source,
@@ -550,7 +551,7 @@ def make_schedule(config: ScheduleConfig, info: SourceInfo) -> Any:
 
         specs = config.motion_mask
         gate = MotionGate(lambda w, h: [spec.points(w, h) for spec in specs])
-    built = DetectSchedule(gate, config.max_stride, config.recheck_s, auto=config.detect_every == "auto")
+    built = DetectSchedule(gate, config.max_stride_for(info.is_live), config.recheck_s, auto=config.detect_every == "auto")
     return built if built.active else None
 
 

@@ -213,6 +213,19 @@ class AnalyticsStage:
                 near |= zone.polygon.contains(moved) != inside
         return near
 
+    def in_zones(self, tracked: Any) -> np.ndarray:
+        """(N,) True for each tracked row whose anchor is inside a zone (all False without zones)."""
+        inside = np.zeros(len(tracked), dtype=bool)
+        scene = self.scene
+        if scene is None or scene.empty or not len(tracked) or not scene.zones:
+            return inside
+        from vidtrack.analytics.geometry import anchor_points
+
+        points = anchor_points(np.asarray(tracked.xyxy, dtype=np.float64), scene.anchor)
+        for zone in scene.zones:
+            inside |= zone.polygon.contains(points)
+        return inside
+
     def _timed(self, events: Any) -> list[Event]:
         """``events`` with their wall-clock ``time`` filled in from :attr:`clock`."""
         from dataclasses import replace

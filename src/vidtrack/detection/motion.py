@@ -64,7 +64,7 @@ class MotionGate:
         self._history: deque[tuple[float, np.ndarray]] = deque(maxlen=256)
         self._background: np.ndarray | None = None
         self._valid: np.ndarray | None = None  # uint8 255 where motion counts
-        self._shape: tuple[int, ...] | None = None
+        self._shape: tuple[int, int] | None = None  # (width, height) of the full frame
         self._valid_count = 0
         self.last_changed = 0.0  # share of unmasked pixels changed in the last frame
 
@@ -79,15 +79,16 @@ class MotionGate:
             small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         return cv2.GaussianBlur(small, (5, 5), 0)
 
-    def _setup(self, image: np.ndarray, gray: np.ndarray) -> None:
+    def _setup(self, image: np.ndarray, gray: np.ndarray, size: tuple[int, int] | None) -> None:
         import cv2
 
-        self._shape = image.shape
+        width, height = size or (image.shape[1], image.shape[0])
+        self._shape = (width, height)
         if callable(self.mask):
-            self.polygons = [list(p) for p in self.mask(image.shape[1], image.shape[0])]
+            self.polygons = [list(p) for p in self.mask(width, height)]
         valid = np.full(gray.shape, 255, np.uint8)
         if self.polygons:
-            scale = gray.shape[1] / image.shape[1]
+            scale = gray.shape[1] / width
             for polygon in self.polygons:
                 points = np.round(np.asarray(polygon, dtype=np.float64) * scale).astype(np.int32)
                 cv2.fillPoly(valid, [points], 0)
@@ -96,18 +97,21 @@ class MotionGate:
         self._background = gray.astype(np.float32)
         self._history.clear()
 
-    def moving(self, image: np.ndarray, t: float | None = None) -> bool:
+    def moving(self, image: np.ndarray, t: float | None = None, size: tuple[int, int] | None = None) -> bool:
         """True when something moves in ``image`` (BGR or gray, any size) at ``t`` seconds; updates the background.
 
-        Without ``t`` frames count as 1/10 s apart.
+        Without ``t`` frames count as 1/10 s apart. ``size``: ``(width, height)`` of the full
+        frame when ``image`` is a scaled copy of it (a JPEG's gray picture decoded at 1/4 size):
+        the ``--motion-mask`` polygons are in the full frame's pixels.
         """
         import cv2
 
         gray = self.small_gray(image)
         if t is None:
             t = self._history[-1][0] + 0.1 if self._history else 0.0
-        if self._background is None or image.shape[:2] != self._shape[:2]:
-            self._setup(image, gray)
+        full = size or (image.shape[1], image.shape[0])
+        if self._background is None or full != self._shape or gray.shape != self._background.shape:
+            self._setup(image, gray, size)
             self._history.append((t, gray))
             self.last_changed = 1.0
             return True

@@ -66,7 +66,9 @@ class DetectSchedule:
     def decide(self, frame: "Frame", tentative: bool = False) -> str:
         """What to do with ``frame``; ``tentative``: the tracker has unconfirmed tracks now."""
         # An unconverted frame is judged on its luma plane: no colour conversion for the gate.
-        moving = True if self.gate is None else self.gate.moving(frame.image if frame.converted else frame.gray(), frame.pts)
+        moving = True if self.gate is None else self.gate.moving(
+            frame.image if frame.converted else frame.gray(), frame.pts, frame.size
+        )
         self._since += 1
         last = self._last
         if last is None:
@@ -90,6 +92,11 @@ class DetectSchedule:
         self.counts.gated -= 1
         self.counts.detected += 1
         self._detected_at = frame.pts
+
+    def refined(self, frames: int) -> None:
+        """``frames`` decided ``SKIP`` were detected after all (files: the gap was not plain motion)."""
+        self.counts.strided -= frames
+        self.counts.detected += frames
 
     def reset(self) -> None:
         """After a reconnect gap or size change: the next frame is detected."""

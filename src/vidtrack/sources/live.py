@@ -131,7 +131,9 @@ def backoff_delay(attempt: int) -> float:
     return min(BACKOFF_FIRST_S * 2 ** max(0, attempt - 1), BACKOFF_MAX_S)
 
 
-def _fingerprint(image: np.ndarray) -> int:
+def _fingerprint(image: Any) -> int:
+    if not isinstance(image, np.ndarray):  # an undecoded JPEG: the same bytes, the same picture
+        return zlib.crc32(image.data)
     data = image if image.flags.c_contiguous else np.ascontiguousarray(image)
     return zlib.crc32(data)
 
@@ -208,6 +210,9 @@ class LiveSource:
         self.last_gap_s: float | None = None
         #: Seconds from creating the source to its first frame.
         self.connect_s: float | None = None
+        #: Hand HTTP MJPEG pictures over undecoded (``Frame.convert``/``luma``): set by the runner
+        #: when only a motion gate may look at most frames (nothing drawn, no video written).
+        self.lazy_color = False
 
         self._reader = threading.Thread(target=self._run, name=f"live-reader-{source_id}", daemon=True)
         self._reader.start()
@@ -355,7 +360,9 @@ class LiveSource:
                 from vidtrack.sources.mjpeg import MjpegCapture, NotMjpeg
 
                 try:
-                    return _ArrivalCapture(MjpegCapture(self.spec, timeout, timeout, self._stop, not self.config.every_frame)), ""
+                    reader = MjpegCapture(self.spec, timeout, timeout, self._stop, not self.config.every_frame)
+                    reader.lazy = lambda: self.lazy_color
+                    return _ArrivalCapture(reader), ""
                 except NotMjpeg as exc:
                     if "mpegurl" in exc.content_type.lower():
                         return self._open_hls(), ""
@@ -401,7 +408,11 @@ class LiveSource:
             self._last_frame_at = captured
             # decode_ms stays 0: a live read mostly waits for the camera's next frame, on the
             # reader's own thread, so it costs the pipeline nothing.
-            frame = Frame(image, self.latest_index, 0.0, captured, self.source_id)  # pts set when handed out
+            if isinstance(image, np.ndarray):
+                frame = Frame(image, self.latest_index, 0.0, captured, self.source_id)  # pts set when handed out
+            else:  # undecoded (lazy_color): decoded when the detector or a sink reads it
+                frame = Frame(None, self.latest_index, 0.0, captured, self.source_id, convert=image.bgr,
+                              luma=image.luma, size=(image.shape[1], image.shape[0]))
             if self.config.every_frame:
                 while len(self._fifo) >= FIFO_FRAMES and not self._stop.is_set():
                     self._cond.wait(POLL_S)

@@ -16,6 +16,7 @@ import http.client
 import socket
 import threading
 import time
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -82,6 +83,59 @@ def jpeg_end(buf: bytes | bytearray, start: int) -> int:
             else:
                 i = j
                 break
+
+
+def jpeg_size(buf: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from a JPEG's frame header (SOFn), without decoding; None when it has none."""
+    n = len(buf)
+    i = 2
+    while i + 9 <= n:
+        if buf[i] != 0xFF:
+            return None
+        marker = buf[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = (buf[i + 5] << 8) | buf[i + 6]
+            width = (buf[i + 7] << 8) | buf[i + 8]
+            return (width, height) if width and height else None
+        if marker in (0xDA, 0xD9):
+            return None
+        i += 2 + ((buf[i + 2] << 8) | buf[i + 3])
+    return None
+
+
+class JpegPicture:
+    """A received JPEG not decoded yet: the pipeline decodes it only if something reads its colours.
+
+    ``shape`` is ``(height, width, 3)`` from the JPEG header. :meth:`bgr` decodes the whole
+    picture (BGR uint8); :meth:`luma` decodes a gray copy at 1/4 of the size (libjpeg scales
+    while decoding: several times cheaper), which is all the motion gate looks at. A JPEG that
+    does not decode gives a black picture of its size (counted by the capture as corrupt when
+    that happens on the reader's side).
+    """
+
+    __slots__ = ("data", "shape")
+
+    def __init__(self, data: bytes, size: tuple[int, int]) -> None:
+        self.data = data
+        self.shape = (size[1], size[0], 3)
+
+    def bgr(self) -> np.ndarray:
+        import cv2
+
+        image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_COLOR)
+        return image if image is not None else np.zeros(self.shape, np.uint8)
+
+    def luma(self) -> np.ndarray:
+        import cv2
+
+        image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+        return image if image is not None else np.zeros((max(1, self.shape[0] // 4), max(1, self.shape[1] // 4)), np.uint8)
 
 
 class JpegSplitter:
@@ -171,12 +225,16 @@ class MjpegCapture:
             self._conn.sock.settimeout(SOCKET_POLL_S)
         self._splitter = JpegSplitter()
         self._pending: list[bytes] = []
+        #: Hand pictures over undecoded (:class:`JpegPicture`) while this returns True: set by
+        #: the source when only a motion gate may look at most frames.
+        self.lazy: "Callable[[], bool]" = lambda: False
         self.corrupt = 0  # JPEGs that did not decode
         self.skipped = 0  # complete JPEGs dropped undecoded because a newer one had arrived
 
-    def read(self) -> np.ndarray | None:
-        """The next picture (BGR uint8), or None when the connection ended, failed, or sent no
-        complete picture for ``stall_timeout`` seconds (or stop was requested)."""
+    def read(self) -> "np.ndarray | JpegPicture | None":
+        """The next picture (BGR uint8, or a :class:`JpegPicture` while :attr:`lazy`), or None when
+        the connection ended, failed, or sent no complete picture for ``stall_timeout`` seconds
+        (or stop was requested)."""
         import cv2
 
         last_data = time.monotonic()
@@ -184,6 +242,12 @@ class MjpegCapture:
             if self.newest_only and len(self._pending) > 1:
                 self.skipped += len(self._pending) - 1
                 del self._pending[:-1]
+            while self._pending and self.lazy():
+                data = self._pending.pop(0)
+                size = jpeg_size(data)
+                if size is not None:
+                    return JpegPicture(data, size)
+                self.corrupt += 1
             while self._pending:
                 image = cv2.imdecode(np.frombuffer(self._pending.pop(0), np.uint8), cv2.IMREAD_COLOR)
                 if image is not None:
