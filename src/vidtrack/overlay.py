@@ -212,7 +212,7 @@ class Overlay:
         canvas = image if in_place else image.copy()
         tracked = detections.tracker_id is not None
         scene_labels: list[tuple[str, Rect]] = []
-        if scene is not None and (scene.lines or scene.zones):
+        if scene is not None and (scene.lines or scene.zones or scene.speed_zones):
             from vidtrack.analytics.draw import draw_analytics
 
             scene_labels = draw_analytics(canvas, scene, self._hud_scale, self._hud_thickness, defer_labels=True)

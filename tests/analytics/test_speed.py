@@ -104,3 +104,28 @@ def test_a_track_missed_for_a_frame_keeps_its_speed_history() -> None:
     zone.update(np.zeros(0, int), np.zeros((0, 2)), [], 3.0)
     zone.forget(set())
     assert zone._history == {}  # gone for longer than the window: forgotten
+
+
+def test_the_speed_zone_is_outlined_with_its_limit_and_flashes_on_speeding() -> None:
+    """The overlay draws the speed zone (green outline, white on a 'speeding' event) and names its limit."""
+    from vidtrack.analytics.draw import FLASH_COLOUR, SPEED_COLOUR, draw_analytics
+
+    text = ",".join(f"{v:g}" for v in CORNERS.ravel()) + f":{LANE_W:g},{LANE_L:g}:road"
+    config = AnalyticsConfig.from_options(speed_zone=[text], speed_limit=50)
+    stage = AnalyticsStage.build(config, SourceInfo("synthetic", W, H, None, None), {0: "car"}, pictures=True)
+    image = np.zeros((H, W, 3), np.uint8)
+    scene = stage.process(Frame(image, 0, 0.0, 0.0), make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {}),
+                          make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {}))
+    assert [(z.name, z.limit_kmh, z.flash) for z in scene.speed_zones] == [("road", 50, False)]
+    labels = draw_analytics(image, scene, 1.0, 3, defer_labels=True)
+    a, b = CORNERS[0], CORNERS[1]
+    mid = np.round((a + b) / 2).astype(int)
+    assert tuple(int(c) for c in image[mid[1], mid[0]]) == SPEED_COLOUR
+    assert [text for text, _ in labels] == ["road max 50 km/h"]
+    stage._flash["road"] = 0.0  # a 'speeding' event in this frame
+    flashed = stage.process(Frame(np.zeros((H, W, 3), np.uint8), 1, 0.04, 0.0), make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {}),
+                            make_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), {}))
+    assert flashed.speed_zones[0].flash
+    image[:] = 0
+    draw_analytics(image, flashed, 1.0, 3)
+    assert tuple(int(c) for c in image[mid[1], mid[0]]) == FLASH_COLOUR

@@ -1,4 +1,4 @@
-"""Drawing lines (with in/out counts and the direction arrow) and zones (filled by occupancy)."""
+"""Drawing lines (with in/out counts and the direction arrow), zones (filled by occupancy) and speed zones."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 LINE_COLOUR = (0, 215, 255)  # BGR amber
 ZONE_COLOUR = (255, 160, 0)  # BGR azure
+SPEED_COLOUR = (120, 220, 60)  # BGR green
 FLASH_COLOUR = (255, 255, 255)
 
 
@@ -20,11 +21,12 @@ Rect = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, x2/y2 exclusive
 def draw_analytics(
     canvas: np.ndarray, scene: "AnalyticsFrame", scale: float, thickness: int, defer_labels: bool = False
 ) -> list[tuple[str, Rect]]:
-    """Draw ``scene``'s zones then lines on ``canvas`` (BGR uint8, in place).
+    """Draw ``scene``'s zones, speed zones, then lines on ``canvas`` (BGR uint8, in place).
 
     Zones are filled with an opacity that grows with their occupancy (0.12 empty, up to 0.45)
     and labelled ``name: N``; lines carry an arrow at their middle pointing to the "in" side
-    and ``name in N out M``. A line or zone with a fresh event is drawn white and thicker.
+    and ``name in N out M``; speed zones (``--speed-zone``) are outlined in green and labelled
+    with their name and limit. A line or zone with a fresh event is drawn white and thicker.
     Labels lie inside the frame and clear of each other where they can.
 
     ``defer_labels``: return the labels (text, rect) instead of drawing them, so the caller
@@ -49,6 +51,14 @@ def draw_analytics(
         cv2.polylines(canvas, [pts], True, colour, thickness * (2 if zone.flash else 1), cv2.LINE_AA)
         cx, cy = pts.mean(axis=0).astype(int)
         labels.append(_place(canvas, f"{zone.name}: {zone.occupancy}", (int(cx), int(cy)), scale, thickness, labels))
+    for quad in scene.speed_zones:
+        # Outline only (no fill: the road under it stays readable); white and thicker on 'speeding'.
+        pts = np.round(np.array(quad.points)).astype(np.int32)
+        colour = FLASH_COLOUR if quad.flash else SPEED_COLOUR
+        cv2.polylines(canvas, [pts], True, colour, thickness * (3 if quad.flash else 2), cv2.LINE_AA)
+        limit = f" max {quad.limit_kmh:g} km/h" if quad.limit_kmh is not None else " km/h"
+        cx, cy = pts.mean(axis=0).astype(int)
+        labels.append(_place(canvas, f"{quad.name}{limit}", (int(cx), int(cy)), scale, thickness, labels))
     for line in scene.lines:
         a = (int(round(line.a[0])), int(round(line.a[1])))
         b = (int(round(line.b[0])), int(round(line.b[1])))

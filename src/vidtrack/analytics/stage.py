@@ -49,6 +49,16 @@ class ZoneDrawing:
 
 
 @dataclass(frozen=True)
+class SpeedZoneDrawing:
+    """A ``--speed-zone`` quad as the overlay draws it: name, corners (pixels), the limit (km/h, None)."""
+
+    name: str
+    points: tuple[tuple[float, float], ...]
+    limit_kmh: float | None
+    flash: bool
+
+
+@dataclass(frozen=True)
 class AnalyticsFrame:
     """What the analytics stage found in one frame.
 
@@ -61,6 +71,7 @@ class AnalyticsFrame:
     lines: tuple[LineDrawing, ...] = ()
     zones: tuple[ZoneDrawing, ...] = ()
     redacted: bool = False  # the picture was redacted (redaction on and pictures produced)
+    speed_zones: tuple[SpeedZoneDrawing, ...] = ()
 
 
 @dataclass
@@ -136,7 +147,13 @@ class AnalyticsStage:
             return AnalyticsFrame(events, hidden)
         for event in events:
             self._flash[event.line or event.zone or ""] = frame.pts
-        return AnalyticsFrame(events, hidden, *self._drawings(frame.pts), redacted=redacted)
+        lines, zones = self._drawings(frame.pts)
+        speed_zones = tuple(
+            SpeedZoneDrawing(z.name, tuple(z.polygon.points), self.config.speed_limit,
+                             0 <= frame.pts - self._flash.get(z.name, -FLASH_S - 1) < FLASH_S)
+            for z in self.speed_zones
+        )
+        return AnalyticsFrame(events, hidden, lines, zones, redacted=redacted, speed_zones=speed_zones)
 
     def _speeds(self, tracked: Any, frame: "Frame") -> tuple[Event, ...]:
         """Each row's speed (km/h, NaN unknown) into ``tracked.data["speed_kmh"]``; 'speeding' events."""
