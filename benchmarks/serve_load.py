@@ -284,7 +284,7 @@ def worst_case_uploads(model: str, clients: int, env: dict[str, str], work: Path
     growth = peak[0] - idle
     print(f"{clients} concurrent worst-case uploads (half a {len(png) / 1e3:.0f} kB 49 MP PNG, half a "
           f"{len(big_json) / 1e6:.1f} MB base64 JSON body) in {wall:.1f} s; answers {counts}")
-    print(f"| measure | value | bound |")
+    print("| measure | value | bound |")
     print("|---|---|---|")
     print(f"| RSS idle | {idle:.0f} MB | |")
     print(f"| RSS peak | {peak[0]:.0f} MB (+{growth:.0f} MB) | +{WORST_CASE_BOUND_MB} MB |")

@@ -37,7 +37,6 @@ def detection_rows(detections: "sv.Detections") -> Iterator[dict[str, Any]]:
         return
     xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
     conf = detections.confidence
-    class_id = detections.class_id
     track = detections.tracker_id
     names = class_names(detections)
     speeds = detections.data.get("speed_kmh") if detections.data else None  # --speed-zone

@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 

@@ -8,7 +8,6 @@ route, the framework or the guard, is JSON ``{"error", "fix"}``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import html
 import json
