@@ -35,6 +35,12 @@ class VidtrackError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """``problem: fix`` on one line, as the CLI prints it.
+
+        The problem's trailing dots and spaces are dropped, ``: fix`` follows when there is a
+        fix, and every run of whitespace (newlines included) becomes one space. Both parts
+        already have credentials masked (:func:`mask_credentials`).
+        """
         text = self.problem.rstrip(". ")
         if self.fix:
             text += f": {self.fix}"

@@ -48,6 +48,7 @@ class MotSequence:
 
     @property
     def detection_count(self) -> int:
+        """Detections in the whole sequence: rows summed over its frames."""
         return sum(len(s) for s in self.scores)
 
 
@@ -425,10 +426,12 @@ class LineCountScore:
 
     @property
     def true_total(self) -> int:
+        """True crossings, both directions: ``true_in + true_out``."""
         return self.true_in + self.true_out
 
     @property
     def counted_total(self) -> int:
+        """Counted crossings, both directions: ``counted_in + counted_out``."""
         return self.counted_in + self.counted_out
 
     @property

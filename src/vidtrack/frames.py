@@ -81,6 +81,7 @@ class Frame:
 
     @image.setter
     def image(self, value: np.ndarray) -> None:
+        """Replace the picture with ``value`` (BGR ``uint8``, ``(H, W, 3)``); a pending conversion is dropped."""
         self._image = value
         self._convert = self._luma = None
 
@@ -273,6 +274,7 @@ class ScheduleCounts:
 
     @property
     def frames(self) -> int:
+        """Frames counted in all: ``detected + gated + strided``."""
         return self.detected + self.gated + self.strided
 
     def add(self, action: str) -> None:

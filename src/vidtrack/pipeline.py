@@ -145,9 +145,21 @@ class Pipeline:
 
     @property
     def stopping(self) -> bool:
+        """True once :meth:`stop` was called (lanes are finishing)."""
         return self._stop.is_set()
 
     def run(self) -> list[LaneReport]:
+        """Run every lane to its end (or :meth:`stop`), then close its sinks and source; one report per lane.
+
+        One lane runs on the calling thread; several run on one thread each while the caller
+        joins them in 0.2 s steps, so signals are still handled. Errors of a lane (source,
+        detector, sink) do not propagate: they end that lane and are kept in its
+        :attr:`LaneReport.error` for the caller to report. The detector's worker pool is shut
+        down on return, so a ``Pipeline`` runs once.
+
+        Returns:
+            One :class:`LaneReport` per lane, in the order of ``lanes``.
+        """
         reports = [LaneReport(source=lane.source.info) for lane in self.lanes]
         start = time.perf_counter()
         try:

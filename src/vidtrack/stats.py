@@ -25,10 +25,18 @@ class RateMeter:
         self._times: deque[float] = deque(maxlen=window)
 
     def tick(self, now: float | None = None) -> None:
+        """Record one frame at ``now`` (seconds, ``time.perf_counter()`` clock; default: now).
+
+        Only the last ``window`` times are kept.
+        """
         self._times.append(time.perf_counter() if now is None else now)
 
     @property
     def fps(self) -> float:
+        """Frames/s over the window's frames, first to last (:func:`frames_per_second`).
+
+        0.0 until two frames were ticked or when no time passed between them.
+        """
         if not self._times:
             return 0.0
         return frames_per_second(len(self._times), self._times[-1] - self._times[0])
@@ -45,6 +53,11 @@ class StageTimes:
         self.count: dict[str, int] = {s: 0 for s in stages}
 
     def add(self, stage: str, ms: float) -> None:
+        """Add one measurement of ``ms`` milliseconds to ``stage`` (a new stage is created).
+
+        ``current`` becomes the exponential moving average (weight ``smoothing``; the first
+        measurement is taken as it is); ``total`` and ``count`` grow by ``ms`` and 1.
+        """
         seen = self.count.get(stage, 0)
         prev = self.current.get(stage, 0.0)
         self.current[stage] = ms if seen == 0 else prev + self.smoothing * (ms - prev)
@@ -52,6 +65,7 @@ class StageTimes:
         self.count[stage] = self.count.get(stage, 0) + 1
 
     def mean(self) -> dict[str, float]:
+        """Mean milliseconds per measurement of each stage measured at least once (``total / count``)."""
         return {s: self.total[s] / self.count[s] for s in self.total if self.count[s]}
 
 

@@ -63,6 +63,7 @@ class Segment:
 
     @property
     def length(self) -> float:
+        """Length of ``a → b`` in pixels (never 0: construction refuses equal points)."""
         return float(np.hypot(self.b[0] - self.a[0], self.b[1] - self.a[1]))
 
     def signed_distance(self, points: np.ndarray) -> np.ndarray:

@@ -131,10 +131,12 @@ class LineCounter:
 
     @property
     def total_in(self) -> int:
+        """Crossings counted in the ``in`` direction, all classes."""
         return sum(c[IN] for c in self.counts.values())
 
     @property
     def total_out(self) -> int:
+        """Crossings counted in the ``out`` direction, all classes."""
         return sum(c[OUT] for c in self.counts.values())
 
     def update(self, obs: Observations, objects: np.ndarray, forgotten: list[int] = ()) -> list[Event]:  # type: ignore[assignment]

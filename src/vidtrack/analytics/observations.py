@@ -84,4 +84,5 @@ class Observations:
 
     @classmethod
     def empty(cls, t: float, frame: int) -> "Observations":
+        """No objects at ``t`` seconds, frame ``frame``: (0,) ids, (0, 2) anchors, no classes."""
         return cls(float(t), int(frame), np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros(0), (), np.zeros(0))

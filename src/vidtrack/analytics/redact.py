@@ -79,6 +79,7 @@ class RedactConfig:
 
     @property
     def active(self) -> bool:
+        """True when redaction has anything to do: some class or region is given."""
         return bool(self.classes or self.regions)
 
     def check_classes(self, names: Mapping[int, str]) -> None:

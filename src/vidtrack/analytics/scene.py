@@ -60,6 +60,7 @@ class Scene:
 
     @property
     def empty(self) -> bool:
+        """True when the scene has no line and no zone (nothing to count)."""
         return not self.lines and not self.zones
 
     def update(self, detections: Any, t: float, frame: int) -> list[Event]:

@@ -32,6 +32,9 @@ FLASH_S = 0.6
 
 @dataclass(frozen=True)
 class LineDrawing:
+    """A counting line as the overlay draws it: name, ends ``a → b`` (pixels), totals in/out, ``flash``
+    (an event within :data:`FLASH_S` seconds)."""
+
     name: str
     a: tuple[float, float]
     b: tuple[float, float]
@@ -42,6 +45,9 @@ class LineDrawing:
 
 @dataclass(frozen=True)
 class ZoneDrawing:
+    """A zone as the overlay draws it: name, corners (pixels), objects in it now (all classes), ``flash``
+    (an event within :data:`FLASH_S` seconds)."""
+
     name: str
     points: tuple[tuple[float, float], ...]
     occupancy: int

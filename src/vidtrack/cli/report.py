@@ -35,6 +35,11 @@ class ProgressReporter:
     live = False
 
     def start(self, infos: list["SourceInfo"], viewer_url: str | None = None) -> None:
+        """Show one progress task per source (in ``infos`` order) on stderr; print the web view's address first.
+
+        ``viewer_url`` is printed whole on a terminal, its token masked otherwise
+        (:func:`shown_url`). Without a terminal (or ``enabled=False``) no bar is shown.
+        """
         self.live = any(info.is_live for info in infos)
         if viewer_url:
             print(f"web view: {shown_url(viewer_url, sys.stderr.isatty())}", file=sys.stderr, flush=True)
@@ -57,10 +62,12 @@ class ProgressReporter:
             self._tasks.append(self._progress.add_task(info.name, total=info.frame_count, fps=0.0))
 
     def frame(self, lane: int, result: "FrameResult") -> None:
+        """Advance lane ``lane``'s bar by one frame and show its rate (frames/s); a no-op without bars."""
         if self._progress is not None:
             self._progress.update(self._tasks[lane], advance=1, fps=result.fps or 0.0)
 
     def stop(self) -> None:
+        """Remove the bars (they are transient). Idempotent."""
         if self._progress is not None:
             self._progress.stop()
             self._progress = None

@@ -26,7 +26,13 @@ class Detector(Protocol):
     class_names: dict[int, str]
     max_in_flight: int
 
-    def detect(self, image: np.ndarray) -> "sv.Detections": ...
+    def detect(self, image: np.ndarray) -> "sv.Detections":
+        """Objects in one BGR ``uint8`` ``(H, W, 3)`` image, as ``sv.Detections``.
+
+        ``xyxy`` ``(N, 4)`` float pixels of that image, ``confidence`` ``(N,)`` in 0..1,
+        ``class_id`` ``(N,)`` int and ``data["class_name"]`` ``(N,)``; N may be 0.
+        Raises whatever the backend's model raises (backends document their own).
+        """
 
     def warmup(self, image_hw: tuple[int, int]) -> None:
         """Prepare for frames of ``image_hw`` (height, width) pixels before the first arrives

@@ -70,6 +70,12 @@ class UltralyticsDetector:
         """Nothing to prepare: Ultralytics sets itself up on the first ``predict``."""
 
     def detect(self, image: np.ndarray) -> "sv.Detections":
+        """``predict`` on one BGR image: ``(N, 4)`` xyxy float pixels of that image, scores and classes.
+
+        Applies the config's ``conf``, ``iou`` (NMS), ``imgsz``, ``device``, ``classes`` and
+        ``max_det``; with ``single``, only the most confident box is kept. Calls are serialised
+        (``YOLO.predict`` is not thread-safe). Errors of the model itself propagate as raised.
+        """
         from vidtrack.detection.perturb import note_model_use
 
         note_model_use()  # test bookkeeping (tests/conftest.py); a no-op elsewhere

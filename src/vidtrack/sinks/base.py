@@ -24,9 +24,19 @@ class Sink(Protocol):
     #: What the user should be told at the end of the run (audio dropped...); usually empty.
     warnings: Sequence[str]
 
-    def write(self, result: "FrameResult") -> None: ...
+    def write(self, result: "FrameResult") -> None:
+        """Take one finished frame (frames come in order, from one output thread per lane).
 
-    def close(self) -> None: ...
+        Raises:
+            OutputError: the output cannot be written (the pipeline stops the lane and reports it).
+        """
+
+    def close(self) -> None:
+        """Finish the output (flush, trailer, end-of-stream events); called once, even after an error.
+
+        Raises:
+            OutputError: what was written cannot be completed (the pipeline reports it).
+        """
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,15 @@ class JsonlSink:
         self._out = _LineFile(path)
 
     def write(self, result: "FrameResult") -> None:
+        """Append the frame's line ``{"frame", "t"[, "time"], "detections": [...]}`` in one unbuffered write.
+
+        Every detection is written, tracked or not (``track_id`` null when untracked); see
+        :func:`detection_rows` for the fields and their rounding.
+
+        Raises:
+            OutputError: the write failed (disk full...): the file is cut back to its last
+                whole line; or the sink is already closed.
+        """
         record = {
             "frame": result.frame.index,
             "t": round(float(result.frame.pts), 3),
@@ -116,6 +125,7 @@ class JsonlSink:
         self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def close(self) -> None:
+        """Close the file; every line written is already on disk (unbuffered). Idempotent."""
         self._out.close()
 
 
@@ -141,6 +151,15 @@ class MotSink:
         self._out = _LineFile(path)
 
     def write(self, result: "FrameResult") -> None:
+        """Append one MOT row (:func:`mot_line`) per tracked detection, the frame's rows in one write.
+
+        Untracked rows (no ``tracker_id`` or a negative one) are skipped; a frame without
+        tracked rows writes nothing. Frame numbers are 1-based; a missing confidence is 1.
+
+        Raises:
+            OutputError: the write failed (disk full...): the file is cut back to its last
+                whole line; or the sink is already closed.
+        """
         det = result.detections
         if len(det) == 0 or det.tracker_id is None:
             return
@@ -156,4 +175,5 @@ class MotSink:
             self._out.write("".join(lines))
 
     def close(self) -> None:
+        """Close the file; every row written is already on disk (unbuffered). Idempotent."""
         self._out.close()

@@ -59,6 +59,7 @@ class DeliveryStats:
     last_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """``{"sent", "retries", "dropped", "dropped_events", "last_error"}`` as the run summary shows it."""
         return {
             "sent": self.sent, "retries": self.retries, "dropped": self.dropped,
             "dropped_events": list(self.dropped_names), "last_error": self.last_error,

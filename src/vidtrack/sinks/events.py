@@ -39,9 +39,19 @@ class EventsSink:
             self._out.write(text)
 
     def write(self, result: "FrameResult") -> None:
+        """Append one JSON line per event of the frame, all in one unbuffered write; nothing when there are none.
+
+        Raises:
+            OutputError: the write failed (disk full...): the file is cut back to its last whole line.
+        """
         self._write(result.events)
 
     def close(self) -> None:
+        """Append the end-of-stream events (``final_events``), then close the file. Idempotent.
+
+        Raises:
+            OutputError: writing the last events failed (the file is closed anyway).
+        """
         if self._closed:
             return
         self._closed = True

@@ -57,6 +57,12 @@ class HeatmapSink:
         self.warnings: list[str] = []
 
     def write(self, result: "FrameResult") -> None:
+        """Add the frame's tracked feet (box bottom-centre) to the grids; sample the background now and then.
+
+        The picture read is the one after redaction (``result.clean`` when kept). Frames of
+        another size than the first are skipped (the grid is in the first size's cells of
+        :data:`CELL_PX` pixels). Writes no file (:meth:`close` does).
+        """
         image = result.clean if result.clean is not None else result.frame.image
         h, w = image.shape[:2]
         if self._size is None:

@@ -37,11 +37,20 @@ class NotifySink:
         self._closed = False
 
     def write(self, result: "FrameResult") -> None:
+        """Queue one message per event of the frame (:func:`event_message`); never blocks.
+
+        A full queue drops the message and counts it (:class:`Delivery`); nothing is raised.
+        """
         self._source = result.source_name
         for event in result.events:
             self.delivery.put(*event_message(event, result.source_name))
 
     def close(self) -> None:
+        """Queue the end-of-stream events, then close the delivery. Idempotent.
+
+        The delivery has ``flush_s`` seconds (:data:`~vidtrack.sinks.delivery.FLUSH_S` by default)
+        to send what is queued; the rest is counted as dropped and named in :attr:`warnings`.
+        """
         if self._closed:
             return
         self._closed = True
@@ -54,6 +63,7 @@ class NotifySink:
 
     @property
     def warnings(self) -> list[str]:
+        """One line when messages were dropped, naming the first ones (:meth:`Delivery.warnings`)."""
         return self.delivery.warnings()
 
     def summary(self) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class LaneOutputs:
 
     @property
     def final(self) -> "Callable[[], list[Any]] | None":
+        """:meth:`final_events` for the sinks that add end-of-stream events; None when the lane has no analytics."""
         return self.final_events if self.analytics is not None else None
 
 

@@ -183,6 +183,7 @@ class SnapshotSink:
 
     @property
     def warnings(self) -> list[str]:
+        """One line when frames were not written because redaction was on and they were not redacted."""
         if not self._unredacted:
             return []
         return [f"snapshots: {self._unredacted} frame(s) were not redacted and were not written (redaction fails closed)"]

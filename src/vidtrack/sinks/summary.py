@@ -102,6 +102,11 @@ class SummaryBuilder:
         self._fields: dict[str, Any] = {}
 
     def write(self, result: "FrameResult") -> None:
+        """Count one finished frame: time span, detections and track votes per class, stage timings, frame age.
+
+        Frame age is ``result.frame_age_ms`` or, when not set, capture time to now (milliseconds).
+        Writes no file; never raises for a well-formed result.
+        """
         now = time.monotonic()
         frame = result.frame
         self.frames += 1

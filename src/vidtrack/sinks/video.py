@@ -432,9 +432,18 @@ class VideoSink:
 
     @property
     def warnings(self) -> list[str]:
+        """The writer's warnings (audio dropped, frames resized...); empty before the first frame."""
         return self.writer.warnings if self.writer is not None else self._warnings
 
     def write(self, result: "FrameResult") -> None:
+        """Encode the annotated picture (the frame's own when nothing was drawn) at the frame's pts and duration.
+
+        The first frame opens the writer at that picture's size (pixels); frames of another
+        size are scaled to fit (:class:`VideoWriter`).
+
+        Raises:
+            OutputError: the file cannot be created or the frame cannot be written.
+        """
         image = result.annotated if result.annotated is not None else result.frame.image
         if self.writer is None:
             self.writer = self._open_writer(image.shape[1], image.shape[0])
@@ -445,6 +454,14 @@ class VideoSink:
             self._last = (image, result.frame.pts, time.monotonic())
 
     def close(self) -> None:
+        """Finish the file (:meth:`VideoWriter.close`); nothing when no frame came. Idempotent.
+
+        Live output first holds the last picture for the time since it was written, when that
+        is more than 1.5 frame intervals (an outage up to the close), so the file lasts the session.
+
+        Raises:
+            OutputError: flushing or finalising the file failed (disk full...).
+        """
         if self.writer is None:
             return
         if self._last is not None:

@@ -61,7 +61,12 @@ class Source(Protocol):
     def truncated(self) -> bool:
         """True when the source ended before the frame count its header promised (files only)."""
 
-    def frames(self) -> Iterator[Frame]: ...
+    def frames(self) -> Iterator[Frame]:
+        """Yield the frames in order, with their index, pts (seconds) and BGR picture, until the end or ``stop()``.
+
+        Raises:
+            SourceError: a picture cannot be read (sources that do not skip damage).
+        """
 
     def stop(self) -> None:
         """Ask ``frames()`` to end soon; safe to call from any thread or a signal handler."""

@@ -358,6 +358,10 @@ class VideoFileSource:
         return self._status
 
     def stop(self) -> None:
+        """Make ``frames()`` end soon and mark the run as stopped early (so it is not reported truncated).
+
+        Safe from any thread or a signal handler.
+        """
         self._stopped_early = True
         self._stop.set()
 
@@ -482,6 +486,12 @@ class VideoFileSource:
         return lines
 
     def frames(self) -> Iterator[Frame]:
+        """The decoded frames in order, from a reader thread that decodes up to :data:`PREFETCH` ahead.
+
+        Each frame has its own pts and duration (seconds, :class:`Timeline`) and its own size;
+        unless ``lazy_color`` leaves them unconverted, pictures are BGR ``uint8``, upright.
+        Damage is recorded, not raised (:meth:`damage_messages`). Leaving the loop stops the reader.
+        """
         out: "queue.Queue[Frame | None]" = FrameQueue(PREFETCH)  # and in bytes: big frames prefetch fewer
         reader = threading.Thread(target=self._decode, args=(out,), name=f"decode-{self.source_id}", daemon=True)
         self._reader = reader

@@ -71,6 +71,11 @@ class ImageSource(FiniteSource):
         super().__init__()
 
     def frames(self) -> Iterator[Frame]:
+        """Read each image in natural order (``config.loop`` times over), at ``index / 30`` seconds.
+
+        Raises:
+            SourceError: an image cannot be read (a broken file is an error, not a skip).
+        """
         import cv2
 
         index = 0
@@ -86,4 +91,5 @@ class ImageSource(FiniteSource):
         self._end()
 
     def close(self) -> None:
+        """Stop :meth:`frames`; there is nothing open between images. Idempotent."""
         self._stop.set()

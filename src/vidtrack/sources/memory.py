@@ -189,6 +189,11 @@ class MemorySource(FiniteSource):
         super().__init__()
 
     def frames(self) -> Iterator[Frame]:
+        """The given pictures as BGR frames, in order, at ``index / fps`` seconds; ends at the last item or ``stop()``.
+
+        Raises:
+            SourceError: an item is not a picture (the message names its index).
+        """
         index = 0
         try:
             while not self._stop.is_set():
@@ -206,4 +211,5 @@ class MemorySource(FiniteSource):
             self._end()
 
     def close(self) -> None:
+        """Stop :meth:`frames`; the caller's input (a ``cv2.VideoCapture``...) is left open. Idempotent."""
         self._stop.set()

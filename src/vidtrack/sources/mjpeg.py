@@ -126,12 +126,14 @@ class JpegPicture:
         self.shape = (size[1], size[0], 3)
 
     def bgr(self) -> np.ndarray:
+        """The decoded picture, ``(H, W, 3)`` BGR ``uint8``; black when the JPEG does not decode."""
         import cv2
 
         image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_COLOR)
         return image if image is not None else np.zeros(self.shape, np.uint8)
 
     def luma(self) -> np.ndarray:
+        """A gray copy at 1/4 of the size, about ``(H/4, W/4)`` ``uint8`` (scaled while decoding); black when it does not decode."""
         import cv2
 
         image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)

@@ -29,6 +29,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 class SourceKind(enum.Enum):
+    """The built-in kinds of source that :func:`classify` tells apart by the spec's shape."""
     VIDEO_FILE = "video file"
     IMAGES = "images"
     WEBCAM = "webcam"
