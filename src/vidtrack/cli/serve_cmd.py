@@ -59,7 +59,7 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
 
     Raises:
         OptionError: a bad address or limit, a non-loopback host without a token, a port in use.
-        ModelError: the model cannot be loaded.
+        ModelError: the model cannot be loaded (with ``review``: at the first request needing it, as 422 JSON).
     """
     from vidtrack.config import DetectorConfig
     from vidtrack.errors import OptionError
@@ -91,7 +91,8 @@ def build_server(host: str, port: int, token: str | None, model: str | None, max
     sock = bind(host, port, "--port")  # a taken port fails now, not after the model has loaded
     jobs = None
     try:
-        service = DetectionService(DetectorConfig(**({"model": model} if model else {})))
+        # A review server loads the model only when a detection or a job asks for it.
+        service = DetectionService(DetectorConfig(**({"model": model} if model else {})), lazy=index is not None)
         jobs = JobManager(service, jobs_dir or default_jobs_dir(), max_jobs, run=execute, max_queued=max_queued,
                           disk_budget=int(jobs_max_mb * (1 << 20)))
         app = create_app(token=token, allowed_hosts={"127.0.0.1", "localhost", "::1", host.lower()},

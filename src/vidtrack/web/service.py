@@ -40,10 +40,14 @@ class DetectionService:
         ModelError: the model cannot be loaded (from ``load_detector``).
     """
 
-    def __init__(self, config: DetectorConfig) -> None:
-        import cv2
+    def __init__(self, config: DetectorConfig, *, lazy: bool = False) -> None:
+        """Load ``config``'s model now, or with ``lazy`` at the first request that needs it
+        (``vidtrack serve --review``: browsing recorded events needs no model).
 
-        from vidtrack.detection import load_detector
+        Raises:
+            ModelError: the model cannot be loaded (now; with ``lazy``, from :attr:`detector`).
+        """
+        import cv2
 
         # Requests already run side by side on the server's threads, and the model runtime
         # uses every core: OpenCV's own thread pool on top would only oversubscribe the CPU.
@@ -54,9 +58,30 @@ class DetectionService:
         #: Held around each decode+detect (see :data:`DETECT_SLOTS`).
         self.slots = threading.BoundedSemaphore(DETECT_SLOTS)
         self.slots_total = DETECT_SLOTS
-        self.detector: Detector = load_detector(config)
         self.model_name = Path(config.model).name or str(config.model)
-        self.detector.warmup(WARMUP_HW)  # compile for the commonest photo shape now, not on the first request
+        self._detector: Detector | None = None
+        self._loading = threading.Lock()
+        if not lazy:
+            self._load()
+
+    @property
+    def detector(self) -> "Detector":
+        """The shared model, loaded (and warmed up) on first use when the service is lazy.
+
+        Raises:
+            ModelError: the model cannot be loaded; a later request tries again.
+        """
+        return self._detector if self._detector is not None else self._load()
+
+    def _load(self) -> "Detector":
+        from vidtrack.detection import load_detector
+
+        with self._loading:
+            if self._detector is None:
+                detector = load_detector(self.config)
+                detector.warmup(WARMUP_HW)  # compile for the commonest photo shape now, not on the first request
+                self._detector = detector
+            return self._detector
 
     @property
     def backend(self) -> str:
