@@ -186,3 +186,25 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert printed[-1] == "[1 2] [0 1]"
     # Leaving the loop at frame 49 writes exactly the 50 frames the loop received.
     assert _frames(repo / "out" / "street_tracked.mp4") == 50
+
+
+def test_a_live_stream_has_wall_clock_time_without_being_asked(tiny_clip: Path, square_model: SquareDetector) -> None:
+    """Live frames carry the capture clock's time (a live source's start is known: now); files
+    carry none unless --start-time says when they were recorded."""
+    from datetime import datetime, timezone
+
+    from live_servers import MjpegServer
+
+    frames = [np.full((120, 160, 3), 40, np.uint8) for _ in range(4)]
+    with MjpegServer(frames, fps=30) as server:
+        before = datetime.now(timezone.utc)
+        times = []
+        for result in vidtrack.track(server.url):
+            times.append(result.frame.time)
+            if len(times) == 8:
+                break
+        after = datetime.now(timezone.utc)
+    assert all(t is not None and t.utcoffset() is not None for t in times)
+    assert all(before.timestamp() - 2 <= t.timestamp() <= after.timestamp() + 0.5 for t in times)
+    assert times == sorted(times)
+    assert all(result.frame.time is None for result in vidtrack.track(tiny_clip))

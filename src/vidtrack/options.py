@@ -166,9 +166,9 @@ OPTIONS: dict[str, Option] = {
     "start_time": Option(str, "source", "Wall-clock time of the first frame, ISO 8601 (2026-12-06T14:30:00+01:00), or "
                          "auto: the file's creation_time tag, then its name (YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS, "
                          "ch01_YYYYMMDDHHMMSS; local time). Adds 'time' to JSONL, events and the summary. Live sources "
-                         "use the capture clock.", panel=PANEL_OUTPUT),
+                         "always have it: the capture clock.", panel=PANEL_OUTPUT),
     "timestamp": Option(bool, "overlay", "Burn the date and time into the picture, CCTV style. Default: on when the time "
-                        "is known (--start-time).", _default(OverlayConfig, "timestamp"),
+                        "is known (--start-time, or a live source).", _default(OverlayConfig, "timestamp"),
                         flags=("--timestamp/--no-timestamp",), panel=PANEL_OUTPUT),
     "show": Option(bool, "view", "Show a window (q or Esc quits).", False),
     "serve": Option(str, "view", "Serve a live web view at \\[HOST:]PORT (default host 127.0.0.1)."),

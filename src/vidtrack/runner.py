@@ -241,7 +241,7 @@ def _assemble(
                     viewers=viewers,
                     analytics=stages[i],
                     clock=clocks[i],
-                    capture_clock=request.source.start_time is not None and source.info.is_live,
+                    capture_clock=source.info.is_live,  # a live frame's time is known: when it was captured
                     keep_clean=(
                         request.output.snapshots is not None or request.output.heatmap is not None
                         or (request.output.clips is not None and request.output.clips_clean)
@@ -451,7 +451,7 @@ def _needs_pictures(request: RunRequest) -> bool:
 def wall_clocks(request: RunRequest, sources: list["Source"]) -> tuple[list[Any], list[str]]:
     """Each source's :class:`~vidtrack.wallclock.WallClock` (None: no wall-clock time) and warnings.
 
-    No ``--start-time``: None everywhere (outputs unchanged). A time: that time for every file.
+    No ``--start-time``: None for every file (outputs unchanged). A time: that time for every file.
     ``auto``: the container's ``creation_time``, else a date in the file name (see
     :mod:`vidtrack.wallclock`), else None with a warning. Live sources get None here: the
     pipeline makes their clock from the capture clock at their first frame.
