@@ -209,13 +209,32 @@ def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
         "frame_age_ms": {"p50": None, "p95": None},
     }
     summary["frame_age_ms"] = {"p50": 2117.0, "p95": 2771.0}  # measured for files too: shown for live runs only
-    print_summary(SimpleNamespace(summaries=[summary], outputs=[]), width=80)  # type: ignore[arg-type]
+    print_summary(SimpleNamespace(summaries=[summary], outputs=[], folders=[]), width=80)  # type: ignore[arg-type]
     lines = capsys.readouterr().err.splitlines()
     assert not any("frame age" in line for line in lines)
     assert max(len(line) for line in lines) <= 80
     row = [line for line in lines if "people_street_1080p.mp4" in line]
     assert len(row) == 1 and "302" in row[0] and "14 person, 2 bicycle, 1 suitcase" in row[0]
     assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)
+
+
+def test_end_of_run_names_the_folders_it_filled(capsys, tmp_path: Path) -> None:
+    """--snapshots and --clips folders are named with their file count beside the files written."""
+    from types import SimpleNamespace
+
+    from vidtrack.cli.report import print_summary
+
+    snaps, clips, video = tmp_path / "snaps", tmp_path / "clips", tmp_path / "out.mp4"
+    snaps.mkdir()
+    clips.mkdir()
+    for name in ("track-1.jpg", "track-1-frame.jpg", "event-3.jpg"):
+        (snaps / name).write_bytes(b"x")
+    (clips / "clip-000000.mp4").write_bytes(b"x")
+    video.write_bytes(b"x")
+    print_summary(SimpleNamespace(summaries=[], outputs=[video], folders=[snaps, clips]), width=200)  # type: ignore[arg-type]
+    text = capsys.readouterr().err
+    assert f"wrote {video}" in text
+    assert f"wrote {snaps}/ (3 files)" in text and f"wrote {clips}/ (1 file)" in text
 
 
 def test_help_keeps_square_brackets() -> None:

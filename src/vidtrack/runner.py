@@ -42,6 +42,8 @@ class RunOutcome:
     #: Viewers left open by ``execute(..., keep_viewers=True)``: the caller closes them
     #: (:meth:`close_viewers`) once the user has seen the final state.
     open_viewers: list[Any] = field(default_factory=list)
+    #: Folders of files the run wrote (``--snapshots``, ``--clips``; one per source), for the CLI to name.
+    folders: list[Path] = field(default_factory=list)
 
     def close_viewers(self) -> None:
         """Close the viewers ``execute`` left open (idempotent)."""
@@ -343,6 +345,11 @@ def _finish(request: RunRequest, sources: list["Source"], run: _Assembly, report
                 continue
             files.append(target)
     outcome.outputs = files  # every planned file: the CLI says which were not written and why
+    for i in range(len(reports)):
+        for folder in (request.output.snapshots, request.output.clips):
+            target = output_for(folder, i, len(request.sources))
+            if target is not None and i not in failed_empty and target.is_dir():
+                outcome.folders.append(target)
     return outcome
 
 

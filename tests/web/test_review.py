@@ -30,6 +30,7 @@ def review_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         })
         outcome = execute(request, detector=SquareDetector())
         assert outcome.error is None
+        assert outcome.folders == [out / "snaps", out / "clips"]  # named at the end of `vidtrack run`
     return root
 
 

@@ -121,6 +121,9 @@ def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = 
             console.print(f"wrote {path}", overflow="fold")
         else:  # the video file is created with its first frame: a camera that never connected
             console.print(f"{path} not written: no frames from the source", overflow="fold")
+    for folder in outcome.folders:
+        count = sum(1 for entry in folder.iterdir() if entry.is_file() and not entry.name.startswith("."))
+        console.print(f"wrote {folder}/ ({count} file{'s' if count != 1 else ''})", overflow="fold")
 
 
 def analytics_table(summaries: list[dict]) -> "object | None":
