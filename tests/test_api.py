@@ -208,3 +208,16 @@ def test_a_live_stream_has_wall_clock_time_without_being_asked(tiny_clip: Path, 
     assert all(before.timestamp() - 2 <= t.timestamp() <= after.timestamp() + 0.5 for t in times)
     assert times == sorted(times)
     assert all(result.frame.time is None for result in vidtrack.track(tiny_clip))
+
+
+def test_a_missing_model_is_named_in_python_terms(tmp_path: Path, tiny_clip: Path) -> None:
+    """Python callers choose the model with model=..., so the fix says so (not the CLI's --model)."""
+    from vidtrack.errors import ModelError
+
+    missing = tmp_path / "nope.onnx"
+    with pytest.raises(ModelError) as raised:
+        vidtrack.detect(np.zeros((32, 32, 3), np.uint8), model=missing)
+    assert str(missing) in str(raised.value) and "model=PATH" in str(raised.value) and "--" not in str(raised.value)
+    with pytest.raises(ModelError) as raised:
+        next(iter(vidtrack.track(tiny_clip, model=missing)))
+    assert "model=PATH" in str(raised.value) and "--" not in str(raised.value)

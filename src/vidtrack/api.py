@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 
 import numpy as np
 
-from vidtrack.errors import OptionError, SourceError, in_terms_of
+from vidtrack.errors import ModelError, OptionError, SourceError, VidtrackError, in_terms_of
 from vidtrack.request import RunRequest
 
 if TYPE_CHECKING:
@@ -173,12 +173,13 @@ def _run_as_generator(request: "RunRequest") -> Iterator["FrameResult"]:
             _drain(results)
             worker.join(timeout=0.1)
     if "error" in finished:
-        raise finished["error"]
+        error = finished["error"]
+        raise in_terms_of(error, "python") if isinstance(error, VidtrackError) else error
     outcome: "RunOutcome" = finished["outcome"]
     for warning in outcome.warnings:
         log.warning("%s", warning)
     if outcome.error is not None:
-        raise outcome.error
+        raise in_terms_of(outcome.error, "python") if isinstance(outcome.error, VidtrackError) else outcome.error
     return outcome
 
 
@@ -221,7 +222,11 @@ def detect(
     except OptionError as exc:
         raise in_terms_of(exc, "python") from None
     image = _read_image(image_or_path)
-    return _detector(config).detect(image)
+    try:
+        detector = _detector(config)
+    except ModelError as exc:
+        raise in_terms_of(exc, "python") from None
+    return detector.detect(image)
 
 
 def _read_image(image_or_path: Any) -> np.ndarray:

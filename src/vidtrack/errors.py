@@ -63,7 +63,7 @@ class OptionError(VidtrackError):
     """A command-line option has a bad value."""
 
 
-_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*) (?=['\"\d(\[-]|None\b|True\b|False\b)")
+_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*) (?=['\"\d(\[-]|None\b|True\b|False\b|[A-Z][A-Z0-9_.]*\b)")
 _FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
 #: How each front end points at its list of options, instead of the CLI's ``--help``.
 _OPTION_HELP = {"python": "help(vidtrack.track)", "http": "the fields at /docs"}
@@ -75,9 +75,13 @@ def in_terms_of(error: VidtrackError, front: str) -> VidtrackError:
     Option errors are written once, in the CLI's terms (``--conf 2 is out of range``); a
     Python or HTTP caller named the option ``conf``, so ``--conf 2`` becomes ``conf=2``,
     ``--max-age`` ``max_age``, and "see 'vidtrack run --help'" points at ``help(vidtrack.track)``
-    or ``/docs``. Other errors come back unchanged (same class).
+    or ``/docs``. A :class:`ModelError`'s fix is reworded for Python too (``--model PATH`` becomes
+    ``model=PATH``); over HTTP it stays as it is (clients cannot choose the model, the server's
+    operator reads it). Other errors come back unchanged (same class).
     """
-    if not isinstance(error, OptionError) or front not in _OPTION_HELP:
+    if front not in _OPTION_HELP or not (
+        isinstance(error, OptionError) or (isinstance(error, ModelError) and front == "python")
+    ):
         return error
 
     def reword(text: str | None) -> str | None:
