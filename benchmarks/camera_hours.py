@@ -259,17 +259,9 @@ def part_b(detector: Any, folder: Path, reps: int, video: bool) -> None:
 
 
 def _camera_frames() -> list[np.ndarray]:
-    import cv2
+    from live_servers import load_frames
 
-    capture = cv2.VideoCapture(str(VIDEOS / "highway_traffic_720p.mp4"))
-    frames = []
-    while len(frames) < 150:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(image)
-    capture.release()
-    return frames
+    return load_frames(VIDEOS / "highway_traffic_720p.mp4", count=150, width=None)
 
 
 def _serve_cameras(n: int, fps: float, conn: Any) -> None:
@@ -286,24 +278,7 @@ def _serve_cameras(n: int, fps: float, conn: Any) -> None:
     frames = _camera_frames()
     jpegs = [cv2.imencode(".jpg", stamp_seq(f, i), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes() for i, f in enumerate(frames)]
 
-    class Camera(MjpegServer):
-        def _produce(self) -> None:
-            period = 1.0 / self.fps
-            next_at = time.monotonic()
-            seq = self.latest_seq
-            while self._running.is_set():
-                seq += 1
-                with self._cond:
-                    self._jpeg, self.latest_seq = jpegs[seq % len(jpegs)], seq
-                    self._cond.notify_all()
-                next_at += period
-                delay = next_at - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                else:
-                    next_at = time.monotonic()
-
-    servers = [Camera(frames[:1], fps=fps).start() for _ in range(n)]
+    servers = [MjpegServer(frames[:1], fps=fps, jpegs=jpegs).start() for _ in range(n)]
     conn.send([s.url for s in servers])
     conn.recv()  # until the run is over
     for server in servers:

@@ -308,3 +308,30 @@ def _numerics_pass() -> None:
 
     if perturb_seed() is not None:
         hook_ultralytics()
+
+
+#: First lines of a plug-in check (``tests/plugins``) run by :func:`run_plugin_check`: the toy
+#: plug-ins and these helpers on ``sys.path``, ``tmp`` a scratch folder.
+PLUGIN_PRELUDE = """import json, sys
+from pathlib import Path
+sys.path[:0] = [sys.argv[1], sys.argv[2]]  # tests/plugins (the toy plug-ins), tests (conftest helpers)
+tmp = Path(sys.argv[3])
+"""
+
+
+def run_plugin_check(script: str, tmp_path: Path) -> dict:
+    """Run ``script`` after :data:`PLUGIN_PRELUDE` in a fresh interpreter and return the JSON it
+    prints last. A plug-in must register before ``vidtrack.options`` builds its table (at
+    import), so a registration is only seen in an interpreter of its own, and leaves this one
+    untouched."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", PLUGIN_PRELUDE + script, str(PROJECT_ROOT / "tests" / "plugins"), str(PROJECT_ROOT / "tests"),
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -128,8 +128,8 @@ def read_seq(image: np.ndarray) -> int:
     return seq
 
 
-def load_frames(video: Path, count: int = 60, width: int = 480) -> list[np.ndarray]:
-    """The first ``count`` frames of ``video`` (BGR), resized to ``width`` wide."""
+def load_frames(video: Path, count: int = 60, width: int | None = 480) -> list[np.ndarray]:
+    """The first ``count`` frames of ``video`` (BGR), resized to ``width`` wide (None: as they are)."""
     import cv2
 
     cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG)
@@ -138,7 +138,7 @@ def load_frames(video: Path, count: int = 60, width: int = 480) -> list[np.ndarr
         ok, image = cap.read()
         if not ok:
             break
-        if image.shape[1] != width:
+        if width is not None and image.shape[1] != width:
             image = cv2.resize(image, (width, image.shape[0] * width // image.shape[1]))
         frames.append(image)
     cap.release()
@@ -150,15 +150,19 @@ def load_frames(video: Path, count: int = 60, width: int = 480) -> list[np.ndarr
 class MjpegServer:
     """HTTP MJPEG at ``url`` (``/stream.mjpg``), ``fps`` frames a second, each stamped with its seq.
 
-    ``frozen=True`` sends the same JPEG forever (a hung encoder). ``stop()`` drops every
-    connection and closes the port; ``start()`` serves again on the same port.
+    ``frozen=True`` sends the same JPEG forever (a hung encoder). ``jpegs`` (encoded once by the
+    caller) are sent in turn instead of encoding ``frames``: a camera whose encoder is not this
+    process's work (benchmarks/camera_hours.py). ``stop()`` drops every connection and closes the
+    port; ``start()`` serves again on the same port.
     """
 
     BOUNDARY = "vidtrackframe"
 
     def __init__(self, frames: list[np.ndarray], fps: float = 30.0, frozen: bool = False,
-                 port: int | None = None, quality: int = 85, length_error: int = 0) -> None:
+                 port: int | None = None, quality: int = 85, length_error: int = 0,
+                 jpegs: list[bytes] | None = None) -> None:
         self.frames = frames
+        self.jpegs = jpegs
         self.length_error = length_error  # bytes added to each part's Content-Length (a camera bug)
         self.fps = fps
         self.frozen = frozen
@@ -189,7 +193,9 @@ class MjpegServer:
                 next_at = time.monotonic()
                 continue
             seq += 1
-            if self.frozen and frozen_jpeg is not None:
+            if self.jpegs:
+                jpeg = self.jpegs[seq % len(self.jpegs)]
+            elif self.frozen and frozen_jpeg is not None:
                 jpeg = frozen_jpeg
             else:
                 image = stamp_seq(self.frames[seq % len(self.frames)], seq)

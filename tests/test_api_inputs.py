@@ -24,18 +24,9 @@ def square_model(monkeypatch: pytest.MonkeyPatch) -> SquareDetector:
 
 
 def _clip_frames(tmp_path: Path, count: int = 12) -> list[np.ndarray]:
-    import cv2
+    from live_servers import load_frames
 
-    clip = make_clip(tmp_path / "clip.avi", frames=count)
-    capture = cv2.VideoCapture(str(clip))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(image)
-    capture.release()
-    return frames
+    return load_frames(make_clip(tmp_path / "clip.avi", frames=count), count=count, width=None)
 
 
 def _every(run) -> list:

@@ -3,25 +3,17 @@ registration line in ``sinks/open.py``'s ``OPENERS``: its option then reaches th
 files, the Python API and the HTTP API, and its file is written, with nothing else touched.
 
 The registration has to happen before ``vidtrack.options`` builds its table (at import), so
-the check runs in a fresh interpreter.
+the check runs in a fresh interpreter (``conftest.run_plugin_check``).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from conftest import run_plugin_check
 
 SCRIPT = textwrap.dedent('''
-    import json, sys
-    from pathlib import Path
-    sys.path[:0] = [sys.argv[1], sys.argv[2]]  # tests/plugins (the toy output), tests (conftest helpers)
-    tmp = Path(sys.argv[3])
-
     import vidtrack.sinks.open as sinks_open
     import track_csv
     sinks_open.OPENERS["track_csv"] = track_csv.OUTPUT  # the one registration line
@@ -69,13 +61,7 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_a_registered_output_reaches_every_front_end_and_writes_its_file(tmp_path: Path) -> None:
-    env_path = str(PROJECT_ROOT / "src")
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(PROJECT_ROOT / "tests" / "plugins"), str(PROJECT_ROOT / "tests"), str(tmp_path)],
-        capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": env_path},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_plugin_check(SCRIPT, tmp_path)
     assert out["cli_flag"] == ["--track-csv"] and out["cli_help"] == "CSV of every tracked box: frame,track_id,class."
     assert out["cli_path"] == str(tmp_path / "cli.csv")
     assert out["config_path"] == str(tmp_path / "site" / "boxes.csv")  # beside the config file, as every path key

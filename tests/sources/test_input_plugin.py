@@ -3,26 +3,17 @@ registration line in ``sources/open.py``'s ``OPENERS``: ``vidtrack run pattern:/
 and the option it declares reaches the CLI, config files, the HTTP API and the Python API.
 
 The registration has to happen before ``vidtrack.options`` builds its table (at import), so
-the check runs in a fresh interpreter.
+the check runs in a fresh interpreter (``conftest.run_plugin_check``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from conftest import run_plugin_check
 
 SCRIPT = textwrap.dedent('''
-    import json, sys
-    from pathlib import Path
-    sys.path[:0] = [sys.argv[1], sys.argv[2]]  # tests/plugins (the toy source), tests (conftest helpers)
-    tmp = Path(sys.argv[3])
-
     import vidtrack.sources.open as sources_open
     import pattern
     sources_open.OPENERS["pattern"] = pattern.INPUT  # the one registration line
@@ -61,12 +52,7 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_a_registered_source_kind_opens_and_its_option_reaches_every_front_end(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(PROJECT_ROOT / "tests" / "plugins"), str(PROJECT_ROOT / "tests"), str(tmp_path)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_plugin_check(SCRIPT, tmp_path)
     assert out["cli"] == [["--pattern-step"], 3, "Pixels the square moves a frame.", "Advanced: outputs, live sources, redaction"]
     assert (out["cli_value"], out["config_value"], out["http_value"]) == (7, 4, {"pattern_step": 6})
     assert "--pattern-step '0' is out of range: use a value at least 1" in out["http_error"]  # the app words it pattern_step='0'
