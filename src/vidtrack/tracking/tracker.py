@@ -267,7 +267,7 @@ class IoUTracker:
             xyxy, area, confidence, class_id = xyxy[keep], area[keep], confidence[keep], class_id[keep]
         score_bins = self._observe(confidence)
         if len(class_id) > 1 and class_id.min() < 0.0:  # confusable groups present
-            drop = _duplicates(xyxy.tolist(), confidence.tolist(), class_id.tolist())
+            drop = duplicates(xyxy.tolist(), confidence.tolist(), class_id.tolist())
             if drop:
                 index = np.delete(np.arange(len(class_id)), drop)
                 keep = index if keep is None else keep[index]
@@ -584,7 +584,7 @@ class IoUTracker:
             self._ranks_version = ranks.version
             self._min_bin, self._high_bin, self._new_bin = ranks.bin_thresholds(self._wanted_ranks).tolist()
         if len(classes) > 1 and min(classes) < 0.0:  # confusable groups present
-            drop = _duplicates(boxes, scores, classes)
+            drop = duplicates(boxes, scores, classes)
             if drop:
                 kept = [k for k in range(len(keep)) if k not in drop]
                 keep = [keep[k] for k in kept]
@@ -841,7 +841,7 @@ def _gate_small(
     return rows, cols
 
 
-def _duplicates(boxes: list, scores: list, classes: list) -> list[int]:
+def duplicates(boxes: list, scores: list, classes: list) -> list[int]:
     """Positions of detections that repeat a stronger one of their confusable-class group.
 
     ``boxes`` (N lists of x1,y1,x2,y2, positive areas), ``scores`` and association ``classes``
