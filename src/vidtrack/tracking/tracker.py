@@ -49,6 +49,7 @@ the rules goes into both.
 from __future__ import annotations
 
 from bisect import bisect_right as _bisect
+from math import sqrt
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -827,7 +828,27 @@ def _gate_small(
 ) -> tuple[list[int], list[int]]:
     """A centre-gate pass of :meth:`IoUTracker._associate_small`: detections ``d`` against
     tracks ``t`` (same class) by :func:`_centre_gate`, nearest first; the matches are appended
-    to ``rows``/``cols`` and taken out of ``free_det`` (in place)."""
+    to ``rows``/``cols`` and taken out of ``free_det`` (in place). Pairs that cannot pass
+    (another class, a collapsed prediction, centres further apart on one axis than the gate
+    with a margin) are ruled out in plain Python first; when none is left, the numpy gate is
+    not called (its result would be no match)."""
+    possible = False
+    for j in t:
+        p1, q1, p2, q2 = predicted[j]
+        w, h = p2 - p1, q2 - q1
+        if not (w > 0.0 and h > 0.0):
+            continue
+        reach = 1.001 * gate * sqrt(w * h)
+        cx, cy, cls = (p1 + p2) * 0.5, (q1 + q2) * 0.5, track_cls[j]
+        for i in d:
+            b = boxes[i]
+            if classes[i] == cls and abs((b[0] + b[2]) * 0.5 - cx) <= reach and abs((b[1] + b[3]) * 0.5 - cy) <= reach:
+                possible = True
+                break
+        if possible:
+            break
+    if not possible:
+        return rows, cols
     closeness, gate_allowed = _centre_gate(
         np.array([boxes[i] for i in d]), np.array([predicted[j] for j in t]), gate
     )
