@@ -32,8 +32,9 @@ def dropped_detections(detected: dict[str, int], reported: dict[str, int]) -> di
     ``detected`` counts every box the detector gave the tracker, ``reported`` the boxes of
     confirmed tracks (look-ahead included); share = count / detected, 0-1, 3 decimals.
     They are dropped because they started no track (score rank below
-    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``) or no
-    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``).
+    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``), no
+    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``) or they repeated
+    a stronger box of a confusable class on the same object (a truck box on a tracked car).
     """
     out = {}
     for cls, n in sorted(detected.items()):
