@@ -74,6 +74,10 @@ class TrackLinker:
         self._next_obj = 1
         self.links = 0  # how many new tracks continued a lost one
 
+    def knows(self, track_id: int) -> bool:
+        """True once ``track_id`` has been seen (until it is forgotten)."""
+        return track_id in self._tracks
+
     def update(self, obs: Observations) -> tuple[np.ndarray, list[int]]:
         """Object id of every observation (N,) and the object ids forgotten at this frame."""
         cfg = self.config
