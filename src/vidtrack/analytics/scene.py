@@ -46,6 +46,7 @@ class Scene:
 
         zone_config = zone_config or ZoneConfig()
         self.anchor = anchor
+        self.frame_size = frame_size
         # Bottom-centre anchors are the feet: estimated so that a hidden lower body does not move them.
         self.feet = FeetEstimator() if anchor == "bottom-center" else None
         self.linker = TrackLinker(link_config)
@@ -75,16 +76,21 @@ class Scene:
         """
         obs = Observations.from_detections(detections, t, frame, self.anchor)
         spare = None
-        index = getattr(detections, "data", {}).get("det_index") if raw is not None else None
-        if index is not None and len(raw):
+        index = getattr(detections, "data", {}).get("det_index") if raw is not None and raw is not detections else None
+        if index is not None:
+            index = np.asarray(index, dtype=np.int64).reshape(-1)
+            if len(index) and (index.min() < 0 or index.max() >= len(raw)):
+                index = None  # not this frame's detections (e.g. an interpolated frame): nothing to keep
+        if index is not None:
             from vidtrack.labels import class_names
 
             free = np.ones(len(raw), dtype=bool)
-            free[np.asarray(index, dtype=np.int64)] = False
-            names = class_names(raw)
-            spare = (np.asarray(raw.xyxy, dtype=np.float64)[free], [n for n, f in zip(names, free) if f])
-        elif index is not None:
-            spare = (np.zeros((0, 4)), [])
+            free[index] = False
+            boxes = np.asarray(raw.xyxy, dtype=np.float64).reshape(-1, 4)[free]
+            if self.frame_size is not None:  # as the tracked boxes are: clipped to the picture
+                boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, self.frame_size[0])
+                boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, self.frame_size[1])
+            spare = (boxes, [n for n, f in zip(class_names(raw), free) if f])
         return self.update_observations(obs, spare)
 
     def update_observations(
