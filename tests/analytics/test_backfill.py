@@ -101,11 +101,14 @@ def test_scene_update_takes_the_spare_detections_from_raw_and_det_index():
         scene.update(tracked, t, frame, raw)
     scene.finish()
     assert scene.lines[0].total_in == 1
-    # Without raw detections (or when raw is the tracked set itself) nothing is back-filled.
-    for pass_raw in (False, True):
+    # Without raw detections, or when the "raw" rows are tracks (a frame the detector skipped:
+    # interpolated or predicted), nothing is back-filled.
+    for kind in ("none", "same", "tracks"):
         scene = Scene([DOOR], frame_size=(640, 480))
         for frame, t in enumerate(times(16)):
             raw, tracked = frame_detections(frame, frame >= 8)
-            scene.update(tracked, t, frame, tracked if pass_raw else None)
+            if kind == "tracks":
+                raw.tracker_id = np.array([9, 3])
+            scene.update(tracked, t, frame, {"none": None, "same": tracked, "tracks": raw}[kind])
         scene.finish()
-        assert scene.lines[0].total_in == 0
+        assert scene.lines[0].total_in == 0, kind

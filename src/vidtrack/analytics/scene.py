@@ -72,11 +72,15 @@ class Scene:
 
         ``raw`` is the frame's detections before tracking (``detections.data["det_index"]``
         indexes them): those in no track are kept a moment for :mod:`~vidtrack.analytics.backfill`.
-        Without it (or without ``det_index``) nothing is back-filled.
+        Without it, without ``det_index``, or when ``raw`` rows carry tracker ids (a frame the
+        detector skipped: its rows are tracks), nothing is kept for this frame.
         """
         obs = Observations.from_detections(detections, t, frame, self.anchor)
         spare = None
-        index = getattr(detections, "data", {}).get("det_index") if raw is not None and raw is not detections else None
+        # The detector's own output carries no tracker ids; frames whose "raw" rows are tracks
+        # (interpolated, predicted) have no spare detections to keep.
+        own = raw is not None and raw is not detections and getattr(raw, "tracker_id", None) is None
+        index = getattr(detections, "data", {}).get("det_index") if own else None
         if index is not None:
             index = np.asarray(index, dtype=np.int64).reshape(-1)
             if len(index) and (index.min() < 0 or index.max() >= len(raw)):
