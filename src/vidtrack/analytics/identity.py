@@ -42,8 +42,8 @@ class LinkConfig:
     # Reach in box heights from the lost track's (predicted) anchor. Raise: bigger jumps
     # bridged; neighbours more often merged. 0.25 since the scene back-fills a new track's
     # first boxes (vidtrack.analytics.backfill): a continuation then starts close to where
-    # the lost track was heading; on MOT15 most links beyond that joined two people
-    # (count error 32 at 0.1-0.3, 35 at 0.4, 37 at 0.5; docs/perf/tracker-framerate.md).
+    # the lost track was heading; on MOT15, 11 of 14 links beyond 0.3 joined two people
+    # (count error 32 at 0.2-0.3, 35 at 0.4, 37 at 0.5; docs/perf/tracker-framerate.md).
     max_distance: float = 0.25
 
     def __post_init__(self) -> None:
