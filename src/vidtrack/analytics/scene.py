@@ -2,7 +2,9 @@
 
 :class:`Scene` is what the pipeline's analytics stage, ``vidtrack eval --line`` and the
 Python API use: it links tracker ids to object ids (id-switch continuation), updates
-every line counter and zone monitor, and returns the frame's events. Numpy only.
+every line counter and zone monitor, and returns the frame's events. Given the frame's
+raw detections too, it starts each new track, for the lines, where the detector first saw
+it (:mod:`~vidtrack.analytics.backfill`). Numpy only.
 """
 
 from __future__ import annotations
