@@ -99,11 +99,12 @@ class _GapState:
     gap: int = 0  # frames from ``previous`` to ``last``
     since: int = 0  # frames since ``last``
     skipped: list = field(default_factory=list)  # files: frames waiting for the next detection
+    last_boxes: "np.ndarray | None" = None  # the detections matched by the rows of ``last`` (pixels)
     still: "sv.Detections | None" = None  # detections of the latest detected frame's confirmed tracks
     held: bool = False  # a still frame came since the latest detection
 
     def clear(self) -> None:
-        self.last = self.previous = self.still = None
+        self.last = self.previous = self.still = self.last_boxes = None
         self.gap = self.since = 0
         self.held = False
         self.skipped.clear()
@@ -366,14 +367,20 @@ class Pipeline:
             # camera's motion over the gap is applied at this frame, as one step).
             with Stopwatch(times, "track"):
                 probe = copy.deepcopy(lane.tracker)
-                if affine is not None:
+                if affine is None:  # the tracks coast through the gap frame by frame
+                    for k in range(1, len(gaps.skipped) + 1):
+                        probe.update_all(strided.predict(gaps.previous, gaps.last, gaps.gap, k))
+                else:
                     probe.compensate(affine)
                 tracked = probe.update_all(detections)
-            if _plain_gap(lane, gaps.last, tracked):
-                lane.tracker = probe
-            else:
+            if not _plain_gap(lane, gaps.last, tracked):
                 tracked = None
                 self._refine(lane, times, rate, out)
+            elif affine is not None:
+                lane.tracker = probe
+            else:
+                self._bridge(lane, detections, tracked, times, rate, out)
+                tracked = None
         if tracked is None:
             with Stopwatch(times, "track"):
                 if affine is not None:
@@ -396,6 +403,26 @@ class Pipeline:
             gaps.since = 0
             self._finish(lane, skipped, future, times, rate, out, refining=True)
         gaps.since = 0
+
+    def _bridge(
+        self, lane: Lane, detections: "sv.Detections", probed: "sv.Detections", times: StageTimes, rate: RateMeter,
+        out: "queue.Queue[Any]",
+    ) -> None:
+        """Files: track the frames skipped since the last detection on each track's straight path to
+        ``detections`` (the tracks ``probed`` matched there, :func:`strided.bridge`), frame by frame."""
+        gaps = lane._gaps
+        waiting, gaps.skipped = gaps.skipped, []
+        assert gaps.last is not None
+        steps = strided.bridge(gaps.last, gaps.last_boxes, probed, detections, len(waiting) + 1)
+        ranks = lane.tracker._ranks
+        ranks.observe_bins = lambda bins: None
+        try:
+            for frame, step in zip(waiting, steps):
+                with Stopwatch(times, "track"):
+                    tracked = lane.tracker.update_all(step)
+                self._push(lane, frame, step, tracked, "interpolate", times, rate, out)
+        finally:
+            del ranks.observe_bins
 
     def _push(
         self, lane: Lane, frame: Frame, raw: "sv.Detections", tracked: "sv.Detections", action: str,
@@ -431,6 +458,7 @@ class Pipeline:
             schedule.set_stride(strided.auto_stride(previous, tracked, gap, schedule.max_stride, frame.size[1], near))
         gaps.held = False
         gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
+        gaps.last_boxes = np.asarray(detections.xyxy)[np.asarray(tracked.data["det_index"], dtype=np.int64)]
         # What a still frame is fed to the tracker: the detections of this frame's confirmed tracks.
         confirmed = np.asarray(tracked.data["det_index"])[np.asarray(tracked.tracker_id) > 0]
         gaps.still = detections[confirmed] if len(confirmed) < len(detections) else detections

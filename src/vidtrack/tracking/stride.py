@@ -150,3 +150,30 @@ def auto_stride(
     if fastest <= 0:
         return longest
     return int(min(longest, max(1, np.floor(max_shift / fastest))))
+
+
+def bridge(
+    last: "sv.Detections", last_boxes: np.ndarray, following: "sv.Detections", raw: "sv.Detections", gap: int
+) -> "list[sv.Detections]":
+    """Detections for the ``gap - 1`` skipped frames between two detected frames of a file: the straight path of each track.
+
+    ``last``: the tracker's output at the earlier detected frame (rows keyed by
+    ``data["track_key"]``), ``last_boxes`` (len(last), 4) the *detections* those rows were
+    matched with (pixels); ``following``: the tracker's output at the later frame (its
+    ``data["det_index"]`` indexes ``raw``, that frame's detections). A track matched at both
+    frames gets, on skipped frame ``k``, the detection box ``start + (end - start) * k / gap``
+    with the later detection's class and confidence. Fed to the tracker frame by frame before
+    the later frame's own detections, these keep its state what a full-rate run builds (ages,
+    confirmation and velocities in frames, not in detector calls). Returns ``gap - 1``
+    ``sv.Detections`` (one per skipped frame, in order; empty ones when no track is in both).
+    """
+    common, prev_rows, next_rows = np.intersect1d(track_keys(last), track_keys(following), return_indices=True)
+    rows = np.asarray(following.data["det_index"], dtype=np.int64)[next_rows]
+    start = np.asarray(last_boxes, dtype=np.float64).reshape(-1, 4)[prev_rows]
+    end = np.asarray(raw.xyxy, dtype=np.float64)[rows]
+    out = []
+    for k in range(1, gap):
+        step = raw[rows]
+        step.xyxy = start + (end - start) * (k / gap)
+        out.append(step)
+    return out
