@@ -362,14 +362,18 @@ class Pipeline:
                 affine = lane.motion.estimate(frame.image, detections.xyxy)
         if gaps.skipped and gaps.last is not None:
             # Files: frames were skipped since the last detection. Track this frame on a copy of
-            # the tracker first; unless the gap was plain motion (:func:`_plain_gap`), detect the
-            # skipped frames after all and track them in order, as a full-rate run would (the
-            # camera's motion over the gap is applied at this frame, as one step).
+            # the tracker first, the tracks coasting through the gap frame by frame. Unless the gap
+            # was plain motion (:func:`_plain_gap`), detect the skipped frames after all and track
+            # them in order, as a full-rate run would. A plain gap is tracked on the lane's tracker
+            # frame by frame along each track's straight path to this frame (:meth:`_bridge`).
+            # With camera motion the copy is adopted instead (the camera's motion over the gap
+            # applied at this frame, as one step).
             with Stopwatch(times, "track"):
                 probe = copy.deepcopy(lane.tracker)
-                if affine is None:  # the tracks coast through the gap frame by frame
+                if affine is None:
+                    coast = getattr(probe, "update_interpolated", probe.update_all)
                     for k in range(1, len(gaps.skipped) + 1):
-                        probe.update_all(strided.predict(gaps.previous, gaps.last, gaps.gap, k))
+                        coast(strided.predict(gaps.previous, gaps.last, gaps.gap, k))
                 else:
                     probe.compensate(affine)
                 tracked = probe.update_all(detections)
@@ -414,15 +418,11 @@ class Pipeline:
         waiting, gaps.skipped = gaps.skipped, []
         assert gaps.last is not None
         steps = strided.bridge(gaps.last, gaps.last_boxes, probed, detections, len(waiting) + 1)
-        ranks = lane.tracker._ranks
-        ranks.observe_bins = lambda bins: None
-        try:
-            for frame, step in zip(waiting, steps):
-                with Stopwatch(times, "track"):
-                    tracked = lane.tracker.update_all(step)
-                self._push(lane, frame, step, tracked, "interpolate", times, rate, out)
-        finally:
-            del ranks.observe_bins
+        update = getattr(lane.tracker, "update_interpolated", lane.tracker.update_all)
+        for frame, step in zip(waiting, steps):
+            with Stopwatch(times, "track"):
+                tracked = update(step)
+            self._push(lane, frame, step, tracked, "interpolate", times, rate, out)
 
     def _push(
         self, lane: Lane, frame: Frame, raw: "sv.Detections", tracked: "sv.Detections", action: str,

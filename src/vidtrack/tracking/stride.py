@@ -91,7 +91,7 @@ def auto_stride(
     max_shift: float = 0.5,
     min_size: float = 0.02,
     jitter: float = 0.03,
-    careful: int = 2,
+    careful: int = 3,
 ) -> int:
     """Frames until the next detection for ``--detect-every auto``, from the objects' speed relative to their size.
 
@@ -106,7 +106,7 @@ def auto_stride(
     frames; 0.25 detected more and was not better).
 
     * A track shorter than ``min_size`` of the frame height (small: the detector often
-      misses it, and a miss costs a whole stride) limits the stride to ``careful`` (2).
+      misses it, and a miss costs a whole stride) limits the stride to ``careful`` (3).
     * While a track is new (not in ``previous``: speed unknown), at most ``careful``; the first
       detection of a scene (``previous`` None) gives 1.
     * ``near_line`` (live sources only, where nothing is interpolated): a function getting each
