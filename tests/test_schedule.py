@@ -184,7 +184,8 @@ def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     assert auto_stride(tracks(0), tracks(20), 2, 4, 360) == 2  # 9.25 px a frame: the jitter counts once per gap
     assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 4  # 0.07 box heights a frame: slow
     assert auto_stride(tracks(0), tracks(1), 1, 4, 360) == 4  # jitter, not motion
-    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 2  # small (under 2 % of the frame height)
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 3  # small (under 2 % of the frame height): careful
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600, careful=2) == 2
     reaches: list[float] = []
 
     def line_at_60(reach: np.ndarray) -> np.ndarray:
@@ -197,7 +198,7 @@ def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
     two = sv.Detections(xyxy=np.array([[0.0, 10.0, 20.0, 60.0], [100.0, 10.0, 120.0, 60.0]]),
                         tracker_id=np.array([1, 2]), data={"track_key": np.array([1, 2])})
-    assert auto_stride(tracks(0), two, 1, 4, 360) == 2  # a new object: speed unknown
+    assert auto_stride(tracks(0), two, 1, 4, 360) == 3  # a new object: speed unknown (careful)
 
 
 @pytest.mark.parametrize("value", ["0", "x", "-2", "2.5"])
