@@ -364,27 +364,29 @@ class Pipeline:
             # Files: frames were skipped since the last detection. Track this frame on a copy of
             # the tracker first, the tracks coasting through the gap frame by frame. Unless the gap
             # was plain motion (:func:`_plain_gap`), detect the skipped frames after all and track
-            # them in order, as a full-rate run would. A plain gap is tracked on the lane's tracker
-            # frame by frame along each track's straight path to this frame (:meth:`_bridge`).
-            # With camera motion the copy is adopted instead (the camera's motion over the gap
-            # applied at this frame, as one step).
+            # them in order, as a full-rate run would; else track them on the lane's tracker frame
+            # by frame along each track's straight path to this frame (:meth:`_bridge`). The
+            # camera's motion over the gap (``affine``) moves the tracks once, before the gap: the
+            # paths then run in this frame's pixels.
             with Stopwatch(times, "track"):
                 probe = copy.deepcopy(lane.tracker)
-                if affine is None:
-                    coast = getattr(probe, "update_interpolated", probe.update_all)
-                    for k in range(1, len(gaps.skipped) + 1):
-                        coast(strided.predict(gaps.previous, gaps.last, gaps.gap, k))
-                else:
+                if affine is not None:
                     probe.compensate(affine)
+                coast = getattr(probe, "update_interpolated", probe.update_all)
+                for k in range(1, len(gaps.skipped) + 1):
+                    ahead = strided.predict(gaps.previous, gaps.last, gaps.gap, k)
+                    if affine is not None:
+                        ahead.xyxy = strided.warp(ahead.xyxy, affine)
+                    coast(ahead)
                 tracked = probe.update_all(detections)
-            if not _plain_gap(lane, gaps.last, tracked):
-                tracked = None
-                self._refine(lane, times, rate, out)
-            elif affine is not None:
-                lane.tracker = probe
+            if _plain_gap(lane, gaps.last, tracked):
+                if affine is not None:
+                    lane.tracker.compensate(affine)
+                self._bridge(lane, detections, tracked, times, rate, out, affine)
+                affine = None  # applied before the gap
             else:
-                self._bridge(lane, detections, tracked, times, rate, out)
-                tracked = None
+                self._refine(lane, times, rate, out)
+            tracked = None
         if tracked is None:
             with Stopwatch(times, "track"):
                 if affine is not None:
@@ -410,14 +412,16 @@ class Pipeline:
 
     def _bridge(
         self, lane: Lane, detections: "sv.Detections", probed: "sv.Detections", times: StageTimes, rate: RateMeter,
-        out: "queue.Queue[Any]",
+        out: "queue.Queue[Any]", affine: "np.ndarray | None" = None,
     ) -> None:
         """Files: track the frames skipped since the last detection on each track's straight path to
-        ``detections`` (the tracks ``probed`` matched there, :func:`strided.bridge`), frame by frame."""
+        ``detections`` (the tracks ``probed`` matched there, :func:`strided.bridge`), frame by frame.
+        ``affine``: the camera's motion over the gap (the paths start at the last boxes moved by it)."""
         gaps = lane._gaps
         waiting, gaps.skipped = gaps.skipped, []
         assert gaps.last is not None
-        steps = strided.bridge(gaps.last, gaps.last_boxes, probed, detections, len(waiting) + 1)
+        start = strided.warp(gaps.last_boxes, affine)
+        steps = strided.bridge(gaps.last, start, probed, detections, len(waiting) + 1)
         update = getattr(lane.tracker, "update_interpolated", lane.tracker.update_all)
         for frame, step in zip(waiting, steps):
             with Stopwatch(times, "track"):

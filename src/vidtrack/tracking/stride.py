@@ -177,3 +177,22 @@ def bridge(
         step.xyxy = start + (end - start) * (k / gap)
         out.append(step)
     return out
+
+
+def warp(boxes: np.ndarray, affine: "np.ndarray | None") -> np.ndarray:
+    """(N,4) boxes moved by the camera's motion ``affine`` ((2,3), one frame's pixels -> another's).
+
+    As :meth:`IoUTracker.compensate` moves tracks: centres move with the affine, widths and
+    heights scale by its scale. ``affine`` None: the boxes as they are (a float64 copy).
+    """
+    out = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    if affine is None or not len(out):
+        return out
+    a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
+    linear, shift = a[:, :2], a[:, 2]
+    scale = float(np.sqrt(abs(np.linalg.det(linear))))
+    centre = ((out[:, 0:2] + out[:, 2:4]) * 0.5) @ linear.T + shift
+    half = (out[:, 2:4] - out[:, 0:2]) * (0.5 * scale)
+    out[:, 0:2] = centre - half
+    out[:, 2:4] = centre + half
+    return out
