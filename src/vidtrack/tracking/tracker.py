@@ -222,6 +222,22 @@ class IoUTracker:
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, self._last_boxes, keys)
 
+    def update_interpolated(self, detections: "sv.Detections") -> "sv.Detections":
+        """:meth:`update_all` for boxes interpolated between two detected frames, not detected.
+
+        Strided detection on files (:func:`vidtrack.tracking.stride.bridge`) feeds the tracker
+        every frame so ages, confirmation and velocities stay in frames; the interpolated rows
+        carry copies of a detected frame's scores, so they are not added to the score
+        distribution the rank settings are read on (it stays the detector's own: adding them
+        moved the thresholds and ended tracks a full-rate run keeps).
+        """
+        ranks = self._ranks
+        ranks.paused = True
+        try:
+            return self.update_all(detections)
+        finally:
+            ranks.paused = False
+
     def update_arrays(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
