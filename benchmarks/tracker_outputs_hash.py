@@ -39,7 +39,8 @@ def _feed(digest: "hashlib._Hash", *arrays: object) -> None:
     for a in arrays:
         a = np.ascontiguousarray(a)
         digest.update(f"{a.dtype.str}{a.shape}".encode())
-        digest.update(a.tobytes())
+        # Object arrays (class names) hold pointers: hash their values instead.
+        digest.update(repr(a.tolist()).encode() if a.dtype == object else a.tobytes())
 
 
 def _feed_detections(digest: "hashlib._Hash", d: sv.Detections) -> None:
