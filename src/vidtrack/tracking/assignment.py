@@ -32,6 +32,27 @@ def assign(
     return rows[keep], cols[keep]
 
 
+def assign_listed(
+    n_rows: int, n_cols: int, rows: list[int], cols: list[int], weights: list[float]
+) -> tuple[list[int], list[int]]:
+    """:func:`assign` for allowed pairs given as lists: ``(rows[k], cols[k])`` with weight
+    ``weights[k]`` (its overlap plus its row's priority), every other pair not allowed.
+
+    The same result as :func:`assign` on the equivalent matrices (the solver gets the same
+    weight matrix), for callers that work on lists: one array is built instead of four.
+    """
+    if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
+        return rows, cols
+    matrix = [[0.0] * n_cols for _ in range(n_rows)]
+    for i, j, weight in zip(rows, cols, weights):
+        matrix[i][j] = weight
+    linear_sum_assignment = hungarian_solver()
+    solved_rows, solved_cols = linear_sum_assignment(np.array(matrix), maximize=True)
+    allowed = set(zip(rows, cols))
+    pairs = [(i, j) for i, j in zip(solved_rows.tolist(), solved_cols.tolist()) if (i, j) in allowed]
+    return [i for i, _ in pairs], [j for _, j in pairs]
+
+
 def hungarian_solver() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
     """scipy's ``linear_sum_assignment``, imported on first use: scipy takes ~0.4 s to
     load, which ``import vidtrack`` must not pay. Timed loops call this first so the

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidtrack.errors import OptionError
-from vidtrack.tracking.assignment import assign
+from vidtrack.tracking.assignment import assign, assign_listed
 from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
 from vidtrack.tracking.scores import _INNER_EDGES, ScoreRanks
@@ -249,8 +249,7 @@ class IoUTracker:
         classes continue each other's tracks (``update`` does that from the class names). The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
         else the matched detections' own boxes.
         """
-        det_index, matched = self._advance(xyxy, confidence, class_id)
-        track_ids = matched[:, _ID].astype(np.int64)
+        det_index, _, track_ids = self._advance(xyxy, confidence, class_id)
         if self._frame - self._last_birth >= self.config.min_hits:
             return det_index, track_ids, self._last_boxes  # no tentative track is alive
         confirmed = track_ids > 0
@@ -265,17 +264,16 @@ class IoUTracker:
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
-        det_index, matched = self._advance(xyxy, confidence, class_id)
-        return det_index, matched[:, _KEY].astype(np.int64), matched[:, _ID].astype(np.int64)
+        return self._advance(xyxy, confidence, class_id)
 
     def _advance(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """One frame: ``(det_index, state rows of the matched tracks)``."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One frame: ``(det_index, track_key, track_id)`` of every match; sets :attr:`last_boxes`."""
         self._frame += 1
         n = len(confidence)
         if n == 0:
-            return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
+            return _keys_and_ids(*self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0]))
         if n * max(self._count, 1) <= SMALL_PAIRS:
             return self._advance_small(xyxy, confidence, class_id)
         wh = xyxy[:, 2:4] - xyxy[:, 0:2]
@@ -302,7 +300,7 @@ class IoUTracker:
                 keep = index if keep is None else keep[index]
                 xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
         det_index, matched = self._step(xyxy, area, score_bins, class_id)
-        return (det_index if keep is None else keep[det_index]), matched
+        return _keys_and_ids(det_index if keep is None else keep[det_index], matched)
 
     def score_rank(self, confidence: np.ndarray) -> np.ndarray:
         """Rank in [0, 1] of each score among the scores this tracker has seen so far.
@@ -573,7 +571,7 @@ class IoUTracker:
 
     def _advance_small(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_advance` for a frame of a few boxes and tracks, in plain Python.
 
         Same rules, same floating-point operations in the same order (so the same results
@@ -581,25 +579,21 @@ class IoUTracker:
         pairs, a numpy call's fixed cost (1-2 us) outweighs its arithmetic, and this path
         makes a handful instead of about ninety. Ambiguous assignments still go to the
         Hungarian solver, and the rare new-track gate to :func:`_centre_gate`, with numpy
-        arrays of the same values.
+        arrays of the same values. The outputs are built from lists at the end, one array
+        each.
         """
         cfg = self.config
-        keep: list[int] = []
-        boxes: list[list[float]] = []
-        areas: list[float] = []
-        scores: list[float] = []
-        classes: list[float] = []
-        all_conf, all_cls = confidence.tolist(), class_id.tolist()
-        for i, box in enumerate(xyxy.tolist()):
-            w = box[2] - box[0]
-            area = w * (box[3] - box[1])
-            c = all_conf[i]
-            if area > 0.0 and w > 0.0 and c == c:
-                keep.append(i)
-                boxes.append(box)
-                areas.append(area)
-                scores.append(c)
-                classes.append(all_cls[i])
+        boxes: list[list[float]] = xyxy.tolist()
+        scores: list[float] = confidence.tolist()
+        classes: list[float] = class_id.tolist()
+        areas = [(x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in boxes]
+        # Degenerate or NaN boxes and NaN scores take no part (see _advance); `keep` maps the
+        # detections left to their input rows (None while that is every row, as usual).
+        keep: list[int] | None = None
+        usable = [area > 0.0 and box[2] - box[0] > 0.0 and c == c for area, box, c in zip(areas, boxes, scores)]
+        if not all(usable):
+            keep = [i for i, ok in enumerate(usable) if ok]
+            boxes, areas, scores, classes = _pick(keep, boxes, areas, scores, classes)
         bins = [_bisect(_EDGES, c) for c in scores]
         ranks = self._ranks
         ranks.observe_bins(bins)
@@ -609,19 +603,14 @@ class IoUTracker:
         if len(classes) > 1 and min(classes) < 0.0:  # confusable groups present
             drop = duplicates(boxes, scores, classes)
             if drop:
-                kept = [k for k in range(len(keep)) if k not in drop]
-                keep = [keep[k] for k in kept]
-                boxes = [boxes[k] for k in kept]
-                areas = [areas[k] for k in kept]
-                bins = [bins[k] for k in kept]
-                classes = [classes[k] for k in kept]
-        if self._min_bin > 0 and min(bins, default=self._min_bin) < self._min_bin:
-            strong = [k for k, b in enumerate(bins) if b >= self._min_bin]
-            keep = [keep[k] for k in strong]
-            boxes = [boxes[k] for k in strong]
-            areas = [areas[k] for k in strong]
-            bins = [bins[k] for k in strong]
-            classes = [classes[k] for k in strong]
+                kept = [k for k in range(len(boxes)) if k not in drop]
+                keep = kept if keep is None else [keep[k] for k in kept]
+                boxes, areas, bins, classes = _pick(kept, boxes, areas, bins, classes)
+        min_bin = self._min_bin
+        if min_bin > 0 and min(bins, default=min_bin) < min_bin:
+            strong = [k for k, b in enumerate(bins) if b >= min_bin]
+            keep = strong if keep is None else [keep[k] for k in strong]
+            boxes, areas, bins, classes = _pick(strong, boxes, areas, bins, classes)
         n_det = len(bins)
         count = self._count
         if self._rows is not None:
@@ -645,7 +634,8 @@ class IoUTracker:
 
         if len(rows) < n_det:
             claimed = set(rows)
-            born = [i for i in range(n_det) if bins[i] >= self._new_bin and i not in claimed]
+            new_bin = self._new_bin
+            born = [i for i in range(n_det) if bins[i] >= new_bin and i not in claimed]
             if born:
                 start = len(state)
                 for k, i in enumerate(born):
@@ -672,21 +662,23 @@ class IoUTracker:
                     r[17] = float(self._max_age)
                     self._next_id += 1
 
-        matched = np.array([state[j] for j in cols]) if cols else np.empty((0, _COLUMNS))
-        if cfg.smooth_boxes:
-            self._last_boxes = matched[:, _BOX]
-            lag = [k for k, j in enumerate(cols) if _lagging_small(state[j])]
-            if lag:
-                self._last_boxes = self._last_boxes.copy()
-                self._last_boxes[lag] = matched[lag][:, _OBS]
+        # The outputs, read before dead tracks are dropped (cols index this frame's state).
+        matched = [state[j] for j in cols]
+        if not matched:
+            self._last_boxes = _NO_BOXES
+        elif cfg.smooth_boxes:  # the filtered box, or the detection's when the filter lags it
+            self._last_boxes = np.array([r[8:12] if _lagging_small(r) else r[0:4] for r in matched])
         else:
-            self._last_boxes = matched[:, _OBS]
+            self._last_boxes = np.array([r[8:12] for r in matched])
+        det_index = np.array(rows if keep is None else [keep[i] for i in rows], dtype=np.intp)
+        keys = np.array([int(r[15]) for r in matched], dtype=np.int64)
+        ids = np.array([int(r[16]) for r in matched], dtype=np.int64)
 
         if n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
         self._rows = state  # the matrix is brought up to date when something reads it
         self._count = len(state)
-        return np.array([keep[i] for i in rows], dtype=np.intp), matched
+        return det_index, keys, ids
 
     def _associate_small(
         self, state: list, boxes: list, areas: list, bins: list, classes: list
@@ -780,6 +772,16 @@ class IoUTracker:
             r[8:12] = observed
             r[12] = 0.0
             r[13] = hits + 1.0
+
+
+def _pick(index: list[int], *columns: list) -> list[list]:
+    """The entries at ``index`` of each of ``columns`` (parallel per-detection lists)."""
+    return [[column[k] for k in index] for column in columns]
+
+
+def _keys_and_ids(det_index: np.ndarray, matched: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numpy step's ``(det_index, matched state rows)`` as ``(det_index, track_key, track_id)``."""
+    return det_index, matched[:, _KEY].astype(np.int64), matched[:, _ID].astype(np.int64)
 
 
 def _arrays(detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -975,27 +977,35 @@ def _match_small(
 ) -> tuple[list[int], list[int]]:
     """:func:`_overlap` then :func:`~vidtrack.tracking.assignment.assign` on lists, with the
     same floating-point operations in the same order: a detection (``areas`` known,
-    positive) and a track box of the same class are allowed at IoU >= ``thresholds[row]``;
-    the allowed pairs (row-major) when no row or column has two, else the Hungarian solve
-    on numpy arrays of the same values. A pair that does not overlap has IoU 0.0 exactly,
-    as in :func:`_overlap` (0 x h / union); the IoU of pairs never allowed is not needed
-    (``assign`` weighs them 0), so it is not computed."""
-    track_rows = []
-    for j, (p1, q1, p2, q2) in enumerate(tracks):
-        sw, sh = p2 - p1, q2 - q1
-        track_rows.append((j, p1, q1, p2, q2, (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0), trk_cls[j]))
+    positive) and a track box (``tracks[j][0:4]``, a state row will do) of the same class
+    are allowed at IoU >= ``thresholds[row]``; the allowed pairs (row-major) when no row or
+    column has two, else the Hungarian solve of the same weights
+    (:func:`~vidtrack.tracking.assignment.assign_listed`). A pair that does not overlap has
+    IoU 0.0 exactly, as in :func:`_overlap` (0 x h / union); the IoU of pairs never allowed
+    is not needed (``assign`` weighs them 0), so it is not computed."""
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
+    every_track = range(len(tracks))
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         area, threshold, cls = areas[i], thresholds[i], det_cls[i]
-        for j, p1, q1, p2, q2, size, track_cls in track_rows:
-            if cls != track_cls:
+        if threshold > 0.0:
+            # Most tracks are nowhere near a given detection. A track whose x-range does not
+            # overlap the detection's has IoU 0 and cannot pass, so one cheap test per track
+            # leaves the few worth computing (NaN boxes fail it, as they fail the IoU).
+            near = [j for j in every_track if tracks[j][0] < x2 and tracks[j][2] > x1]
+        else:
+            near = every_track  # IoU 0 passes a threshold of 0: every pair of the class
+        for j in near:
+            if cls != trk_cls[j]:
                 continue
+            p1, q1, p2, q2 = tracks[j][0:4]
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
             if w > 0.0:
                 h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
                 if h > 0.0:
+                    sw, sh = p2 - p1, q2 - q1
+                    size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
                     inter = w * h
                     iou = inter / ((area + size) - inter)
                     if iou >= threshold:
@@ -1009,12 +1019,9 @@ def _match_small(
                 values.append(0.0)
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return rows, cols
-    allowed = np.zeros((len(boxes), len(tracks)), dtype=bool)
-    allowed[rows, cols] = True
-    overlap = np.zeros((len(boxes), len(tracks)))
-    overlap[rows, cols] = values
-    r, c = assign(allowed, overlap, None if priority is None else np.array(priority))
-    return r.tolist(), c.tolist()
+    if priority is not None:  # assign() adds a row's priority (bool) to each of its weights
+        values = [v + (1.0 if priority[i] else 0.0) for i, v in zip(rows, values)]
+    return assign_listed(len(boxes), len(tracks), rows, cols, values)
 
 
 def _grow_small(box: list, share: float) -> list[float]:
