@@ -683,16 +683,16 @@ class IoUTracker:
     def _associate_small(
         self, state: list, boxes: list, areas: list, bins: list, classes: list
     ) -> tuple[list[int], list[int]]:
-        """:meth:`_associate` on lists (see :meth:`_advance_small`)."""
+        """:meth:`_associate` on lists (see :meth:`_advance_small`). The state rows stand in
+        for the predicted boxes (their first four entries) without being copied."""
         cfg = self.config
         n_det, n_trk = len(bins), len(state)
         high = self._high_bin
         confident = [b >= high for b in bins]
         strict, weak = cfg.iou_threshold, cfg.low_iou_threshold
-        predicted = [r[0:4] for r in state]
         track_cls = [r[14] for r in state]
         thresholds = [strict if c else weak for c in confident]
-        rows, cols = _match_small(boxes, areas, predicted, thresholds, classes, track_cls, confident)
+        rows, cols = _match_small(boxes, areas, state, thresholds, classes, track_cls, confident)
         if len(rows) == n_det:
             return rows, cols
 
@@ -707,7 +707,7 @@ class IoUTracker:
             factor = (1.0 + 2.0 * buffer) ** 2
             extra_rows, extra_cols = _match_small(
                 [_grow_small(boxes[i], buffer) for i in d], [areas[i] * factor for i in d],
-                [_grow_small(predicted[j], buffer) for j in t], [strict] * len(d),
+                [_grow_small(state[j], buffer) for j in t], [strict] * len(d),
                 [classes[i] for i in d], [track_cls[j] for j in t],
             )
             if extra_rows:
@@ -725,16 +725,16 @@ class IoUTracker:
                 done = set(rows)
                 d = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
                 if d:
-                    rows, cols = _gate_small(rows, cols, d, t, boxes, predicted, classes, track_cls, gate, free_det)
+                    rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, gate, free_det)
 
         if gate > 0.0 and len(cols) < n_trk and any(free_det):
             taken = set(cols)
             t = [j for j in range(n_trk) if state[j][13] > 1.0 and j not in taken]
             if t:
                 d = [i for i in range(n_det) if free_det[i]]
-                rows, cols = _gate_small(rows, cols, d, t, boxes, predicted, classes, track_cls, 0.5 * gate, free_det)
+                rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, 0.5 * gate, free_det)
 
-        if not any(r[12] > 1.0 for r in state):
+        if not any([r[12] > 1.0 for r in state]):
             return rows, cols
         taken = set(cols)
         t = [j for j in range(n_trk) if state[j][12] > 1.0 and j not in taken]
@@ -750,25 +750,47 @@ class IoUTracker:
         return rows, cols
 
     def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list) -> None:
-        """:meth:`_correct` on lists (see :meth:`_advance_small`)."""
+        """:meth:`_correct` on lists (see :meth:`_advance_small`), written out per coordinate.
+        Values that a restart overwrites are not computed (the numpy path computes and then
+        overwrites them; the values kept are the same)."""
         velocity_gain, position_gain = self._velocity_gain, self._position_gain
         for i, j in zip(rows, cols):
             r = state[j]
             observed = boxes[i]
+            x1, y1, x2, y2 = observed
             span, hits = r[12], r[13]
-            gain = 1.0 / hits
-            if not gain >= velocity_gain:  # np.maximum(velocity_gain, 1 / hits)
-                gain = velocity_gain
-            gain /= span
-            for c in range(4):
-                residual = observed[c] - r[c]
-                r[4 + c] += gain * residual
-                r[c] += position_gain * residual
-            if (hits if hits < 2.0 else 2.0) <= span:  # restart
+            if (hits if hits < 2.0 else 2.0) <= span:
+                # Restart: second sighting (hits 1) or re-found after a gap: the box restarts
+                # from the observation; a second sighting takes the measured velocity as is.
                 if hits == 1.0:
-                    for c in range(4):
-                        r[4 + c] = (observed[c] - r[8 + c]) / span
+                    r[4] = (x1 - r[8]) / span
+                    r[5] = (y1 - r[9]) / span
+                    r[6] = (x2 - r[10]) / span
+                    r[7] = (y2 - r[11]) / span
+                else:
+                    gain = 1.0 / hits
+                    if not gain >= velocity_gain:  # np.maximum(velocity_gain, 1 / hits)
+                        gain = velocity_gain
+                    gain /= span
+                    r[4] += gain * (x1 - r[0])
+                    r[5] += gain * (y1 - r[1])
+                    r[6] += gain * (x2 - r[2])
+                    r[7] += gain * (y2 - r[3])
                 r[0:4] = observed
+            else:
+                gain = 1.0 / hits
+                if not gain >= velocity_gain:
+                    gain = velocity_gain
+                gain /= span
+                e1, e2, e3, e4 = x1 - r[0], y1 - r[1], x2 - r[2], y2 - r[3]  # residuals
+                r[4] += gain * e1
+                r[5] += gain * e2
+                r[6] += gain * e3
+                r[7] += gain * e4
+                r[0] += position_gain * e1
+                r[1] += position_gain * e2
+                r[2] += position_gain * e3
+                r[3] += position_gain * e4
             r[8:12] = observed
             r[12] = 0.0
             r[13] = hits + 1.0
@@ -851,14 +873,15 @@ def _gate_small(
     classes: list, track_cls: list, gate: float, free_det: list[bool],
 ) -> tuple[list[int], list[int]]:
     """A centre-gate pass of :meth:`IoUTracker._associate_small`: detections ``d`` against
-    tracks ``t`` (same class) by :func:`_centre_gate`, nearest first; the matches are appended
+    tracks ``t`` (same class, predicted boxes ``predicted[j][0:4]``: state rows will do) by
+    :func:`_centre_gate`, nearest first; the matches are appended
     to ``rows``/``cols`` and taken out of ``free_det`` (in place). Pairs that cannot pass
     (another class, a collapsed prediction, centres further apart on one axis than the gate
     with a margin) are ruled out in plain Python first; when none is left, the numpy gate is
     not called (its result would be no match)."""
     possible = False
     for j in t:
-        p1, q1, p2, q2 = predicted[j]
+        p1, q1, p2, q2 = predicted[j][0:4]
         w, h = p2 - p1, q2 - q1
         if not (w > 0.0 and h > 0.0):
             continue
@@ -874,7 +897,7 @@ def _gate_small(
     if not possible:
         return rows, cols
     closeness, gate_allowed = _centre_gate(
-        np.array([boxes[i] for i in d]), np.array([predicted[j] for j in t]), gate
+        np.array([boxes[i] for i in d]), np.array([predicted[j][0:4] for j in t]), gate
     )
     gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
     extra_rows, extra_cols = assign(gate_allowed, closeness)
