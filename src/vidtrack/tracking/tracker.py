@@ -54,6 +54,7 @@ the rules goes into both.
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right as _bisect
 from math import sqrt
 from typing import TYPE_CHECKING
@@ -824,19 +825,31 @@ def _subset(
 ) -> "sv.Detections":
     """The matched rows of ``detections`` in input order, with ids, boxes and ``det_index``
     (and ``track_key`` when ``keys`` is given). The input is not modified."""
-    order = np.argsort(det_index, kind="stable")
-    index = det_index[order].astype(int)
-    boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
-    track_ids = track_ids[order].astype(int)
+    positions = det_index.tolist()
+    if positions == sorted(positions):
+        # The usual case (MOT15: 96% of frames): the matches are already in input order,
+        # so the sort and its four gathers are skipped (the copies below are still new arrays).
+        index = det_index.astype(int)
+        boxes = boxes.astype(np.asarray(detections.xyxy).dtype).reshape(-1, 4)
+        track_ids = track_ids.astype(int)
+        keys = None if keys is None else keys.astype(np.int64)
+    else:
+        order = np.argsort(det_index, kind="stable")
+        index = det_index[order].astype(int)
+        boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
+        track_ids = track_ids[order].astype(int)
+        keys = None if keys is None else keys[order].astype(np.int64)
     extra = {"det_index": index}
     if keys is not None:
-        extra["track_key"] = keys[order].astype(np.int64)
+        extra["track_key"] = keys
     data = detections.data
     if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
         # Building the subset directly is several times cheaper than
         # ``detections[index]``, which would cost more than tracking the frame.
-        return type(detections)(
+        return _new_detections(
+            type(detections),
             xyxy=boxes,
+            mask=None,
             confidence=None if detections.confidence is None else detections.confidence[index],
             class_id=None if detections.class_id is None else detections.class_id[index],
             tracker_id=track_ids,
@@ -848,6 +861,33 @@ def _subset(
     out.tracker_id = track_ids
     out.data = dict(out.data)
     out.data.update(extra)
+    return out
+
+
+#: Per ``Detections`` class: whether :func:`_new_detections` may skip its validation.
+_UNCHECKED_OK: dict[type, bool] = {}
+
+
+def _new_detections(cls: type, **fields: object) -> "sv.Detections":
+    """``cls(**fields)`` without supervision's field validation, which costs about 10 us, as
+    much as tracking a small frame. It cannot fail here: every field is a row subset of a
+    ``Detections`` validated when it was built, or the tracker's own (N,4) boxes and (N,) ids.
+    Only for supervision's own dataclass (these fields exactly, its ``__post_init__`` doing
+    nothing but validate); any other class is built through its constructor."""
+    unchecked = _UNCHECKED_OK.get(cls)
+    if unchecked is None:
+        post_init = getattr(cls, "__post_init__", None)
+        unchecked = _UNCHECKED_OK[cls] = (
+            dataclasses.is_dataclass(cls)
+            and [f.name for f in dataclasses.fields(cls)] == list(fields)
+            and getattr(post_init, "__module__", "") == "supervision.detection.core"
+            and getattr(post_init, "__qualname__", "") == "Detections.__post_init__"
+            and "__slots__" not in vars(cls)
+        )
+    if not unchecked:
+        return cls(**fields)
+    out = object.__new__(cls)
+    vars(out).update(fields)
     return out
 
 
