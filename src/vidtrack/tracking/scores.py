@@ -65,7 +65,10 @@ class ScoreRanks:
     def reset(self) -> None:
         """Forget every score: back to the uniform prior."""
         self._counts = np.zeros(BINS)
-        self._pending: list[np.ndarray] = []  # bins observed since the counts were last brought up to date
+        # Bins observed since the counts were last brought up to date: arrays (the numpy
+        # path's frames) and plain ints (small frames, one flat list: one conversion per rebuild).
+        self._pending: list[np.ndarray] = []
+        self._pending_ints: list[int] = []
         self._data_total = 0.0
         self._prior = self.prior_weight
         self.version = 0
@@ -95,13 +98,17 @@ class ScoreRanks:
     #: detected frames, their scores copied): their scores are not added (:meth:`IoUTracker.update_interpolated`).
     paused = False
 
-    def observe_bins(self, bins: np.ndarray) -> None:
-        """Add one frame's scores, given as their :meth:`bins` (nothing while :attr:`paused`)."""
+    def observe_bins(self, bins: np.ndarray | list[int]) -> None:
+        """Add one frame's scores, given as their :meth:`bins` (an array or a list of ints;
+        nothing while :attr:`paused`)."""
         if len(bins) == 0 or self.paused:
             return
         # The histogram itself is only read when the cumulative counts are rebuilt: the
         # bins wait in a list until then (one bincount per rebuild, not one per frame).
-        self._pending.append(bins)
+        if type(bins) is list:
+            self._pending_ints.extend(bins)
+        else:
+            self._pending.append(bins)
         self._data_total += len(bins)
         if self._data_total > self.memory:
             self._flush()
@@ -116,8 +123,13 @@ class ScoreRanks:
 
     def _flush(self) -> None:
         """Add the pending bins to the histogram."""
-        pending = self._pending
+        pending, ints = self._pending, self._pending_ints
+        if ints:
+            pending.append(np.array(ints, dtype=np.intp))
+            ints.clear()
         if pending:
+            # One addition per bin, of all its new scores at once (counts halved many times
+            # hold fractions: adding in parts could round differently).
             bins = pending[0] if len(pending) == 1 else np.concatenate(pending)
             self._counts += np.bincount(bins, minlength=BINS)
             pending.clear()
@@ -134,7 +146,8 @@ class ScoreRanks:
         """
         # A tiny tolerance keeps float round-off in the running sums from pushing a
         # threshold one bin up (rank 1.0 must still accept the top bin's scores).
-        wanted = np.asarray(ranks, dtype=np.float64) * self._total * (1.0 - 1e-9)
+        total = self._total
+        wanted = [rank * total * (1.0 - 1e-9) for rank in np.asarray(ranks, dtype=np.float64).tolist()]
         return np.searchsorted(self._cumulative, wanted, side="left")
 
     def thresholds(self, ranks: np.ndarray) -> np.ndarray:

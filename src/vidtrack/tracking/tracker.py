@@ -250,7 +250,8 @@ class IoUTracker:
         classes continue each other's tracks (``update`` does that from the class names). The boxes returned are the tracks' filtered boxes with ``smooth_boxes``,
         else the matched detections' own boxes.
         """
-        det_index, _, track_ids = self._advance(xyxy, confidence, class_id)
+        det_index, matched = self._advance(xyxy, confidence, class_id)
+        track_ids = _int_column(matched, _ID)
         if self._frame - self._last_birth >= self.config.min_hits:
             return det_index, track_ids, self._last_boxes  # no tentative track is alive
         confirmed = track_ids > 0
@@ -265,16 +266,18 @@ class IoUTracker:
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
-        return self._advance(xyxy, confidence, class_id)
+        det_index, matched = self._advance(xyxy, confidence, class_id)
+        return det_index, _int_column(matched, _KEY), _int_column(matched, _ID)
 
     def _advance(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One frame: ``(det_index, track_key, track_id)`` of every match; sets :attr:`last_boxes`."""
+    ) -> tuple[np.ndarray, np.ndarray | list[list[float]]]:
+        """One frame: ``(det_index, state rows of the matched tracks)``, the rows as a matrix
+        (numpy path) or as lists (small frames); sets :attr:`last_boxes`."""
         self._frame += 1
         n = len(confidence)
         if n == 0:
-            return _keys_and_ids(*self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0]))
+            return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
         if n * max(self._count, 1) <= SMALL_PAIRS:
             return self._advance_small(xyxy, confidence, class_id)
         wh = xyxy[:, 2:4] - xyxy[:, 0:2]
@@ -301,7 +304,7 @@ class IoUTracker:
                 keep = index if keep is None else keep[index]
                 xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
         det_index, matched = self._step(xyxy, area, score_bins, class_id)
-        return _keys_and_ids(det_index if keep is None else keep[det_index], matched)
+        return (det_index if keep is None else keep[det_index]), matched
 
     def score_rank(self, confidence: np.ndarray) -> np.ndarray:
         """Rank in [0, 1] of each score among the scores this tracker has seen so far.
@@ -572,7 +575,7 @@ class IoUTracker:
 
     def _advance_small(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, list[list[float]]]:
         """:meth:`_advance` for a frame of a few boxes and tracks, in plain Python.
 
         Same rules, same floating-point operations in the same order (so the same results
@@ -668,18 +671,18 @@ class IoUTracker:
         if not matched:
             self._last_boxes = _NO_BOXES
         elif cfg.smooth_boxes:  # the filtered box, or the detection's when the filter lags it
-            self._last_boxes = np.array([r[8:12] if _lagging_small(r) else r[0:4] for r in matched])
+            # (one flat list, then reshaped: cheaper than converting nested lists)
+            flat = [x for r in matched for x in (r[8:12] if _lagging_small(r) else r[0:4])]
+            self._last_boxes = np.array(flat).reshape(-1, 4)
         else:
-            self._last_boxes = np.array([r[8:12] for r in matched])
+            self._last_boxes = np.array([x for r in matched for x in r[8:12]]).reshape(-1, 4)
         det_index = np.array(rows if keep is None else [keep[i] for i in rows], dtype=np.intp)
-        keys = np.array([int(r[15]) for r in matched], dtype=np.int64)
-        ids = np.array([int(r[16]) for r in matched], dtype=np.int64)
 
         if n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
         self._rows = state  # the matrix is brought up to date when something reads it
         self._count = len(state)
-        return det_index, keys, ids
+        return det_index, matched
 
     def _associate_small(
         self, state: list, boxes: list, areas: list, bins: list, classes: list
@@ -802,9 +805,12 @@ def _pick(index: list[int], *columns: list) -> list[list]:
     return [[column[k] for k in index] for column in columns]
 
 
-def _keys_and_ids(det_index: np.ndarray, matched: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The numpy step's ``(det_index, matched state rows)`` as ``(det_index, track_key, track_id)``."""
-    return det_index, matched[:, _KEY].astype(np.int64), matched[:, _ID].astype(np.int64)
+def _int_column(matched: np.ndarray | list[list[float]], column: int) -> np.ndarray:
+    """One column (a key or id) of the matched state rows, as int64: the rows are a matrix
+    from the numpy path or lists from the small path (only the columns asked for are built)."""
+    if isinstance(matched, list):
+        return np.array([r[column] for r in matched], dtype=np.int64)  # whole numbers: exact
+    return matched[:, column].astype(np.int64)
 
 
 def _arrays(detections: "sv.Detections") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
