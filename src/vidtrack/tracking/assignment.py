@@ -43,11 +43,10 @@ def assign_listed(
     """
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return rows, cols
-    matrix = [[0.0] * n_cols for _ in range(n_rows)]
-    for i, j, weight in zip(rows, cols, weights):
-        matrix[i][j] = weight
+    matrix = np.zeros((n_rows, n_cols))
+    matrix[rows, cols] = weights
     linear_sum_assignment = hungarian_solver()
-    solved_rows, solved_cols = linear_sum_assignment(np.array(matrix), maximize=True)
+    solved_rows, solved_cols = linear_sum_assignment(matrix, maximize=True)
     allowed = set(zip(rows, cols))
     pairs = [(i, j) for i, j in zip(solved_rows.tolist(), solved_cols.tolist()) if (i, j) in allowed]
     return [i for i, _ in pairs], [j for _, j in pairs]
