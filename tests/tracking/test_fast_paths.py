@@ -1,0 +1,73 @@
+"""The shortcuts taken for speed give exactly what the general code gives."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import supervision as sv
+
+from vidtrack.tracking import IoUTracker
+from vidtrack.tracking.assignment import assign, assign_listed
+from vidtrack.tracking.scores import ScoreRanks
+
+
+def test_assign_listed_equals_assign_on_matrices_ties_included() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n, m = rng.integers(1, 7, 2)
+        allowed = rng.random((n, m)) < 0.5
+        overlap = np.where(allowed, rng.choice([0.3, 0.5, 0.5, 0.7, 0.0], (n, m)), 0.0)  # ties on purpose
+        priority = rng.random(n) < 0.5
+        rows, cols = allowed.nonzero()
+        weights = [overlap[i, j] + (1.0 if priority[i] else 0.0) for i, j in zip(rows.tolist(), cols.tolist())]
+        want_rows, want_cols = assign(allowed, overlap, priority)
+        got = assign_listed(int(n), int(m), rows.tolist(), cols.tolist(), weights)
+        assert got == (want_rows.tolist(), want_cols.tolist())
+
+
+def test_score_ranks_same_whether_bins_come_as_lists_or_arrays() -> None:
+    rng = np.random.default_rng(0)
+    as_lists, as_arrays, mixed = ScoreRanks(memory=500), ScoreRanks(memory=500), ScoreRanks(memory=500)
+    for frame in range(400):  # past `memory`: the counts are halved, fractions appear
+        bins = rng.integers(0, 1000, rng.integers(0, 9))
+        as_lists.observe_bins(bins.tolist())
+        as_arrays.observe_bins(bins)
+        mixed.observe_bins(bins if frame % 3 else bins.tolist())
+        wanted = np.array([0.1, 0.5, 0.9])
+        assert as_lists.bin_thresholds(wanted).tolist() == as_arrays.bin_thresholds(wanted).tolist()
+        assert as_lists.bin_thresholds(wanted).tolist() == mixed.bin_thresholds(wanted).tolist()
+    assert as_lists._cumulative.tobytes() == as_arrays._cumulative.tobytes() == mixed._cumulative.tobytes()
+
+
+@dataclasses.dataclass
+class CheckedDetections(sv.Detections):
+    """A Detections subclass with its own __post_init__: must be built through its constructor."""
+
+    built: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.built = 1
+
+
+def test_output_detections_equal_a_validated_build() -> None:
+    tracker = IoUTracker()
+    frame = sv.Detections(
+        xyxy=np.array([[10.0, 10.0, 50.0, 90.0], [200.0, 40.0, 260.0, 160.0]], dtype=np.float32),
+        confidence=np.array([0.9, 0.8], dtype=np.float32),
+        class_id=np.array([0, 0]),
+        data={"class_name": np.array(["person", "person"])},
+    )
+    for _ in range(4):
+        out = tracker.update(frame)
+    rebuilt = sv.Detections(xyxy=out.xyxy, confidence=out.confidence, class_id=out.class_id,
+                            tracker_id=out.tracker_id, data=out.data, metadata=out.metadata)
+    assert out == rebuilt and out.tracker_id.tolist() == [1, 2] and out.xyxy.dtype == np.float32
+    assert out.data["det_index"].tolist() == [0, 1]
+    # A subclass with its own __post_init__ still gets it run.
+    tracker = IoUTracker()
+    sub = CheckedDetections(xyxy=frame.xyxy, confidence=frame.confidence, class_id=frame.class_id)
+    for _ in range(4):
+        out = tracker.update(sub)
+    assert type(out) is CheckedDetections and out.built == 1 and len(out) == 2
