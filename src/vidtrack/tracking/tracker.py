@@ -45,8 +45,10 @@ numpy call costs 1-2 us; the numpy step makes about ninety). A frame of at most
 :data:`SMALL_PAIRS` detection-track pairs therefore runs the same step in plain Python on
 lists (``_advance_small`` and the ``_small`` methods), with the same floating-point
 operations in the same order, so both paths give the same results to the last bit
-(``tests/tracking/test_small_path.py``); bigger frames run the numpy step: one state
-matrix, in-place updates, work skipped when it provably has no effect (confirmation,
+(``tests/tracking/test_small_path.py``; ``benchmarks/tracker_outputs_hash.py`` fingerprints every
+output, to check a speed change changed nothing). On lists, only pairs whose x-ranges overlap
+get an IoU, and the outputs are built once, only the columns a caller asks for. Bigger frames
+run the numpy step: one state matrix, in-place updates, work skipped when it provably has no effect (confirmation,
 deaths, recovery), and the cheapest spelling of small checks (``np.count_nonzero`` and
 ``ndarray.nonzero`` rather than ``.any()``, ``.all()`` and ``np.nonzero``). A change to
 the rules goes into both.
