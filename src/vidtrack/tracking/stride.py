@@ -10,7 +10,7 @@ only. Every frame is still reported; what its tracks are comes from here. Numpy 
   class, confidence and ids of the later frame (:func:`bridge`). The tracker is fed those boxes
   frame by frame before the later frame's detections, so ages, confirmation and velocities count
   frames as on a full-rate run (fed once per detection instead, measured on people_street,
-  pedestrians_pets and highway_traffic, IDF1 against the full-rate run fell to 0.76-0.88 at a fixed
+  pedestrians_pets and highway_traffic, IDF1 against the full-rate run fell to 0.76-0.89 at a fixed
   stride of 4; fed every frame, 0.90-0.92), and which track a detection continues is decided on the
   tracks coasted frame by frame through the gap. A track present in only one of the two detected
   frames (it started or ended in between) is not reported on the skipped frames.
