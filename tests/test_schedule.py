@@ -382,6 +382,7 @@ def test_bridge_moves_each_track_on_its_straight_path() -> None:
         assert np.allclose(step.xyxy[0], np.array([0.0, 0, 10, 20]) + np.array([8.0, 4, 10, 8]) * k / 4)
         assert step.confidence[0] == pytest.approx(0.8) and step.class_id[0] == 0
         assert step.data["class_name"][0] == "person"
+        assert step.tracker_id is not None and step.tracker_id[0] == 1  # rows of a track, not detections
     assert raw.xyxy[1, 0] == 8  # the input is not modified
 
 

@@ -171,7 +171,8 @@ def bridge(
     matched with (pixels); ``following``: the tracker's output at the later frame (its
     ``data["det_index"]`` indexes ``raw``, that frame's detections). A track matched at both
     frames gets, on skipped frame ``k``, the detection box ``start + (end - start) * k / gap``
-    with the later detection's class and confidence. Fed to the tracker frame by frame before
+    with the later detection's class and confidence (and its track's ``tracker_id``: these rows
+    are tracks, so line back-fill finds no spare detections on them). Fed to the tracker frame by frame before
     the later frame's own detections, these keep its state what a full-rate run builds (ages,
     confirmation and velocities in frames, not in detector calls). Returns ``gap - 1``
     ``sv.Detections`` (one per skipped frame, in order; empty ones when no track is in both).
@@ -180,10 +181,12 @@ def bridge(
     rows = np.asarray(following.data["det_index"], dtype=np.int64)[next_rows]
     start = np.asarray(last_boxes, dtype=np.float64).reshape(-1, 4)[prev_rows]
     end = np.asarray(raw.xyxy, dtype=np.float64)[rows]
+    ids = np.asarray(following.tracker_id, dtype=np.int64)[next_rows]
     out = []
     for k in range(1, gap):
         step = raw[rows]
         step.xyxy = start + (end - start) * (k / gap)
+        step.tracker_id = ids  # rows of tracks, not the detector's: no spare detections here (analytics back-fill)
         out.append(step)
     return out
 
