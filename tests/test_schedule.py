@@ -114,6 +114,31 @@ def test_gate_takes_a_lighting_change_as_one_recheck_not_as_lasting_motion() -> 
     assert not gate.moving(bright)  # ...and the new lighting is the background at once
 
 
+@pytest.mark.parametrize("factor,height", [(3, 120), (5, 90), (9, 90), (15, 90), (3, 121)])
+def test_gate_block_mean_is_opencv_area_shrink_on_padded_luma_planes(factor: int, height: int) -> None:
+    import cv2
+
+    from vidtrack.detection.motion import WIDTH, MotionGate, block_mean
+
+    rng = np.random.default_rng(factor)
+    rows, cols = height * factor, WIDTH * factor
+    padded = rng.integers(0, 256, (rows, cols + 32), dtype=np.uint8)  # a decoder's plane: rows padded
+    luma = padded[:, :cols]
+    area = cv2.resize(luma, (WIDTH, height), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(block_mean(luma, height), area)
+    # The gate's own small picture is the same through either path.
+    expected = cv2.GaussianBlur(area, (5, 5), 0)
+    assert np.array_equal(MotionGate().small_gray(luma), expected)
+
+
+@pytest.mark.parametrize("shape", [(360, 481), (359, 480), (120, 160), (720, 1280), (1080, 1920), (2720, 2720)])
+def test_gate_block_mean_leaves_other_shrinks_to_opencv(shape: tuple[int, int]) -> None:
+    from vidtrack.detection.motion import WIDTH, block_mean
+
+    height = max(1, round(shape[0] * WIDTH / shape[1]))
+    assert block_mean(np.zeros(shape, np.uint8), height) is None  # not a whole odd factor, 1x, or over 15x
+
+
 def test_stride_interpolates_every_skipped_frame(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "tiny.avi", frames=30)
     detector = SquareDetector()

@@ -74,7 +74,9 @@ class MotionGate:
 
         height, width = image.shape[:2]
         size = (WIDTH, max(1, round(height * WIDTH / max(width, 1))))
-        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small = block_mean(image, size[1]) if image.ndim == 2 else None
+        if small is None:
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         if small.ndim == 3:
             small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         return cv2.GaussianBlur(small, (5, 5), 0)
@@ -139,3 +141,29 @@ class MotionGate:
             still = cv2.bitwise_and(changed, cv2.bitwise_not(cv2.dilate(stepped, np.ones((5, 5), np.uint8))))
             cv2.accumulateWeighted(gray, background, self.settle, mask=still)
         return share >= self.min_area
+
+
+def block_mean(gray: np.ndarray, height: int) -> np.ndarray | None:
+    """``gray`` (H, W) uint8 shrunk to ``WIDTH`` x ``height`` by the rounded mean of k x k blocks;
+    None unless the shrink is by a whole odd factor ``k`` both ways (W = k * WIDTH, H = k * height).
+
+    The same pixels as OpenCV's ``INTER_AREA`` shrink (an area average over whole blocks is the
+    block mean; a mean of k*k integers is never halfway for odd k, so any rounding agrees; for
+    even k OpenCV's rounding of halves differs between its code paths, so those go to OpenCV),
+    made from k + k strided row and column sums in uint16 instead of OpenCV's general area
+    resampler: about a third of its time for a 480x360 luma plane (k = 3; a view with padded
+    rows, as the decoder gives it).
+    """
+    rows, cols = gray.shape[:2]
+    k = cols // WIDTH
+    if gray.dtype != np.uint8 or k < 3 or k % 2 == 0 or k > 15 or cols != k * WIDTH or rows != k * height:
+        return None
+    sums = gray[0::k].astype(np.uint16)
+    for i in range(1, k):
+        sums += gray[i::k]
+    total = np.ascontiguousarray(sums[:, 0::k])
+    for i in range(1, k):
+        total += sums[:, i::k]
+    total += (k * k) // 2
+    total //= k * k
+    return total.astype(np.uint8)
