@@ -139,6 +139,39 @@ def test_gate_block_mean_leaves_other_shrinks_to_opencv(shape: tuple[int, int]) 
     assert block_mean(np.zeros(shape, np.uint8), height) is None  # not a whole odd factor, 1x, or over 15x
 
 
+def test_gate_calls_a_picture_unchanged_since_the_last_detection_still() -> None:
+    from vidtrack.detection.motion import MotionGate
+
+    rng = np.random.default_rng(5)
+    empty = np.zeros((120, 160, 3), np.float64)
+    empty[:] = np.linspace(30, 120, 160)[None, :, None]
+    person = empty.copy()
+    person[40:80, 60:75] = 220
+
+    def noisy(image: np.ndarray) -> np.ndarray:
+        return np.clip(image + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8)
+
+    # A person stands 6 s (the background absorbs them), then is gone: the background shows
+    # them for a while. Told of its detections, the gate is still once the empty picture
+    # has been detected; a gate never told keeps calling it motion until the background settles.
+    scene = [empty] * 5 + [person] * 60 + [empty] * 30
+    told, untold = MotionGate(), MotionGate()
+    told_moving, untold_moving = [], []
+    for i, image in enumerate(scene):
+        frame = noisy(image)
+        moving = told.moving(frame, t=i / 10)
+        if moving:
+            told.detected()  # the schedule detects every moving frame here
+        told_moving.append(moving)
+        untold_moving.append(untold.moving(frame, t=i / 10))
+    gone = 65
+    assert told_moving[gone] and untold_moving[gone]  # the person vanished: one detection sees it
+    assert not any(told_moving[gone + 1 :])
+    assert sum(untold_moving[gone + 1 :]) >= 3  # the background alone kept calling it motion
+    # Motion after that detection is motion again.
+    assert told.moving(noisy(person), t=10.0)
+
+
 def test_stride_interpolates_every_skipped_frame(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "tiny.avi", frames=30)
     detector = SquareDetector()
