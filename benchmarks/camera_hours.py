@@ -8,11 +8,13 @@ included): on a shared box the wall clock measures the other jobs too, CPU time 
 (a) idle-heavy CCTV, built in a temporary folder (never in the repo) from the static-camera
     ``pedestrians_pets_h264.avi``: the empty scene is the temporal median of the clip's frames
     (the parked cars stay in it); stretches of it with light sensor noise (Gaussian, sigma 2
-    gray levels, a new draw per frame), each ``--idle-minutes`` / 3 long, alternate with two
-    pieces of the clip's activity, so ~80 % of the frames are idle. Runs: decode only (the
-    floor), today's full rate with ``--jsonl --events --summary`` and a line and a zone, then
-    ``--motion-gate on --detect-every auto``. Counts and events must be identical, times
-    within one detector interval.
+    gray levels, a new draw per frame), each ``--idle-minutes`` / 3 long (or, with
+    ``--idle-share S``, S of all frames idle in stretches of a minute or more), alternate with
+    two pieces of the clip's activity. Runs: decode only (the floor: PyAV's own threaded decode
+    to BGR), today's full rate with ``--jsonl --events --summary`` and a line and a zone, then
+    each of ``--runs`` (``--motion-gate on``, with ``--detect-every auto`` or ``2``), and each
+    one's ceiling, frames / detections (what it would reach if all but its detections were
+    free). Counts and events must be identical, times within one detector interval.
 (b) busy scenes (people_street_1080p, pedestrians_pets, highway_traffic_720p): full rate vs
     ``--detect-every auto`` (and ``--motion-gate on``), tracks scored with IDF1 against the
     full-rate run's tracks as ground truth, line counts (a horizontal and a vertical line
@@ -25,6 +27,7 @@ included): on a shared box the wall clock measures the other jobs too, CPU time 
     Frames a camera sends while the lane is busy are dropped by design (newest frame wins).
 
     PYTHONPATH=src:tests .venv/bin/python benchmarks/camera_hours.py [--parts a b c] [--reps 1] [--video]
+        [--idle-share 0.75] [--runs gate gate-auto gate-2]
 """
 
 from __future__ import annotations
