@@ -218,6 +218,22 @@ def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
     assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)
 
 
+def test_end_of_run_table_shows_no_rate_for_one_photo(capsys) -> None:
+    """One frame has no first-to-last interval: the fps cell is "-", never a made-up 0.0."""
+    from types import SimpleNamespace
+
+    from vidtrack.cli.report import print_summary
+
+    photo = {"source": "000000000009.jpg", "frames": 1, "processing_fps": 0.0, "tracks": {"bowl": 4}}
+    clip = {"source": "clip.mp4", "frames": 30, "processing_fps": 12.5, "tracks": {"person": 1}}
+    print_summary(SimpleNamespace(summaries=[photo, clip], outputs=[], folders=[]), width=80)  # type: ignore[arg-type]
+    lines = capsys.readouterr().err.splitlines()
+    photo_row = next(line for line in lines if "000000000009.jpg" in line)
+    clip_row = next(line for line in lines if "clip.mp4" in line)
+    assert "0.0" not in photo_row and " - " in photo_row
+    assert "12.5" in clip_row
+
+
 def test_end_of_run_names_the_folders_it_filled(capsys, tmp_path: Path) -> None:
     """--snapshots and --clips folders are named with their file count beside the files written."""
     from types import SimpleNamespace

@@ -184,7 +184,8 @@ def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     assert auto_stride(tracks(0), tracks(20), 2, 4, 360) == 2  # 9.25 px a frame: the jitter counts once per gap
     assert auto_stride(tracks(0), tracks(5), 1, 4, 360) == 4  # 0.07 box heights a frame: slow
     assert auto_stride(tracks(0), tracks(1), 1, 4, 360) == 4  # jitter, not motion
-    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 2  # small (under 2 % of the frame height)
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600) == 3  # small (under 2 % of the frame height): careful
+    assert auto_stride(tracks(0), tracks(0), 1, 4, 2600, careful=2) == 2
     reaches: list[float] = []
 
     def line_at_60(reach: np.ndarray) -> np.ndarray:
@@ -197,7 +198,7 @@ def test_auto_stride_follows_speed_relative_to_size_and_live_lines() -> None:
     assert auto_stride(None, tracks(0), 0, 4, 360) == 1  # first sight: speeds unknown
     two = sv.Detections(xyxy=np.array([[0.0, 10.0, 20.0, 60.0], [100.0, 10.0, 120.0, 60.0]]),
                         tracker_id=np.array([1, 2]), data={"track_key": np.array([1, 2])})
-    assert auto_stride(tracks(0), two, 1, 4, 360) == 2  # a new object: speed unknown
+    assert auto_stride(tracks(0), two, 1, 4, 360) == 3  # a new object: speed unknown (careful)
 
 
 @pytest.mark.parametrize("value", ["0", "x", "-2", "2.5"])
@@ -359,3 +360,107 @@ def test_mjpeg_pictures_stay_undecoded_for_the_gate_and_decode_in_full_when_read
         assert frame.image.shape == (120, 160, 3) and frame.converted  # decoded in full on first read
     assert jpeg_size(cv2.imencode(".jpg", pictures[0])[1].tobytes()) == (160, 120)
     assert jpeg_size(b"\xff\xd8\xff\xd9") is None
+
+
+def test_bridge_moves_each_track_on_its_straight_path() -> None:
+    import supervision as sv
+
+    from vidtrack.tracking.stride import bridge
+
+    # Tracker outputs at two detected frames 4 frames apart: track 7 in both, 8 ends, 9 begins.
+    last = sv.Detections(xyxy=np.array([[0.0, 0, 10, 20], [50, 0, 60, 20]]), tracker_id=np.array([1, 2]),
+                         data={"track_key": np.array([7, 8]), "det_index": np.array([0, 1])})
+    last_boxes = np.array([[0.0, 0, 10, 20], [50, 0, 60, 20]])  # the detections those rows matched
+    raw = sv.Detections(xyxy=np.array([[200.0, 0, 210, 20], [8, 4, 20, 28]]), confidence=np.array([0.6, 0.8]),
+                        class_id=np.array([1, 0]), data={"class_name": np.array(["car", "person"])})
+    following = sv.Detections(xyxy=raw.xyxy.copy(), tracker_id=np.array([0, 1]),
+                              data={"track_key": np.array([9, 7]), "det_index": np.array([0, 1])})
+    steps = bridge(last, last_boxes, following, raw, 4)
+    assert len(steps) == 3
+    for k, step in enumerate(steps, start=1):
+        assert len(step) == 1  # only the track seen at both frames
+        assert np.allclose(step.xyxy[0], np.array([0.0, 0, 10, 20]) + np.array([8.0, 4, 10, 8]) * k / 4)
+        assert step.confidence[0] == pytest.approx(0.8) and step.class_id[0] == 0
+        assert step.data["class_name"][0] == "person"
+    assert raw.xyxy[1, 0] == 8  # the input is not modified
+
+
+def test_interpolated_frames_leave_the_score_ranks_alone() -> None:
+    from vidtrack.tracking import IoUTracker
+    from vidtrack.detection.base import make_detections
+
+    names = {0: "person"}
+    rng = np.random.default_rng(5)
+
+    def frame(scores: np.ndarray):
+        boxes = np.array([[10.0 + 40 * i, 10, 40 + 40 * i, 70] for i in range(len(scores))])
+        return make_detections(boxes, scores, np.zeros(len(scores), int), names)
+
+    history = [frame(rng.uniform(0.2, 0.9, 5)) for _ in range(12)]
+    trackers = [IoUTracker(), IoUTracker(), IoUTracker()]
+    for t in trackers:
+        for f in history:
+            t.update_all(f)
+    probe = np.linspace(0.05, 0.95, 19)
+    before = trackers[0].score_rank(probe)
+    confident = frame(np.full(5, 0.99))  # copies of one detected frame's scores, many times over
+    for _ in range(30):
+        trackers[1].update_all(confident)
+        trackers[2].update_interpolated(confident)
+    assert not np.allclose(trackers[1].score_rank(probe), before)  # fed as detections: the ranks move
+    assert np.array_equal(trackers[2].score_rank(probe), before)  # interpolated: the detector's own ranks
+
+
+def _arrives_late(path: Path) -> Path:
+    """An empty scene; from frame 30 a square moves in at 2 px a frame."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
+    for i in range(60):
+        image = np.zeros((120, 160, 3), np.uint8)
+        if i >= 30:
+            x = 10 + 2 * (i - 30)
+            image[40:70, x : x + 25] = (40, 200, 250)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def test_strided_tracks_are_confirmed_in_frames_as_at_full_rate(tmp_path: Path) -> None:
+    clip = _arrives_late(tmp_path / "late.avi")
+    first = {}
+    for every in ("1", "3"):
+        sink, _ = run_lane(clip, ScheduleConfig(detect_every=every), SquareDetector())
+        first[every] = min(r.frame.index for r in sink.results if len(r.detections))
+    # Between detections the tracker is fed every frame (tracking.stride.bridge): a new object
+    # is confirmed after min_hits frames, not min_hits detector calls, so the look-ahead still
+    # holds its first frame and it is reported from there, as at full rate.
+    assert first["1"] == 30
+    assert first["3"] == first["1"]
+
+
+def _hidden_for_a_while(path: Path) -> Path:
+    """A still square, hidden for frames 25-44 (0.67 s at 30 fps: shorter than max_age), then back in place."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
+    for i in range(70):
+        image = np.zeros((120, 160, 3), np.uint8)
+        if not 25 <= i < 45:
+            image[40:70, 60:85] = (40, 200, 250)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def test_strided_tracks_age_in_seconds_as_at_full_rate(tmp_path: Path) -> None:
+    clip = _hidden_for_a_while(tmp_path / "hidden.avi")
+    ids = {}
+    for every in ("1", "3"):
+        sink, _ = run_lane(clip, ScheduleConfig(detect_every=every), SquareDetector())
+        ids[every] = {r.frame.index: [int(i) for i in r.detections.tracker_id] for r in sink.results}
+    # The track outlives 20 unseen frames (max_age 1 s = 30 frames) and keeps its id. The strided
+    # tracker is fed every frame of a file, so its max_age is counted in frames of the video's own
+    # rate, not in detector calls (a tracker at a third of the rate would end it after 10 frames).
+    assert ids["1"][60] == [1]
+    assert ids["3"][60] == ids["1"][60]

@@ -170,12 +170,15 @@ def load_sequence(path: Path, min_confidence: float = 0.0, subsample: int = 1) -
 # -- tracking -------------------------------------------------------------------------------
 
 
-def track_sequence(sequence: MotSequence, config: TrackerConfig) -> tuple[np.ndarray, float]:
+def track_sequence(
+    sequence: MotSequence, config: TrackerConfig, det_index: bool = False
+) -> tuple[np.ndarray, float]:
     """Tracking as ``vidtrack run`` does it on a recorded file: the online tracker plus the
     look-ahead of ``min_hits - 1`` frames that reports each confirmed track from its first
     matched frame (:mod:`vidtrack.tracking.lookahead`).
 
-    Returns rows (frame, id, x1, y1, x2, y2, conf) and the tracker's seconds.
+    Returns rows (frame, id, x1, y1, x2, y2, conf) and the tracker's seconds; with
+    ``det_index`` each row also ends with the index of its detection in its frame.
     """
     tracker = IoUTracker(config, frame_rate=sequence.frame_rate)
     stage: LookAhead[tuple[int, np.ndarray, np.ndarray]] = LookAhead(config.min_hits - 1)
@@ -184,21 +187,24 @@ def track_sequence(sequence: MotSequence, config: TrackerConfig) -> tuple[np.nda
     for frame, (boxes, scores, classes) in enumerate(
         zip(sequence.boxes, sequence.scores, sequence.classes), start=1
     ):
-        det_index, keys, ids = tracker.step(boxes, scores, classes)
-        released.extend(stage.push((frame, tracker.last_boxes, scores[det_index]), keys, ids))
+        index, keys, ids = tracker.step(boxes, scores, classes)
+        released.extend(stage.push((frame, tracker.last_boxes, scores[index], index), keys, ids))
     released.extend(stage.flush())
     seconds = time.perf_counter() - start
     chunks = []
-    for (frame, boxes, conf), ids in released:
+    columns = 8 if det_index else 7
+    for (frame, boxes, conf, index), ids in released:
         keep = ids > 0
         if np.count_nonzero(keep):
-            chunk = np.empty((int(np.count_nonzero(keep)), 7))
+            chunk = np.empty((int(np.count_nonzero(keep)), columns))
             chunk[:, 0] = frame
             chunk[:, 1] = ids[keep]
             chunk[:, 2:6] = boxes[keep]
             chunk[:, 6] = conf[keep]
+            if det_index:
+                chunk[:, 7] = index[keep]
             chunks.append(chunk)
-    return (np.concatenate(chunks) if chunks else np.empty((0, 7))), seconds
+    return (np.concatenate(chunks) if chunks else np.empty((0, columns))), seconds
 
 
 def track_sequence_refined(
@@ -501,19 +507,30 @@ def count_sequence_lines(
     link_config: "LinkConfig | None" = None,
 ) -> list[LineCountScore]:
     """Track ``det/det.txt`` as ``vidtrack run`` does on a file (look-ahead, boxes clipped to the
-    frame) and count crossings with the product's line counter; compare with the ground truth."""
+    frame) and count crossings with the product's line counter; compare with the ground truth.
+
+    As in ``run``, the counter also gets each frame's detections that are in no reported
+    track (:mod:`vidtrack.analytics.backfill`), clipped to the frame like the tracks."""
     from vidtrack.analytics.scene import count_crossings
 
-    rows, _ = track_sequence(sequence, config)
+    rows, _ = track_sequence(sequence, config, det_index=True)
     width, height = sequence_size(sequence.path)
-    rows[:, [2, 4]] = rows[:, [2, 4]].clip(0, width)
-    rows[:, [3, 5]] = rows[:, [3, 5]].clip(0, height)
+
+    def clip(boxes: np.ndarray) -> np.ndarray:
+        boxes = boxes.copy()
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        return boxes
+
+    rows[:, 2:6] = clip(rows[:, 2:6])
     bounds = np.searchsorted(rows[:, 0], np.arange(1, sequence.length + 2))
 
-    def frames() -> Iterator[tuple[float, np.ndarray, np.ndarray]]:
+    def frames() -> Iterator[tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
         for index in range(sequence.length):
             chunk = rows[bounds[index] : bounds[index + 1]]
-            yield index / sequence.frame_rate, chunk[:, 1].astype(np.int64), chunk[:, 2:6]
+            free = np.ones(len(sequence.boxes[index]), dtype=bool)
+            free[chunk[:, 7].astype(np.int64)] = False
+            yield index / sequence.frame_rate, chunk[:, 1].astype(np.int64), chunk[:, 2:6], clip(sequence.boxes[index][free])
 
     scene = count_crossings(frames(), lines, line_config, link_config)
     gt = sequence.path / "gt" / "gt.txt"

@@ -99,11 +99,12 @@ class _GapState:
     gap: int = 0  # frames from ``previous`` to ``last``
     since: int = 0  # frames since ``last``
     skipped: list = field(default_factory=list)  # files: frames waiting for the next detection
+    last_boxes: "np.ndarray | None" = None  # the detections matched by the rows of ``last`` (pixels)
     still: "sv.Detections | None" = None  # detections of the latest detected frame's confirmed tracks
     held: bool = False  # a still frame came since the latest detection
 
     def clear(self) -> None:
-        self.last = self.previous = self.still = None
+        self.last = self.previous = self.still = self.last_boxes = None
         self.gap = self.since = 0
         self.held = False
         self.skipped.clear()
@@ -361,19 +362,31 @@ class Pipeline:
                 affine = lane.motion.estimate(frame.image, detections.xyxy)
         if gaps.skipped and gaps.last is not None:
             # Files: frames were skipped since the last detection. Track this frame on a copy of
-            # the tracker first; unless the gap was plain motion (:func:`_plain_gap`), detect the
-            # skipped frames after all and track them in order, as a full-rate run would (the
-            # camera's motion over the gap is applied at this frame, as one step).
+            # the tracker first, the tracks coasting through the gap frame by frame. Unless the gap
+            # was plain motion (:func:`_plain_gap`), detect the skipped frames after all and track
+            # them in order, as a full-rate run would; else track them on the lane's tracker frame
+            # by frame along each track's straight path to this frame (:meth:`_bridge`). The
+            # camera's motion over the gap (``affine``) moves the tracks once, before the gap: the
+            # paths then run in this frame's pixels.
             with Stopwatch(times, "track"):
                 probe = copy.deepcopy(lane.tracker)
                 if affine is not None:
                     probe.compensate(affine)
+                coast = getattr(probe, "update_interpolated", probe.update_all)
+                for k in range(1, len(gaps.skipped) + 1):
+                    ahead = strided.predict(gaps.previous, gaps.last, gaps.gap, k)
+                    if affine is not None:
+                        ahead.xyxy = strided.warp(ahead.xyxy, affine)
+                    coast(ahead)
                 tracked = probe.update_all(detections)
             if _plain_gap(lane, gaps.last, tracked):
-                lane.tracker = probe
+                if affine is not None:
+                    lane.tracker.compensate(affine)
+                self._bridge(lane, detections, tracked, times, rate, out, affine)
+                affine = None  # applied before the gap
             else:
-                tracked = None
                 self._refine(lane, times, rate, out)
+            tracked = None
         if tracked is None:
             with Stopwatch(times, "track"):
                 if affine is not None:
@@ -396,6 +409,24 @@ class Pipeline:
             gaps.since = 0
             self._finish(lane, skipped, future, times, rate, out, refining=True)
         gaps.since = 0
+
+    def _bridge(
+        self, lane: Lane, detections: "sv.Detections", probed: "sv.Detections", times: StageTimes, rate: RateMeter,
+        out: "queue.Queue[Any]", affine: "np.ndarray | None" = None,
+    ) -> None:
+        """Files: track the frames skipped since the last detection on each track's straight path to
+        ``detections`` (the tracks ``probed`` matched there, :func:`strided.bridge`), frame by frame.
+        ``affine``: the camera's motion over the gap (the paths start at the last boxes moved by it)."""
+        gaps = lane._gaps
+        waiting, gaps.skipped = gaps.skipped, []
+        assert gaps.last is not None
+        start = strided.warp(gaps.last_boxes, affine)
+        steps = strided.bridge(gaps.last, start, probed, detections, len(waiting) + 1)
+        update = getattr(lane.tracker, "update_interpolated", lane.tracker.update_all)
+        for frame, step in zip(waiting, steps):
+            with Stopwatch(times, "track"):
+                tracked = update(step)
+            self._push(lane, frame, step, tracked, "interpolate", times, rate, out)
 
     def _push(
         self, lane: Lane, frame: Frame, raw: "sv.Detections", tracked: "sv.Detections", action: str,
@@ -431,6 +462,7 @@ class Pipeline:
             schedule.set_stride(strided.auto_stride(previous, tracked, gap, schedule.max_stride, frame.size[1], near))
         gaps.held = False
         gaps.previous, gaps.last, gaps.gap, gaps.since = gaps.last, strided.hold(tracked), gap, 0
+        gaps.last_boxes = np.asarray(detections.xyxy)[np.asarray(tracked.data["det_index"], dtype=np.int64)]
         # What a still frame is fed to the tracker: the detections of this frame's confirmed tracks.
         confirmed = np.asarray(tracked.data["det_index"])[np.asarray(tracked.tracker_id) > 0]
         gaps.still = detections[confirmed] if len(confirmed) < len(detections) else detections

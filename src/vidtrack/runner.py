@@ -537,8 +537,10 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig, schedule: ScheduleC
     stride = built.max_stride if built is not None else 1
     window = 0 if info.is_live else (config.min_hits - 1) * stride
     rate = float(info.fps) if info.fps else None
-    if rate is not None and built is not None and not built.auto and built.max_stride > 1:
-        rate /= built.max_stride  # --detect-every N: the tracker sees every N-th frame while things move
+    # --detect-every N: live, the tracker sees every N-th frame while things move; files feed it
+    # every frame (the skipped ones on each track's path, tracking.stride.bridge).
+    if rate is not None and built is not None and not built.auto and built.max_stride > 1 and info.is_live:
+        rate /= built.max_stride
     motion = None
     if config.cmc != "off":
         from vidtrack.motion import CameraMotion

@@ -123,6 +123,18 @@ def test_a_newcomer_far_away_is_a_new_object():
     assert scene.linker.links == 0
 
 
+def test_a_newcomer_beside_the_predicted_point_is_a_new_object():
+    # Track 1 walks down 10 px a frame and is lost after frame 14 (y = 290); 0.3 s later its
+    # predicted anchor is (200, 320). A track born there continues it; one born 40 px to the
+    # side (0.4 box heights, beyond --link-distance 0.25) is someone else.
+    for x, linked in ((200.0, 1), (240.0, 0)):
+        a = straight(1, (200, 150), (200, 290), range(0, 15))
+        b = straight(2, (x, 320), (x, 400), range(17, 25))
+        scene = Scene([DOOR])
+        Script([a, b], times(25)).run(scene)
+        assert scene.linker.links == linked
+
+
 @pytest.mark.parametrize(
     "points, message",
     [(((10.0, 10.0), (10.0, 10.0)), "two equal points")],

@@ -18,7 +18,7 @@ def scene(seed: int, frames: int = 120) -> list[tuple[np.ndarray, np.ndarray, np
     pos = rng.uniform(0, 600, (n, 2))
     vel = rng.normal(0, 6, (n, 2)) * rng.choice([1, 1, 4], (n, 1))
     size = rng.uniform(20, 120, (n, 2))
-    cls = rng.choice([0.0, 2.0, 7.0], n)
+    cls = rng.choice([0.0, 2.0, 7.0, -1.0], n)  # -1: a confusable-class group (duplicates dropped)
     out = []
     for _ in range(frames):
         pos += vel
@@ -60,6 +60,7 @@ def run(frames, config: TrackerConfig, small: int, monkeypatch: pytest.MonkeyPat
         TrackerConfig(min_hits=1, smooth_boxes=False, low_iou_threshold=0.1, high_score_rank=0.5),
         TrackerConfig(min_score_rank=0.2, new_track_gate=3.0, iou_buffer=0.6, max_age=0.3),
         TrackerConfig(iou_buffer=0.0, new_track_gate=0.0, iou_threshold=0.05),
+        TrackerConfig(min_hits=4, new_track_gate=1.0, new_track_score_rank=0.6, position_gain=0.3),
     ],
 )
 def test_small_frames_path_matches_numpy_path(seed: int, config: TrackerConfig, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,11 +26,26 @@ def ids_of(out: sv.Detections) -> list[int]:
 
 
 def test_birth_after_min_hits() -> None:
+    # The second detection ranks below new_track_score_rank (0.5 of 0.3..0.9: 0.33 < 0.35):
+    # the track waits for its min_hits-th match.
     tracker = IoUTracker(TrackerConfig(min_hits=3))
-    assert len(tracker.update(dets([BOX]))) == 0
-    assert len(tracker.update(dets([BOX]))) == 0
-    assert ids_of(tracker.update(dets([BOX]))) == [1]
-    assert ids_of(tracker.update(dets([BOX]))) == [1]
+    calibrated(tracker, np.linspace(0.3, 0.9, 200))
+    assert len(tracker.update(dets([BOX], conf=0.85))) == 0
+    assert len(tracker.update(dets([BOX], conf=0.5))) == 0
+    assert ids_of(tracker.update(dets([BOX], conf=0.5))) == [1]
+    assert ids_of(tracker.update(dets([BOX], conf=0.5))) == [1]
+
+
+@pytest.mark.parametrize("min_hits", [2, 3, 5])
+def test_sure_tracks_are_confirmed_one_match_earlier(min_hits: int) -> None:
+    """Every detection ranking as high as a new track needs: confirmed at match min_hits - 1,
+    never before the second (ByteTrack activates a track at its second match)."""
+    tracker = IoUTracker(TrackerConfig(min_hits=min_hits))
+    calibrated(tracker, np.linspace(0.3, 0.9, 200))
+    first = max(2, min_hits - 1)
+    for hit in range(1, first):
+        assert len(tracker.update(dets([BOX], conf=0.85))) == 0, hit
+    assert ids_of(tracker.update(dets([BOX], conf=0.8))) == [1]
 
 
 def test_min_hits_one_reports_at_once() -> None:
@@ -39,7 +54,7 @@ def test_min_hits_one_reports_at_once() -> None:
 
 
 def test_tentative_track_dies_at_first_miss() -> None:
-    tracker = IoUTracker(TrackerConfig(min_hits=3))
+    tracker = IoUTracker(TrackerConfig(min_hits=4))
     tracker.update(dets([BOX]))
     tracker.update(dets([BOX]))
     tracker.update(sv.Detections.empty())
@@ -149,6 +164,24 @@ def test_confusable_classes_continue_a_track_and_keep_their_own_class() -> None:
     assert ids_of(strict.update(dets([BOX], cls=7))) == [2]
 
 
+def test_a_car_and_a_truck_box_on_one_vehicle_are_one_object() -> None:
+    """The detector's per-class NMS keeps a car box and a truck box on one vehicle: the tracker
+    keeps the stronger (its row is reported, the other is not) instead of starting a second
+    track on the same object. Boxes of one class, or of unrelated classes, are left alone."""
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    twin = [BOX[0] + 1, BOX[1], BOX[2] + 1, BOX[3]]
+    out = tracker.update(named(dets([BOX, twin], conf=[0.6, 0.9], cls=[2, 7]), ["car", "truck"]))
+    assert out.data["det_index"].tolist() == [1] and ids_of(out) == [1]
+    out = tracker.update(named(dets([BOX, twin], conf=[0.9, 0.6], cls=[2, 7]), ["car", "truck"]))
+    assert out.data["det_index"].tolist() == [0] and ids_of(out) == [1]
+    # A person on the same box is another object; far apart, two vehicles are two.
+    other = IoUTracker(TrackerConfig(min_hits=1))
+    out = other.update(named(dets([BOX, twin], conf=[0.9, 0.6], cls=[2, 0]), ["car", "person"]))
+    assert len(out) == 2
+    out = other.update(named(dets([BOX, [400, 100, 450, 200]], conf=[0.9, 0.6], cls=[2, 7]), ["car", "truck"]))
+    assert len(out) == 2
+
+
 def test_confusable_groups_never_collide_with_class_ids() -> None:
     from vidtrack.tracking.classes import CONFUSABLE, association_class
 
@@ -206,7 +239,7 @@ def test_yolo_like_scores_start_tracks_from_the_first_frame() -> None:
     reported = []
     for _ in range(20):
         reported.append(len(tracker.update(dets(boxes, conf=rng.uniform(0.3, 0.85, 8).tolist()))))
-    assert reported[:2] == [0, 0]  # min_hits
+    assert reported[0] == 0  # min_hits (sure tracks: one match earlier)
     assert min(reported[5:]) >= 7
 
 
@@ -221,6 +254,49 @@ def test_constant_velocity_carries_a_track_across_a_gap() -> None:
         ids += ids_of(tracker.update(frame))
     assert len(ids) == 22
     assert set(ids) == {1}
+
+
+def test_a_lagging_filtered_box_gives_way_to_the_detection() -> None:
+    """A box moving 5 px a frame is reported filtered (close to, not equal to, the detection); when
+    the object jumps so far that the filtered box overlaps its detection below IoU 0.6, the
+    detection's own box is reported for that frame."""
+    from vidtrack.tracking.tracker import LAG_IOU
+
+    tracker = IoUTracker(TrackerConfig(min_hits=1))
+    for t in range(6):
+        x = 5.0 * t + (2.0 if t % 2 else -2.0)  # jitter: the filter smooths it
+        box = [x, 0, x + 50, 100]
+        out = tracker.update(dets([box]))
+    assert out.xyxy[0].tolist() != box
+    box = [box[0] + 45, 0, box[2] + 45, 100]  # a jump of 40 px beyond the prediction
+    out = tracker.update(dets([box]))
+    assert ids_of(out) == [1] and out.xyxy[0].tolist() == box
+    assert LAG_IOU == 0.6
+
+
+def test_tracks_with_a_velocity_take_a_leftover_within_half_the_gate() -> None:
+    """A 50 px box moving 40 px a frame stops dead: its next box overlaps the prediction too
+    little for the IoU pass, but lies 0.8 box sizes from it, within half of new_track_gate 2."""
+    def run(gate: float) -> list[int]:
+        tracker = IoUTracker(TrackerConfig(min_hits=1, iou_buffer=0.0, new_track_gate=gate))
+        ids = []
+        for t in range(5):
+            ids += ids_of(tracker.update(dets([[40.0 * t, 0, 40.0 * t + 50, 50]])))
+        return ids + ids_of(tracker.update(dets([[160.0, 0, 210.0, 50]])))
+
+    assert run(2.0) == [1] * 6
+    assert run(1.0) == [1] * 5 + [2]
+
+
+def test_a_weak_second_box_continues_a_track_seen_once() -> None:
+    """A sure box, then a weak one 40 px on (IoU 0.11: no IoU pass takes it): the gate of a
+    track seen once takes weak leftovers too."""
+    tracker = IoUTracker(TrackerConfig(min_hits=2))
+    calibrated(tracker, np.linspace(0.3, 0.9, 200))
+    assert len(tracker.update(dets([BOX], conf=0.85))) == 0
+    moved = [BOX[0] + 40, BOX[1], BOX[2] + 40, BOX[3]]
+    assert tracker.score_rank(np.array([0.35]))[0] < TrackerConfig().high_score_rank  # weak
+    assert ids_of(tracker.update(dets([moved], conf=0.35))) == [1]
 
 
 def test_smoothed_boxes_stay_close_to_detections() -> None:

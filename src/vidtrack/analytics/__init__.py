@@ -1,7 +1,7 @@
 """Surveillance analytics on any ``sv.Detections`` stream: counting lines, zones, events, redaction.
 
 The counting and zone logic (:mod:`.lines`, :mod:`.zones`, :mod:`.identity`,
-:mod:`.geometry`) imports numpy only; redaction (:mod:`.redact`) uses OpenCV, imported when
+:mod:`.backfill`, :mod:`.geometry`) imports numpy only; redaction (:mod:`.redact`) uses OpenCV, imported when
 it first runs. Names are exported lazily so ``import vidtrack.analytics`` stays light::
 
     from vidtrack.analytics import Scene, Segment, Polygon
@@ -9,8 +9,10 @@ it first runs. Names are exported lazily so ``import vidtrack.analytics`` stays 
     scene = Scene(lines=[("door", Segment((0, 300), (640, 300)))],
                   zones=[("desk", Polygon([(10, 10), (200, 10), (200, 200)]), None)])
     for frame in frames:                      # your own loop: detect, then track
-        tracked = tracker.update(detector(frame.image))
-        for event in scene.update(tracked, t=frame.pts, frame=frame.index):
+        detections = detector(frame.image)
+        tracked = tracker.update(detections)  # data["det_index"]: each row's detection
+        # raw= (optional): detections in no track start new tracks earlier, for the lines
+        for event in scene.update(tracked, t=frame.pts, frame=frame.index, raw=detections):
             print(event.to_json())
     scene.finish(); print(scene.summary())
 """

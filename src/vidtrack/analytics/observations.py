@@ -27,6 +27,7 @@ class Observations:
         heights: (N,) float box heights in pixels (margins and link distances scale with them).
         classes: N class names (``str(class_id)`` when the detections carry no names).
         confidences: (N,) float detection scores, NaN when unknown.
+        boxes: (N,4) float xyxy pixel boxes the anchors come from (None when not given).
     """
 
     t: float
@@ -36,6 +37,7 @@ class Observations:
     heights: np.ndarray
     classes: tuple[str, ...]
     confidences: np.ndarray
+    boxes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -80,6 +82,7 @@ class Observations:
             heights=boxes[:, 3] - boxes[:, 1],
             classes=tuple(classes),
             confidences=conf,
+            boxes=boxes,
         )
 
     @classmethod

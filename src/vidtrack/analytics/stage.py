@@ -137,7 +137,7 @@ class AnalyticsStage:
             self._setup(*frame.size)
         scene = self.scene
         assert scene is not None
-        events = tuple(scene.update(tracked, frame.pts, frame.index)) if not scene.empty else ()
+        events = tuple(scene.update(tracked, frame.pts, frame.index, raw)) if not scene.empty else ()
         if self.speed_zones:
             events += self._speeds(tracked, frame)
         if self.clock is not None and events:

@@ -96,7 +96,10 @@ def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = 
         table.add_column("frame age p50/p95", no_wrap=True)
     for data in outcome.summaries:
         tracks = ", ".join(f"{n} {name}" for name, n in data.get("tracks", {}).items()) or "-"
-        row = [str(data.get("source", "")), str(data.get("frames", "")), f"{data.get('processing_fps', 0):.1f}", tracks]
+        rate = data.get("processing_fps") or 0.0
+        # A rate needs two finished frames (first to last): one photo has none to show, not 0.0.
+        shown = f"{rate:.1f}" if (data.get("frames") or 0) >= 2 else "-"
+        row = [str(data.get("source", "")), str(data.get("frames", "")), shown, tracks]
         if live:
             age = data.get("frame_age_ms", {})
             row.append("-" if age.get("p50") is None else f"{age['p50']:.0f} / {age['p95']:.0f} ms")

@@ -91,9 +91,13 @@ class ScoreRanks:
         scores = np.asarray(scores, dtype=np.float64)
         return finite_score_bins(np.where(np.isnan(scores), 0.0, scores))
 
+    #: True while the frames fed are not the detector's own (boxes interpolated between two
+    #: detected frames, their scores copied): their scores are not added (:meth:`IoUTracker.update_interpolated`).
+    paused = False
+
     def observe_bins(self, bins: np.ndarray) -> None:
-        """Add one frame's scores, given as their :meth:`bins`."""
-        if len(bins) == 0:
+        """Add one frame's scores, given as their :meth:`bins` (nothing while :attr:`paused`)."""
+        if len(bins) == 0 or self.paused:
             return
         # The histogram itself is only read when the cumulative counts are rebuilt: the
         # bins wait in a list until then (one bincount per rebuild, not one per frame).

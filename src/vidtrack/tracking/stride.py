@@ -91,7 +91,7 @@ def auto_stride(
     max_shift: float = 0.5,
     min_size: float = 0.02,
     jitter: float = 0.03,
-    careful: int = 2,
+    careful: int = 3,
 ) -> int:
     """Frames until the next detection for ``--detect-every auto``, from the objects' speed relative to their size.
 
@@ -106,7 +106,7 @@ def auto_stride(
     frames; 0.25 detected more and was not better).
 
     * A track shorter than ``min_size`` of the frame height (small: the detector often
-      misses it, and a miss costs a whole stride) limits the stride to ``careful`` (2).
+      misses it, and a miss costs a whole stride) limits the stride to ``careful`` (3).
     * While a track is new (not in ``previous``: speed unknown), at most ``careful``; the first
       detection of a scene (``previous`` None) gives 1.
     * ``near_line`` (live sources only, where nothing is interpolated): a function getting each
@@ -150,3 +150,49 @@ def auto_stride(
     if fastest <= 0:
         return longest
     return int(min(longest, max(1, np.floor(max_shift / fastest))))
+
+
+def bridge(
+    last: "sv.Detections", last_boxes: np.ndarray, following: "sv.Detections", raw: "sv.Detections", gap: int
+) -> "list[sv.Detections]":
+    """Detections for the ``gap - 1`` skipped frames between two detected frames of a file: the straight path of each track.
+
+    ``last``: the tracker's output at the earlier detected frame (rows keyed by
+    ``data["track_key"]``), ``last_boxes`` (len(last), 4) the *detections* those rows were
+    matched with (pixels); ``following``: the tracker's output at the later frame (its
+    ``data["det_index"]`` indexes ``raw``, that frame's detections). A track matched at both
+    frames gets, on skipped frame ``k``, the detection box ``start + (end - start) * k / gap``
+    with the later detection's class and confidence. Fed to the tracker frame by frame before
+    the later frame's own detections, these keep its state what a full-rate run builds (ages,
+    confirmation and velocities in frames, not in detector calls). Returns ``gap - 1``
+    ``sv.Detections`` (one per skipped frame, in order; empty ones when no track is in both).
+    """
+    common, prev_rows, next_rows = np.intersect1d(track_keys(last), track_keys(following), return_indices=True)
+    rows = np.asarray(following.data["det_index"], dtype=np.int64)[next_rows]
+    start = np.asarray(last_boxes, dtype=np.float64).reshape(-1, 4)[prev_rows]
+    end = np.asarray(raw.xyxy, dtype=np.float64)[rows]
+    out = []
+    for k in range(1, gap):
+        step = raw[rows]
+        step.xyxy = start + (end - start) * (k / gap)
+        out.append(step)
+    return out
+
+
+def warp(boxes: np.ndarray, affine: "np.ndarray | None") -> np.ndarray:
+    """(N,4) boxes moved by the camera's motion ``affine`` ((2,3), one frame's pixels -> another's).
+
+    As :meth:`IoUTracker.compensate` moves tracks: centres move with the affine, widths and
+    heights scale by its scale. ``affine`` None: the boxes as they are (a float64 copy).
+    """
+    out = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    if affine is None or not len(out):
+        return out
+    a = np.asarray(affine, dtype=np.float64).reshape(2, 3)
+    linear, shift = a[:, :2], a[:, 2]
+    scale = float(np.sqrt(abs(np.linalg.det(linear))))
+    centre = ((out[:, 0:2] + out[:, 2:4]) * 0.5) @ linear.T + shift
+    half = (out[:, 2:4] - out[:, 0:2]) * (0.5 * scale)
+    out[:, 0:2] = centre - half
+    out[:, 2:4] = centre + half
+    return out

@@ -49,6 +49,7 @@ the rules goes into both.
 from __future__ import annotations
 
 from bisect import bisect_right as _bisect
+from math import sqrt
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,7 +74,8 @@ _CLS = 14  # association class of the first detection (classes.py)
 _KEY = 15  # internal serial number (tentative tracks have one too)
 _ID = 16  # public id, 0 while tentative
 _LIMIT = 17  # misses survived: 0 while tentative, max_age once confirmed
-_COLUMNS = 18
+_STRONG = 18  # matches whose score ranked at least new_track_score_rank (fast confirmation)
+_COLUMNS = 19
 
 #: The rate assumed when the caller does not say (the most common video rate).
 DEFAULT_FRAME_RATE = 30.0
@@ -82,6 +84,18 @@ DEFAULT_FRAME_RATE = 30.0
 #: (:meth:`IoUTracker._advance_small`): same results, a fraction of the numpy calls.
 SMALL_PAIRS = 256
 _EDGES = _INNER_EDGES.tolist()
+
+#: Two boxes of one confusable-class group (:mod:`vidtrack.tracking.classes`, e.g. a ``car``
+#: and a ``truck``) overlapping at least this much in one frame are one object: the detector's
+#: per-class NMS kept both. The weaker is left out of tracking (on
+#: ``overpass_traffic_vp8.webm`` such pairs overlap at IoU 0.94-0.98; two real vehicles side by
+#: side stay far below 0.8).
+DUPLICATE_IOU = 0.8
+
+#: With ``smooth_boxes``, a matched track whose filtered box overlaps its detection less than
+#: this (IoU) reports the detection's own box for that frame: the filter lags a fast or
+#: decelerating object (``benchmarks/coverage.py``: such a box no longer counts as that object).
+LAG_IOU = 0.6
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
@@ -202,6 +216,22 @@ class IoUTracker:
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
         return _subset(detections, det_index, track_ids, self._last_boxes, keys)
 
+    def update_interpolated(self, detections: "sv.Detections") -> "sv.Detections":
+        """:meth:`update_all` for boxes interpolated between two detected frames, not detected.
+
+        Strided detection on files (:func:`vidtrack.tracking.stride.bridge`) feeds the tracker
+        every frame so ages, confirmation and velocities stay in frames; the interpolated rows
+        carry copies of a detected frame's scores, so they are not added to the score
+        distribution the rank settings are read on (it stays the detector's own: adding them
+        moved the thresholds and ended tracks a full-rate run keeps).
+        """
+        ranks = self._ranks
+        ranks.paused = True
+        try:
+            return self.update_all(detections)
+        finally:
+            ranks.paused = False
+
     def update_arrays(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,6 +283,12 @@ class IoUTracker:
             keep = usable.nonzero()[0]
             xyxy, area, confidence, class_id = xyxy[keep], area[keep], confidence[keep], class_id[keep]
         score_bins = self._observe(confidence)
+        if len(class_id) > 1 and class_id.min() < 0.0:  # confusable groups present
+            drop = duplicates(xyxy.tolist(), confidence.tolist(), class_id.tolist())
+            if drop:
+                index = np.delete(np.arange(len(class_id)), drop)
+                keep = index if keep is None else keep[index]
+                xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
         if self._min_bin > 0:
             strong = score_bins >= self._min_bin
             if np.count_nonzero(strong) < len(strong):
@@ -327,9 +363,19 @@ class IoUTracker:
                 matched = None
 
         # Confirmation: ids are handed out in order, from 1, per tracker instance. A
-        # tentative track is at most min_hits - 1 frames old, so most frames skip this.
+        # tentative track is at most min_hits - 1 frames old, so most frames skip this. A
+        # track all of whose detections ranked as high as a new track's must is confirmed
+        # one match earlier (never before its second): ByteTrack's activation on the second
+        # match, kept for sure detections only.
         if self._frame - self._last_birth < cfg.min_hits:
-            ready = (state[:, _ID] == 0.0) & (state[:, _HITS] >= cfg.min_hits)
+            hits = state[:, _HITS]
+            ready = hits >= cfg.min_hits
+            if cfg.min_hits > 2:
+                if n_old_matched:
+                    old_rows, old_cols = rows[:n_old_matched], cols[:n_old_matched]
+                    state[old_cols[score_bins[old_rows] >= self._new_bin], _STRONG] += 1.0
+                ready |= (hits >= cfg.min_hits - 1) & (state[:, _STRONG] >= hits)
+            ready &= state[:, _ID] == 0.0
             n_ready = int(np.count_nonzero(ready))
             if n_ready:
                 state[ready, _ID] = np.arange(self._next_id, self._next_id + n_ready)
@@ -339,7 +385,13 @@ class IoUTracker:
 
         if matched is None:
             matched = state[cols]
-        self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
+        if cfg.smooth_boxes:
+            self._last_boxes = matched[:, _BOX]
+            lag = _lagging(matched[:, _BOX], matched[:, _OBS])
+            if np.count_nonzero(lag):
+                self._last_boxes = np.where(lag[:, None], matched[:, _OBS], matched[:, _BOX])
+        else:
+            self._last_boxes = matched[:, _OBS]
 
         # Tentative tracks die at their first miss; confirmed ones after max_age misses.
         # Only a track that missed this frame can die (matching is one-to-one).
@@ -396,16 +448,37 @@ class IoUTracker:
 
         # Tracks seen once were born last frame (a tentative track dies at its first miss).
         born_last_frame = self._last_birth == self._frame - 1
-        if born_last_frame and cfg.new_track_gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+        gate = cfg.new_track_gate
+        if born_last_frame and gate > 0.0 and len(cols) < len(state):
             # A track seen once has no velocity yet: a fast mover's second box may not
             # overlap its first at all. Match leftovers to such tracks by centre distance in
-            # box sizes (similar sizes only), nearest first.
+            # box sizes (similar sizes only), nearest first; weak leftovers too (a sure first
+            # box followed by a weaker one, e.g. a car and a truck box on one vehicle).
             young = state[:, _HITS] == 1.0
             young[cols] = False
             if np.count_nonzero(young):
+                leftover = np.ones(len(score_bins), dtype=bool)
+                leftover[rows] = False
+                if np.count_nonzero(leftover):
+                    d = leftover.nonzero()[0]
+                    t = young.nonzero()[0]
+                    closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], gate)
+                    allowed &= same_class[d[:, None], t[None, :]]
+                    extra_rows, extra_cols = assign(allowed, closeness)
+                    if len(extra_rows):
+                        rows = np.concatenate((rows, d[extra_rows]))
+                        cols = np.concatenate((cols, t[extra_cols]))
+                        free_det[d[extra_rows]] = False
+
+        if gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
+            # Tracks with a velocity: a confident leftover within half the gate of the
+            # prediction (a fast or decelerating object whose boxes overlap too little).
+            older = state[:, _HITS] > 1.0
+            older[cols] = False
+            if np.count_nonzero(older):
                 d = free_det.nonzero()[0]
-                t = young.nonzero()[0]
-                closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], cfg.new_track_gate)
+                t = older.nonzero()[0]
+                closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], 0.5 * gate)
                 allowed &= same_class[d[:, None], t[None, :]]
                 extra_rows, extra_cols = assign(allowed, closeness)
                 if len(extra_rows):
@@ -485,6 +558,7 @@ class IoUTracker:
         new[:, _BOX] = boxes
         new[:, _OBS] = boxes
         new[:, _HITS] = 1.0
+        new[:, _STRONG] = 1.0
         new[:, _CLS] = classes
         new[:, _KEY] = np.arange(self._next_key, self._next_key + n_new)
         self._next_key += n_new
@@ -526,6 +600,15 @@ class IoUTracker:
         if ranks.version != self._ranks_version:
             self._ranks_version = ranks.version
             self._min_bin, self._high_bin, self._new_bin = ranks.bin_thresholds(self._wanted_ranks).tolist()
+        if len(classes) > 1 and min(classes) < 0.0:  # confusable groups present
+            drop = duplicates(boxes, scores, classes)
+            if drop:
+                kept = [k for k in range(len(keep)) if k not in drop]
+                keep = [keep[k] for k in kept]
+                boxes = [boxes[k] for k in kept]
+                areas = [areas[k] for k in kept]
+                bins = [bins[k] for k in kept]
+                classes = [classes[k] for k in kept]
         if self._min_bin > 0 and min(bins, default=self._min_bin) < self._min_bin:
             strong = [k for k, b in enumerate(bins) if b >= self._min_bin]
             keep = [keep[k] for k in strong]
@@ -562,7 +645,7 @@ class IoUTracker:
                 for k, i in enumerate(born):
                     x1, y1, x2, y2 = boxes[i]
                     state.append([x1, y1, x2, y2, 0.0, 0.0, 0.0, 0.0, x1, y1, x2, y2,
-                                  0.0, 1.0, classes[i], float(self._next_key + k), 0.0, 0.0])
+                                  0.0, 1.0, classes[i], float(self._next_key + k), 0.0, 0.0, 1.0])
                 self._next_key += len(born)
                 cols = cols + list(range(start, start + len(born)))
                 rows = rows + born
@@ -570,14 +653,28 @@ class IoUTracker:
 
         if self._frame - self._last_birth < cfg.min_hits:
             hits = cfg.min_hits
+            fast = hits
+            if hits > 2:
+                fast = hits - 1
+                new_bin = self._new_bin
+                for i, j in zip(rows[:n_old_matched], cols[:n_old_matched]):
+                    if bins[i] >= new_bin:
+                        state[j][18] += 1.0
             for r in state:
-                if r[16] == 0.0 and r[13] >= hits:
+                if r[16] == 0.0 and (r[13] >= hits or (r[13] >= fast and r[18] >= r[13])):
                     r[16] = float(self._next_id)
                     r[17] = float(self._max_age)
                     self._next_id += 1
 
         matched = np.array([state[j] for j in cols]) if cols else np.empty((0, _COLUMNS))
-        self._last_boxes = matched[:, _BOX] if cfg.smooth_boxes else matched[:, _OBS]
+        if cfg.smooth_boxes:
+            self._last_boxes = matched[:, _BOX]
+            lag = [k for k, j in enumerate(cols) if _lagging_small(state[j])]
+            if lag:
+                self._last_boxes = self._last_boxes.copy()
+                self._last_boxes[lag] = matched[lag][:, _OBS]
+        else:
+            self._last_boxes = matched[:, _OBS]
 
         if n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
@@ -622,21 +719,22 @@ class IoUTracker:
                     free_det[d[a]] = False
 
         born_last_frame = self._last_birth == self._frame - 1
-        if born_last_frame and cfg.new_track_gate > 0.0 and len(cols) < n_trk and any(free_det):
+        gate = cfg.new_track_gate
+        if born_last_frame and gate > 0.0 and len(cols) < n_trk:
             taken = set(cols)
             t = [j for j in range(n_trk) if state[j][13] == 1.0 and j not in taken]
             if t:
+                done = set(rows)
+                d = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
+                if d:
+                    rows, cols = _gate_small(rows, cols, d, t, boxes, predicted, classes, track_cls, gate, free_det)
+
+        if gate > 0.0 and len(cols) < n_trk and any(free_det):
+            taken = set(cols)
+            t = [j for j in range(n_trk) if state[j][13] > 1.0 and j not in taken]
+            if t:
                 d = [i for i in range(n_det) if free_det[i]]
-                closeness, gate_allowed = _centre_gate(
-                    np.array([boxes[i] for i in d]), np.array([predicted[j] for j in t]), cfg.new_track_gate
-                )
-                gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
-                extra_rows, extra_cols = assign(gate_allowed, closeness)
-                if len(extra_rows):
-                    rows = rows + [d[a] for a in extra_rows.tolist()]
-                    cols = cols + [t[b] for b in extra_cols.tolist()]
-                    for a in extra_rows.tolist():
-                        free_det[d[a]] = False
+                rows, cols = _gate_small(rows, cols, d, t, boxes, predicted, classes, track_cls, 0.5 * gate, free_det)
 
         if not any(r[12] > 1.0 for r in state):
             return rows, cols
@@ -730,13 +828,110 @@ def _centre_gate(boxes: np.ndarray, tracks: np.ndarray, gate: float) -> tuple[np
     centre = (boxes[:, 0:2] + boxes[:, 2:4]) * 0.5
     track_centre = (tracks[:, 0:2] + tracks[:, 2:4]) * 0.5
     wh = boxes[:, 2:4] - boxes[:, 0:2]
-    track_wh = tracks[:, 2:4] - tracks[:, 0:2]
+    track_wh = np.maximum(tracks[:, 2:4] - tracks[:, 0:2], 0.0)  # a collapsed prediction never passes
     size = np.sqrt(track_wh[:, 0] * track_wh[:, 1])
     offset = centre[:, None, :] - track_centre[None, :, :]
-    distance = np.hypot(offset[..., 0], offset[..., 1]) / (gate * size)
-    ratio = wh[:, None, :] / track_wh[None, :, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.hypot(offset[..., 0], offset[..., 1]) / (gate * size)
+        ratio = wh[:, None, :] / track_wh[None, :, :]
     similar = ((ratio > 1 / 1.5) & (ratio < 1.5)).all(axis=2)
     return 1.0 - distance, similar & (distance <= 1.0)
+
+
+def _gate_small(
+    rows: list[int], cols: list[int], d: list[int], t: list[int], boxes: list, predicted: list,
+    classes: list, track_cls: list, gate: float, free_det: list[bool],
+) -> tuple[list[int], list[int]]:
+    """A centre-gate pass of :meth:`IoUTracker._associate_small`: detections ``d`` against
+    tracks ``t`` (same class) by :func:`_centre_gate`, nearest first; the matches are appended
+    to ``rows``/``cols`` and taken out of ``free_det`` (in place). Pairs that cannot pass
+    (another class, a collapsed prediction, centres further apart on one axis than the gate
+    with a margin) are ruled out in plain Python first; when none is left, the numpy gate is
+    not called (its result would be no match)."""
+    possible = False
+    for j in t:
+        p1, q1, p2, q2 = predicted[j]
+        w, h = p2 - p1, q2 - q1
+        if not (w > 0.0 and h > 0.0):
+            continue
+        reach = 1.001 * gate * sqrt(w * h)
+        cx, cy, cls = (p1 + p2) * 0.5, (q1 + q2) * 0.5, track_cls[j]
+        for i in d:
+            b = boxes[i]
+            if classes[i] == cls and abs((b[0] + b[2]) * 0.5 - cx) <= reach and abs((b[1] + b[3]) * 0.5 - cy) <= reach:
+                possible = True
+                break
+        if possible:
+            break
+    if not possible:
+        return rows, cols
+    closeness, gate_allowed = _centre_gate(
+        np.array([boxes[i] for i in d]), np.array([predicted[j] for j in t]), gate
+    )
+    gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
+    extra_rows, extra_cols = assign(gate_allowed, closeness)
+    if len(extra_rows):
+        rows = rows + [d[a] for a in extra_rows.tolist()]
+        cols = cols + [t[b] for b in extra_cols.tolist()]
+        for a in extra_rows.tolist():
+            free_det[d[a]] = False
+    return rows, cols
+
+
+def duplicates(boxes: list, scores: list, classes: list) -> list[int]:
+    """Positions of detections that repeat a stronger one of their confusable-class group.
+
+    ``boxes`` (N lists of x1,y1,x2,y2, positive areas), ``scores`` and association ``classes``
+    (N each; a group has a negative id, :mod:`vidtrack.tracking.classes`). A detection of a
+    group overlapping another of the same group with a higher score (ties: the earlier one)
+    at IoU >= :data:`DUPLICATE_IOU` is listed, in ascending order. Both tracker paths call it.
+    """
+    out = []
+    n = len(boxes)
+    for i in range(n):
+        group = classes[i]
+        if not group < 0.0:
+            continue
+        a = boxes[i]
+        for j in range(n):
+            if j == i or classes[j] != group or not (scores[j] > scores[i] or (scores[j] == scores[i] and j < i)):
+                continue
+            b = boxes[j]
+            w = min(a[2], b[2]) - max(a[0], b[0])
+            h = min(a[3], b[3]) - max(a[1], b[1])
+            if w > 0.0 and h > 0.0:
+                inter = w * h
+                union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+                if inter >= DUPLICATE_IOU * union:
+                    out.append(i)
+                    break
+    return out
+
+
+def _lagging(filtered: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """(M,) True where a filtered box (M,4) overlaps its observation (M,4, positive areas)
+    less than :data:`LAG_IOU`. A filtered box of negative width or height counts as empty.
+    :func:`_lagging_small` makes the same floating-point operations."""
+    low = np.maximum(filtered[:, 0:2], observed[:, 0:2])
+    high = np.minimum(filtered[:, 2:4], observed[:, 2:4])
+    inter_wh = np.maximum(high - low, 0.0)
+    inter = inter_wh[:, 0] * inter_wh[:, 1]
+    size = np.maximum(filtered[:, 2:4] - filtered[:, 0:2], 0.0)
+    obs_size = observed[:, 2:4] - observed[:, 0:2]
+    union = (size[:, 0] * size[:, 1] + obs_size[:, 0] * obs_size[:, 1]) - inter
+    return ~(inter >= LAG_IOU * union)
+
+
+def _lagging_small(r: list[float]) -> bool:
+    """:func:`_lagging` for one state row (filtered box ``r[0:4]``, observation ``r[8:12]``)."""
+    x1, y1, x2, y2 = r[0], r[1], r[2], r[3]
+    o1, p1, o2, p2 = r[8], r[9], r[10], r[11]
+    w = (x2 if x2 < o2 else o2) - (x1 if x1 > o1 else o1)
+    h = (y2 if y2 < p2 else p2) - (y1 if y1 > p1 else p1)
+    inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
+    sw, sh = x2 - x1, y2 - y1
+    union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + (o2 - o1) * (p2 - p1)) - inter
+    return not inter >= LAG_IOU * union
 
 
 def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
