@@ -9,14 +9,17 @@ Association, per frame:
 
 0. Scores are read as ranks among the scores this tracker has seen (a running
    histogram, :mod:`vidtrack.tracking.scores`), so the same settings suit any
-   detector's score scale.
+   detector's score scale. Two boxes of one confusable-class group on one object (a car
+   and a truck box at IoU >= :data:`DUPLICATE_IOU`) are one object: the weaker is left out.
 1. Confident detections (``high_score_rank``) and weak ones compete in one assignment;
    a confident match always outweighs a weak one, and weak detections need the stricter
    ``low_iou_threshold`` (ByteTrack's two stages, folded into one solve).
 2. Confident detections still unmatched are compared again with widened boxes (both
    boxes grow by ``iou_buffer`` of their size on every side: C-BIoU), so a fast mover, or
-   any object at a low frame rate, still meets its prediction; and with tracks seen only
-   once (no velocity yet) by centre distance in box sizes (``new_track_gate``).
+   any object at a low frame rate, still meets its prediction; then by centre distance in
+   box sizes: tracks seen only once (no velocity yet) within ``new_track_gate`` of their box
+   (weak leftovers too), tracks with a velocity within half of it from their prediction
+   (a fast, decelerating object overlaps a constant-velocity prediction too little).
 3. Confident detections still unmatched get a second chance against tracks that missed
    frames, this time compared with the track's *last observed* box instead of its
    prediction: after an occlusion the extrapolated box has often drifted while the
@@ -31,8 +34,11 @@ from :mod:`vidtrack.motion`) to every track before a frame's update.
 
 Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` starts a
 tentative track; it is confirmed (and given the next id of this tracker instance, from
-1) after ``min_hits`` consecutive matches and dies at its first miss before that. A confirmed track coasts unseen for up
-to ``max_age`` seconds. Only detections matched to confirmed tracks are reported.
+1) after ``min_hits`` consecutive matches (one fewer, but at least two, when every one of
+its detections ranked at least ``new_track_score_rank``) and dies at its first miss before
+that. A confirmed track coasts unseen for up to ``max_age`` seconds. Only detections
+matched to confirmed tracks are reported, with the track's filtered box (``smooth_boxes``)
+unless it overlaps the detection below :data:`LAG_IOU`: then with the detection's box.
 
 Speed: on arrays of a handful of rows, call overhead, not arithmetic, is the budget (a
 numpy call costs 1-2 us; the numpy step makes about ninety). A frame of at most
