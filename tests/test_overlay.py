@@ -33,6 +33,19 @@ def test_class_counts_most_frequent_first() -> None:
     assert class_counts(_tracked()[np.zeros(3, bool)]) == {}
 
 
+def test_class_counts_agree_with_a_numpy_count_ties_by_name() -> None:
+    import supervision as sv
+
+    rng = np.random.default_rng(3)
+    for n in (1, 5, 40):
+        names = rng.choice(["person", "car", "Bus", "bicycle", "zebra"], n)
+        detections = sv.Detections(xyxy=np.zeros((n, 4)), class_id=np.zeros(n, int), data={"class_name": names})
+        values, counts = np.unique(names.astype(str), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        expected = [(str(values[i]), int(counts[i])) for i in order]
+        assert list(class_counts(detections).items()) == expected
+
+
 def test_draw_does_not_touch_input_and_draws_something() -> None:
     image = np.zeros((100, 120, 3), np.uint8)
     before = image.copy()

@@ -382,6 +382,7 @@ def test_bridge_moves_each_track_on_its_straight_path() -> None:
         assert np.allclose(step.xyxy[0], np.array([0.0, 0, 10, 20]) + np.array([8.0, 4, 10, 8]) * k / 4)
         assert step.confidence[0] == pytest.approx(0.8) and step.class_id[0] == 0
         assert step.data["class_name"][0] == "person"
+        assert step.tracker_id is not None and step.tracker_id[0] == 1  # rows of a track, not detections
     assert raw.xyxy[1, 0] == 8  # the input is not modified
 
 
@@ -464,3 +465,14 @@ def test_strided_tracks_age_in_seconds_as_at_full_rate(tmp_path: Path) -> None:
     # rate, not in detector calls (a tracker at a third of the rate would end it after 10 frames).
     assert ids["1"][60] == [1]
     assert ids["3"][60] == ids["1"][60]
+
+
+def test_warp_moves_boxes_as_the_tracker_compensates_camera_motion() -> None:
+    from vidtrack.tracking.stride import warp
+
+    boxes = np.array([[10.0, 20, 30, 60]])
+    assert np.allclose(warp(boxes, None), boxes) and warp(boxes, None) is not boxes
+    shift = np.array([[1.0, 0, 5], [0, 1, -3]])
+    assert np.allclose(warp(boxes, shift), [[15.0, 17, 35, 57]])
+    zoom = np.array([[2.0, 0, 0], [0, 2, 0]])  # centre (20, 40) -> (40, 80), size x2
+    assert np.allclose(warp(boxes, zoom), [[20.0, 40, 60, 120]])

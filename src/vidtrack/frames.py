@@ -252,6 +252,8 @@ class FrameResult:
     frame_age_ms: float | None = None  # capture (or decode) to finished, milliseconds
     counts: dict[str, int] = field(default_factory=dict)  # objects per class in ``detections``
     detected: dict[str, int] = field(default_factory=dict)  # the detector's boxes per class, reported or not
+    # Of those, boxes repeating a stronger box of a confusable class on one object (left out by the tracker)
+    repeated: dict[str, int] = field(default_factory=dict)
     source_name: str = ""  # the source as shown to people (credentials masked)
     status: SourceStatus | None = None  # the source's state when the frame was finished
     # Where the tracks come from: "detect" (the detector ran), "interpolate" (between two detected

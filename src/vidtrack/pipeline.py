@@ -38,6 +38,7 @@ from vidtrack.overlay import HudInfo, Overlay
 from vidtrack.sinks import Sink
 from vidtrack.stats import STAGES, RateMeter, StageTimes, Stopwatch, frames_per_second
 from vidtrack.tracking.base import Tracker
+from vidtrack.tracking.repeats import repeated_boxes
 from vidtrack.tracking.clip import clip_to_frame
 from vidtrack.tracking.lookahead import LookAhead
 from vidtrack.tracking import stride as strided
@@ -571,6 +572,7 @@ class Pipeline:
             frame_age_ms=age_ms,
             counts=counts,
             detected=class_counts(detections),  # the summary's dropped detections
+            repeated=repeated_boxes(detections),  # car+truck on one vehicle: not dropped objects
             source_name=lane.source.info.name,
             status=lane.source.status,
             detector=action,

@@ -11,7 +11,8 @@ Every frame is decoded, reported and written; this only decides where its tracks
 Rules, in order, for a frame:
 
 1. the first frame, and a frame after a detector-less stretch the gate wants ended, is detected;
-2. nothing moves (``--motion-gate``): detect if the previous frame was a stride ``SKIP`` (closes
+2. nothing moves (``--motion-gate``; a picture unchanged since the last detection counts as
+   still, see :mod:`vidtrack.detection.motion`): detect if the previous frame was a stride ``SKIP`` (closes
    the interpolation), if a tentative track waits for confirmation, or if ``recheck_s`` seconds
    passed since the last detection (stationary objects re-checked); else ``HOLD``;
 3. something moves (anywhere outside the ``--motion-mask``): detect at once after a ``HOLD``
@@ -83,6 +84,8 @@ class DetectSchedule:
         if action == DETECT:
             self._since = 0
             self._detected_at = frame.pts
+            if self.gate is not None:
+                self.gate.detected()
         self._last = action
         self.counts.add(action)
         return action

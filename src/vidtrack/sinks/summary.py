@@ -26,20 +26,28 @@ DROPPED_WARN_SHARE = 0.25
 DROPPED_WARN_MIN = 20
 
 
-def dropped_detections(detected: dict[str, int], reported: dict[str, int]) -> dict[str, dict[str, float]]:
+def dropped_detections(
+    detected: dict[str, int], reported: dict[str, int], repeated: dict[str, int] | None = None
+) -> dict[str, dict[str, float]]:
     """Per class: detections that never became part of a reported track, ``{"count", "share"}``.
 
     ``detected`` counts every box the detector gave the tracker, ``reported`` the boxes of
     confirmed tracks (look-ahead included); share = count / detected, 0-1, 3 decimals.
     They are dropped because they started no track (score rank below
-    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``), no
-    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``) or they repeated
-    a stronger box of a confusable class on the same object (a truck box on a tracked car).
+    ``--new-track-score-rank``), their track was never confirmed (``--min-hits``) or no
+    track matched them (fast movers: ``--iou-buffer``, ``--iou-threshold``).
+    ``repeated`` counts boxes that repeat a stronger box of a confusable class on the same
+    object (a truck box on a tracked car, :func:`vidtrack.tracking.classes.repeated_boxes`):
+    the object is tracked, so they are not in ``count``; a class with any has ``"repeats"``.
     """
-    out = {}
+    repeated = repeated or {}
+    out: dict[str, dict[str, float]] = {}
     for cls, n in sorted(detected.items()):
-        dropped = max(0, n - reported.get(cls, 0))
+        repeats = repeated.get(cls, 0)
+        dropped = max(0, n - reported.get(cls, 0) - repeats)
         out[cls] = {"count": dropped, "share": round(dropped / n, 3) if n else 0.0}
+        if repeats:
+            out[cls]["repeats"] = repeats
     return out
 
 
@@ -96,6 +104,7 @@ class SummaryBuilder:
         self._track_votes: dict[int, dict[str, float]] = {}
         self._detections: dict[str, int] = defaultdict(int)
         self._detected: dict[str, int] = defaultdict(int)
+        self._repeated: dict[str, int] = defaultdict(int)
         self._best: dict[str, float] = {}
         self._timing_sum: dict[str, float] = defaultdict(float)
         self._timing_n: dict[str, int] = defaultdict(int)
@@ -131,6 +140,8 @@ class SummaryBuilder:
                     votes[cls] = votes.get(cls, 0.0) + (c if c == c else 1.0)
         for cls, n in result.detected.items():
             self._detected[cls] += n
+        for cls, n in result.repeated.items():
+            self._repeated[cls] += n
         for stage, ms in result.timings_ms.items():
             self._timing_sum[stage] += float(ms)
             self._timing_n[stage] += 1
@@ -188,7 +199,7 @@ class SummaryBuilder:
             summary["start_time"] = iso(self._first_time)
             summary["end_time"] = iso(self._first_time + timedelta(seconds=self.duration))
         if self._detected:
-            summary["dropped_detections"] = dropped_detections(self._detected, self._detections)
+            summary["dropped_detections"] = dropped_detections(self._detected, self._detections, self._repeated)
         if len(self._ages):
             ages = np.frombuffer(self._ages, dtype=np.float32)
             summary["frame_age_ms"] = {

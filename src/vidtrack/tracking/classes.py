@@ -28,6 +28,11 @@ CONFUSABLE: tuple[tuple[str, ...], ...] = (
 _GROUP_OF = {name: -(index + 1.0) for index, group in enumerate(CONFUSABLE) for name in group}
 
 
+def group_of(name: str) -> float | None:
+    """The (negative) id of the confusable group ``name`` belongs to, or None."""
+    return _GROUP_OF.get(name)
+
+
 def association_class(class_id: int, name: str) -> float:
     """The class the tracker matches on for a detection of ``class_id`` named ``name``:
     its group's id (negative: never a real class id) or ``class_id`` itself."""
@@ -57,3 +62,4 @@ class AssociationClasses:
                 group = known[cid] = association_class(cid, str(names[row]))
             out.append(group)
         return np.array(out, dtype=np.float64)
+
