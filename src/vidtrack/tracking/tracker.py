@@ -671,7 +671,7 @@ class IoUTracker:
         # The outputs, read before dead tracks are dropped (cols index this frame's state).
         matched = [state[j] for j in cols]
         if not matched:
-            self._last_boxes = _NO_BOXES
+            self._last_boxes = np.empty((0, 4))  # a fresh array, as every frame returns
         elif cfg.smooth_boxes:  # the filtered box, or the detection's when the filter lags it
             # (one flat list, then reshaped: cheaper than converting nested lists)
             flat = [x for r in matched for x in (r[8:12] if _lagging_small(r) else r[0:4])]
