@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 from types import SimpleNamespace
 
 import numpy as np
@@ -412,19 +413,25 @@ def test_interpolated_frames_leave_the_score_ranks_alone() -> None:
     assert np.array_equal(trackers[2].score_rank(probe), before)  # interpolated: the detector's own ranks
 
 
-def _arrives_late(path: Path) -> Path:
-    """An empty scene; from frame 30 a square moves in at 2 px a frame."""
+def _square_clip(path: Path, frames: int, left: Callable[[int], int | None]) -> Path:
+    """An MJPG clip of ``frames`` 160x120 frames at 30 fps with a 25x30 square whose left edge is
+    ``left(i)`` px in frame ``i`` (None: no square in that frame)."""
     import cv2
 
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
-    for i in range(60):
+    for i in range(frames):
         image = np.zeros((120, 160, 3), np.uint8)
-        if i >= 30:
-            x = 10 + 2 * (i - 30)
+        x = left(i)
+        if x is not None:
             image[40:70, x : x + 25] = (40, 200, 250)
         writer.write(image)
     writer.release()
     return path
+
+
+def _arrives_late(path: Path) -> Path:
+    """An empty scene; from frame 30 a square moves in at 2 px a frame."""
+    return _square_clip(path, 60, lambda i: 10 + 2 * (i - 30) if i >= 30 else None)
 
 
 def test_strided_tracks_are_confirmed_in_frames_as_at_full_rate(tmp_path: Path) -> None:
@@ -442,16 +449,7 @@ def test_strided_tracks_are_confirmed_in_frames_as_at_full_rate(tmp_path: Path) 
 
 def _hidden_for_a_while(path: Path) -> Path:
     """A still square, hidden for frames 25-44 (0.67 s at 30 fps: shorter than max_age), then back in place."""
-    import cv2
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))
-    for i in range(70):
-        image = np.zeros((120, 160, 3), np.uint8)
-        if not 25 <= i < 45:
-            image[40:70, 60:85] = (40, 200, 250)
-        writer.write(image)
-    writer.release()
-    return path
+    return _square_clip(path, 70, lambda i: None if 25 <= i < 45 else 60)
 
 
 def test_strided_tracks_age_in_seconds_as_at_full_rate(tmp_path: Path) -> None:

@@ -450,11 +450,7 @@ class IoUTracker:
             grown = _grow(xyxy[d], buffer)
             overlap = _overlap(grown, area[d] * (1.0 + 2.0 * buffer) ** 2, _grow(state[t, _BOX], buffer))
             allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
-            extra_rows, extra_cols = assign(allowed, overlap)
-            if len(extra_rows):
-                rows = np.concatenate((rows, d[extra_rows]))
-                cols = np.concatenate((cols, t[extra_cols]))
-                free_det[d[extra_rows]] = False
+            rows, cols = _add_matches(rows, cols, d, t, allowed, overlap, free_det)
 
         # Tracks seen once were born last frame (a tentative track dies at its first miss).
         born_last_frame = self._last_birth == self._frame - 1
@@ -474,11 +470,7 @@ class IoUTracker:
                     t = young.nonzero()[0]
                     closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], gate)
                     allowed &= same_class[d[:, None], t[None, :]]
-                    extra_rows, extra_cols = assign(allowed, closeness)
-                    if len(extra_rows):
-                        rows = np.concatenate((rows, d[extra_rows]))
-                        cols = np.concatenate((cols, t[extra_cols]))
-                        free_det[d[extra_rows]] = False
+                    rows, cols = _add_matches(rows, cols, d, t, allowed, closeness, free_det)
 
         if gate > 0.0 and len(cols) < len(state) and np.count_nonzero(free_det):
             # Tracks with a velocity: a confident leftover within half the gate of the
@@ -490,11 +482,7 @@ class IoUTracker:
                 t = older.nonzero()[0]
                 closeness, allowed = _centre_gate(xyxy[d], state[t, _BOX], 0.5 * gate)
                 allowed &= same_class[d[:, None], t[None, :]]
-                extra_rows, extra_cols = assign(allowed, closeness)
-                if len(extra_rows):
-                    rows = np.concatenate((rows, d[extra_rows]))
-                    cols = np.concatenate((cols, t[extra_cols]))
-                    free_det[d[extra_rows]] = False
+                rows, cols = _add_matches(rows, cols, d, t, allowed, closeness, free_det)
 
         # Observation-centric recovery for confident detections left over, against
         # tracks that had already missed the previous frame (all confirmed: a tentative
@@ -508,10 +496,7 @@ class IoUTracker:
             t = free_trk.nonzero()[0]
             overlap = _overlap(xyxy[d], area[d], state[t, _OBS])
             allowed = (overlap >= cfg.iou_threshold) & same_class[d[:, None], t[None, :]]
-            extra_rows, extra_cols = assign(allowed, overlap)
-            if len(extra_rows):
-                rows = np.concatenate((rows, d[extra_rows]))
-                cols = np.concatenate((cols, t[extra_cols]))
+            rows, cols = _add_matches(rows, cols, d, t, allowed, overlap, free_det)
         return rows, cols
 
     def _correct(self, state: np.ndarray, cols: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -956,6 +941,22 @@ def _gate_small(
             free_det[d[a]] = False
     return rows, cols
 
+
+
+def _add_matches(
+    rows: np.ndarray, cols: np.ndarray, d: np.ndarray, t: np.ndarray,
+    allowed: np.ndarray, weights: np.ndarray, free_det: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One more association pass of the numpy path: assign leftover detections ``d`` (K,)
+    to tracks ``t`` (L,) where ``allowed`` (K,L) holds, best ``weights`` (K,L) first
+    (:func:`~vidtrack.tracking.assignment.assign`); append the pairs to ``rows``/``cols``
+    (detection and track positions) and mark their detections taken in ``free_det``."""
+    extra_rows, extra_cols = assign(allowed, weights)
+    if len(extra_rows):
+        rows = np.concatenate((rows, d[extra_rows]))
+        cols = np.concatenate((cols, t[extra_cols]))
+        free_det[d[extra_rows]] = False
+    return rows, cols
 
 def duplicates(boxes: list, scores: list, classes: list) -> list[int]:
     """Positions of detections that repeat a stronger one of their confusable-class group.
