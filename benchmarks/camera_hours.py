@@ -23,7 +23,8 @@ included): on a shared box the wall clock measures the other jobs too, CPU time 
 (c) many cameras: N local HTTP MJPEG cameras (tests/live_servers.py, in a child process,
     JPEGs encoded once: a camera's encoder is not this box's work), each 1280x720 at 15 fps from
     highway_traffic_720p, read by one ``vidtrack run --jsonl`` with N sources for ``--seconds``;
-    the largest N whose every camera keeps frame age p95 < 1 s, today vs the gated/strided run.
+    the largest N whose every camera keeps frame age p95 < 1 s and is taken whole (frames/s at least
+    KEPT_UP of the 15 it sends: nothing skipped but by design), today vs the gated/strided run.
     Frames a camera sends while the lane is busy are dropped by design (newest frame wins).
 
     PYTHONPATH=src:tests .venv/bin/python benchmarks/camera_hours.py [--parts a b c] [--reps 1] [--video]
@@ -349,6 +350,11 @@ def _serve_cameras(n: int, fps: float, conn: Any) -> None:
         server.stop()
 
 
+#: (c): a camera keeps up when its frames/s reach this share of the 15/s it sends (the rest is the
+#: connection's start-up within the timed window); below it the live source skipped frames.
+KEPT_UP = 0.9
+
+
 def part_c(detector: Any, seconds: float, most: int) -> None:
     import multiprocessing
     import threading
@@ -382,15 +388,20 @@ def part_c(detector: Any, seconds: float, most: int) -> None:
                 p95 = [s.get("frame_age_ms", {}).get("p95", float("inf")) for s in outcome.summaries]
                 rates = [s["frames"] / seconds for s in outcome.summaries]
                 detected = [s.get("detector", {}).get("frames_detected", s["frames"]) / seconds for s in outcome.summaries]
-                ok = len(p95) == n and max(p95) < 1000.0 and outcome.error is None
+                # Kept up: every camera's frames were taken (a live source skips frames it cannot take
+                # in time); KEPT_UP of the camera's rate allows for the connection's start-up.
+                fresh = len(p95) == n and max(p95) < 1000.0 and outcome.error is None
+                kept_up = len(rates) == n and min(rates) >= KEPT_UP * 15.0
+                ok = fresh and kept_up
+                verdict = "ok" if ok else ("over 1 s" if not fresh else f"frames skipped (under {KEPT_UP:.0%} of 15/s)")
                 print(f"    {label:10s} N={n}: p95 {' '.join(f'{v:.0f}' for v in p95)} ms, frames/s per camera "
                       f"{' '.join(f'{r:.1f}' for r in rates)} (detected {' '.join(f'{r:.1f}' for r in detected)})"
-                      f"  {'ok' if ok else 'over 1 s'}", flush=True)
+                      f"  {verdict}", flush=True)
                 if not ok:
                     break
                 best[label] = n
     today = best.get("today", 0)
-    print(f"    largest N with p95 < 1 s: today {today}, gated+auto {best.get('gated+auto', 0)}"
+    print(f"    largest N with p95 < 1 s and no frame skipped: today {today}, gated+auto {best.get('gated+auto', 0)}"
           f" ({best.get('gated+auto', 0) / today if today else float('inf'):.1f}x)")
 
 
