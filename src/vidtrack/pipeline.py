@@ -59,6 +59,12 @@ log = logging.getLogger("vidtrack")
 #: Finished frames waiting for the sinks. Small: a slow encoder should slow the lane
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
+#: Frames a live lane holds when its schedule keeps most frames from the detector (gated,
+#: strided): about half a second at 15 fps. The frames the detector skips wait behind the
+#: lane's detection in flight (~50-150 ms on 2 cores) instead of being replaced by newer ones;
+#: beyond this the camera's newest frame wins. Full-rate live lanes hold as many frames as the
+#: detector has workers.
+LIVE_SCHEDULED_FRAMES = 8
 _DONE = object()
 _END_TRACKS = object()  # live lanes: end old tracks after a reconnect gap, in frame order
 
@@ -132,12 +138,13 @@ class Pipeline:
         workers = max(1, int(detector.max_in_flight))
         self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
-        # Live lanes share the detector's slots: a frame to detect waits for a free worker
-        # before it is submitted, so a camera never has more frames queued than workers free
-        # and waiting cameras are served in turn (first come, first served: a freed slot is
-        # handed to the longest waiter, never taken over by whoever asks next); frames the schedule keeps from the detector (gated, strided) need no
-        # slot, so idle cameras never wait behind busy ones.
-        self._live_slots = _FairSlots(workers)
+        # Live lanes share the detector's workers through a fair queue: a frame to detect is
+        # queued there, never given to the workers' own queue, and a freed worker takes the
+        # next camera in turn (round robin), so one busy camera cannot starve a quiet one.
+        # The lane does not wait for the detector: it goes on taking (and gating) frames
+        # while its detections run. Frames the schedule keeps from the detector (gated,
+        # strided) need no worker, so idle cameras never wait behind busy ones.
+        self._live_detect = _FairDetector(workers, lambda frame: self._executor.submit(self._detect_frame, frame))
 
     def stop(self) -> None:
         """Ask every lane to finish soon. Safe from signal handlers and other threads."""
@@ -204,10 +211,16 @@ class Pipeline:
         pending: deque[tuple[Frame, Future]] = deque()
         live = lane.source.info.is_live
         # Files keep one frame queued beyond the busy workers so the detector never idles.
-        # Live lanes take a frame only when a worker is free (a queued frame would age), and
-        # a finisher thread finishes each frame as soon as its detection is done, instead of
-        # when the next frame arrives (which, for a camera that pauses, may be much later).
-        depth = self._workers if live else self._workers + 1
+        # Live lanes hold at most as many frames as the detector has workers when every frame
+        # is detected (a queued frame would age), and LIVE_SCHEDULED_FRAMES when the schedule
+        # keeps most frames from the detector: frames it gates or strides then wait behind the
+        # lane's detection in flight instead of being replaced by newer ones (dropped) while it
+        # runs. A finisher thread finishes each frame as soon as its detection is done, instead
+        # of when the next frame arrives (which, for a camera that pauses, may be much later).
+        depth = self._workers + 1
+        if live:
+            scheduled = lane.schedule is not None and lane.schedule.active
+            depth = max(self._workers, LIVE_SCHEDULED_FRAMES) if scheduled else self._workers
         slots = threading.Semaphore(depth)
         handoff: "queue.Queue[Any]" = queue.Queue()
         finisher = None
@@ -217,14 +230,14 @@ class Pipeline:
             )
             finisher.start()
         seen_reconnects = lane.source.reconnects
-        holding = 0  # live: slots this loop holds for a frame not yet handed on (lane's, then shared)
+        holding = False  # live: the loop holds a lane slot for a frame not yet handed on
         frames = iter(lane.source.frames())
         size: tuple[int, ...] | None = None
         try:
             while True:
                 if live and not self._free_slot(slots, report):
                     break
-                holding = 1 if live else 0
+                holding = live
                 frame = next(frames, None)
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
@@ -250,17 +263,15 @@ class Pipeline:
                 if lane.schedule is not None:
                     action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
                 if action == "detect" and live:
-                    if not self._free_slot(self._live_slots, report):
-                        break
-                    holding = 2
-                if action == "detect":
+                    future = self._live_detect.submit(index, frame)  # queued fairly; never waits
+                elif action == "detect":
                     future = self._executor.submit(self._detect_frame, frame)
                 else:  # no detector: a finished future carries the schedule's verdict
                     future = Future()
                     future.set_result((action, 0.0))
                 if live:
-                    handoff.put((frame, future, action == "detect"))  # the finisher releases the slots
-                    holding = 0
+                    handoff.put((frame, future))  # the finisher releases the lane slot
+                    holding = False
                     continue
                 pending.append((frame, future))
                 if len(pending) >= depth:
@@ -274,8 +285,6 @@ class Pipeline:
         finally:
             if holding:
                 slots.release()
-                if holding == 2:
-                    self._live_slots.release()
             for _, future in pending:
                 future.cancel()
             if finisher is not None:
@@ -290,7 +299,7 @@ class Pipeline:
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
             report.schedule = lane.schedule.counts if lane.schedule is not None else None
 
-    def _free_slot(self, slots: "threading.Semaphore | _FairSlots", report: LaneReport) -> bool:
+    def _free_slot(self, slots: threading.Semaphore, report: LaneReport) -> bool:
         """Wait for a detection slot; False when the run is stopping instead."""
         while not slots.acquire(timeout=0.1):
             if self._stop.is_set() or report.error is not None:
@@ -320,7 +329,7 @@ class Pipeline:
                     if lane.motion is not None:
                         lane.motion.reset()
                     continue
-                frame, future, shared = item
+                frame, future = item
                 try:
                     if report.error is None:
                         self._finish(lane, frame, future, times, rate, out)
@@ -328,8 +337,6 @@ class Pipeline:
                         future.cancel()
                 finally:
                     slots.release()
-                    if shared:
-                        self._live_slots.release()
             except BaseException as exc:
                 report.error = report.error or exc
                 lane.source.stop()
@@ -629,38 +636,78 @@ class Pipeline:
                 report.processing_fps = frames_per_second(report.frames, last - first)
 
 
-class _FairSlots:
-    """A semaphore that hands a released slot to the longest waiter (``threading.Semaphore``
-    lets a thread that asks at the right moment take it over, so one busy lane could run
-    many frames in a row while another waits)."""
+class _FairDetector:
+    """The detector's workers shared by live lanes: frames to detect queue per lane, and a free
+    worker takes the oldest frame of the next lane in turn (round robin over the lanes with
+    frames waiting), so a lane waits behind at most one frame of each other lane however many
+    the others send. ``start(frame)`` hands a frame to a worker (a Future of ``(detections,
+    ms)``); at most ``workers`` are started at a time, and a worker's slot is freed as soon as
+    its detection is done."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, workers: int, start: Callable[[Frame], Future]) -> None:
         self._lock = threading.Lock()
-        self._free = slots
-        self._waiting: deque[threading.Event] = deque()
+        self._free = workers
+        self._start_on_worker = start
+        self._waiting: dict[int, deque[tuple[Frame, Future]]] = {}
+        self._turns: deque[int] = deque()  # lanes with frames waiting, in turn order
 
-    def acquire(self, timeout: float) -> bool:
-        """Take a slot, waiting at most ``timeout`` seconds; False when none came."""
+    def submit(self, lane: int, frame: Frame) -> Future:
+        """Queue ``frame`` of lane ``lane`` for detection; returns at once with its Future
+        (cancelling the Future before it starts takes the frame out of the queue)."""
+        result: Future = Future()
         with self._lock:
-            if self._free > 0 and not self._waiting:
+            if self._free > 0 and not self._turns:
                 self._free -= 1
-                return True
-            turn = threading.Event()
-            self._waiting.append(turn)
-        if turn.wait(timeout):
-            return True
-        with self._lock:
-            if turn.is_set():  # handed over just as the wait ended
-                return True
-            self._waiting.remove(turn)
-            return False
-
-    def release(self) -> None:
-        with self._lock:
-            if self._waiting:
-                self._waiting.popleft().set()
             else:
+                queue_of_lane = self._waiting.setdefault(lane, deque())
+                if not queue_of_lane:
+                    self._turns.append(lane)
+                queue_of_lane.append((frame, result))
+                return result
+        self._start(frame, result)
+        return result
+
+    def _start(self, frame: Frame, result: Future) -> None:
+        """Run ``frame`` on a worker (its slot taken); a frame cancelled while it waited gives its slot on."""
+        while True:
+            if result.set_running_or_notify_cancel():
+                try:
+                    running = self._start_on_worker(frame)
+                except BaseException as exc:  # the pool is shut down (the run is over)
+                    result.set_exception(exc)
+                else:
+                    running.add_done_callback(lambda done: self._finished(done, result))
+                    return
+            following = self._next()
+            if following is None:
+                return
+            frame, result = following
+
+    def _finished(self, done: Future, result: Future) -> None:
+        try:
+            if done.cancelled():
+                result.set_exception(RuntimeError("detection cancelled: the run is stopping"))
+            elif done.exception() is not None:
+                result.set_exception(done.exception())  # type: ignore[arg-type]
+            else:
+                result.set_result(done.result())
+        finally:
+            following = self._next()
+            if following is not None:
+                self._start(*following)
+
+    def _next(self) -> tuple[Frame, Future] | None:
+        """A worker's slot is free: the next lane's oldest frame to start on it, or None (slot kept free)."""
+        with self._lock:
+            if not self._turns:
                 self._free += 1
+                return None
+            lane = self._turns.popleft()
+            queue_of_lane = self._waiting[lane]
+            following = queue_of_lane.popleft()
+            if queue_of_lane:
+                self._turns.append(lane)  # its next frame waits for its next turn
+            return following
 
 
 def _plain_gap(lane: Lane, last: "sv.Detections", tracked: "sv.Detections") -> bool:
