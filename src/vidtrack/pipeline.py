@@ -138,12 +138,16 @@ class Pipeline:
         workers = max(1, int(detector.max_in_flight))
         self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
-        # Live lanes share the detector's workers through a fair queue: a frame to detect is
-        # queued there, never given to the workers' own queue, and a freed worker takes the
-        # next camera in turn (round robin), so one busy camera cannot starve a quiet one.
-        # The lane does not wait for the detector: it goes on taking (and gating) frames
-        # while its detections run. Frames the schedule keeps from the detector (gated,
-        # strided) need no worker, so idle cameras never wait behind busy ones.
+        # Live lanes share the detector's slots, so one busy camera cannot starve a quiet one.
+        # Full rate: a frame to detect waits for a free worker before it is submitted, so a
+        # camera never has more frames queued than workers free, and waiting cameras are served
+        # in turn (first come, first served: a freed slot is handed to the longest waiter, never
+        # taken over by whoever asks next). Scheduled (gated, strided): the lane does not wait;
+        # its frame queues in _FairDetector (round robin over the cameras) and the lane goes on
+        # taking and gating frames while the detection runs. Frames the schedule keeps from the
+        # detector need no slot, so idle cameras never wait behind busy ones. (Every live lane of
+        # a run has the same schedule: the two never share the workers.)
+        self._live_slots = _FairSlots(workers)
         self._live_detect = _FairDetector(workers, lambda frame: self._executor.submit(self._detect_frame, frame))
 
     def stop(self) -> None:
@@ -217,9 +221,9 @@ class Pipeline:
         # lane's detection in flight instead of being replaced by newer ones (dropped) while it
         # runs. A finisher thread finishes each frame as soon as its detection is done, instead
         # of when the next frame arrives (which, for a camera that pauses, may be much later).
+        scheduled = live and lane.schedule is not None and lane.schedule.active
         depth = self._workers + 1
         if live:
-            scheduled = lane.schedule is not None and lane.schedule.active
             depth = max(self._workers, LIVE_SCHEDULED_FRAMES) if scheduled else self._workers
         slots = threading.Semaphore(depth)
         handoff: "queue.Queue[Any]" = queue.Queue()
@@ -230,14 +234,14 @@ class Pipeline:
             )
             finisher.start()
         seen_reconnects = lane.source.reconnects
-        holding = False  # live: the loop holds a lane slot for a frame not yet handed on
+        holding = 0  # live: slots this loop holds for a frame not yet handed on (lane's, then shared)
         frames = iter(lane.source.frames())
         size: tuple[int, ...] | None = None
         try:
             while True:
                 if live and not self._free_slot(slots, report):
                     break
-                holding = live
+                holding = 1 if live else 0
                 frame = next(frames, None)
                 if frame is None or self._stop.is_set() or report.error is not None:
                     break
@@ -262,7 +266,11 @@ class Pipeline:
                 action = "detect"
                 if lane.schedule is not None:
                     action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
-                if action == "detect" and live:
+                if action == "detect" and live and not scheduled:
+                    if not self._free_slot(self._live_slots, report):
+                        break
+                    holding = 2
+                if action == "detect" and scheduled:
                     future = self._live_detect.submit(index, frame)  # queued fairly; never waits
                 elif action == "detect":
                     future = self._executor.submit(self._detect_frame, frame)
@@ -270,8 +278,8 @@ class Pipeline:
                     future = Future()
                     future.set_result((action, 0.0))
                 if live:
-                    handoff.put((frame, future))  # the finisher releases the lane slot
-                    holding = False
+                    handoff.put((frame, future, holding == 2))  # the finisher releases the slots
+                    holding = 0
                     continue
                 pending.append((frame, future))
                 if len(pending) >= depth:
@@ -285,6 +293,8 @@ class Pipeline:
         finally:
             if holding:
                 slots.release()
+                if holding == 2:
+                    self._live_slots.release()
             for _, future in pending:
                 future.cancel()
             if finisher is not None:
@@ -299,7 +309,7 @@ class Pipeline:
             report.stage_ms = {k: round(v, 2) for k, v in times.mean().items()}
             report.schedule = lane.schedule.counts if lane.schedule is not None else None
 
-    def _free_slot(self, slots: threading.Semaphore, report: LaneReport) -> bool:
+    def _free_slot(self, slots: "threading.Semaphore | _FairSlots", report: LaneReport) -> bool:
         """Wait for a detection slot; False when the run is stopping instead."""
         while not slots.acquire(timeout=0.1):
             if self._stop.is_set() or report.error is not None:
@@ -329,7 +339,7 @@ class Pipeline:
                     if lane.motion is not None:
                         lane.motion.reset()
                     continue
-                frame, future = item
+                frame, future, shared = item
                 try:
                     if report.error is None:
                         self._finish(lane, frame, future, times, rate, out)
@@ -337,6 +347,8 @@ class Pipeline:
                         future.cancel()
                 finally:
                     slots.release()
+                    if shared:
+                        self._live_slots.release()
             except BaseException as exc:
                 report.error = report.error or exc
                 lane.source.stop()
@@ -634,6 +646,40 @@ class Pipeline:
                     report.error = report.error or exc
             if first is not None and last is not None and last > first:
                 report.processing_fps = frames_per_second(report.frames, last - first)
+
+
+class _FairSlots:
+    """A semaphore that hands a released slot to the longest waiter (``threading.Semaphore``
+    lets a thread that asks at the right moment take it over, so one busy lane could run
+    many frames in a row while another waits)."""
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot, waiting at most ``timeout`` seconds; False when none came."""
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
 
 
 class _FairDetector:
