@@ -285,6 +285,74 @@ def test_a_busy_camera_cannot_starve_another_sharing_the_detector() -> None:
     assert longest <= 4, first  # neither waits behind a long run of the other's frames
 
 
+def test_scheduled_live_lanes_take_the_detector_in_turn() -> None:
+    from concurrent.futures import Future
+
+    from vidtrack.pipeline import _FairDetector
+
+    started: list[str] = []
+    running: list[Future] = []
+
+    def start(frame: str) -> Future:
+        started.append(frame)
+        running.append(Future())
+        return running[-1]
+
+    fair = _FairDetector(1, start)
+    busy = [fair.submit(1, f"a{i}") for i in range(4)]  # a busy camera queues four frames...
+    quiet = [fair.submit(2, "b0"), fair.submit(3, "c0")]  # ... before two quiet ones ask once
+    dropped = fair.submit(3, "c1")
+    assert dropped.cancel()  # a frame still waiting can be taken back (the lane stopped)
+    while len(running) < 6:
+        running[-1].set_result(("detections", 1.0))
+    running[-1].set_result(("detections", 1.0))
+    assert started == ["a0", "a1", "b0", "c0", "a2", "a3"]  # round robin: the quiet wait behind one frame
+    assert all(f.result() == ("detections", 1.0) for f in busy + quiet)
+    broken: Future = Future()
+    broken.set_exception(RuntimeError("model failed"))
+    failing = _FairDetector(1, lambda frame: broken)
+    with pytest.raises(RuntimeError, match="model failed"):
+        failing.submit(1, "x").result(timeout=1)
+    assert failing.submit(1, "y").exception(timeout=1) is not None  # the slot came back
+
+
+class PacedCamera(BusyCamera):
+    """A live source sending a frame every ``period`` seconds; records when the lane took each."""
+
+    def __init__(self, period: float) -> None:
+        super().__init__(1)
+        self.period = period
+        self.taken: list[float] = []
+
+    def frames(self):
+        import time
+
+        from vidtrack.frames import Frame
+
+        for i in range(40):
+            if self._stop:
+                return
+            time.sleep(self.period)
+            self.taken.append(time.monotonic())
+            yield Frame(np.zeros((120, 160, 3), np.uint8), i, i * self.period, time.monotonic())
+
+
+def test_a_scheduled_live_lane_keeps_taking_frames_while_its_detection_runs() -> None:
+    from vidtrack.detection.schedule import DetectSchedule
+    from vidtrack.tracking import IoUTracker
+
+    camera = PacedCamera(period=0.02)
+    sink = Collect()
+    lane = Lane(camera, IoUTracker(), [sink], schedule=DetectSchedule(None, stride=20))
+    Pipeline(SquareDetector(delay=0.12), [lane]).run()
+    assert len(sink.results) == 40  # every frame finished, in order
+    assert [r.frame.index for r in sink.results] == list(range(40))
+    gaps = np.diff(camera.taken)
+    # A lane that waited for each detection (0.12 s) would take no frame meanwhile (a live
+    # source drops what comes then); the frames strided after it queue behind it instead.
+    assert gaps.max() < 0.08, gaps.round(3)
+
+
 @pytest.mark.parametrize("schedule", [ScheduleConfig(motion_gate="on"), ScheduleConfig(detect_every="3")], ids=["gated", "strided"])
 def test_frames_the_detector_skips_are_never_converted_to_bgr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schedule: ScheduleConfig
