@@ -420,7 +420,7 @@ KEPT_UP = 0.95
 
 
 def part_c(detector: Any, seconds: float, most: int, contents: tuple[str, ...] = CONTENTS, start: int = 1,
-           idle_minutes: float = 3.0, idle_share: float | None = None) -> None:
+           idle_minutes: float = 3.0, idle_share: float | None = None, runs: tuple[str, ...] = ("today", "gated+auto")) -> None:
     import multiprocessing
     import threading
 
@@ -444,6 +444,8 @@ def part_c(detector: Any, seconds: float, most: int, contents: tuple[str, ...] =
                   + (f"; gated+auto from N={start} (smaller N not run)" if start > 1 else ""))
             best: dict[str, int] = {}
             for label, options in (("today", {}), ("gated+auto", stamped)):
+                if label not in runs:
+                    continue
                 for n in range(start if options else 1, most + 1):
                     parent, child = context.Pipe()
                     cameras = context.Process(target=_serve_cameras, args=(n, 15.0, child, jpeg_file and str(jpeg_file)),
@@ -495,6 +497,8 @@ def main() -> None:
     parser.add_argument("--most", type=int, default=8, help="(c): most cameras tried")
     parser.add_argument("--start", type=int, default=1,
                         help="(c): fewest cameras the gated run tries (smaller counts not run; today's run starts at 1)")
+    parser.add_argument("--runs-c", nargs="+", default=["today", "gated+auto"], choices=["today", "gated+auto"],
+                        help="(c): which runs (both by default)")
     parser.add_argument("--content", nargs="+", default=list(CONTENTS), choices=CONTENTS,
                         help="(c): what the cameras show: highway (moving in every frame), cctv (part (a)'s idle-heavy clip)")
     parser.add_argument("--reps", type=int, default=1)
@@ -517,7 +521,8 @@ def main() -> None:
         if "b" in args.parts:
             part_b(detector, folder, args.reps, args.video)
         if "c" in args.parts:
-            part_c(detector, args.seconds, args.most, tuple(args.content), args.start, args.idle_minutes, args.idle_share)
+            part_c(detector, args.seconds, args.most, tuple(args.content), args.start, args.idle_minutes, args.idle_share,
+                   tuple(args.runs_c))
 
 
 if __name__ == "__main__":
