@@ -117,7 +117,7 @@ def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str, strict:
             classes = association(classes, [COCO80[int(k)] for k in classes])
         det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), classes)
         boxes = np.column_stack([tracker.last_boxes, chunk[det_index, 6]])
-        released.extend(stage.push((index, boxes), keys, ids))
+        released.extend(stage.push((index, boxes), keys, ids, tracker.last_adopted))
     released.extend(stage.flush())
     for (index, boxes), ids in released:
         kept = boxes[ids > 0].copy()

@@ -67,6 +67,7 @@ from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign, assign_listed
 from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
+from vidtrack.tracking.hindsight import BirthHindsight
 from vidtrack.tracking.scores import _INNER_EDGES, ScoreRanks
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class IoUTracker:
         self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self._classes = AssociationClasses()
+        self._hindsight = BirthHindsight(cfg.iou_threshold, cfg.low_iou_threshold)
         self.reset()
 
     def reset(self) -> None:
@@ -141,6 +143,9 @@ class IoUTracker:
         self._last_birth = -(10**9)  # frame of the latest birth: tentative tracks are younger
         self._last_boxes = _NO_BOXES
         self._ranks.reset()
+        self._hindsight.reset()
+        self._took = None
+        self.last_adopted = np.zeros(0, dtype=np.int64)
         self._ranks_version = -1
         self._min_bin = self._high_bin = self._new_bin = 0
 
@@ -155,6 +160,7 @@ class IoUTracker:
         self._rows = None
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
+        self._hindsight.reset()
 
     def compensate(self, affine: np.ndarray) -> None:
         """Move every live track by the camera's motion since the previous frame.
@@ -223,7 +229,7 @@ class IoUTracker:
         """
         xyxy, confidence, class_id = self._arrays(detections)
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
-        return _subset(detections, det_index, track_ids, self._last_boxes, keys)
+        return _subset(detections, det_index, track_ids, self._last_boxes, keys, self.last_adopted)
 
     def update_interpolated(self, detections: "sv.Detections") -> "sv.Detections":
         """:meth:`update_all` for boxes interpolated between two detected frames, not detected.
@@ -269,7 +275,45 @@ class IoUTracker:
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
         """
         det_index, matched = self._advance(xyxy, confidence, class_id)
-        return det_index, _int_column(matched, _KEY), _int_column(matched, _ID)
+        keys, ids = _int_column(matched, _KEY), _int_column(matched, _ID)
+        return self._look_back(det_index, matched, keys, ids)
+
+    def _look_back(
+        self, det_index: np.ndarray, matched: np.ndarray | list[list[float]], keys: np.ndarray, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The hindsight part of :meth:`step` (:mod:`vidtrack.tracking.hindsight`), after
+        either path: sets :attr:`last_adopted` and appends the frame's confident boxes that
+        no track took to the outputs, as rows of their own (a fresh key each, id 0, their
+        own box), so that a later track can adopt them while the look-ahead holds them."""
+        took = self._took
+        if took is None:  # no detections in this frame
+            bins, boxes, classes, index = np.zeros(0), _NO_BOXES, np.zeros(0), _NO_INDEX
+        else:
+            keep, bins, boxes, classes = took
+            bins = np.asarray(bins)
+            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+            classes = np.asarray(classes, dtype=np.float64)
+            index = np.arange(len(bins)) if keep is None else np.asarray(keep, dtype=np.intp)  # ascending
+        taken = np.searchsorted(index, det_index)  # each match's position among the detections
+        confident = bins >= self._high_bin
+        left = np.ones(len(bins), dtype=bool)
+        left[taken] = False
+        free = (left & confident).nonzero()[0]
+        fresh = np.arange(self._next_key, self._next_key + len(free), dtype=np.int64)
+        self._next_key += len(free)
+        rows = np.array(matched, dtype=np.float64).reshape(-1, _COLUMNS) if isinstance(matched, list) else matched
+        adopted = self._hindsight.frame(
+            keys, ids, rows[:, _HITS], rows[:, _OBS], rows[:, _CLS], confident[taken],
+            fresh, boxes[free], classes[free], confident[free],
+        )
+        if len(free):
+            det_index = np.concatenate((det_index, index[free]))
+            keys = np.concatenate((keys, fresh))
+            ids = np.concatenate((ids, np.zeros(len(free), dtype=np.int64)))
+            adopted = np.concatenate((adopted, np.zeros(len(free), dtype=np.int64)))
+            self._last_boxes = np.concatenate((self._last_boxes.reshape(-1, 4), boxes[free]))
+        self.last_adopted = adopted
+        return det_index, keys, ids
 
     def _advance(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
@@ -279,6 +323,7 @@ class IoUTracker:
         self._frame += 1
         n = len(confidence)
         if n == 0:
+            self._took = None
             return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
         if n * max(self._count, 1) <= SMALL_PAIRS:
             return self._advance_small(xyxy, confidence, class_id)
@@ -305,6 +350,7 @@ class IoUTracker:
                 index = strong.nonzero()[0]
                 keep = index if keep is None else keep[index]
                 xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
+        self._took = (keep, score_bins, xyxy, class_id)
         det_index, matched = self._step(xyxy, area, score_bins, class_id)
         return (det_index if keep is None else keep[det_index]), matched
 
@@ -602,6 +648,7 @@ class IoUTracker:
             strong = [k for k, b in enumerate(bins) if b >= min_bin]
             keep = strong if keep is None else [keep[k] for k in strong]
             boxes, areas, bins, classes = _pick(strong, boxes, areas, bins, classes)
+        self._took = (keep, bins, boxes, classes)
         n_det = len(bins)
         count = self._count
         if self._rows is not None:
@@ -815,6 +862,7 @@ def _subset(
     track_ids: np.ndarray,
     boxes: np.ndarray,
     keys: np.ndarray | None = None,
+    adopted: np.ndarray | None = None,
 ) -> "sv.Detections":
     """The matched rows of ``detections`` in input order, with ids, boxes and ``det_index``
     (and ``track_key`` when ``keys`` is given). The input is not modified."""
@@ -826,15 +874,19 @@ def _subset(
         boxes = boxes.astype(np.asarray(detections.xyxy).dtype).reshape(-1, 4)
         track_ids = track_ids.astype(int)
         keys = None if keys is None else keys.astype(np.int64)
+        adopted = None if adopted is None else adopted.astype(np.int64)
     else:
         order = np.argsort(det_index, kind="stable")
         index = det_index[order].astype(int)
         boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
         track_ids = track_ids[order].astype(int)
         keys = None if keys is None else keys[order].astype(np.int64)
+        adopted = None if adopted is None else adopted[order].astype(np.int64)
     extra = {"det_index": index}
     if keys is not None:
         extra["track_key"] = keys
+    if adopted is not None:
+        extra["adopted_key"] = adopted
     data = detections.data
     if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
         # Building the subset directly is several times cheaper than
