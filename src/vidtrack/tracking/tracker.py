@@ -36,7 +36,10 @@ Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` star
 tentative track; it is confirmed (and given the next id of this tracker instance, from
 1) after ``min_hits`` consecutive matches (one fewer, but at least two, when every one of
 its detections ranked at least ``new_track_score_rank``) and dies at its first miss before
-that. A confirmed track coasts unseen for up to ``max_age`` seconds. Only detections
+that. A confirmed track coasts unseen for up to ``max_age`` seconds. In hindsight
+(:meth:`IoUTracker.step`, for the look-ahead of recorded video), a track at its second match
+adopts the confident box one velocity step before its first one, left over in that frame:
+an object whose first box ranked too low to start a track (:mod:`vidtrack.tracking.hindsight`). Only detections
 matched to confirmed tracks are reported, with the track's filtered box (``smooth_boxes``)
 unless it overlaps the detection below :data:`LAG_IOU`: then with the detection's box.
 
@@ -108,16 +111,22 @@ DUPLICATE_IOU = 0.8
 LAG_IOU = 0.6
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
+_NO_KEYS = np.empty(0, dtype=np.int64)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
 
 class IoUTracker:
     """Online multi-object tracker matching boxes by IoU; ids belong to the instance."""
 
-    def __init__(self, config: TrackerConfig | None = None, frame_rate: float | None = None) -> None:
+    def __init__(
+        self, config: TrackerConfig | None = None, frame_rate: float | None = None, hindsight: bool = True
+    ) -> None:
         """``frame_rate``: frames per second of the video the detections come from (of the
         detected frames, when the detector skips some); the settings given in seconds are
-        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`)."""
+        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`). ``hindsight``: whether
+        :meth:`step`/:meth:`update_all` add the rows of :mod:`vidtrack.tracking.hindsight`
+        (False: matches only; for frames that are not consecutive detections, e.g. a detection
+        schedule's interpolated ones, where one velocity step back is not one frame back)."""
         self.config = config if config is not None else TrackerConfig()
         self._ranks = ScoreRanks(memory=self.config.score_memory)
         cfg = self.config
@@ -129,7 +138,7 @@ class IoUTracker:
         self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self._classes = AssociationClasses()
-        self._hindsight = BirthHindsight(cfg.iou_threshold, cfg.low_iou_threshold)
+        self._hindsight = BirthHindsight(cfg.iou_threshold, cfg.low_iou_threshold) if hindsight else None
         self.reset()
 
     def reset(self) -> None:
@@ -143,9 +152,10 @@ class IoUTracker:
         self._last_birth = -(10**9)  # frame of the latest birth: tentative tracks are younger
         self._last_boxes = _NO_BOXES
         self._ranks.reset()
-        self._hindsight.reset()
+        if self._hindsight is not None:
+            self._hindsight.reset()
         self._took = None
-        self.last_adopted = np.zeros(0, dtype=np.int64)
+        self._last_adopted = _NO_KEYS
         self._ranks_version = -1
         self._min_bin = self._high_bin = self._new_bin = 0
 
@@ -160,7 +170,8 @@ class IoUTracker:
         self._rows = None
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
-        self._hindsight.reset()
+        if self._hindsight is not None:
+            self._hindsight.reset()
 
     def compensate(self, affine: np.ndarray) -> None:
         """Move every live track by the camera's motion since the previous frame.
@@ -225,11 +236,15 @@ class IoUTracker:
         Their ``tracker_id`` is 0; ``data["track_key"]`` holds every row's internal track
         key (unique per track of this instance, tentative or not), so a look-ahead stage
         (:class:`~vidtrack.tracking.lookahead.LookAhead`) can give a track's first rows
-        its id once it is confirmed.
+        its id once it is confirmed. Confident detections no track took are rows too (id 0,
+        a key of their own, their own box) and ``data["adopted_key"]`` holds, per row, the
+        key of the row two frames back its track adopted (:attr:`last_adopted`), so the
+        look-ahead can report a track from the frame before its first match
+        (:mod:`vidtrack.tracking.hindsight`).
         """
         xyxy, confidence, class_id = self._arrays(detections)
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
-        return _subset(detections, det_index, track_ids, self._last_boxes, keys, self.last_adopted)
+        return _subset(detections, det_index, track_ids, self._last_boxes, keys, self._last_adopted)
 
     def update_interpolated(self, detections: "sv.Detections") -> "sv.Detections":
         """:meth:`update_all` for boxes interpolated between two detected frames, not detected.
@@ -273,9 +288,16 @@ class IoUTracker:
         Unlike ``update_arrays`` this includes tentative tracks (``track_id`` 0) with their
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
+        After the matches come the confident detections (``high_score_rank``) no track took,
+        each with a fresh key and id 0; :attr:`last_adopted` says which earlier row each
+        row's track adopted (:mod:`vidtrack.tracking.hindsight`; the state of the tracks is
+        not changed by it, and ``update``/``update_arrays`` skip it).
         """
         det_index, matched = self._advance(xyxy, confidence, class_id)
         keys, ids = _int_column(matched, _KEY), _int_column(matched, _ID)
+        if self._hindsight is None:
+            self._last_adopted = np.zeros(len(keys), dtype=np.int64)
+            return det_index, keys, ids
         return self._look_back(det_index, matched, keys, ids)
 
     def _look_back(
@@ -312,7 +334,7 @@ class IoUTracker:
             ids = np.concatenate((ids, np.zeros(len(free), dtype=np.int64)))
             adopted = np.concatenate((adopted, np.zeros(len(free), dtype=np.int64)))
             self._last_boxes = np.concatenate((self._last_boxes.reshape(-1, 4), boxes[free]))
-        self.last_adopted = adopted
+        self._last_adopted = adopted
         return det_index, keys, ids
 
     def _advance(
@@ -366,6 +388,13 @@ class IoUTracker:
     def last_boxes(self) -> np.ndarray:
         """(M,4) boxes reported for the matches of the last :meth:`step`, same order."""
         return self._last_boxes
+
+    @property
+    def last_adopted(self) -> np.ndarray:
+        """(M,) int64, per row of the last :meth:`step`: the key of the row two frames back
+        that the row's track adopted (:mod:`vidtrack.tracking.hindsight`), else 0. Hand it
+        to :meth:`LookAhead.push <vidtrack.tracking.lookahead.LookAhead.push>`."""
+        return self._last_adopted
 
     # -- internals --------------------------------------------------------------------
 
