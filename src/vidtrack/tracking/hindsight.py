@@ -21,7 +21,6 @@ frame already. Numpy only.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,20 +28,17 @@ import numpy as np
 from vidtrack.tracking.assignment import assign
 from vidtrack.tracking.iou import iou_matrix
 
+#: A row the track born next may adopt: (key, box [x1, y1, x2, y2], association class,
+#: confident: ranked at least ``high_score_rank``).
+Candidate = tuple[int, list[float], float, bool]
+
 
 @dataclass
 class _Frame:
-    """What one frame leaves for the frames after it."""
+    """What one frame leaves for the two frames after it."""
 
-    keys: np.ndarray  # (C,) int64: candidates' keys (fresh ones for boxes no track took)
-    boxes: np.ndarray  # (C,4) float64: their detection boxes
-    classes: np.ndarray  # (C,) association classes
-    confident: np.ndarray  # (C,) bool: ranked at least high_score_rank
-    births: dict[int, np.ndarray] = field(default_factory=dict)  # key -> first box of tentative tracks born here
-    matched: frozenset[int] = frozenset()  # keys of the tracks matched in this frame
-
-
-_EMPTY = _Frame(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool))
+    births: dict[int, list[float]] = field(default_factory=dict)  # key -> first box, tentative tracks born here
+    candidates: list[Candidate] = field(default_factory=list)  # its free boxes, then its births
 
 
 class BirthHindsight:
@@ -50,67 +46,58 @@ class BirthHindsight:
 
     ``iou_threshold`` / ``low_iou_threshold``: the overlap a confident / weak candidate
     needs with the step-back box (the tracker's own settings: the same test as forward).
+    Plain Python on a few rows per frame; the rare adoption itself uses numpy.
     """
 
     def __init__(self, iou_threshold: float, low_iou_threshold: float) -> None:
         self.iou_threshold = float(iou_threshold)
         self.low_iou_threshold = float(low_iou_threshold)
-        self._frames: deque[_Frame] = deque([_EMPTY, _EMPTY], maxlen=2)
+        self.reset()
 
     def reset(self) -> None:
         """Forget the frames seen (a new picture: old boxes are in other coordinates)."""
-        self._frames.extend([_EMPTY, _EMPTY])
+        self._before = _Frame()  # two frames ago
+        self._last = _Frame()  # the previous frame
+
+    @property
+    def wants_second(self) -> bool:
+        """Whether this frame can adopt: tracks were born last frame and the frame before left
+        candidates. Only then need :meth:`frame` be given the rows at their second match."""
+        return bool(self._last.births) and bool(self._before.candidates)
 
     def frame(
         self,
-        keys: np.ndarray,
-        ids: np.ndarray,
-        hits: np.ndarray,
-        observed: np.ndarray,
-        classes: np.ndarray,
-        confident: np.ndarray,
-        free_keys: np.ndarray,
-        free_boxes: np.ndarray,
-        free_classes: np.ndarray,
-        free_confident: np.ndarray,
-    ) -> np.ndarray:
-        """Record one frame; return, per matched row, the key of the row it adopts (0: none).
+        keys: list[int],
+        births: list[Candidate],
+        second: list[tuple[int, int, list[float], float]],
+        free: list[Candidate],
+    ) -> list[tuple[int, int]]:
+        """Record one frame; return ``(row, adopted key)`` pairs for the rows that adopt.
 
-        The matched rows: ``keys``, ``ids`` (0 while tentative), ``hits`` (matches so far,
-        this one included), ``observed`` (M,4) detection boxes and association ``classes``,
-        as the tracker left them after this frame, ``confident`` whether each ranked at least
-        ``high_score_rank``. The boxes no track took: ``free_keys``
-        (fresh keys, one per box), ``free_boxes`` (F,4), ``free_classes``,
-        ``free_confident`` (F,) bool. An adopted key is a row two frames back: a free box of
-        that frame, or the first box of a tentative track born there and dead since.
+        ``keys``: the key of every matched row of this frame. ``births``: the tentative
+        tracks born in it (their first box). ``second``: ``(row, key, box, class)`` of the
+        rows matched for the second time (needed only while :attr:`wants_second`). ``free``:
+        its confident boxes no track took, each with a fresh key. An adopted key is a row
+        two frames back: a free box of that frame, or the first box of a tentative track born
+        there and dead since. Boxes are detection boxes (x1, y1, x2, y2, pixels).
         """
-        before, last = self._frames
-        adopted = np.zeros(len(keys), dtype=np.int64)
-        if last.births and len(before.keys):
-            second = (hits == 2) & np.isin(keys, list(last.births))
-            if np.count_nonzero(second):
-                a = second.nonzero()[0]
-                first = np.array([last.births[k] for k in keys[a].tolist()])
-                back = 2.0 * first - observed[a]  # one velocity step back from the first box
-                free = ~np.isin(before.keys, list(last.matched))
-                if np.count_nonzero(free):
-                    c = free.nonzero()[0]
-                    overlap = iou_matrix(back, before.boxes[c])
-                    need = np.where(before.confident[c], self.iou_threshold, self.low_iou_threshold)
-                    allowed = (overlap >= need[None, :]) & (classes[a][:, None] == before.classes[c][None, :])
-                    rows, cols = assign(allowed, overlap)
-                    adopted[a[rows]] = before.keys[c[cols]]
-        born = (hits == 1) & (ids == 0)
-        births = {k: box for k, box in zip(keys[born].tolist(), observed[born])}
-        self._frames.append(
-            _Frame(
-                keys=np.concatenate((keys[born], free_keys)),
-                boxes=np.concatenate((observed[born], free_boxes)).reshape(-1, 4),
-                classes=np.concatenate((classes[born], free_classes)),
-                confident=np.concatenate((confident[born], free_confident)),
-                births=births,
-                matched=frozenset(keys.tolist()),
-            )
-        )
+        before, last = self._before, self._last
+        adopted: list[tuple[int, int]] = []
+        if second and last.births and before.candidates:
+            mine = [(row, key, box, cls) for row, key, box, cls in second if key in last.births]
+            if mine:
+                first = np.array([last.births[key] for _, key, _, _ in mine], dtype=np.float64)
+                now = np.array([box for _, _, box, _ in mine], dtype=np.float64)
+                back = 2.0 * first - now  # one velocity step back from the first box
+                cands = before.candidates
+                overlap = iou_matrix(back, np.array([c[1] for c in cands], dtype=np.float64))
+                need = np.array([self.iou_threshold if c[3] else self.low_iou_threshold for c in cands])
+                same = np.array([cls for _, _, _, cls in mine])[:, None] == np.array([c[2] for c in cands])[None, :]
+                rows, cols = assign((overlap >= need[None, :]) & same, overlap)
+                adopted = [(mine[r][0], cands[c][0]) for r, c in zip(rows.tolist(), cols.tolist())]
+        if last.births:  # a track born last frame and matched now lives on: its first box is no candidate
+            matched = set(keys)
+            last.candidates = [c for c in last.candidates if c[0] not in matched]
+        self._before = last
+        self._last = _Frame({c[0]: c[1] for c in births}, free + births)
         return adopted
-

@@ -306,34 +306,53 @@ class IoUTracker:
         """The hindsight part of :meth:`step` (:mod:`vidtrack.tracking.hindsight`), after
         either path: sets :attr:`last_adopted` and appends the frame's confident boxes that
         no track took to the outputs, as rows of their own (a fresh key each, id 0, their
-        own box), so that a later track can adopt them while the look-ahead holds them."""
+        own box), so that a later track can adopt them while the look-ahead holds them.
+        Plain Python on the few rows concerned (most frames: a handful of list operations)."""
+        hindsight = self._hindsight
+        n = len(keys)
+        high = self._high_bin
+        keys_list = keys.tolist()
+        free: list = []
+        index: list[int] = []
         took = self._took
-        if took is None:  # no detections in this frame
-            bins, boxes, classes, index = np.zeros(0), _NO_BOXES, np.zeros(0), _NO_INDEX
-        else:
+        if took is not None:
             keep, bins, boxes, classes = took
-            bins = np.asarray(bins)
-            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-            classes = np.asarray(classes, dtype=np.float64)
-            index = np.arange(len(bins)) if keep is None else np.asarray(keep, dtype=np.intp)  # ascending
-        taken = np.searchsorted(index, det_index)  # each match's position among the detections
-        confident = bins >= self._high_bin
-        left = np.ones(len(bins), dtype=bool)
-        left[taken] = False
-        free = (left & confident).nonzero()[0]
-        fresh = np.arange(self._next_key, self._next_key + len(free), dtype=np.int64)
-        self._next_key += len(free)
-        rows = np.array(matched, dtype=np.float64).reshape(-1, _COLUMNS) if isinstance(matched, list) else matched
-        adopted = self._hindsight.frame(
-            keys, ids, rows[:, _HITS], rows[:, _OBS], rows[:, _CLS], confident[taken],
-            fresh, boxes[free], classes[free], confident[free],
-        )
-        if len(free):
-            det_index = np.concatenate((det_index, index[free]))
-            keys = np.concatenate((keys, fresh))
+            if len(bins) > n:  # some detections are in no track
+                taken = set((det_index if keep is None else np.searchsorted(keep, det_index)).tolist())
+                bins_list = bins if isinstance(bins, list) else bins.tolist()
+                left = [k for k, b in enumerate(bins_list) if b >= high and k not in taken]
+                if left:
+                    box_list = boxes if isinstance(boxes, list) else boxes[left].tolist()
+                    start = self._next_key
+                    self._next_key += len(left)
+                    for j, k in enumerate(left):
+                        box = box_list[k] if isinstance(boxes, list) else box_list[j]
+                        free.append((start + j, box, float(classes[k]), True))
+                        index.append(k if keep is None else int(keep[k]))
+        births: list = []
+        second: list = []
+        wants_second = hindsight.wants_second
+        if n and (self._last_birth == self._frame or wants_second):
+            rows = matched if isinstance(matched, list) else matched.tolist()
+            born_confident = None
+            for pos, r in enumerate(rows):
+                if r[_HITS] == 1.0 and r[_ID] == 0.0:
+                    if born_confident is None:
+                        keep, bins = took[0], took[1]
+                        where = det_index if keep is None else np.searchsorted(keep, det_index)
+                        born_confident = (np.asarray(bins)[where] >= high).tolist()
+                    births.append((int(r[_KEY]), r[8:12], r[_CLS], born_confident[pos]))
+                elif r[_HITS] == 2.0 and wants_second:
+                    second.append((pos, int(r[_KEY]), r[8:12], r[_CLS]))
+        adopted = np.zeros(n + len(free), dtype=np.int64)
+        for row, key in hindsight.frame(keys_list, births, second, free):
+            adopted[row] = key
+        if free:
+            det_index = np.concatenate((det_index, np.array(index, dtype=det_index.dtype)))
+            keys = np.concatenate((keys, np.array([c[0] for c in free], dtype=np.int64)))
             ids = np.concatenate((ids, np.zeros(len(free), dtype=np.int64)))
-            adopted = np.concatenate((adopted, np.zeros(len(free), dtype=np.int64)))
-            self._last_boxes = np.concatenate((self._last_boxes.reshape(-1, 4), boxes[free]))
+            boxes_free = np.array([c[1] for c in free], dtype=np.float64)
+            self._last_boxes = np.concatenate((self._last_boxes.reshape(-1, 4), boxes_free))
         self._last_adopted = adopted
         return det_index, keys, ids
 
