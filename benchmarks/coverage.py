@@ -7,7 +7,8 @@ coverage is matched / confident, over the whole clip. The detector runs once per
 boxes, and the camera-motion affines of ``--cmc``, are cached under ``--cache`` so the
 tracker can be replayed with other settings in seconds. The replay is the lane's own
 sequence of calls: ``CameraMotion.estimate`` -> ``IoUTracker.compensate`` ->
-``update_all`` -> the look-ahead of ``min_hits - 1`` frames -> ``clip_to_frame``.
+``update_all`` (with the rows a new track adopts one frame back, ``tracking.hindsight``) ->
+the look-ahead of ``min_hits - 1`` frames -> ``clip_to_frame``.
 
     VIDTRACK_MODEL=../shared/assets/models/yolo11n_int8_openvino_model \\
     .venv/bin/python benchmarks/coverage.py [VIDEO ...] [--set iou_buffer=0] [--cmc off]

@@ -1,22 +1,34 @@
 """Hindsight at a track's birth: the box one frame before its first one.
 
 A track starts at the first box that ranks at least ``new_track_score_rank``; once it
-exists, boxes ranking only ``high_score_rank`` (or weak ones, with the stricter
-``low_iou_threshold``) extend it. So an object whose first box ranks between the two is
-born one frame late: that first box would have extended the track, had the track
-existed. A car entering a picture is often that case: its first box is cut by the frame
-edge and scores lower.
+exists, boxes ranking only ``high_score_rank`` extend it. So an object whose first box
+ranks between the two is born one frame late: that first box would have extended the
+track, had the track existed. A car entering the picture is often that case: its first
+box is cut by the frame edge and scores lower (``overpass_traffic_vp8.webm``: frames 3,
+11 and 49, confidence 0.52-0.55, rank 0.19-0.27 against a birth rank of 0.35). A first box
+cut by the edge can also start a track that the next, whole box does not continue (too
+unlike in size for the young track's gate): it dies tentative, and a second track starts
+(frame 22 of the same clip).
 
 When a new track is matched the second time, its velocity is known (the difference of
 its first two boxes); stepping back by it from the first box gives where the object was
-the frame before. A confident box of that frame that went into no track (or only into a
-tentative track that died at once), of the track's class, overlapping that step-back box
-by at least ``iou_threshold``, is *adopted*: the forward association test, run one frame
-back in time. Only the report changes (nothing in the track's state): the adopted row
-gets the track's id when the look-ahead stage (:mod:`vidtrack.tracking.lookahead`) still
-holds its frame. The tracker runs this in :meth:`IoUTracker.step` and ``update_all`` (the
-look-ahead's inputs), not in ``update``/``update_arrays``: a live view has shown that
-frame already. Numpy only.
+the frame before. A confident box of that frame (ranked at least ``high_score_rank``)
+that went into no track, or only into a tentative track that died at once, of the track's
+association class, overlapping that step-back box by at least ``iou_threshold``, is
+*adopted*: the forward association test, run one frame back in time (best overlap first,
+one box per track). Only the report changes, nothing in the tracks' state, so ids,
+matches and the online outputs (``update``, ``update_arrays``) are the same with or
+without it. The tracker runs it in :meth:`IoUTracker.step` and ``update_all``, whose
+rows a look-ahead stage (:mod:`vidtrack.tracking.lookahead`) holds: the adopted row gets
+the track's id if the track is confirmed before that frame leaves the look-ahead. With the
+default ``min_hits`` 3 (a look-ahead of 2 frames) that is a track confirmed at its second
+match: both of its first boxes sure (``new_track_score_rank``). A live view (no look-ahead)
+has shown that frame already; the lane turns hindsight off there and under a detection
+schedule (interpolated frames are not one velocity step apart).
+
+The same idea in the counting layer: :mod:`vidtrack.analytics.backfill` chains a new
+track's first box back through the unreported detections of up to 1 s, for the line
+counters only; this one puts one box into every output (video, JSONL, MOT, summary).
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ its tentative tracks was confirmed (a tentative track is confirmed or dead withi
 ``min_hits - 1`` frames of its first match). Those rows get their track's id; rows of
 tracks that died tentative are dropped, as before.
 
+A track may also adopt the row of a box no track took, the frame before its first match
+(:mod:`vidtrack.tracking.hindsight`): :meth:`LookAhead.push` then moves that held row to the
+track, which reports it too once confirmed.
+
 The same hindsight, over a whole file instead of a few frames, is what
 :func:`vidtrack.tracking.refine.refine_tracks` uses to restore first boxes offline; this
 stage does it online, frame by frame, so every output (video, JSONL, MOT, summary) gets it.
