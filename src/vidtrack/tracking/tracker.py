@@ -322,13 +322,11 @@ class IoUTracker:
                 bins_list = bins if isinstance(bins, list) else bins.tolist()
                 left = [k for k, b in enumerate(bins_list) if b >= high and k not in taken]
                 if left:
-                    box_list = boxes if isinstance(boxes, list) else boxes[left].tolist()
+                    picked = [boxes[k] for k in left] if isinstance(boxes, list) else boxes[left].tolist()
                     start = self._next_key
                     self._next_key += len(left)
-                    for j, k in enumerate(left):
-                        box = box_list[k] if isinstance(boxes, list) else box_list[j]
-                        free.append((start + j, box, float(classes[k]), True))
-                        index.append(k if keep is None else int(keep[k]))
+                    free = [(start + j, box, float(classes[k]), True) for j, (k, box) in enumerate(zip(left, picked))]
+                    index = left if keep is None else [int(keep[k]) for k in left]
         births: list = []
         second: list = []
         wants_second = hindsight.wants_second
