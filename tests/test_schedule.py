@@ -329,7 +329,7 @@ class PacedCamera(BusyCamera):
 
         from vidtrack.frames import Frame
 
-        for i in range(40):
+        for i in range(30):
             if self._stop:
                 return
             time.sleep(self.period)
@@ -341,16 +341,16 @@ def test_a_scheduled_live_lane_keeps_taking_frames_while_its_detection_runs() ->
     from vidtrack.detection.schedule import DetectSchedule
     from vidtrack.tracking import IoUTracker
 
-    camera = PacedCamera(period=0.02)
+    camera = PacedCamera(period=0.05)
     sink = Collect()
-    lane = Lane(camera, IoUTracker(), [sink], schedule=DetectSchedule(None, stride=20))
-    Pipeline(SquareDetector(delay=0.12), [lane]).run()
-    assert len(sink.results) == 40  # every frame finished, in order
-    assert [r.frame.index for r in sink.results] == list(range(40))
+    lane = Lane(camera, IoUTracker(), [sink], schedule=DetectSchedule(None, stride=15))
+    Pipeline(SquareDetector(delay=0.3), [lane]).run()
+    assert len(sink.results) == 30  # every frame finished, in order
+    assert [r.frame.index for r in sink.results] == list(range(30))
     gaps = np.diff(camera.taken)
-    # A lane that waited for each detection (0.12 s) would take no frame meanwhile (a live
+    # A lane that waited for each detection (0.3 s) would take no frame meanwhile (a live
     # source drops what comes then); the frames strided after it queue behind it instead.
-    assert gaps.max() < 0.08, gaps.round(3)
+    assert gaps.max() < 0.2, gaps.round(3)
 
 
 @pytest.mark.parametrize("schedule", [ScheduleConfig(motion_gate="on"), ScheduleConfig(detect_every="3")], ids=["gated", "strided"])
