@@ -32,6 +32,7 @@ included): on a shared box the wall clock measures the other jobs too, CPU time 
 
     PYTHONPATH=src:tests .venv/bin/python benchmarks/camera_hours.py [--parts a b c] [--reps 1] [--video]
         [--idle-share 0.75] [--runs gate gate-auto gate-2] [--content highway cctv] [--start 1] [--most 8]
+        [--runs-c today gated+auto]
 """
 
 from __future__ import annotations
