@@ -59,12 +59,6 @@ log = logging.getLogger("vidtrack")
 #: Finished frames waiting for the sinks. Small: a slow encoder should slow the lane
 #: (files) or let the live reader skip frames, not fill memory.
 OUTPUT_QUEUE = 4
-#: Frames a live lane holds when its schedule keeps most frames from the detector (gated,
-#: strided): about half a second at 15 fps. The frames the detector skips wait behind the
-#: lane's detection in flight (~50-150 ms on 2 cores) instead of being replaced by newer ones;
-#: beyond this the camera's newest frame wins. Full-rate live lanes hold as many frames as the
-#: detector has workers.
-LIVE_SCHEDULED_FRAMES = 8
 _DONE = object()
 _END_TRACKS = object()  # live lanes: end old tracks after a reconnect gap, in frame order
 
@@ -138,17 +132,12 @@ class Pipeline:
         workers = max(1, int(detector.max_in_flight))
         self._workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
-        # Live lanes share the detector's slots, so one busy camera cannot starve a quiet one.
-        # Full rate: a frame to detect waits for a free worker before it is submitted, so a
-        # camera never has more frames queued than workers free, and waiting cameras are served
-        # in turn (first come, first served: a freed slot is handed to the longest waiter, never
-        # taken over by whoever asks next). Scheduled (gated, strided): the lane does not wait;
-        # its frame queues in _FairDetector (round robin over the cameras) and the lane goes on
-        # taking and gating frames while the detection runs. Frames the schedule keeps from the
-        # detector need no slot, so idle cameras never wait behind busy ones. (Every live lane of
-        # a run has the same schedule: the two never share the workers.)
+        # Live lanes share the detector's slots: a frame to detect waits for a free worker
+        # before it is submitted, so a camera never has more frames queued than workers free
+        # and waiting cameras are served in turn (first come, first served: a freed slot is
+        # handed to the longest waiter, never taken over by whoever asks next); frames the schedule keeps from the detector (gated, strided) need no
+        # slot, so idle cameras never wait behind busy ones.
         self._live_slots = _FairSlots(workers)
-        self._live_detect = _FairDetector(workers, lambda frame: self._executor.submit(self._detect_frame, frame))
 
     def stop(self) -> None:
         """Ask every lane to finish soon. Safe from signal handlers and other threads."""
@@ -215,16 +204,10 @@ class Pipeline:
         pending: deque[tuple[Frame, Future]] = deque()
         live = lane.source.info.is_live
         # Files keep one frame queued beyond the busy workers so the detector never idles.
-        # Live lanes hold at most as many frames as the detector has workers when every frame
-        # is detected (a queued frame would age), and LIVE_SCHEDULED_FRAMES when the schedule
-        # keeps most frames from the detector: frames it gates or strides then wait behind the
-        # lane's detection in flight instead of being replaced by newer ones (dropped) while it
-        # runs. A finisher thread finishes each frame as soon as its detection is done, instead
-        # of when the next frame arrives (which, for a camera that pauses, may be much later).
-        scheduled = live and lane.schedule is not None and lane.schedule.active
-        depth = self._workers + 1
-        if live:
-            depth = max(self._workers, LIVE_SCHEDULED_FRAMES) if scheduled else self._workers
+        # Live lanes take a frame only when a worker is free (a queued frame would age), and
+        # a finisher thread finishes each frame as soon as its detection is done, instead of
+        # when the next frame arrives (which, for a camera that pauses, may be much later).
+        depth = self._workers if live else self._workers + 1
         slots = threading.Semaphore(depth)
         handoff: "queue.Queue[Any]" = queue.Queue()
         finisher = None
@@ -266,19 +249,17 @@ class Pipeline:
                 action = "detect"
                 if lane.schedule is not None:
                     action = lane.schedule.decide(frame, bool(getattr(lane.tracker, "has_tentative", False)))
-                if action == "detect" and live and not scheduled:
+                if action == "detect" and live:
                     if not self._free_slot(self._live_slots, report):
                         break
                     holding = 2
-                if action == "detect" and scheduled:
-                    future = self._live_detect.submit(index, frame)  # queued fairly; never waits
-                elif action == "detect":
+                if action == "detect":
                     future = self._executor.submit(self._detect_frame, frame)
                 else:  # no detector: a finished future carries the schedule's verdict
                     future = Future()
                     future.set_result((action, 0.0))
                 if live:
-                    handoff.put((frame, future, holding == 2))  # the finisher releases the slots
+                    handoff.put((frame, future, action == "detect"))  # the finisher releases the slots
                     holding = 0
                     continue
                 pending.append((frame, future))
@@ -680,80 +661,6 @@ class _FairSlots:
                 self._waiting.popleft().set()
             else:
                 self._free += 1
-
-
-class _FairDetector:
-    """The detector's workers shared by live lanes: frames to detect queue per lane, and a free
-    worker takes the oldest frame of the next lane in turn (round robin over the lanes with
-    frames waiting), so a lane waits behind at most one frame of each other lane however many
-    the others send. ``start(frame)`` hands a frame to a worker (a Future of ``(detections,
-    ms)``); at most ``workers`` are started at a time, and a worker's slot is freed as soon as
-    its detection is done."""
-
-    def __init__(self, workers: int, start: Callable[[Frame], Future]) -> None:
-        self._lock = threading.Lock()
-        self._free = workers
-        self._start_on_worker = start
-        self._waiting: dict[int, deque[tuple[Frame, Future]]] = {}
-        self._turns: deque[int] = deque()  # lanes with frames waiting, in turn order
-
-    def submit(self, lane: int, frame: Frame) -> Future:
-        """Queue ``frame`` of lane ``lane`` for detection; returns at once with its Future
-        (cancelling the Future before it starts takes the frame out of the queue)."""
-        result: Future = Future()
-        with self._lock:
-            if self._free > 0 and not self._turns:
-                self._free -= 1
-            else:
-                queue_of_lane = self._waiting.setdefault(lane, deque())
-                if not queue_of_lane:
-                    self._turns.append(lane)
-                queue_of_lane.append((frame, result))
-                return result
-        self._start(frame, result)
-        return result
-
-    def _start(self, frame: Frame, result: Future) -> None:
-        """Run ``frame`` on a worker (its slot taken); a frame cancelled while it waited gives its slot on."""
-        while True:
-            if result.set_running_or_notify_cancel():
-                try:
-                    running = self._start_on_worker(frame)
-                except BaseException as exc:  # the pool is shut down (the run is over)
-                    result.set_exception(exc)
-                else:
-                    running.add_done_callback(lambda done: self._finished(done, result))
-                    return
-            following = self._next()
-            if following is None:
-                return
-            frame, result = following
-
-    def _finished(self, done: Future, result: Future) -> None:
-        try:
-            if done.cancelled():
-                result.set_exception(RuntimeError("detection cancelled: the run is stopping"))
-            elif done.exception() is not None:
-                result.set_exception(done.exception())  # type: ignore[arg-type]
-            else:
-                result.set_result(done.result())
-        finally:
-            following = self._next()
-            if following is not None:
-                self._start(*following)
-
-    def _next(self) -> tuple[Frame, Future] | None:
-        """A worker's slot is free: the next lane's oldest frame to start on it, or None (slot kept free)."""
-        with self._lock:
-            if not self._turns:
-                self._free += 1
-                return None
-            lane = self._turns.popleft()
-            queue_of_lane = self._waiting[lane]
-            following = queue_of_lane.popleft()
-            if queue_of_lane:
-                self._turns.append(lane)  # its next frame waits for its next turn
-            return following
 
 
 def _plain_gap(lane: Lane, last: "sv.Detections", tracked: "sv.Detections") -> bool:
