@@ -610,17 +610,14 @@ class IoUTracker:
             state = self._state[:count].tolist() if count else []
         rows: list[int] = []
         cols: list[int] = []
+        reported: list[float] = []  # the reported box of each match, flat, in match order
         if count:
             for r in state:  # constant-velocity prediction
-                r[0] += r[4]
-                r[1] += r[5]
-                r[2] += r[6]
-                r[3] += r[7]
-                r[12] += 1.0
+                r[0], r[1], r[2], r[3], r[12] = r[0] + r[4], r[1] + r[5], r[2] + r[6], r[3] + r[7], r[12] + 1.0
             if n_det:
                 rows, cols = self._associate_small(state, boxes, areas, bins, classes)
                 if rows:
-                    self._correct_small(state, rows, cols, boxes)
+                    reported = self._correct_small(state, rows, cols, boxes, areas)
         n_old_matched = len(rows)
 
         if len(rows) < n_det:
@@ -630,9 +627,10 @@ class IoUTracker:
             if born:
                 start = len(state)
                 for k, i in enumerate(born):
-                    x1, y1, x2, y2 = boxes[i]
+                    x1, y1, x2, y2 = box = boxes[i]
                     state.append([x1, y1, x2, y2, 0.0, 0.0, 0.0, 0.0, x1, y1, x2, y2,
                                   0.0, 1.0, classes[i], float(self._next_key + k), 0.0, 0.0, 1.0])
+                    reported += box  # filtered box = observation: reported as is
                 self._next_key += len(born)
                 cols = cols + list(range(start, start + len(born)))
                 rows = rows + born
@@ -655,14 +653,9 @@ class IoUTracker:
 
         # The outputs, read before dead tracks are dropped (cols index this frame's state).
         matched = [state[j] for j in cols]
-        if not matched:
-            self._last_boxes = np.empty((0, 4))  # a fresh array, as every frame returns
-        elif cfg.smooth_boxes:  # the filtered box, or the detection's when the filter lags it
-            # (one flat list, then reshaped: cheaper than converting nested lists)
-            flat = [x for r in matched for x in (r[8:12] if _lagging_small(r) else r[0:4])]
-            self._last_boxes = np.array(flat).reshape(-1, 4)
-        else:
-            self._last_boxes = np.array([x for r in matched for x in r[8:12]]).reshape(-1, 4)
+        # (one flat list, then reshaped: cheaper than converting nested lists; an empty
+        # frame gets a fresh array too, as every frame returns)
+        self._last_boxes = np.array(reported).reshape(-1, 4) if reported else np.empty((0, 4))
         det_index = np.array(rows if keep is None else [keep[i] for i in rows], dtype=np.intp)
 
         if n_old_matched < count:
@@ -740,11 +733,19 @@ class IoUTracker:
                 cols = cols + [t[b] for b in extra_cols]
         return rows, cols
 
-    def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list) -> None:
+    def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list, areas: list) -> list[float]:
         """:meth:`_correct` on lists (see :meth:`_advance_small`), written out per coordinate.
         Values that a restart overwrites are not computed (the numpy path computes and then
-        overwrites them; the values kept are the same)."""
+        overwrites them; the values kept are the same).
+
+        Returns the boxes the matches report, flat, in match order: the observation when
+        the box restarts from it (filtered box and observation are then the same numbers, so
+        the lag test cannot change the output) or without ``smooth_boxes``; else the filtered
+        box, or the observation when the filter lags it (:func:`_lagging`'s operations,
+        the observation's area being ``areas[i]``, computed the same way)."""
         velocity_gain, position_gain = self._velocity_gain, self._position_gain
+        smooth = self.config.smooth_boxes
+        reported: list[float] = []
         for i, j in zip(rows, cols):
             r = state[j]
             observed = boxes[i]
@@ -768,24 +769,36 @@ class IoUTracker:
                     r[6] += gain * (x2 - r[2])
                     r[7] += gain * (y2 - r[3])
                 r[0:4] = observed
+                reported += observed
             else:
                 gain = 1.0 / hits
                 if not gain >= velocity_gain:
                     gain = velocity_gain
                 gain /= span
-                e1, e2, e3, e4 = x1 - r[0], y1 - r[1], x2 - r[2], y2 - r[3]  # residuals
+                b1, b2, b3, b4 = r[0], r[1], r[2], r[3]
+                e1, e2, e3, e4 = x1 - b1, y1 - b2, x2 - b3, y2 - b4  # residuals
                 r[4] += gain * e1
                 r[5] += gain * e2
                 r[6] += gain * e3
                 r[7] += gain * e4
-                r[0] += position_gain * e1
-                r[1] += position_gain * e2
-                r[2] += position_gain * e3
-                r[3] += position_gain * e4
+                b1 += position_gain * e1
+                b2 += position_gain * e2
+                b3 += position_gain * e3
+                b4 += position_gain * e4
+                r[0], r[1], r[2], r[3] = b1, b2, b3, b4
+                if not smooth:
+                    reported += observed
+                else:  # _lagging() for this one box, written out
+                    w = (b3 if b3 < x2 else x2) - (b1 if b1 > x1 else x1)
+                    h = (b4 if b4 < y2 else y2) - (b2 if b2 > y1 else y1)
+                    inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
+                    sw, sh = b3 - b1, b4 - b2
+                    union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + areas[i]) - inter
+                    reported += (b1, b2, b3, b4) if inter >= LAG_IOU * union else observed
             r[8:12] = observed
             r[12] = 0.0
             r[13] = hits + 1.0
-
+        return reported
 
 def _pick(index: list[int], *columns: list) -> list[list]:
     """The entries at ``index`` of each of ``columns`` (parallel per-detection lists)."""
@@ -991,7 +1004,7 @@ def duplicates(boxes: list, scores: list, classes: list) -> list[int]:
 def _lagging(filtered: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """(M,) True where a filtered box (M,4) overlaps its observation (M,4, positive areas)
     less than :data:`LAG_IOU`. A filtered box of negative width or height counts as empty.
-    :func:`_lagging_small` makes the same floating-point operations."""
+    :meth:`IoUTracker._correct_small` makes the same floating-point operations."""
     low = np.maximum(filtered[:, 0:2], observed[:, 0:2])
     high = np.minimum(filtered[:, 2:4], observed[:, 2:4])
     inter_wh = np.maximum(high - low, 0.0)
@@ -1000,18 +1013,6 @@ def _lagging(filtered: np.ndarray, observed: np.ndarray) -> np.ndarray:
     obs_size = observed[:, 2:4] - observed[:, 0:2]
     union = (size[:, 0] * size[:, 1] + obs_size[:, 0] * obs_size[:, 1]) - inter
     return ~(inter >= LAG_IOU * union)
-
-
-def _lagging_small(r: list[float]) -> bool:
-    """:func:`_lagging` for one state row (filtered box ``r[0:4]``, observation ``r[8:12]``)."""
-    x1, y1, x2, y2 = r[0], r[1], r[2], r[3]
-    o1, p1, o2, p2 = r[8], r[9], r[10], r[11]
-    w = (x2 if x2 < o2 else o2) - (x1 if x1 > o1 else o1)
-    h = (y2 if y2 < p2 else p2) - (y1 if y1 > p1 else p1)
-    inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
-    sw, sh = x2 - x1, y2 - y1
-    union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + (o2 - o1) * (p2 - p1)) - inter
-    return not inter >= LAG_IOU * union
 
 
 def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
@@ -1058,20 +1059,35 @@ def _match_small(
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
-    every_track = range(len(tracks))
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         area, threshold, cls = areas[i], thresholds[i], det_cls[i]
         if threshold > 0.0:
             # Most tracks are nowhere near a given detection. A track whose x-range does not
             # overlap the detection's has IoU 0 and cannot pass, so one cheap test per track
             # leaves the few worth computing (NaN boxes fail it, as they fail the IoU).
-            near = [j for j in every_track if tracks[j][0] < x2 and tracks[j][2] > x1]
-        else:
-            near = every_track  # IoU 0 passes a threshold of 0: every pair of the class
-        for j in near:
+            for j, t in enumerate(tracks):
+                p1 = t[0]
+                if p1 < x2:
+                    p2 = t[2]
+                    if p2 > x1 and cls == trk_cls[j]:
+                        q1, q2 = t[1], t[3]
+                        w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
+                        if w > 0.0:
+                            h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
+                            if h > 0.0:
+                                sw, sh = p2 - p1, q2 - q1
+                                size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
+                                inter = w * h
+                                iou = inter / ((area + size) - inter)
+                                if iou >= threshold:
+                                    rows.append(i)
+                                    cols.append(j)
+                                    values.append(iou)
+            continue
+        for j, t in enumerate(tracks):  # IoU 0 passes a threshold of 0: every pair of the class
             if cls != trk_cls[j]:
                 continue
-            p1, q1, p2, q2 = tracks[j][0:4]
+            p1, q1, p2, q2 = t[0:4]
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
             if w > 0.0:
                 h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
