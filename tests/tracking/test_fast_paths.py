@@ -71,3 +71,42 @@ def test_output_detections_equal_a_validated_build() -> None:
     for _ in range(4):
         out = tracker.update(sub)
     assert type(out) is CheckedDetections and out.built == 1 and len(out) == 2
+
+
+def test_small_gate_equals_the_numpy_centre_gate() -> None:
+    """``_gate_small`` (plain Python, numpy's hypot) matches what ``_centre_gate`` + ``assign``
+    match, in the same order: collapsed, NaN and tiny predictions, other classes, conflicts."""
+    from vidtrack.tracking.tracker import _centre_gate, _gate_small
+
+    rng = np.random.default_rng(11)
+    for case in range(1000):
+        n, m = (int(v) for v in rng.integers(1, 6, 2))
+        centre = rng.uniform(0, 200, (n, 2))
+        size = rng.uniform(5, 60, (n, 2))
+        boxes = np.concatenate((centre - size / 2, centre + size / 2), axis=1)
+        # tracks near the detections (so the gate has work), some of them degenerate
+        pick = rng.integers(0, n, m)
+        tracks = boxes[pick] + rng.normal(0, 4, (m, 4)) * rng.choice([0.1, 0.5, 2.0], (m, 1))
+        kind = rng.integers(0, 12, m)
+        tracks[kind == 0, 2] = tracks[kind == 0, 0]  # zero width
+        tracks[kind == 1, 3] = tracks[kind == 1, 1] - 1.0  # negative height
+        tracks[kind == 2, 1] = np.nan
+        tracks[kind == 3] = [5.0, 5.0, 5.0 + 1e-200, 5.0 + 1e-200]  # size underflows to 0
+        if case % 5 == 0:
+            tracks[:] = tracks[0]  # identical tracks: tied closeness
+        det_cls = rng.integers(0, 2, n).astype(float).tolist()
+        trk_cls = rng.integers(0, 2, m).astype(float).tolist()
+        gate = float(rng.choice([0.5, 1.0, 2.0]))
+        d = sorted(rng.choice(n, rng.integers(1, n + 1), replace=False).tolist())
+        t = sorted(rng.choice(m, rng.integers(1, m + 1), replace=False).tolist())
+
+        with np.errstate(all="ignore"):
+            closeness, allowed = _centre_gate(boxes[d], tracks[t], gate)
+        allowed &= np.array([[det_cls[i] == trk_cls[j] for j in t] for i in d])
+        want_rows, want_cols = assign(allowed, closeness)
+        want = ([d[a] for a in want_rows.tolist()], [t[b] for b in want_cols.tolist()])
+
+        free = [True] * n
+        rows, cols = _gate_small([], [], d, t, boxes.tolist(), tracks.tolist(), det_cls, trk_cls, gate, free)
+        assert (rows, cols) == want, case
+        assert free == [i not in rows for i in range(n)]

@@ -569,9 +569,8 @@ class IoUTracker:
         to the last bit, tested against the numpy path): below a few hundred detection-track
         pairs, a numpy call's fixed cost (1-2 us) outweighs its arithmetic, and this path
         makes a handful instead of about ninety. Ambiguous assignments still go to the
-        Hungarian solver, and the rare new-track gate to :func:`_centre_gate`, with numpy
-        arrays of the same values. The outputs are built from lists at the end, one array
-        each.
+        Hungarian solver (with the same weight matrix), and the centre gate's ``hypot`` to
+        numpy. The outputs are built from lists at the end, one array each.
         """
         cfg = self.config
         boxes: list[list[float]] = xyxy.tolist()
@@ -920,40 +919,58 @@ def _gate_small(
 ) -> tuple[list[int], list[int]]:
     """A centre-gate pass of :meth:`IoUTracker._associate_small`: detections ``d`` against
     tracks ``t`` (same class, predicted boxes ``predicted[j][0:4]``: state rows will do) by
-    :func:`_centre_gate`, nearest first; the matches are appended
-    to ``rows``/``cols`` and taken out of ``free_det`` (in place). Pairs that cannot pass
-    (another class, a collapsed prediction, centres further apart on one axis than the gate
-    with a margin) are ruled out in plain Python first; when none is left, the numpy gate is
-    not called (its result would be no match)."""
-    possible = False
-    for j in t:
+    :func:`_centre_gate`'s rule and floating-point operations, nearest first; the matches
+    are appended to ``rows``/``cols`` and taken out of ``free_det`` (in place).
+
+    Only the pairs :func:`_centre_gate` allows matter (``assign`` weighs the others 0), so
+    only they are computed: a collapsed or NaN prediction (width or height not above 0) makes
+    every ratio of its column infinite or NaN, never similar; a zero denominator (``gate``
+    times a size that underflowed) makes the distance infinite or NaN, never within the gate.
+    The distance's ``hypot`` is numpy's, in one call over the candidate pairs (Python's
+    ``math.hypot`` is a different algorithm, which could differ in the last bit)."""
+    tracks = []
+    for b, j in enumerate(t):
         p1, q1, p2, q2 = predicted[j][0:4]
-        w, h = p2 - p1, q2 - q1
-        if not (w > 0.0 and h > 0.0):
-            continue
-        reach = 1.001 * gate * sqrt(w * h)
-        cx, cy, cls = (p1 + p2) * 0.5, (q1 + q2) * 0.5, track_cls[j]
-        for i in d:
-            b = boxes[i]
-            if classes[i] == cls and abs((b[0] + b[2]) * 0.5 - cx) <= reach and abs((b[1] + b[3]) * 0.5 - cy) <= reach:
-                possible = True
-                break
-        if possible:
-            break
-    if not possible:
+        tw, th = p2 - p1, q2 - q1
+        if tw > 0.0 and th > 0.0:
+            tracks.append((b, (p1 + p2) * 0.5, (q1 + q2) * 0.5, tw, th, gate * sqrt(tw * th), track_cls[j]))
+    if not tracks:
         return rows, cols
-    closeness, gate_allowed = _centre_gate(
-        np.array([boxes[i] for i in d]), np.array([predicted[j][0:4] for j in t]), gate
-    )
-    gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
-    extra_rows, extra_cols = assign(gate_allowed, closeness)
-    if len(extra_rows):
-        rows = rows + [d[a] for a in extra_rows.tolist()]
-        cols = cols + [t[b] for b in extra_cols.tolist()]
-        for a in extra_rows.tolist():
+    low, high = 1 / 1.5, 1.5
+    pairs: list[tuple[int, int, float]] = []  # (position in d, position in t, denominator), row-major
+    dx: list[float] = []
+    dy: list[float] = []
+    for a, i in enumerate(d):
+        x1, y1, x2, y2 = boxes[i]
+        w, h = x2 - x1, y2 - y1
+        cx, cy, cls = (x1 + x2) * 0.5, (y1 + y2) * 0.5, classes[i]
+        for b, tcx, tcy, tw, th, denominator, tcls in tracks:
+            if tcls == cls and denominator > 0.0:
+                rw, rh = w / tw, h / th
+                if low < rw < high and low < rh < high:
+                    pairs.append((a, b, denominator))
+                    dx.append(cx - tcx)
+                    dy.append(cy - tcy)
+    if not pairs:
+        return rows, cols
+    pair_rows: list[int] = []
+    pair_cols: list[int] = []
+    closeness: list[float] = []
+    for (a, b, denominator), length in zip(pairs, np.hypot(dx, dy).tolist()):
+        distance = length / denominator
+        if distance <= 1.0:
+            pair_rows.append(a)
+            pair_cols.append(b)
+            closeness.append(1.0 - distance)
+    if not pair_rows:
+        return rows, cols
+    extra_rows, extra_cols = assign_listed(len(d), len(t), pair_rows, pair_cols, closeness)
+    if extra_rows:
+        rows = rows + [d[a] for a in extra_rows]
+        cols = cols + [t[b] for b in extra_cols]
+        for a in extra_rows:
             free_det[d[a]] = False
     return rows, cols
-
 
 
 def _add_matches(
