@@ -110,3 +110,29 @@ def test_small_gate_equals_the_numpy_centre_gate() -> None:
         rows, cols = _gate_small([], [], d, t, boxes.tolist(), tracks.tolist(), det_cls, trk_cls, gate, free)
         assert (rows, cols) == want, case
         assert free == [i not in rows for i in range(n)]
+
+
+def test_assign_listed_without_the_solver_equals_the_solver() -> None:
+    """Conflicts shaped as stars (one detection on two tracks, two detections on one track) are
+    decided without the solver when the best matching is unique by a margin: same pairs, same
+    order as the solver's; near-ties and other shapes still go to it."""
+    from vidtrack.tracking.assignment import _star_matching
+
+    rng = np.random.default_rng(5)
+    decided = 0
+    for case in range(3000):
+        n, m = (int(v) for v in rng.integers(1, 8, 2))
+        allowed = rng.random((n, m)) < rng.choice([0.15, 0.3, 0.5])
+        overlap = rng.uniform(0.3, 1.0, (n, m))
+        if case % 7 == 0:
+            overlap = np.round(overlap, 1)  # ties
+        if case % 11 == 0:
+            overlap[0, :] = overlap[0, 0] + rng.choice([0.0, 1e-12, 1e-6], m)  # near-ties
+        priority = rng.random(n) < 0.5
+        rows, cols = allowed.nonzero()
+        weights = [overlap[i, j] + (1.0 if priority[i] else 0.0) for i, j in zip(rows.tolist(), cols.tolist())]
+        want_rows, want_cols = assign(allowed, overlap, priority)
+        got = assign_listed(n, m, rows.tolist(), cols.tolist(), weights)
+        assert got == (want_rows.tolist(), want_cols.tolist()), case
+        decided += _star_matching(rows.tolist(), cols.tolist(), weights) is not None
+    assert decided > 500  # the shortcut is exercised, not only the solver
