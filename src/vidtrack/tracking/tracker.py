@@ -679,14 +679,16 @@ class IoUTracker:
         if len(rows) == n_det:
             return rows, cols
 
+        # Leftovers, kept up to date pass by pass: confident detections `d` (marked in
+        # free_det) and tracks `t`, both in ascending order.
         free_det = confident[:]
         for i in rows:
             free_det[i] = False
+        d = [i for i in range(n_det) if free_det[i]]
+        taken = set(cols)
+        t = [j for j in range(n_trk) if j not in taken]
         buffer = cfg.iou_buffer
-        if buffer > 0.0 and len(cols) < n_trk and any(free_det):
-            taken = set(cols)
-            d = [i for i in range(n_det) if free_det[i]]
-            t = [j for j in range(n_trk) if j not in taken]
+        if buffer > 0.0 and t and d:
             factor = (1.0 + 2.0 * buffer) ** 2
             extra_rows, extra_cols = _match_small(
                 [_grow_small(boxes[i], buffer) for i in d], [areas[i] * factor for i in d],
@@ -698,31 +700,33 @@ class IoUTracker:
                 cols = cols + [t[b] for b in extra_cols]
                 for a in extra_rows:
                     free_det[d[a]] = False
+                d, t = _still_free(d, t, free_det, cols)
 
         born_last_frame = self._last_birth == self._frame - 1
         gate = cfg.new_track_gate
-        if born_last_frame and gate > 0.0 and len(cols) < n_trk:
-            taken = set(cols)
-            t = [j for j in range(n_trk) if state[j][13] == 1.0 and j not in taken]
-            if t:
+        if born_last_frame and gate > 0.0 and t:
+            young = [j for j in t if state[j][13] == 1.0]
+            if young:
                 done = set(rows)
-                d = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
-                if d:
-                    rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, gate, free_det)
+                left = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
+                if left:
+                    n_matched = len(rows)
+                    rows, cols = _gate_small(rows, cols, left, young, boxes, state, classes, track_cls, gate, free_det)
+                    if len(rows) > n_matched:
+                        d, t = _still_free(d, t, free_det, cols)
 
-        if gate > 0.0 and len(cols) < n_trk and any(free_det):
-            taken = set(cols)
-            t = [j for j in range(n_trk) if state[j][13] > 1.0 and j not in taken]
-            if t:
-                d = [i for i in range(n_det) if free_det[i]]
-                rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, 0.5 * gate, free_det)
+        if gate > 0.0 and t and d:
+            older = [j for j in t if state[j][13] > 1.0]
+            if older:
+                n_matched = len(rows)
+                rows, cols = _gate_small(rows, cols, d, older, boxes, state, classes, track_cls, 0.5 * gate, free_det)
+                if len(rows) > n_matched:
+                    d, t = _still_free(d, t, free_det, cols)
 
-        if not any([r[12] > 1.0 for r in state]):
+        if not d:
             return rows, cols
-        taken = set(cols)
-        t = [j for j in range(n_trk) if state[j][12] > 1.0 and j not in taken]
-        if t and any(free_det):
-            d = [i for i in range(n_det) if free_det[i]]
+        t = [j for j in t if state[j][12] > 1.0]
+        if t:
             extra_rows, extra_cols = _match_small(
                 [boxes[i] for i in d], [areas[i] for i in d], [state[j][8:12] for j in t], [strict] * len(d),
                 [classes[i] for i in d], [track_cls[j] for j in t],
@@ -798,6 +802,12 @@ class IoUTracker:
             r[12] = 0.0
             r[13] = hits + 1.0
         return reported
+
+def _still_free(d: list[int], t: list[int], free_det: list[bool], cols: list[int]) -> tuple[list[int], list[int]]:
+    """The leftover detections ``d`` still marked in ``free_det`` and tracks ``t`` not in ``cols``."""
+    taken = set(cols)
+    return [i for i in d if free_det[i]], [j for j in t if j not in taken]
+
 
 def _pick(index: list[int], *columns: list) -> list[list]:
     """The entries at ``index`` of each of ``columns`` (parallel per-detection lists)."""
