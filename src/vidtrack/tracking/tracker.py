@@ -610,9 +610,12 @@ class IoUTracker:
         rows: list[int] = []
         cols: list[int] = []
         reported: list[float] = []  # the reported box of each match, flat, in match order
+        doomed = False
         if count:
             for r in state:  # constant-velocity prediction
                 r[0], r[1], r[2], r[3], r[12] = r[0] + r[4], r[1] + r[5], r[2] + r[6], r[3] + r[7], r[12] + 1.0
+                if r[12] > r[17]:
+                    doomed = True  # dies unless matched in this frame
             if n_det:
                 rows, cols = self._associate_small(state, boxes, areas, bins, classes)
                 if rows:
@@ -657,7 +660,7 @@ class IoUTracker:
         self._last_boxes = np.array(reported).reshape(-1, 4) if reported else np.empty((0, 4))
         det_index = np.array(rows if keep is None else [keep[i] for i in rows], dtype=np.intp)
 
-        if n_old_matched < count:
+        if doomed and n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
         self._rows = state  # the matrix is brought up to date when something reads it
         self._count = len(state)
@@ -772,35 +775,33 @@ class IoUTracker:
                     r[6] += gain * (x2 - r[2])
                     r[7] += gain * (y2 - r[3])
                 r[0:4] = observed
+                r[8:12] = observed
+                r[12] = 0.0
+                r[13] = hits + 1.0
                 reported += observed
-            else:
-                gain = 1.0 / hits
-                if not gain >= velocity_gain:
-                    gain = velocity_gain
-                gain /= span
-                b1, b2, b3, b4 = r[0], r[1], r[2], r[3]
-                e1, e2, e3, e4 = x1 - b1, y1 - b2, x2 - b3, y2 - b4  # residuals
-                r[4] += gain * e1
-                r[5] += gain * e2
-                r[6] += gain * e3
-                r[7] += gain * e4
-                b1 += position_gain * e1
-                b2 += position_gain * e2
-                b3 += position_gain * e3
-                b4 += position_gain * e4
-                r[0], r[1], r[2], r[3] = b1, b2, b3, b4
-                if not smooth:
-                    reported += observed
-                else:  # _lagging() for this one box, written out
-                    w = (b3 if b3 < x2 else x2) - (b1 if b1 > x1 else x1)
-                    h = (b4 if b4 < y2 else y2) - (b2 if b2 > y1 else y1)
-                    inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
-                    sw, sh = b3 - b1, b4 - b2
-                    union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + areas[i]) - inter
-                    reported += (b1, b2, b3, b4) if inter >= LAG_IOU * union else observed
-            r[8:12] = observed
-            r[12] = 0.0
-            r[13] = hits + 1.0
+                continue
+            gain = 1.0 / hits
+            if not gain >= velocity_gain:
+                gain = velocity_gain
+            gain /= span
+            b1, b2, b3, b4, v1, v2, v3, v4 = r[0:8]
+            e1, e2, e3, e4 = x1 - b1, y1 - b2, x2 - b3, y2 - b4  # residuals
+            b1 += position_gain * e1
+            b2 += position_gain * e2
+            b3 += position_gain * e3
+            b4 += position_gain * e4
+            # box, velocity, observation, misses, hits: one slice assignment
+            r[0:14] = (b1, b2, b3, b4, v1 + gain * e1, v2 + gain * e2, v3 + gain * e3, v4 + gain * e4,
+                       x1, y1, x2, y2, 0.0, hits + 1.0)
+            if not smooth:
+                reported += observed
+            else:  # _lagging() for this one box, written out
+                w = (b3 if b3 < x2 else x2) - (b1 if b1 > x1 else x1)
+                h = (b4 if b4 < y2 else y2) - (b2 if b2 > y1 else y1)
+                inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
+                sw, sh = b3 - b1, b4 - b2
+                union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + areas[i]) - inter
+                reported += (b1, b2, b3, b4) if inter >= LAG_IOU * union else observed
         return reported
 
 def _still_free(d: list[int], t: list[int], free_det: list[bool], cols: list[int]) -> tuple[list[int], list[int]]:
