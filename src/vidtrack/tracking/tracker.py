@@ -855,13 +855,20 @@ def _subset(
         boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
         track_ids = track_ids[order].astype(int)
         keys = None if keys is None else keys[order].astype(np.int64)
-    extra = {"det_index": index}
-    if keys is not None:
-        extra["track_key"] = keys
     data = detections.data
-    if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
+    plain = detections.mask is None  # and every data column an array of rows (a loop: no generator)
+    if plain:
+        for value in data.values():
+            if not (isinstance(value, np.ndarray) and value.ndim):
+                plain = False
+                break
+    if plain:
         # Building the subset directly is several times cheaper than
         # ``detections[index]``, which would cost more than tracking the frame.
+        subset = {key: value[index] for key, value in data.items()}
+        subset["det_index"] = index
+        if keys is not None:
+            subset["track_key"] = keys
         return _new_detections(
             type(detections),
             xyxy=boxes,
@@ -869,14 +876,16 @@ def _subset(
             confidence=None if detections.confidence is None else detections.confidence[index],
             class_id=None if detections.class_id is None else detections.class_id[index],
             tracker_id=track_ids,
-            data={**{key: value[index] for key, value in data.items()}, **extra},
+            data=subset,
             metadata=detections.metadata,
         )
     out = detections[index]
     out.xyxy = boxes
     out.tracker_id = track_ids
     out.data = dict(out.data)
-    out.data.update(extra)
+    out.data["det_index"] = index
+    if keys is not None:
+        out.data["track_key"] = keys
     return out
 
 
