@@ -17,8 +17,8 @@ Same-run baseline (``--against REV``, default :data:`ISSUE_DAY`, the commit issu
 at): that commit's ``src/`` is extracted with ``git archive`` into a temporary folder and its
 tracker is timed in a subprocess on the very same frames (handed over as arrays, not re-read),
 driven as that commit's own ``tracker_speed.py`` drove it (``IoUTracker(TrackerConfig())``,
-``update_arrays`` per frame, and ``update`` on the same ``sv.Detections``), interleaved rep by
-rep with today's tracker and ByteTrack. The issue's absolute figure (14,300 frames/s "on an
+``update_arrays`` per frame, and ``update`` on the same ``sv.Detections``), alternating with
+today's tracker sequence by sequence (the order flips each time), ByteTrack once per rep. The issue's absolute figure (14,300 frames/s "on an
 AMD EPYC") was taken on another machine; the old tracker's rate here says what it corresponds
 to on this one. A clone without that commit (a shallow CI clone) skips the row with a
 one-line note. ``--against none`` skips it too.
@@ -60,7 +60,7 @@ TARGET_FPS = 20_000
 
 # The old tracker's side of the same-run baseline, run with only the old src/ on sys.path.
 # It reads the frames the parent loaded, then answers one line per request on stdin:
-# "arrays" or "sv" -> the seconds one pass over every sequence took (as the parent times them).
+# "arrays K" or "sv K" -> the seconds one pass over sequence K took (as the parent times it).
 _WORKER = r"""
 import json, pickle, sys, time
 import numpy as np
@@ -83,22 +83,18 @@ as_detections = [
 has_arrays = hasattr(IoUTracker, "update_arrays")
 print(json.dumps({"module": tracker_module.__file__, "update_arrays": has_arrays}), flush=True)
 for line in sys.stdin:
-    seconds = 0.0
-    if line.strip() == "arrays":
-        for boxes, scores, classes in sequences:
-            update = IoUTracker(TrackerConfig()).update_arrays
-            start = clock()
-            for b, s, c in zip(boxes, scores, classes):
-                update(b, s, c)
-            seconds += clock() - start
+    call, k = line.split()
+    if call == "arrays":
+        update = IoUTracker(TrackerConfig()).update_arrays
+        start = clock()
+        for b, s, c in zip(*sequences[int(k)]):
+            update(b, s, c)
     else:
-        for frames in as_detections:
-            tracker = IoUTracker(TrackerConfig())
-            start = clock()
-            for d in frames:
-                tracker.update(d)
-            seconds += clock() - start
-    print(seconds, flush=True)
+        update = IoUTracker(TrackerConfig()).update
+        start = clock()
+        for d in as_detections[int(k)]:
+            update(d)
+    print(clock() - start, flush=True)
 """
 
 
@@ -142,9 +138,9 @@ class OldTracker:
             raise LookupError(f"the worker did not load {rev}'s tracker ({hello})")
         self.has_update_arrays = bool(hello["update_arrays"])
 
-    def seconds(self, call: str) -> float:
-        """One pass over every sequence with ``call`` ("arrays" or "sv"), in the worker's clock."""
-        self._proc.stdin.write(call + "\n")
+    def seconds(self, call: str, k: int) -> float:
+        """One pass over sequence ``k`` with ``call`` ("arrays" or "sv"), in the worker's clock."""
+        self._proc.stdin.write(f"{call} {k}\n")
         self._proc.stdin.flush()
         return float(self._proc.stdout.readline())
 
@@ -156,29 +152,26 @@ class OldTracker:
         self._tmp.cleanup()
 
 
-def time_vidtrack_arrays(sequences: list) -> float:
-    seconds = 0.0
-    for seq in sequences:
-        update = IoUTracker(TrackerConfig()).update_arrays
-        start = clock()
-        for boxes, scores, classes in zip(seq.boxes, seq.scores, seq.classes):
-            update(boxes, scores, classes)
-        seconds += clock() - start
-    return seconds
+def time_vidtrack_arrays(seq: object) -> float:
+    """Seconds of ``update_arrays`` over one sequence's frames, a new tracker."""
+    update = IoUTracker(TrackerConfig()).update_arrays
+    start = clock()
+    for boxes, scores, classes in zip(seq.boxes, seq.scores, seq.classes):
+        update(boxes, scores, classes)
+    return clock() - start
 
 
-def time_vidtrack_detections(frames_per_seq: list[list[sv.Detections]]) -> float:
-    seconds = 0.0
-    for frames in frames_per_seq:
-        tracker = IoUTracker(TrackerConfig())
-        start = clock()
-        for detections in frames:
-            tracker.update(detections)
-        seconds += clock() - start
-    return seconds
+def time_vidtrack_detections(frames: list[sv.Detections]) -> float:
+    """Seconds of ``update(sv.Detections)`` over one sequence's frames, a new tracker."""
+    update = IoUTracker(TrackerConfig()).update
+    start = clock()
+    for detections in frames:
+        update(detections)
+    return clock() - start
 
 
 def time_bytetrack(frames_per_seq: list[list[sv.Detections]], rates: list[float]) -> float:
+    """Seconds of roboflow ByteTrack over every sequence, a new tracker each, at its frame rate."""
     from trackers import ByteTrackTracker
 
     seconds = 0.0
@@ -230,14 +223,26 @@ def main() -> None:
     if old is not None:
         runs.update({old_arrays: [], old_sv: []} if old.has_update_arrays else {old_sv: []})
     try:
-        for _ in range(args.reps):  # interleaved, so background load hits all alike
-            runs["vidtrack update_arrays"].append(frames / time_vidtrack_arrays(sequences))
-            runs["vidtrack update(sv)"].append(frames / time_vidtrack_detections(as_detections))
-            runs["roboflow ByteTrack"].append(frames / time_bytetrack(as_detections, rates))
-            if old is not None:
-                if old.has_update_arrays:
-                    runs[old_arrays].append(frames / old.seconds("arrays"))
-                runs[old_sv].append(frames / old.seconds("sv"))
+        for rep in range(args.reps):  # interleaved, so background load hits all alike
+            # today's tracker and the old one alternate sequence by sequence (the order flips),
+            # so a slow second of this shared machine lands on both
+            seconds = dict.fromkeys(runs, 0.0)
+            for k, seq in enumerate(sequences):
+                timers = [
+                    ("vidtrack update_arrays", lambda: time_vidtrack_arrays(seq),
+                     old_arrays if old is not None and old.has_update_arrays else None, "arrays"),
+                    ("vidtrack update(sv)", lambda: time_vidtrack_detections(as_detections[k]),
+                     old_sv if old is not None else None, "sv"),
+                ]
+                for name, timed, old_name, call in timers:
+                    if old_name is not None and (rep + k) % 2:
+                        seconds[old_name] += old.seconds(call, k)
+                    seconds[name] += timed()
+                    if old_name is not None and not (rep + k) % 2:
+                        seconds[old_name] += old.seconds(call, k)
+            seconds["roboflow ByteTrack"] = time_bytetrack(as_detections, rates)
+            for name, value in seconds.items():
+                runs[name].append(frames / value)
     finally:
         if old is not None:
             old.close()
