@@ -7,7 +7,8 @@ coverage is matched / confident, over the whole clip. The detector runs once per
 boxes, and the camera-motion affines of ``--cmc``, are cached under ``--cache`` so the
 tracker can be replayed with other settings in seconds. The replay is the lane's own
 sequence of calls: ``CameraMotion.estimate`` -> ``IoUTracker.compensate`` ->
-``update_all`` -> the look-ahead of ``min_hits - 1`` frames -> ``clip_to_frame``.
+``update_all`` (with the rows a new track adopts one frame back, ``tracking.hindsight``) ->
+the look-ahead of ``min_hits - 1`` frames -> ``clip_to_frame``.
 
     VIDTRACK_MODEL=../shared/assets/models/yolo11n_int8_openvino_model \\
     .venv/bin/python benchmarks/coverage.py [VIDEO ...] [--set iou_buffer=0] [--cmc off]
@@ -117,7 +118,7 @@ def replay(data: dict[str, np.ndarray], config: TrackerConfig, cmc: str, strict:
             classes = association(classes, [COCO80[int(k)] for k in classes])
         det_index, keys, ids = tracker.step(chunk[:, 1:5].copy(), chunk[:, 5].copy(), classes)
         boxes = np.column_stack([tracker.last_boxes, chunk[det_index, 6]])
-        released.extend(stage.push((index, boxes), keys, ids))
+        released.extend(stage.push((index, boxes), keys, ids, tracker.last_adopted))
     released.extend(stage.flush())
     for (index, boxes), ids in released:
         kept = boxes[ids > 0].copy()

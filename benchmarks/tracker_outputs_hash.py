@@ -58,6 +58,7 @@ def run_case(frames: list, rate: float, config: TrackerConfig, entry: str) -> st
         if entry == "step":
             det_index, keys, ids = tracker.step(boxes, scores, classes)
             _feed(digest, det_index, keys, ids, tracker.last_boxes, scores[det_index], classes[det_index])
+            _feed(digest, tracker.last_adopted)  # the hindsight rows' adoptions (tracking.hindsight)
         elif entry == "update_arrays":
             _feed(digest, *tracker.update_arrays(boxes, scores, classes))
         elif entry == "update":

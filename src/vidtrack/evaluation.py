@@ -188,7 +188,9 @@ def track_sequence(
         zip(sequence.boxes, sequence.scores, sequence.classes), start=1
     ):
         index, keys, ids = tracker.step(boxes, scores, classes)
-        released.extend(stage.push((frame, tracker.last_boxes, scores[index], index), keys, ids))
+        released.extend(
+            stage.push((frame, tracker.last_boxes, scores[index], index), keys, ids, tracker.last_adopted)
+        )
     released.extend(stage.flush())
     seconds = time.perf_counter() - start
     chunks = []

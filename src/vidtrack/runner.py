@@ -546,7 +546,10 @@ def tracking_stages(info: SourceInfo, config: TrackerConfig, schedule: ScheduleC
         from vidtrack.motion import CameraMotion
 
         motion = CameraMotion(config.cmc)
-    return {"tracker": IoUTracker(config, frame_rate=rate), "lookahead": LookAhead(window), "motion": motion,
+    # Hindsight (tracking.hindsight) needs a look-ahead to report into, and consecutive detected
+    # frames (a schedule feeds the tracker interpolated or held ones).
+    tracker = IoUTracker(config, frame_rate=rate, hindsight=window > 0 and built is None)
+    return {"tracker": tracker, "lookahead": LookAhead(window), "motion": motion,
             "schedule": built}
 
 

@@ -58,7 +58,7 @@ def test_tracks_start_at_their_first_matched_frame(min_hits: int, rng: np.random
             first_online.setdefault(track, i)
     first_ahead = {}
     for i, det in out:
-        assert "track_key" not in det.data
+        assert "track_key" not in det.data and "adopted_key" not in det.data
         for track in det.tracker_id.tolist():
             first_ahead.setdefault(track, i)
     assert set(first_ahead) == set(first_online)  # same tracks, same ids
@@ -97,3 +97,14 @@ def test_back_fill_by_key_and_release_order() -> None:
     assert [(item, ids.tolist()) for item, ids in out] == [("f1", [4, 0]), ("f2", [4, 0])]
     with pytest.raises(ValueError):
         LookAhead(-1)
+
+
+def test_an_adopted_row_joins_its_track_before_its_frame_leaves() -> None:
+    """IoUTracker.last_adopted: the row with key 9 (a box no track took) joins track key 5."""
+    stage: LookAhead[str] = LookAhead(2)
+    assert stage.push("f0", np.array([9, 7]), np.array([0, 0])) == []
+    assert stage.push("f1", np.array([5]), np.array([0])) == []
+    out = stage.push("f2", np.array([5]), np.array([3]), adopted=np.array([9]))
+    assert [(item, ids.tolist()) for item, ids in out] == [("f0", [3, 0])]  # key 7: still nobody's
+    out = stage.flush()
+    assert [(item, ids.tolist()) for item, ids in out] == [("f1", [3]), ("f2", [3])]

@@ -48,7 +48,9 @@ def run(frames, config: TrackerConfig, small: int, monkeypatch: pytest.MonkeyPat
     results = []
     for boxes, scores, classes in frames:
         det_index, keys, ids = tracker.step(boxes, scores, classes)
-        results.append((det_index.tolist(), keys.tolist(), ids.tolist(), tracker.last_boxes.tolist()))
+        results.append(
+            (det_index.tolist(), keys.tolist(), ids.tolist(), tracker.last_boxes.tolist(), tracker.last_adopted.tolist())
+        )
     return results
 
 

@@ -9,6 +9,10 @@ its tentative tracks was confirmed (a tentative track is confirmed or dead withi
 ``min_hits - 1`` frames of its first match). Those rows get their track's id; rows of
 tracks that died tentative are dropped, as before.
 
+A track may also adopt the row of a box no track took, the frame before its first match
+(:mod:`vidtrack.tracking.hindsight`): :meth:`LookAhead.push` then moves that held row to the
+track, which reports it too once confirmed.
+
 The same hindsight, over a whole file instead of a few frames, is what
 :func:`vidtrack.tracking.refine.refine_tracks` uses to restore first boxes offline; this
 stage does it online, frame by frame, so every output (video, JSONL, MOT, summary) gets it.
@@ -52,12 +56,22 @@ class LookAhead(Generic[T]):
         """Frames held back now (at most ``window``)."""
         return len(self._held)
 
-    def push(self, item: T, keys: np.ndarray, ids: np.ndarray) -> list[tuple[T, np.ndarray]]:
+    def push(
+        self, item: T, keys: np.ndarray, ids: np.ndarray, adopted: np.ndarray | None = None
+    ) -> list[tuple[T, np.ndarray]]:
         """Add one frame; return the frames that leave, as ``(item, ids)``.
 
         ``keys`` and ``ids`` are (M,) integer arrays, one per matched row of ``item``.
         Rows whose returned id is still 0 belong to tracks never confirmed: drop them.
+        ``adopted`` (M,), optional: per row, the key of an earlier row its track took over
+        (:attr:`IoUTracker.last_adopted`; 0: none); held rows with that key join the track.
         """
+        if adopted is not None and self._held and np.count_nonzero(adopted):
+            joins = dict(zip(adopted[adopted > 0].tolist(), keys[adopted > 0].tolist()))
+            for _, held_keys, held_ids in self._held:
+                for k, key in enumerate(held_keys.tolist()):
+                    if key in joins and held_ids[k] == 0:
+                        held_keys[k] = joins[key]
         confirmed = ids > 0
         if self._held and np.count_nonzero(confirmed):
             new_keys, new_ids = keys[confirmed], ids[confirmed]
@@ -94,7 +108,8 @@ class LookAhead(Generic[T]):
         if keys is None:  # a tracker without tentative tracks (stills): every row is final
             keys = np.zeros(len(detections), dtype=np.int64)
         held = (item, detections)
-        return [_confirmed(pair) for pair, _ in self.push(held, keys, detections.tracker_id)]
+        adopted = detections.data.get("adopted_key")
+        return [_confirmed(pair) for pair, _ in self.push(held, keys, detections.tracker_id, adopted)]
 
     def flush_detections(self) -> list[tuple[T, "sv.Detections"]]:
         """:meth:`flush` for frames pushed with :meth:`push_detections`."""
@@ -107,4 +122,5 @@ def _confirmed(pair: tuple[T, "sv.Detections"]) -> tuple[T, "sv.Detections"]:
     if np.count_nonzero(keep) < len(keep):
         detections = detections[keep]
     detections.data.pop("track_key", None)
+    detections.data.pop("adopted_key", None)
     return item, detections

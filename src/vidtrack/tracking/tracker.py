@@ -36,7 +36,10 @@ Lifecycle: an unmatched detection ranking at least ``new_track_score_rank`` star
 tentative track; it is confirmed (and given the next id of this tracker instance, from
 1) after ``min_hits`` consecutive matches (one fewer, but at least two, when every one of
 its detections ranked at least ``new_track_score_rank``) and dies at its first miss before
-that. A confirmed track coasts unseen for up to ``max_age`` seconds. Only detections
+that. A confirmed track coasts unseen for up to ``max_age`` seconds. In hindsight
+(:meth:`IoUTracker.step`, for the look-ahead of recorded video), a track at its second match
+adopts the confident box one velocity step before its first one, left over in that frame:
+an object whose first box ranked too low to start a track (:mod:`vidtrack.tracking.hindsight`). Only detections
 matched to confirmed tracks are reported, with the track's filtered box (``smooth_boxes``)
 unless it overlaps the detection below :data:`LAG_IOU`: then with the detection's box.
 
@@ -67,6 +70,7 @@ from vidtrack.errors import OptionError
 from vidtrack.tracking.assignment import assign, assign_listed
 from vidtrack.tracking.classes import AssociationClasses
 from vidtrack.tracking.config import TrackerConfig
+from vidtrack.tracking.hindsight import BirthHindsight
 from vidtrack.tracking.scores import _INNER_EDGES, ScoreRanks
 
 if TYPE_CHECKING:
@@ -107,16 +111,22 @@ DUPLICATE_IOU = 0.8
 LAG_IOU = 0.6
 
 _NO_INDEX = np.empty(0, dtype=np.intp)
+_NO_KEYS = np.empty(0, dtype=np.int64)
 _NO_BOXES = np.empty((0, 4), dtype=np.float64)
 
 
 class IoUTracker:
     """Online multi-object tracker matching boxes by IoU; ids belong to the instance."""
 
-    def __init__(self, config: TrackerConfig | None = None, frame_rate: float | None = None) -> None:
+    def __init__(
+        self, config: TrackerConfig | None = None, frame_rate: float | None = None, hindsight: bool = True
+    ) -> None:
         """``frame_rate``: frames per second of the video the detections come from (of the
         detected frames, when the detector skips some); the settings given in seconds are
-        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`)."""
+        converted with it. None: 30 (:data:`DEFAULT_FRAME_RATE`). ``hindsight``: whether
+        :meth:`step`/:meth:`update_all` add the rows of :mod:`vidtrack.tracking.hindsight`
+        (False: matches only; for frames that are not consecutive detections, e.g. a detection
+        schedule's interpolated ones, where one velocity step back is not one frame back)."""
         self.config = config if config is not None else TrackerConfig()
         self._ranks = ScoreRanks(memory=self.config.score_memory)
         cfg = self.config
@@ -128,6 +138,7 @@ class IoUTracker:
         self._position_gain, self._velocity_gain = cfg.gains_at(rate)
         self._wanted_ranks = np.array([cfg.min_score_rank, cfg.high_score_rank, cfg.new_track_score_rank])
         self._classes = AssociationClasses()
+        self._hindsight = BirthHindsight(cfg.iou_threshold, cfg.low_iou_threshold) if hindsight else None
         self.reset()
 
     def reset(self) -> None:
@@ -141,6 +152,10 @@ class IoUTracker:
         self._last_birth = -(10**9)  # frame of the latest birth: tentative tracks are younger
         self._last_boxes = _NO_BOXES
         self._ranks.reset()
+        if self._hindsight is not None:
+            self._hindsight.reset()
+        self._took = None
+        self._last_adopted = _NO_KEYS
         self._ranks_version = -1
         self._min_bin = self._high_bin = self._new_bin = 0
 
@@ -155,6 +170,8 @@ class IoUTracker:
         self._rows = None
         self._last_birth = -(10**9)
         self._last_boxes = _NO_BOXES
+        if self._hindsight is not None:
+            self._hindsight.reset()
 
     def compensate(self, affine: np.ndarray) -> None:
         """Move every live track by the camera's motion since the previous frame.
@@ -219,11 +236,15 @@ class IoUTracker:
         Their ``tracker_id`` is 0; ``data["track_key"]`` holds every row's internal track
         key (unique per track of this instance, tentative or not), so a look-ahead stage
         (:class:`~vidtrack.tracking.lookahead.LookAhead`) can give a track's first rows
-        its id once it is confirmed.
+        its id once it is confirmed. Confident detections no track took are rows too (id 0,
+        a key of their own, their own box) and ``data["adopted_key"]`` holds, per row, the
+        key of the row two frames back its track adopted (:attr:`last_adopted`), so the
+        look-ahead can report a track from the frame before its first match
+        (:mod:`vidtrack.tracking.hindsight`).
         """
         xyxy, confidence, class_id = self._arrays(detections)
         det_index, keys, track_ids = self.step(xyxy, confidence, class_id)
-        return _subset(detections, det_index, track_ids, self._last_boxes, keys)
+        return _subset(detections, det_index, track_ids, self._last_boxes, keys, self._last_adopted)
 
     def update_interpolated(self, detections: "sv.Detections") -> "sv.Detections":
         """:meth:`update_all` for boxes interpolated between two detected frames, not detected.
@@ -267,9 +288,71 @@ class IoUTracker:
         Unlike ``update_arrays`` this includes tentative tracks (``track_id`` 0) with their
         internal ``track_key``; offline refinement uses it to recover the boxes a track had
         before it was confirmed. :attr:`last_boxes` holds the reported box of each match.
+        After the matches come the confident detections (``high_score_rank``) no track took,
+        each with a fresh key and id 0; :attr:`last_adopted` says which earlier row each
+        row's track adopted (:mod:`vidtrack.tracking.hindsight`; the state of the tracks is
+        not changed by it, and ``update``/``update_arrays`` skip it).
         """
         det_index, matched = self._advance(xyxy, confidence, class_id)
-        return det_index, _int_column(matched, _KEY), _int_column(matched, _ID)
+        keys, ids = _int_column(matched, _KEY), _int_column(matched, _ID)
+        if self._hindsight is None:
+            self._last_adopted = np.zeros(len(keys), dtype=np.int64)
+            return det_index, keys, ids
+        return self._look_back(det_index, matched, keys, ids)
+
+    def _look_back(
+        self, det_index: np.ndarray, matched: np.ndarray | list[list[float]], keys: np.ndarray, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The hindsight part of :meth:`step` (:mod:`vidtrack.tracking.hindsight`), after
+        either path: sets :attr:`last_adopted` and appends the frame's confident boxes that
+        no track took to the outputs, as rows of their own (a fresh key each, id 0, their
+        own box), so that a later track can adopt them while the look-ahead holds them.
+        Plain Python on the few rows concerned (most frames: a handful of list operations)."""
+        hindsight = self._hindsight
+        n = len(keys)
+        high = self._high_bin
+        keys_list = keys.tolist()
+        free: list = []
+        index: list[int] = []
+        took = self._took
+        if took is not None:
+            keep, bins, boxes, classes = took
+            if len(bins) > n:  # some detections are in no track
+                taken = set((det_index if keep is None else np.searchsorted(keep, det_index)).tolist())
+                bins_list = bins if isinstance(bins, list) else bins.tolist()
+                left = [k for k, b in enumerate(bins_list) if b >= high and k not in taken]
+                if left:
+                    picked = [boxes[k] for k in left] if isinstance(boxes, list) else boxes[left].tolist()
+                    start = self._next_key
+                    self._next_key += len(left)
+                    free = [(start + j, box, float(classes[k]), True) for j, (k, box) in enumerate(zip(left, picked))]
+                    index = left if keep is None else [int(keep[k]) for k in left]
+        births: list = []
+        second: list = []
+        wants_second = hindsight.wants_second
+        if n and (self._last_birth == self._frame or wants_second):
+            rows = matched if isinstance(matched, list) else matched.tolist()
+            born_confident = None
+            for pos, r in enumerate(rows):
+                if r[_HITS] == 1.0 and r[_ID] == 0.0:
+                    if born_confident is None:
+                        keep, bins = took[0], took[1]
+                        where = det_index if keep is None else np.searchsorted(keep, det_index)
+                        born_confident = (np.asarray(bins)[where] >= high).tolist()
+                    births.append((int(r[_KEY]), r[8:12], r[_CLS], born_confident[pos]))
+                elif r[_HITS] == 2.0 and wants_second:
+                    second.append((pos, int(r[_KEY]), r[8:12], r[_CLS]))
+        adopted = np.zeros(n + len(free), dtype=np.int64)
+        for row, key in hindsight.frame(keys_list, births, second, free):
+            adopted[row] = key
+        if free:
+            det_index = np.concatenate((det_index, np.array(index, dtype=det_index.dtype)))
+            keys = np.concatenate((keys, np.array([c[0] for c in free], dtype=np.int64)))
+            ids = np.concatenate((ids, np.zeros(len(free), dtype=np.int64)))
+            boxes_free = np.array([c[1] for c in free], dtype=np.float64)
+            self._last_boxes = np.concatenate((self._last_boxes.reshape(-1, 4), boxes_free))
+        self._last_adopted = adopted
+        return det_index, keys, ids
 
     def _advance(
         self, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray
@@ -279,6 +362,7 @@ class IoUTracker:
         self._frame += 1
         n = len(confidence)
         if n == 0:
+            self._took = None
             return self._step(_NO_BOXES, _NO_BOXES[:, 0], _NO_INDEX, _NO_BOXES[:, 0])
         if n * max(self._count, 1) <= SMALL_PAIRS:
             return self._advance_small(xyxy, confidence, class_id)
@@ -305,6 +389,7 @@ class IoUTracker:
                 index = strong.nonzero()[0]
                 keep = index if keep is None else keep[index]
                 xyxy, area, score_bins, class_id = xyxy[index], area[index], score_bins[index], class_id[index]
+        self._took = (keep, score_bins, xyxy, class_id)
         det_index, matched = self._step(xyxy, area, score_bins, class_id)
         return (det_index if keep is None else keep[det_index]), matched
 
@@ -320,6 +405,13 @@ class IoUTracker:
     def last_boxes(self) -> np.ndarray:
         """(M,4) boxes reported for the matches of the last :meth:`step`, same order."""
         return self._last_boxes
+
+    @property
+    def last_adopted(self) -> np.ndarray:
+        """(M,) int64, per row of the last :meth:`step`: the key of the row two frames back
+        that the row's track adopted (:mod:`vidtrack.tracking.hindsight`), else 0. Hand it
+        to :meth:`LookAhead.push <vidtrack.tracking.lookahead.LookAhead.push>`."""
+        return self._last_adopted
 
     # -- internals --------------------------------------------------------------------
 
@@ -601,6 +693,7 @@ class IoUTracker:
             strong = [k for k, b in enumerate(bins) if b >= min_bin]
             keep = strong if keep is None else [keep[k] for k in strong]
             boxes, areas, bins, classes = _pick(strong, boxes, areas, bins, classes)
+        self._took = (keep, bins, boxes, classes)
         n_det = len(bins)
         count = self._count
         if self._rows is not None:
@@ -838,6 +931,7 @@ def _subset(
     track_ids: np.ndarray,
     boxes: np.ndarray,
     keys: np.ndarray | None = None,
+    adopted: np.ndarray | None = None,
 ) -> "sv.Detections":
     """The matched rows of ``detections`` in input order, with ids, boxes and ``det_index``
     (and ``track_key`` when ``keys`` is given). The input is not modified."""
@@ -849,12 +943,14 @@ def _subset(
         boxes = boxes.astype(np.asarray(detections.xyxy).dtype).reshape(-1, 4)
         track_ids = track_ids.astype(int)
         keys = None if keys is None else keys.astype(np.int64)
+        adopted = None if adopted is None else adopted.astype(np.int64)
     else:
         order = np.argsort(det_index, kind="stable")
         index = det_index[order].astype(int)
         boxes = boxes[order].astype(np.asarray(detections.xyxy).dtype, copy=False).reshape(-1, 4)
         track_ids = track_ids[order].astype(int)
         keys = None if keys is None else keys[order].astype(np.int64)
+        adopted = None if adopted is None else adopted[order].astype(np.int64)
     data = detections.data
     plain = detections.mask is None  # and every data column an array of rows (a loop: no generator)
     if plain:
@@ -869,6 +965,8 @@ def _subset(
         subset["det_index"] = index
         if keys is not None:
             subset["track_key"] = keys
+        if adopted is not None:
+            subset["adopted_key"] = adopted
         return _new_detections(
             type(detections),
             xyxy=boxes,
@@ -886,6 +984,8 @@ def _subset(
     out.data["det_index"] = index
     if keys is not None:
         out.data["track_key"] = keys
+    if adopted is not None:
+        out.data["adopted_key"] = adopted
     return out
 
 
