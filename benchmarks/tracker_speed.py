@@ -185,6 +185,7 @@ def time_bytetrack(frames_per_seq: list[list[sv.Detections]], rates: list[float]
 
 
 def main() -> None:
+    """Load the sequences, time every tracker rep by rep, print the medians and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mot_root", nargs="?", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--reps", type=int, default=5, help="runs per tracker; the median is reported")
