@@ -43,6 +43,9 @@ def assign_listed(
     """
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return rows, cols
+    stars = _star_matching(rows, cols, weights)
+    if stars is not None:
+        return stars
     matrix = np.zeros((n_rows, n_cols))
     matrix[rows, cols] = weights
     linear_sum_assignment = hungarian_solver()
@@ -50,6 +53,56 @@ def assign_listed(
     allowed = set(zip(rows, cols))
     pairs = [(i, j) for i, j in zip(solved_rows.tolist(), solved_cols.tolist()) if (i, j) in allowed]
     return [i for i, _ in pairs], [j for _, j in pairs]
+
+
+#: A maximum-weight matching taken without the solver must beat every other matching by more
+#: than this. The solver works in float64 on weights of at most 2 (IoU or closeness plus a
+#: priority of 1) and a few rows: its rounding is some 1e-15, far below this margin, so it
+#: cannot prefer another matching; ties and near-ties still go to the solver.
+_MARGIN = 1e-9
+
+
+def _star_matching(rows: list[int], cols: list[int], weights: list[float]) -> tuple[list[int], list[int]] | None:
+    """The maximum-weight matching of the allowed pairs when it is plain and unique, else None.
+
+    Plain: every connected group of pairs is a star (a row or a column shared by all its
+    pairs; one detection overlapping two tracks, two detections overlapping one track), so
+    a matching takes at most one pair per star and the best takes each star's heaviest.
+    Unique: each star's heaviest beats its next by more than :data:`_MARGIN`, and every
+    pair taken weighs more than that (the empty choice weighs 0). The solver, which finds a
+    maximum-weight assignment of the whole matrix (not-allowed pairs weigh 0), then returns
+    exactly these pairs among the allowed ones, in its order (rows ascending).
+    """
+    row_count: dict[int, int] = {}
+    col_count: dict[int, int] = {}
+    for i in rows:
+        row_count[i] = row_count.get(i, 0) + 1
+    for j in cols:
+        col_count[j] = col_count.get(j, 0) + 1
+    best: dict[tuple[bool, int], list] = {}  # star centre -> [weight, next weight, row, col]
+    for i, j, w in zip(rows, cols, weights):
+        if not w > _MARGIN:  # also NaN
+            return None
+        if row_count[i] > 1:
+            if col_count[j] > 1:
+                return None  # a pair joining two shared ends: not a star
+            centre = (True, i)
+        else:
+            centre = (False, j)
+        held = best.get(centre)
+        if held is None:
+            best[centre] = [w, 0.0, i, j]
+        elif w > held[0]:
+            held[:] = [w, held[0], i, j]
+        elif w > held[1]:
+            held[1] = w
+    taken = []
+    for w, runner_up, i, j in best.values():
+        if not w - runner_up > _MARGIN:
+            return None
+        taken.append((i, j))
+    taken.sort()
+    return [i for i, _ in taken], [j for _, j in taken]
 
 
 def hungarian_solver() -> Callable[..., tuple[np.ndarray, np.ndarray]]:

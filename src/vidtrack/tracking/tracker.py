@@ -661,9 +661,8 @@ class IoUTracker:
         to the last bit, tested against the numpy path): below a few hundred detection-track
         pairs, a numpy call's fixed cost (1-2 us) outweighs its arithmetic, and this path
         makes a handful instead of about ninety. Ambiguous assignments still go to the
-        Hungarian solver, and the rare new-track gate to :func:`_centre_gate`, with numpy
-        arrays of the same values. The outputs are built from lists at the end, one array
-        each.
+        Hungarian solver (with the same weight matrix), and the centre gate's ``hypot`` to
+        numpy. The outputs are built from lists at the end, one array each.
         """
         cfg = self.config
         boxes: list[list[float]] = xyxy.tolist()
@@ -703,17 +702,17 @@ class IoUTracker:
             state = self._state[:count].tolist() if count else []
         rows: list[int] = []
         cols: list[int] = []
+        reported: list[float] = []  # the reported box of each match, flat, in match order
+        doomed = False
         if count:
             for r in state:  # constant-velocity prediction
-                r[0] += r[4]
-                r[1] += r[5]
-                r[2] += r[6]
-                r[3] += r[7]
-                r[12] += 1.0
+                r[0], r[1], r[2], r[3], r[12] = r[0] + r[4], r[1] + r[5], r[2] + r[6], r[3] + r[7], r[12] + 1.0
+                if r[12] > r[17]:
+                    doomed = True  # dies unless matched in this frame
             if n_det:
                 rows, cols = self._associate_small(state, boxes, areas, bins, classes)
                 if rows:
-                    self._correct_small(state, rows, cols, boxes)
+                    reported = self._correct_small(state, rows, cols, boxes, areas)
         n_old_matched = len(rows)
 
         if len(rows) < n_det:
@@ -723,9 +722,10 @@ class IoUTracker:
             if born:
                 start = len(state)
                 for k, i in enumerate(born):
-                    x1, y1, x2, y2 = boxes[i]
+                    x1, y1, x2, y2 = box = boxes[i]
                     state.append([x1, y1, x2, y2, 0.0, 0.0, 0.0, 0.0, x1, y1, x2, y2,
                                   0.0, 1.0, classes[i], float(self._next_key + k), 0.0, 0.0, 1.0])
+                    reported += box  # filtered box = observation: reported as is
                 self._next_key += len(born)
                 cols = cols + list(range(start, start + len(born)))
                 rows = rows + born
@@ -748,17 +748,12 @@ class IoUTracker:
 
         # The outputs, read before dead tracks are dropped (cols index this frame's state).
         matched = [state[j] for j in cols]
-        if not matched:
-            self._last_boxes = np.empty((0, 4))  # a fresh array, as every frame returns
-        elif cfg.smooth_boxes:  # the filtered box, or the detection's when the filter lags it
-            # (one flat list, then reshaped: cheaper than converting nested lists)
-            flat = [x for r in matched for x in (r[8:12] if _lagging_small(r) else r[0:4])]
-            self._last_boxes = np.array(flat).reshape(-1, 4)
-        else:
-            self._last_boxes = np.array([x for r in matched for x in r[8:12]]).reshape(-1, 4)
+        # (one flat list, then reshaped: cheaper than converting nested lists; an empty
+        # frame gets a fresh array too, as every frame returns)
+        self._last_boxes = np.array(reported).reshape(-1, 4) if reported else np.empty((0, 4))
         det_index = np.array(rows if keep is None else [keep[i] for i in rows], dtype=np.intp)
 
-        if n_old_matched < count:
+        if doomed and n_old_matched < count:
             state = [r for r in state if not r[12] > r[17]]
         self._rows = state  # the matrix is brought up to date when something reads it
         self._count = len(state)
@@ -780,14 +775,16 @@ class IoUTracker:
         if len(rows) == n_det:
             return rows, cols
 
+        # Leftovers, kept up to date pass by pass: confident detections `d` (marked in
+        # free_det) and tracks `t`, both in ascending order.
         free_det = confident[:]
         for i in rows:
             free_det[i] = False
+        d = [i for i in range(n_det) if free_det[i]]
+        taken = set(cols)
+        t = [j for j in range(n_trk) if j not in taken]
         buffer = cfg.iou_buffer
-        if buffer > 0.0 and len(cols) < n_trk and any(free_det):
-            taken = set(cols)
-            d = [i for i in range(n_det) if free_det[i]]
-            t = [j for j in range(n_trk) if j not in taken]
+        if buffer > 0.0 and t and d:
             factor = (1.0 + 2.0 * buffer) ** 2
             extra_rows, extra_cols = _match_small(
                 [_grow_small(boxes[i], buffer) for i in d], [areas[i] * factor for i in d],
@@ -799,31 +796,33 @@ class IoUTracker:
                 cols = cols + [t[b] for b in extra_cols]
                 for a in extra_rows:
                     free_det[d[a]] = False
+                d, t = _still_free(d, t, free_det, cols)
 
         born_last_frame = self._last_birth == self._frame - 1
         gate = cfg.new_track_gate
-        if born_last_frame and gate > 0.0 and len(cols) < n_trk:
-            taken = set(cols)
-            t = [j for j in range(n_trk) if state[j][13] == 1.0 and j not in taken]
-            if t:
+        if born_last_frame and gate > 0.0 and t:
+            young = [j for j in t if state[j][13] == 1.0]
+            if young:
                 done = set(rows)
-                d = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
-                if d:
-                    rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, gate, free_det)
+                left = [i for i in range(n_det) if i not in done]  # confident and weak leftovers
+                if left:
+                    n_matched = len(rows)
+                    rows, cols = _gate_small(rows, cols, left, young, boxes, state, classes, track_cls, gate, free_det)
+                    if len(rows) > n_matched:
+                        d, t = _still_free(d, t, free_det, cols)
 
-        if gate > 0.0 and len(cols) < n_trk and any(free_det):
-            taken = set(cols)
-            t = [j for j in range(n_trk) if state[j][13] > 1.0 and j not in taken]
-            if t:
-                d = [i for i in range(n_det) if free_det[i]]
-                rows, cols = _gate_small(rows, cols, d, t, boxes, state, classes, track_cls, 0.5 * gate, free_det)
+        if gate > 0.0 and t and d:
+            older = [j for j in t if state[j][13] > 1.0]
+            if older:
+                n_matched = len(rows)
+                rows, cols = _gate_small(rows, cols, d, older, boxes, state, classes, track_cls, 0.5 * gate, free_det)
+                if len(rows) > n_matched:
+                    d, t = _still_free(d, t, free_det, cols)
 
-        if not any([r[12] > 1.0 for r in state]):
+        if not d:
             return rows, cols
-        taken = set(cols)
-        t = [j for j in range(n_trk) if state[j][12] > 1.0 and j not in taken]
-        if t and any(free_det):
-            d = [i for i in range(n_det) if free_det[i]]
+        t = [j for j in t if state[j][12] > 1.0]
+        if t:
             extra_rows, extra_cols = _match_small(
                 [boxes[i] for i in d], [areas[i] for i in d], [state[j][8:12] for j in t], [strict] * len(d),
                 [classes[i] for i in d], [track_cls[j] for j in t],
@@ -833,11 +832,19 @@ class IoUTracker:
                 cols = cols + [t[b] for b in extra_cols]
         return rows, cols
 
-    def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list) -> None:
+    def _correct_small(self, state: list, rows: list[int], cols: list[int], boxes: list, areas: list) -> list[float]:
         """:meth:`_correct` on lists (see :meth:`_advance_small`), written out per coordinate.
         Values that a restart overwrites are not computed (the numpy path computes and then
-        overwrites them; the values kept are the same)."""
+        overwrites them; the values kept are the same).
+
+        Returns the boxes the matches report, flat, in match order: the observation when
+        the box restarts from it (filtered box and observation are then the same numbers, so
+        the lag test cannot change the output) or without ``smooth_boxes``; else the filtered
+        box, or the observation when the filter lags it (:func:`_lagging`'s operations,
+        the observation's area being ``areas[i]``, computed the same way)."""
         velocity_gain, position_gain = self._velocity_gain, self._position_gain
+        smooth = self.config.smooth_boxes
+        reported: list[float] = []
         for i, j in zip(rows, cols):
             r = state[j]
             observed = boxes[i]
@@ -861,23 +868,39 @@ class IoUTracker:
                     r[6] += gain * (x2 - r[2])
                     r[7] += gain * (y2 - r[3])
                 r[0:4] = observed
-            else:
-                gain = 1.0 / hits
-                if not gain >= velocity_gain:
-                    gain = velocity_gain
-                gain /= span
-                e1, e2, e3, e4 = x1 - r[0], y1 - r[1], x2 - r[2], y2 - r[3]  # residuals
-                r[4] += gain * e1
-                r[5] += gain * e2
-                r[6] += gain * e3
-                r[7] += gain * e4
-                r[0] += position_gain * e1
-                r[1] += position_gain * e2
-                r[2] += position_gain * e3
-                r[3] += position_gain * e4
-            r[8:12] = observed
-            r[12] = 0.0
-            r[13] = hits + 1.0
+                r[8:12] = observed
+                r[12] = 0.0
+                r[13] = hits + 1.0
+                reported += observed
+                continue
+            gain = 1.0 / hits
+            if not gain >= velocity_gain:
+                gain = velocity_gain
+            gain /= span
+            b1, b2, b3, b4, v1, v2, v3, v4 = r[0:8]
+            e1, e2, e3, e4 = x1 - b1, y1 - b2, x2 - b3, y2 - b4  # residuals
+            b1 += position_gain * e1
+            b2 += position_gain * e2
+            b3 += position_gain * e3
+            b4 += position_gain * e4
+            # box, velocity, observation, misses, hits: one slice assignment
+            r[0:14] = (b1, b2, b3, b4, v1 + gain * e1, v2 + gain * e2, v3 + gain * e3, v4 + gain * e4,
+                       x1, y1, x2, y2, 0.0, hits + 1.0)
+            if not smooth:
+                reported += observed
+            else:  # _lagging() for this one box, written out
+                w = (b3 if b3 < x2 else x2) - (b1 if b1 > x1 else x1)
+                h = (b4 if b4 < y2 else y2) - (b2 if b2 > y1 else y1)
+                inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
+                sw, sh = b3 - b1, b4 - b2
+                union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + areas[i]) - inter
+                reported += (b1, b2, b3, b4) if inter >= LAG_IOU * union else observed
+        return reported
+
+def _still_free(d: list[int], t: list[int], free_det: list[bool], cols: list[int]) -> tuple[list[int], list[int]]:
+    """The leftover detections ``d`` still marked in ``free_det`` and tracks ``t`` not in ``cols``."""
+    taken = set(cols)
+    return [i for i in d if free_det[i]], [j for j in t if j not in taken]
 
 
 def _pick(index: list[int], *columns: list) -> list[list]:
@@ -928,15 +951,22 @@ def _subset(
         track_ids = track_ids[order].astype(int)
         keys = None if keys is None else keys[order].astype(np.int64)
         adopted = None if adopted is None else adopted[order].astype(np.int64)
-    extra = {"det_index": index}
-    if keys is not None:
-        extra["track_key"] = keys
-    if adopted is not None:
-        extra["adopted_key"] = adopted
     data = detections.data
-    if detections.mask is None and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
+    plain = detections.mask is None  # and every data column an array of rows (a loop: no generator)
+    if plain:
+        for value in data.values():
+            if not (isinstance(value, np.ndarray) and value.ndim):
+                plain = False
+                break
+    if plain:
         # Building the subset directly is several times cheaper than
         # ``detections[index]``, which would cost more than tracking the frame.
+        subset = {key: value[index] for key, value in data.items()}
+        subset["det_index"] = index
+        if keys is not None:
+            subset["track_key"] = keys
+        if adopted is not None:
+            subset["adopted_key"] = adopted
         return _new_detections(
             type(detections),
             xyxy=boxes,
@@ -944,14 +974,18 @@ def _subset(
             confidence=None if detections.confidence is None else detections.confidence[index],
             class_id=None if detections.class_id is None else detections.class_id[index],
             tracker_id=track_ids,
-            data={**{key: value[index] for key, value in data.items()}, **extra},
+            data=subset,
             metadata=detections.metadata,
         )
     out = detections[index]
     out.xyxy = boxes
     out.tracker_id = track_ids
     out.data = dict(out.data)
-    out.data.update(extra)
+    out.data["det_index"] = index
+    if keys is not None:
+        out.data["track_key"] = keys
+    if adopted is not None:
+        out.data["adopted_key"] = adopted
     return out
 
 
@@ -1005,40 +1039,58 @@ def _gate_small(
 ) -> tuple[list[int], list[int]]:
     """A centre-gate pass of :meth:`IoUTracker._associate_small`: detections ``d`` against
     tracks ``t`` (same class, predicted boxes ``predicted[j][0:4]``: state rows will do) by
-    :func:`_centre_gate`, nearest first; the matches are appended
-    to ``rows``/``cols`` and taken out of ``free_det`` (in place). Pairs that cannot pass
-    (another class, a collapsed prediction, centres further apart on one axis than the gate
-    with a margin) are ruled out in plain Python first; when none is left, the numpy gate is
-    not called (its result would be no match)."""
-    possible = False
-    for j in t:
+    :func:`_centre_gate`'s rule and floating-point operations, nearest first; the matches
+    are appended to ``rows``/``cols`` and taken out of ``free_det`` (in place).
+
+    Only the pairs :func:`_centre_gate` allows matter (``assign`` weighs the others 0), so
+    only they are computed: a collapsed or NaN prediction (width or height not above 0) makes
+    every ratio of its column infinite or NaN, never similar; a zero denominator (``gate``
+    times a size that underflowed) makes the distance infinite or NaN, never within the gate.
+    The distance's ``hypot`` is numpy's, in one call over the candidate pairs (Python's
+    ``math.hypot`` is a different algorithm, which could differ in the last bit)."""
+    tracks = []
+    for b, j in enumerate(t):
         p1, q1, p2, q2 = predicted[j][0:4]
-        w, h = p2 - p1, q2 - q1
-        if not (w > 0.0 and h > 0.0):
-            continue
-        reach = 1.001 * gate * sqrt(w * h)
-        cx, cy, cls = (p1 + p2) * 0.5, (q1 + q2) * 0.5, track_cls[j]
-        for i in d:
-            b = boxes[i]
-            if classes[i] == cls and abs((b[0] + b[2]) * 0.5 - cx) <= reach and abs((b[1] + b[3]) * 0.5 - cy) <= reach:
-                possible = True
-                break
-        if possible:
-            break
-    if not possible:
+        tw, th = p2 - p1, q2 - q1
+        if tw > 0.0 and th > 0.0:
+            tracks.append((b, (p1 + p2) * 0.5, (q1 + q2) * 0.5, tw, th, gate * sqrt(tw * th), track_cls[j]))
+    if not tracks:
         return rows, cols
-    closeness, gate_allowed = _centre_gate(
-        np.array([boxes[i] for i in d]), np.array([predicted[j][0:4] for j in t]), gate
-    )
-    gate_allowed &= np.array([[classes[i] == track_cls[j] for j in t] for i in d])
-    extra_rows, extra_cols = assign(gate_allowed, closeness)
-    if len(extra_rows):
-        rows = rows + [d[a] for a in extra_rows.tolist()]
-        cols = cols + [t[b] for b in extra_cols.tolist()]
-        for a in extra_rows.tolist():
+    low, high = 1 / 1.5, 1.5
+    pairs: list[tuple[int, int, float]] = []  # (position in d, position in t, denominator), row-major
+    dx: list[float] = []
+    dy: list[float] = []
+    for a, i in enumerate(d):
+        x1, y1, x2, y2 = boxes[i]
+        w, h = x2 - x1, y2 - y1
+        cx, cy, cls = (x1 + x2) * 0.5, (y1 + y2) * 0.5, classes[i]
+        for b, tcx, tcy, tw, th, denominator, tcls in tracks:
+            if tcls == cls and denominator > 0.0:
+                rw, rh = w / tw, h / th
+                if low < rw < high and low < rh < high:
+                    pairs.append((a, b, denominator))
+                    dx.append(cx - tcx)
+                    dy.append(cy - tcy)
+    if not pairs:
+        return rows, cols
+    pair_rows: list[int] = []
+    pair_cols: list[int] = []
+    closeness: list[float] = []
+    for (a, b, denominator), length in zip(pairs, np.hypot(dx, dy).tolist()):
+        distance = length / denominator
+        if distance <= 1.0:
+            pair_rows.append(a)
+            pair_cols.append(b)
+            closeness.append(1.0 - distance)
+    if not pair_rows:
+        return rows, cols
+    extra_rows, extra_cols = assign_listed(len(d), len(t), pair_rows, pair_cols, closeness)
+    if extra_rows:
+        rows = rows + [d[a] for a in extra_rows]
+        cols = cols + [t[b] for b in extra_cols]
+        for a in extra_rows:
             free_det[d[a]] = False
     return rows, cols
-
 
 
 def _add_matches(
@@ -1089,7 +1141,7 @@ def duplicates(boxes: list, scores: list, classes: list) -> list[int]:
 def _lagging(filtered: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """(M,) True where a filtered box (M,4) overlaps its observation (M,4, positive areas)
     less than :data:`LAG_IOU`. A filtered box of negative width or height counts as empty.
-    :func:`_lagging_small` makes the same floating-point operations."""
+    :meth:`IoUTracker._correct_small` makes the same floating-point operations."""
     low = np.maximum(filtered[:, 0:2], observed[:, 0:2])
     high = np.minimum(filtered[:, 2:4], observed[:, 2:4])
     inter_wh = np.maximum(high - low, 0.0)
@@ -1098,18 +1150,6 @@ def _lagging(filtered: np.ndarray, observed: np.ndarray) -> np.ndarray:
     obs_size = observed[:, 2:4] - observed[:, 0:2]
     union = (size[:, 0] * size[:, 1] + obs_size[:, 0] * obs_size[:, 1]) - inter
     return ~(inter >= LAG_IOU * union)
-
-
-def _lagging_small(r: list[float]) -> bool:
-    """:func:`_lagging` for one state row (filtered box ``r[0:4]``, observation ``r[8:12]``)."""
-    x1, y1, x2, y2 = r[0], r[1], r[2], r[3]
-    o1, p1, o2, p2 = r[8], r[9], r[10], r[11]
-    w = (x2 if x2 < o2 else o2) - (x1 if x1 > o1 else o1)
-    h = (y2 if y2 < p2 else p2) - (y1 if y1 > p1 else p1)
-    inter = (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
-    sw, sh = x2 - x1, y2 - y1
-    union = ((sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0) + (o2 - o1) * (p2 - p1)) - inter
-    return not inter >= LAG_IOU * union
 
 
 def _grow(boxes: np.ndarray, share: float) -> np.ndarray:
@@ -1156,20 +1196,35 @@ def _match_small(
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
-    every_track = range(len(tracks))
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         area, threshold, cls = areas[i], thresholds[i], det_cls[i]
         if threshold > 0.0:
             # Most tracks are nowhere near a given detection. A track whose x-range does not
             # overlap the detection's has IoU 0 and cannot pass, so one cheap test per track
             # leaves the few worth computing (NaN boxes fail it, as they fail the IoU).
-            near = [j for j in every_track if tracks[j][0] < x2 and tracks[j][2] > x1]
-        else:
-            near = every_track  # IoU 0 passes a threshold of 0: every pair of the class
-        for j in near:
+            for j, t in enumerate(tracks):
+                p1 = t[0]
+                if p1 < x2:
+                    p2 = t[2]
+                    if p2 > x1 and cls == trk_cls[j]:
+                        q1, q2 = t[1], t[3]
+                        w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
+                        if w > 0.0:
+                            h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
+                            if h > 0.0:
+                                sw, sh = p2 - p1, q2 - q1
+                                size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
+                                inter = w * h
+                                iou = inter / ((area + size) - inter)
+                                if iou >= threshold:
+                                    rows.append(i)
+                                    cols.append(j)
+                                    values.append(iou)
+            continue
+        for j, t in enumerate(tracks):  # IoU 0 passes a threshold of 0: every pair of the class
             if cls != trk_cls[j]:
                 continue
-            p1, q1, p2, q2 = tracks[j][0:4]
+            p1, q1, p2, q2 = t[0:4]
             w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
             if w > 0.0:
                 h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
