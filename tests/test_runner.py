@@ -108,3 +108,23 @@ def test_a_source_that_gives_up_mid_run_is_reported(monkeypatch: pytest.MonkeyPa
     outcome = execute(RunRequest(sources=["cam"]), detector=SquareDetector())
     assert any("ended early" in w and "3 reconnect attempts" in w for w in outcome.warnings), outcome.warnings
     assert "3 reconnect attempts" in outcome.summaries[0]["source_error"]
+
+
+def test_no_thread_of_the_run_outlives_it(tmp_path: Path) -> None:
+    """When ``execute`` returns, every thread it started has ended.
+
+    A thread still alive then may hold the last reference to the pipeline and its detector,
+    and free them while the interpreter exits: native destructors (OpenVINO's) that re-take
+    the GIL in a daemon thread abort the process ("terminate called without an active
+    exception", exit status 134). The cancel watcher used to linger up to 0.2 s.
+    """
+    import threading
+
+    clip = make_clip(tmp_path / "clip.avi", frames=12)
+    before = set(threading.enumerate())
+    outcome = execute(RunRequest(sources=[str(clip)]), detector=SquareDetector(), cancel=threading.Event())
+    assert outcome.error is None
+    # Background imports (runner._import_in_background) hold no part of the run.
+    left = [t.name for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith("import-")]
+    assert left == []

@@ -282,8 +282,10 @@ def _run_pipeline(
     """
     restore = _install_signal_handlers(pipeline) if install_signals else None
     finished = threading.Event()
+    watcher: threading.Thread | None = None
     if cancel is not None:
-        threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True).start()
+        watcher = threading.Thread(target=_stop_on, args=(cancel, finished, pipeline), name="run-cancel", daemon=True)
+        watcher.start()
     kept: list["Viewer"] = []
     try:
         reports = pipeline.run()
@@ -293,6 +295,13 @@ def _run_pipeline(
         return reports
     finally:
         finished.set()
+        if watcher is not None:
+            # The watcher holds the pipeline (and so the detector's native objects). Left to end
+            # on its own, it may drop the last reference as the interpreter exits: a daemon thread
+            # then frees OpenVINO objects whose destructor re-takes the GIL and is killed mid
+            # C++ frame ("terminate called without an active exception", exit 134). Joined here,
+            # the pipeline is freed by the caller's thread.
+            watcher.join()
         if restore is not None:
             restore()
         for viewer in viewers:
@@ -616,7 +625,7 @@ def _make_viewers(request: RunRequest, web_view: "WebViewFactory | None" = None)
 def _stop_on(cancel: threading.Event, finished: threading.Event, pipeline: Pipeline) -> None:
     """Stop ``pipeline`` when ``cancel`` is set, unless the run finishes first."""
     while not finished.is_set():
-        if cancel.wait(0.2):
+        if cancel.wait(0.05):  # the run joins this thread when it ends: at most 50 ms
             pipeline.stop()
             return
 
