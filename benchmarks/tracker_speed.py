@@ -199,6 +199,16 @@ def main() -> None:
     global clock
     clock = time.thread_time if args.clock == "cpu" else time.perf_counter
 
+    if not args.mot_root.is_dir():
+        print(f"error: MOT_ROOT {args.mot_root} is not a folder: pass the MOTChallenge train folder, "
+              "e.g. ../shared/assets/mot/MOT15/train", file=sys.stderr)
+        sys.exit(2)
+    try:
+        import trackers  # noqa: F401  (roboflow ByteTrack, the baseline)
+    except ImportError:
+        print("error: the baseline needs roboflow `trackers`: pip install -e '.[dev]' (or pip install trackers)",
+              file=sys.stderr)
+        sys.exit(2)
     sequences = [load_sequence(p) for p in find_sequences(args.mot_root)]
     frames = sum(s.length for s in sequences)
     as_detections = [
@@ -254,7 +264,7 @@ def main() -> None:
     for name, fps in medians.items():
         print(f"  {name:24s} {fps:10,.0f} frames/s")
     base = medians["roboflow ByteTrack"]
-    print(f"ratio vidtrack update_arrays / ByteTrack: {medians['vidtrack update_arrays'] / base:.2f}x")
+    print(f"ratio vidtrack update_arrays / ByteTrack: {medians['vidtrack update_arrays'] / base:.2f}x (issue 19: >= 5x)")
     print(f"ratio vidtrack update(sv)    / ByteTrack: {medians['vidtrack update(sv)'] / base:.2f}x")
     if old is None:
         return
