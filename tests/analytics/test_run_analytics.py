@@ -129,15 +129,29 @@ def test_real_clip_counts_are_stable_run_to_run(capsys, tmp_path, real_model):
     assert runs[0] == runs[1] and len(runs[0]) >= 3
 
 
-def test_real_clip_counts_match_the_tracks_and_the_summary(tmp_path, real_model):
+def test_real_clip_counts_match_the_tracks_and_the_summary(tmp_path, real_model, monkeypatch):
     """pedestrians_pets: a line across the walkway; events and summary agree with the run's tracks.
 
     The events are compared with the same computation (a fresh ``Scene``) on the same data: the
     run's own tracked boxes, unrounded. Not with a replay of the JSONL: its boxes are rounded to
     0.1 px, and a box whose foot point lies within that rounding of a line or zone edge crosses
     it in one and not the other (seen on an AMD EPYC's numerics: an exit one frame later).
+    The replay also gets each frame's raw detections, as the run's analytics stage does: the
+    boxes in no track feed the counting back-fill (:mod:`vidtrack.analytics.backfill`), and
+    without them a replay misses the crossings the back-fill decides (seen under
+    VIDTRACK_TEST_PERTURB=4242: a crossing at frame 697 the run had placed earlier).
     """
     from vidtrack import api
+    from vidtrack.analytics.stage import AnalyticsStage
+
+    raws: dict[int, object] = {}  # frame index -> the raw detections the run's analytics received
+    process = AnalyticsStage.process
+
+    def recording(self, frame, raw, tracked):
+        raws[frame.index] = raw[np.arange(len(raw))] if raw is not None else None
+        return process(self, frame, raw, tracked)
+
+    monkeypatch.setattr(AnalyticsStage, "process", recording)
 
     clip = video_path("pedestrians_pets_h264.avi")
     line, zone = "0,0.55,1,0.55:walkway", "0.25,0.35,0.75,0.35,0.75,0.95,0.25,0.95:path"
@@ -164,7 +178,7 @@ def test_real_clip_counts_match_the_tracks_and_the_summary(tmp_path, real_model)
     key = lambda e: (e["type"], e["frame"], e["track_id"], e.get("line") or e.get("zone"), e["direction"])  # noqa: E731
     replay = []
     for tracked, t, index, handed_out in frames:
-        now = [e.to_json() for e in scene.update(tracked, t, index)]
+        now = [e.to_json() for e in scene.update(tracked, t, index, raws[index])]
         assert sorted(map(key, now)) == sorted(map(key, handed_out)), index
         replay.extend(now)
     replay.extend(e.to_json() for e in scene.finish())
