@@ -1181,6 +1181,24 @@ def _overlap(boxes: np.ndarray, areas: np.ndarray, predicted: np.ndarray) -> np.
     return np.divide(inter, union, out=inter)
 
 
+def _pair_iou(
+    x1: float, y1: float, x2: float, y2: float, area: float, p1: float, q1: float, p2: float, q2: float
+) -> float | None:
+    """IoU of a detection (x1, y1, x2, y2; ``area`` its area, px²) and a track box (p1, q1, p2,
+    q2), xyxy pixels, with :func:`_overlap`'s floating-point operations in its order; None when
+    the boxes do not overlap (or a coordinate is NaN), where :func:`_overlap` gives 0.0."""
+    w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
+    if not w > 0.0:
+        return None
+    h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
+    if not h > 0.0:
+        return None
+    sw, sh = p2 - p1, q2 - q1
+    size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
+    inter = w * h
+    return inter / ((area + size) - inter)
+
+
 def _match_small(
     boxes: list, areas: list, tracks: list, thresholds: list[float], det_cls: list, trk_cls: list,
     priority: list[bool] | None = None,
@@ -1207,41 +1225,25 @@ def _match_small(
                 if p1 < x2:
                     p2 = t[2]
                     if p2 > x1 and cls == trk_cls[j]:
-                        q1, q2 = t[1], t[3]
-                        w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
-                        if w > 0.0:
-                            h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
-                            if h > 0.0:
-                                sw, sh = p2 - p1, q2 - q1
-                                size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
-                                inter = w * h
-                                iou = inter / ((area + size) - inter)
-                                if iou >= threshold:
-                                    rows.append(i)
-                                    cols.append(j)
-                                    values.append(iou)
+                        iou = _pair_iou(x1, y1, x2, y2, area, p1, t[1], p2, t[3])
+                        if iou is not None and iou >= threshold:
+                            rows.append(i)
+                            cols.append(j)
+                            values.append(iou)
             continue
         for j, t in enumerate(tracks):  # IoU 0 passes a threshold of 0: every pair of the class
             if cls != trk_cls[j]:
                 continue
-            p1, q1, p2, q2 = t[0:4]
-            w = (x2 if x2 < p2 else p2) - (x1 if x1 > p1 else p1)
-            if w > 0.0:
-                h = (y2 if y2 < q2 else q2) - (y1 if y1 > q1 else q1)
-                if h > 0.0:
-                    sw, sh = p2 - p1, q2 - q1
-                    size = (sw if sw > 0.0 else 0.0) * (sh if sh > 0.0 else 0.0)
-                    inter = w * h
-                    iou = inter / ((area + size) - inter)
-                    if iou >= threshold:
-                        rows.append(i)
-                        cols.append(j)
-                        values.append(iou)
-                    continue
-            if threshold <= 0.0:  # IoU 0.0 reaches a threshold of 0
+            iou = _pair_iou(x1, y1, x2, y2, area, t[0], t[1], t[2], t[3])
+            if iou is None:
+                if threshold <= 0.0:  # IoU 0.0 reaches a threshold of 0
+                    rows.append(i)
+                    cols.append(j)
+                    values.append(0.0)
+            elif iou >= threshold:
                 rows.append(i)
                 cols.append(j)
-                values.append(0.0)
+                values.append(iou)
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return rows, cols
     if priority is not None:  # assign() adds a row's priority (bool) to each of its weights
