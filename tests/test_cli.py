@@ -218,6 +218,25 @@ def test_end_of_run_table_fits_80_columns_without_wrapping(capsys) -> None:
     assert any("ms/frame by stage: decode 7.3 detect 42.0" in line for line in lines)
 
 
+def test_end_of_run_says_what_the_detector_skipped(capsys) -> None:
+    """With --motion-gate/--detect-every the table's output names frames detected, gated and strided
+    (from the summary's ``detector`` block); a full-rate run (no block) prints no such line."""
+    from types import SimpleNamespace
+
+    from vidtrack.cli.report import print_summary
+
+    base = {"source": "cam.mp4", "frames": 302, "processing_fps": 40.0, "tracks": {"person": 3},
+            "timings_ms": {"decode": 3.0, "detect": 31.0}}
+    gated = dict(base, detector={"frames_detected": 125, "frames_gated": 20, "frames_strided": 157, "detections_per_s": 8.26})
+    print_summary(SimpleNamespace(summaries=[gated], outputs=[], folders=[]), width=200)  # type: ignore[arg-type]
+    text = capsys.readouterr().err
+    assert "detector: 125/302 frames detected (41%), 20 gated, 157 strided, 8.3 detections/s" in text
+    assert "detect 31.0/run" in text
+    print_summary(SimpleNamespace(summaries=[base], outputs=[], folders=[]), width=200)  # type: ignore[arg-type]
+    text = capsys.readouterr().err
+    assert "detector:" not in text and "/run" not in text and "detect 31.0" in text
+
+
 def test_end_of_run_table_shows_no_rate_for_one_photo(capsys) -> None:
     """One frame has no first-to-last interval: the fps cell is "-", never a made-up 0.0."""
     from types import SimpleNamespace

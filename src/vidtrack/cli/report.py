@@ -106,10 +106,19 @@ def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = 
         table.add_row(*row)
     console.print(table)
     for data in outcome.summaries:
-        stages = " ".join(f"{k} {v:.1f}" for k, v in data.get("timings_ms", {}).items() if v)
+        # Under a schedule the detector's figure is per detector run, not per frame (the summary's ``detector`` block).
+        scheduled = isinstance(data.get("detector"), dict)
+        stages = " ".join(
+            f"{k} {v:.1f}{'/run' if scheduled and k == 'detect' else ''}"
+            for k, v in data.get("timings_ms", {}).items() if v
+        )
         if stages:
             name = str(data.get("source", "")) if len(outcome.summaries) > 1 else ""
             console.print(f"{name + ': ' if name else ''}ms/frame by stage: {stages}", style="dim", overflow="fold")
+        line = detector_line(data)
+        if line:
+            name = str(data.get("source", "")) if len(outcome.summaries) > 1 else ""
+            console.print(f"{name + ': ' if name else ''}{line}", style="dim", overflow="fold", highlight=False)
     from vidtrack.sinks.summary import dropped_hint
 
     for data in outcome.summaries:
@@ -127,6 +136,26 @@ def print_summary(outcome: "RunOutcome", width: int | None = None, live: bool = 
     for folder in outcome.folders:
         count = sum(1 for entry in folder.iterdir() if entry.is_file() and not entry.name.startswith("."))
         console.print(f"wrote {folder}/ ({count} file{'s' if count != 1 else ''})", overflow="fold")
+
+
+def detector_line(summary: dict) -> str | None:
+    """What the detector skipped in one run, from its summary's ``detector`` block, or None.
+
+    E.g. ``detector: 125/302 frames detected (41%), 0 gated, 177 strided, 8.3 detections/s``
+    (detections/s: detector runs per second of wall time).
+    Present only with ``--motion-gate``/``--detect-every`` (the block's condition); the stage
+    line's ``detect`` figure is then per detector run (``detect 31.0/run``), not per frame.
+    """
+    block = summary.get("detector")
+    if not isinstance(block, dict):
+        return None
+    detected, gated, strided = (int(block.get(key) or 0) for key in ("frames_detected", "frames_gated", "frames_strided"))
+    frames = detected + gated + strided
+    if frames == 0:
+        return None
+    rate = block.get("detections_per_s")
+    per_s = f", {rate:.1f} detections/s" if isinstance(rate, (int, float)) else ""
+    return f"detector: {detected}/{frames} frames detected ({detected / frames:.0%}), {gated} gated, {strided} strided{per_s}"
 
 
 def analytics_table(summaries: list[dict]) -> "object | None":
